@@ -1,0 +1,9 @@
+DROP TABLE sessions;
+DROP TABLE login_codes;
+DROP TABLE counters;
+DROP TABLE certificates;
+DROP TABLE issuer_keys;
+DROP TABLE documents;
+DROP TABLE campaigns;
+DROP TABLE employees;
+DROP TABLE areas;

@@ -1,0 +1,171 @@
+//! The command line: a stable interface that operators and scripts depend on.
+
+mod campaign;
+mod demo;
+mod roster;
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::config::Settings;
+use crate::db::DatabaseUrl;
+use crate::mail::MailSettings;
+
+#[derive(Parser)]
+#[command(name = "ikrar", version, about = "Penandatanganan Pakta Integritas dan Pernyataan Netralitas ASN")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Start a demo node: synthetic roster of Sulawesi Selatan, an open campaign, 60% signed.
+    Demo {
+        #[arg(long, default_value = "./ikrar-demo")]
+        data_dir: PathBuf,
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        bind: String,
+        /// Synthetic employees to create on the first run.
+        #[arg(long, default_value_t = 50_000)]
+        employees: usize,
+    },
+    /// Serve ikrar for real use (no demo data).
+    Serve(ServeArgs),
+    /// Manage the roster of employees.
+    #[command(subcommand)]
+    Roster(RosterCommand),
+    /// Manage signing campaigns.
+    #[command(subcommand)]
+    Campaign(CampaignCommand),
+}
+
+#[derive(Args, Clone)]
+pub struct StorageArgs {
+    /// Folder for the SQLite database, the issuer key and the mail outbox.
+    #[arg(long, env = "IKRAR_DATA_DIR", default_value = "./ikrar-data")]
+    pub data_dir: PathBuf,
+    /// `sqlite://PATH` or `postgres://…`; default: SQLite inside the data folder.
+    #[arg(long, env = "IKRAR_DATABASE_URL")]
+    pub database_url: Option<String>,
+    /// The issuer's Ed25519 key (hex seed, mode 0600); every node of a deployment shares it.
+    #[arg(long, env = "IKRAR_KEY_FILE")]
+    pub key_file: Option<PathBuf>,
+}
+
+#[derive(Args, Clone)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub storage: StorageArgs,
+    #[arg(long, env = "IKRAR_BIND", default_value = "127.0.0.1:8080")]
+    pub bind: String,
+    /// Public https address printed into QR codes, e.g. https://ikrar.sulselprov.go.id
+    #[arg(long, env = "IKRAR_BASE_URL")]
+    pub base_url: Option<String>,
+    /// SMTP relay; without it, mail is written as .eml files to DATA_DIR/outbox.
+    #[arg(long, env = "IKRAR_SMTP_HOST")]
+    pub smtp_host: Option<String>,
+    #[arg(long, env = "IKRAR_SMTP_PORT", default_value_t = 587)]
+    pub smtp_port: u16,
+    /// starttls, tls or none
+    #[arg(long, env = "IKRAR_SMTP_SECURITY", default_value = "starttls")]
+    pub smtp_security: String,
+    #[arg(long, env = "IKRAR_SMTP_USERNAME")]
+    pub smtp_username: Option<String>,
+    #[arg(long, env = "IKRAR_SMTP_PASSWORD", hide_env_values = true)]
+    pub smtp_password: Option<String>,
+    #[arg(long, env = "IKRAR_MAIL_FROM", default_value = "ikrar <noreply@ikrar.localhost>")]
+    pub mail_from: String,
+}
+
+#[derive(Subcommand)]
+pub enum RosterCommand {
+    /// Import employees from CSV (nip,nik,full_name,position,agency,unit,employee_type,village_code,email).
+    Import {
+        file: PathBuf,
+        #[command(flatten)]
+        storage: StorageArgs,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum CampaignCommand {
+    /// Open a signing campaign for an area; prints its id.
+    Create {
+        #[arg(long)]
+        title: String,
+        /// Area code the campaign covers: 73, 73.72, 73.72.01 or 73.72.01.1001.
+        #[arg(long)]
+        scope: String,
+        /// Opening instant, RFC 3339 (e.g. 2024-01-08T08:00:00+08:00).
+        #[arg(long)]
+        opens: String,
+        #[arg(long)]
+        closes: String,
+        /// Document text file (see assets/documents/README.md); default: the built-in pact.
+        #[arg(long)]
+        document: Option<PathBuf>,
+        #[command(flatten)]
+        storage: StorageArgs,
+    },
+}
+
+impl StorageArgs {
+    pub fn settings(&self) -> anyhow::Result<Settings> {
+        let mut settings = Settings::for_data_dir(self.data_dir.clone());
+        if let Some(url) = &self.database_url {
+            settings.database_url = DatabaseUrl::parse(url)?;
+        }
+        if let Some(key) = &self.key_file {
+            settings.key_file = key.clone();
+        }
+        Ok(settings)
+    }
+}
+
+impl ServeArgs {
+    pub fn settings(&self) -> anyhow::Result<Settings> {
+        let mut settings = self.storage.settings()?;
+        settings.bind = self.bind.clone();
+        settings.base_url = self.base_url.clone();
+        settings.mail_from = self.mail_from.clone();
+        if let Some(host) = &self.smtp_host {
+            settings.mail = MailSettings::Smtp {
+                host: host.clone(),
+                port: self.smtp_port,
+                security: self.smtp_security.clone(),
+                username: self.smtp_username.clone(),
+                password: self.smtp_password.clone(),
+            };
+        }
+        Ok(settings)
+    }
+}
+
+/// Runs a command; the exit code is 0 on success, 1 on refused input, 2 on failure.
+pub async fn run(cli: Cli) -> i32 {
+    let outcome = match cli.command {
+        Command::Demo { data_dir, bind, employees } => demo::run(data_dir, bind, employees).await,
+        Command::Serve(args) => serve(args).await,
+        Command::Roster(RosterCommand::Import { file, storage }) => roster::import(&file, &storage),
+        Command::Campaign(CampaignCommand::Create { title, scope, opens, closes, document, storage }) => {
+            campaign::create(&title, &scope, &opens, &closes, document.as_deref(), &storage)
+        }
+    };
+    match outcome {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("galat: {e:#}");
+            2
+        }
+    }
+}
+
+async fn serve(args: ServeArgs) -> anyhow::Result<i32> {
+    let settings = args.settings()?;
+    let app = crate::startup::Application::build(&settings)?;
+    println!("ikrar melayani di {} (alamat publik {})", settings.bind, app.base_url());
+    app.run_until_stopped().await?;
+    Ok(0)
+}

@@ -1,0 +1,138 @@
+//! The Kemendagri area reference: loaded once from the CSV files built into the binary.
+
+use std::collections::HashSet;
+
+use diesel::prelude::*;
+
+use super::schema::areas;
+use super::{DbConnection, DbError};
+use crate::domain::{AreaCode, AreaLevel};
+
+/// Attribution the ODbL asks for wherever the area data is shown or shipped.
+pub const ATTRIBUTION: &str = "Data wilayah: idn-area-data (ODbL 1.0)";
+
+const PROVINCES: &str = include_str!("../../assets/wilayah/provinces.csv");
+const REGENCIES: &str = include_str!("../../assets/wilayah/regencies.csv");
+const DISTRICTS: &str = include_str!("../../assets/wilayah/districts.csv");
+const VILLAGES: &str = include_str!("../../assets/wilayah/villages.csv");
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = areas)]
+pub struct Area {
+    pub code: String,
+    pub parent_code: Option<String>,
+    pub level: i32,
+    pub name: String,
+}
+
+/// Reads the built-in reference; every file is `code,parent_code,name` after the header except
+/// provinces, which have no parent.
+fn reference() -> Vec<Area> {
+    let mut all = Vec::with_capacity(92_000);
+    for (csv, level) in [
+        (PROVINCES, AreaLevel::Province),
+        (REGENCIES, AreaLevel::Regency),
+        (DISTRICTS, AreaLevel::District),
+        (VILLAGES, AreaLevel::Village),
+    ] {
+        for line in csv.lines().skip(1).filter(|l| !l.trim().is_empty()) {
+            let mut fields = line.splitn(3, ',');
+            let code = fields.next().unwrap_or_default().to_string();
+            let (parent_code, name) = if level == AreaLevel::Province {
+                (None, line[code.len() + 1..].to_string())
+            } else {
+                let parent = fields.next().unwrap_or_default().to_string();
+                (Some(parent), fields.next().unwrap_or_default().to_string())
+            };
+            all.push(Area { code, parent_code, level: level as i32, name: unquote(&name) });
+        }
+    }
+    all
+}
+
+fn unquote(s: &str) -> String {
+    let s = s.trim();
+    s.strip_prefix('"').and_then(|r| r.strip_suffix('"')).unwrap_or(s).replace("\"\"", "\"")
+}
+
+/// Loads the reference if the table is empty. Returns how many areas were inserted.
+pub fn load_reference(conn: &mut DbConnection) -> Result<usize, DbError> {
+    let present: i64 = areas::table.count().get_result(conn)?;
+    if present > 0 {
+        return Ok(0);
+    }
+    let all = reference();
+    conn.transaction(|conn| {
+        for area in &all {
+            diesel::insert_into(areas::table).values(area).execute(conn)?;
+        }
+        Ok::<_, diesel::result::Error>(())
+    })?;
+    Ok(all.len())
+}
+
+pub fn find(conn: &mut DbConnection, code: &AreaCode) -> Result<Option<Area>, DbError> {
+    Ok(areas::table.find(code.as_str()).select(Area::as_select()).first(conn).optional()?)
+}
+
+/// Every village code, for checking a roster file without a query per row.
+pub fn village_codes(conn: &mut DbConnection) -> Result<HashSet<String>, DbError> {
+    let codes: Vec<String> = areas::table
+        .filter(areas::level.eq(AreaLevel::Village as i32))
+        .select(areas::code)
+        .load(conn)?;
+    Ok(codes.into_iter().collect())
+}
+
+pub fn children(conn: &mut DbConnection, parent: &AreaCode) -> Result<Vec<Area>, DbError> {
+    Ok(areas::table
+        .filter(areas::parent_code.eq(parent.as_str()))
+        .order(areas::code)
+        .select(Area::as_select())
+        .load(conn)?)
+}
+
+/// The area and its ancestors, province first.
+pub fn lineage(conn: &mut DbConnection, code: &AreaCode) -> Result<Vec<Area>, DbError> {
+    let mut codes = vec![code.as_str().to_string()];
+    let mut cur = code.clone();
+    while let Some(parent) = cur.parent() {
+        codes.push(parent.as_str().to_string());
+        cur = parent;
+    }
+    Ok(areas::table
+        .filter(areas::code.eq_any(codes))
+        .order(areas::level)
+        .select(Area::as_select())
+        .load(conn)?)
+}
+
+/// "Kelurahan X, Kecamatan Y, Kota Z, Provinsi W" style description of a work area.
+pub fn describe(conn: &mut DbConnection, code: &AreaCode) -> Result<String, DbError> {
+    let names: Vec<String> = lineage(conn, code)?
+        .into_iter()
+        .rev()
+        .map(|a| match AreaLevel::from_i32(a.level) {
+            Some(AreaLevel::District) => format!("Kecamatan {}", a.name),
+            Some(AreaLevel::Province) => format!("Provinsi {}", a.name),
+            _ => a.name,
+        })
+        .collect();
+    Ok(names.join(", "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_reference_has_every_area_of_the_nation() {
+        let all = reference();
+        let count = |l: AreaLevel| all.iter().filter(|a| a.level == l as i32).count();
+        assert_eq!(count(AreaLevel::Province), 38);
+        assert_eq!(count(AreaLevel::Regency), 514);
+        assert_eq!(count(AreaLevel::District), 7_285);
+        assert_eq!(count(AreaLevel::Village), 83_762);
+        assert!(all.iter().all(|a| AreaCode::parse(&a.code).is_ok() && !a.name.is_empty()));
+    }
+}

@@ -1,0 +1,117 @@
+//! Issued certificates: the signature record, the signer's snapshot and its revocation.
+
+use diesel::prelude::*;
+
+use super::schema::{certificates, counters};
+use super::{DbConnection, DbError};
+use crate::domain::CertificateId;
+use crate::signing::{KeyId, SignedRecord};
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = certificates)]
+pub struct CertificateRow {
+    pub id: String,
+    pub serial: i64,
+    pub campaign_id: String,
+    pub employee_id: i64,
+    pub document_sha256: String,
+    pub signed_at: i64,
+    pub signer_name: String,
+    pub signer_nip: Option<String>,
+    pub signer_nik: String,
+    pub position: String,
+    pub agency: String,
+    pub unit: String,
+    pub employee_type: String,
+    pub village_code: String,
+    pub key_id: String,
+    pub record_salt: Vec<u8>,
+    pub claim: Vec<u8>,
+    pub signature: Vec<u8>,
+    pub revoked_at: Option<i64>,
+    pub revocation_reason: Option<String>,
+}
+
+impl CertificateRow {
+    /// The record as the signature saw it, or `None` if a stored field could not have been
+    /// written by us (a sign of tampering).
+    pub fn signed_record(&self) -> Option<SignedRecord> {
+        Some(SignedRecord {
+            certificate_id: CertificateId::parse(&self.id).ok()?,
+            serial: self.serial,
+            key_id: KeyId::parse_hex(&self.key_id)?,
+            campaign_id: self.campaign_id.clone(),
+            document_sha256: data_encoding::HEXLOWER
+                .decode(self.document_sha256.as_bytes())
+                .ok()?
+                .try_into()
+                .ok()?,
+            signed_at: self.signed_at,
+            signer_name: self.signer_name.clone(),
+            signer_nip: self.signer_nip.clone(),
+            signer_nik: self.signer_nik.clone(),
+            position: self.position.clone(),
+            agency: self.agency.clone(),
+            unit: self.unit.clone(),
+            employee_type: self.employee_type.clone(),
+            village_code: self.village_code.clone(),
+            record_salt: self.record_salt.clone().try_into().ok()?,
+        })
+    }
+}
+
+/// Takes the next certificate number. The counter row is locked until the caller's transaction
+/// ends, so numbers are unique across every node on one database.
+pub fn next_serial(conn: &mut DbConnection) -> Result<i64, diesel::result::Error> {
+    let name = "certificate_serial";
+    diesel::update(counters::table.find(name))
+        .set(counters::value.eq(counters::value + 1))
+        .execute(conn)?;
+    counters::table.find(name).select(counters::value).first(conn)
+}
+
+pub fn insert(conn: &mut DbConnection, row: &CertificateRow) -> Result<(), diesel::result::Error> {
+    diesel::insert_into(certificates::table).values(row).execute(conn).map(drop)
+}
+
+pub fn find(conn: &mut DbConnection, id: &CertificateId) -> Result<Option<CertificateRow>, DbError> {
+    Ok(certificates::table
+        .find(id.as_str())
+        .select(CertificateRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// The employee's certificate for the campaign that has not been revoked, if any.
+pub fn standing(
+    conn: &mut DbConnection,
+    campaign_id: &str,
+    employee_id: i64,
+) -> Result<Option<CertificateRow>, diesel::result::Error> {
+    certificates::table
+        .filter(certificates::campaign_id.eq(campaign_id))
+        .filter(certificates::employee_id.eq(employee_id))
+        .filter(certificates::revoked_at.is_null())
+        .select(CertificateRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn count(conn: &mut DbConnection) -> Result<i64, DbError> {
+    Ok(certificates::table.count().get_result(conn)?)
+}
+
+/// Marks a certificate revoked. Returns false if it was unknown or already revoked.
+pub fn revoke(
+    conn: &mut DbConnection,
+    id: &CertificateId,
+    at: i64,
+    reason: &str,
+) -> Result<bool, DbError> {
+    let n = diesel::update(
+        certificates::table.find(id.as_str()).filter(certificates::revoked_at.is_null()),
+    )
+    .set((certificates::revoked_at.eq(at), certificates::revocation_reason.eq(reason)))
+    .execute(conn)?;
+    Ok(n == 1)
+}

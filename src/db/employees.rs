@@ -1,0 +1,141 @@
+//! The roster: who may sign, where they work, and how to reach them.
+
+use diesel::prelude::*;
+
+use super::schema::employees;
+use super::{DbConnection, DbError};
+use crate::domain::LoginId;
+
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = employees)]
+pub struct Employee {
+    pub id: i64,
+    pub nip: Option<String>,
+    pub nik: String,
+    pub full_name: String,
+    pub position: String,
+    pub agency: String,
+    pub unit: String,
+    pub employee_type: String,
+    pub village_code: String,
+    pub email: Option<String>,
+    pub active: bool,
+    pub updated_at: i64,
+}
+
+/// A roster row as stored; built only from a checked roster record.
+#[derive(Debug, Clone, Insertable, AsChangeset)]
+#[diesel(table_name = employees, treat_none_as_null = true)]
+pub struct EmployeeRecord {
+    pub nip: Option<String>,
+    pub nik: String,
+    pub full_name: String,
+    pub position: String,
+    pub agency: String,
+    pub unit: String,
+    pub employee_type: String,
+    pub village_code: String,
+    pub email: Option<String>,
+    pub active: bool,
+    pub updated_at: i64,
+}
+
+pub fn find(conn: &mut DbConnection, id: i64) -> Result<Option<Employee>, DbError> {
+    Ok(employees::table.find(id).select(Employee::as_select()).first(conn).optional()?)
+}
+
+pub fn find_by_login(conn: &mut DbConnection, login: &LoginId) -> Result<Option<Employee>, DbError> {
+    let query = employees::table.select(Employee::as_select()).filter(employees::active.eq(true));
+    Ok(match login {
+        LoginId::Nip(nip) => query.filter(employees::nip.eq(nip.as_str())).first(conn).optional()?,
+        LoginId::Nik(nik) => query.filter(employees::nik.eq(nik.as_str())).first(conn).optional()?,
+    })
+}
+
+/// Outcome of writing one batch of roster rows.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct UpsertCount {
+    pub inserted: usize,
+    pub updated: usize,
+}
+
+/// A row names one employee by NIK and another by NIP: the file contradicts the roster.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdentityClash {
+    pub index: usize,
+}
+
+/// Inserts new employees and updates known ones, matched by NIK or else by NIP. Runs inside the
+/// caller's transaction so that a whole file lands or none of it does.
+pub fn upsert_batch(
+    conn: &mut DbConnection,
+    batch: &[EmployeeRecord],
+) -> Result<Result<UpsertCount, IdentityClash>, DbError> {
+    let niks: Vec<&str> = batch.iter().map(|r| r.nik.as_str()).collect();
+    let nips: Vec<&str> = batch.iter().filter_map(|r| r.nip.as_deref()).collect();
+    let known: Vec<(i64, Option<String>, String)> = employees::table
+        .filter(employees::nik.eq_any(&niks).or(employees::nip.eq_any(&nips)))
+        .select((employees::id, employees::nip, employees::nik))
+        .load(conn)?;
+    let by_nik: std::collections::HashMap<&str, i64> =
+        known.iter().map(|(id, _, nik)| (nik.as_str(), *id)).collect();
+    let by_nip: std::collections::HashMap<&str, i64> =
+        known.iter().filter_map(|(id, nip, _)| nip.as_deref().map(|n| (n, *id))).collect();
+
+    let mut count = UpsertCount::default();
+    let mut fresh = Vec::new();
+    for (index, record) in batch.iter().enumerate() {
+        let via_nik = by_nik.get(record.nik.as_str()).copied();
+        let via_nip = record.nip.as_deref().and_then(|n| by_nip.get(n).copied());
+        match (via_nik, via_nip) {
+            (Some(a), Some(b)) if a != b => return Ok(Err(IdentityClash { index })),
+            (Some(id), _) | (None, Some(id)) => {
+                diesel::update(employees::table.find(id)).set(record).execute(conn)?;
+                count.updated += 1;
+            }
+            (None, None) => fresh.push(record),
+        }
+    }
+    // Row by row: diesel's multi-backend connection has no batch insert; inside one
+    // transaction with a cached prepared statement this costs a few microseconds a row.
+    for record in &fresh {
+        diesel::insert_into(employees::table)
+            .values((employees::id.eq(super::random_id()), *record))
+            .execute(conn)?;
+    }
+    count.inserted = fresh.len();
+    Ok(Ok(count))
+}
+
+pub fn count(conn: &mut DbConnection) -> Result<i64, DbError> {
+    Ok(employees::table.count().get_result(conn)?)
+}
+
+/// An active ASN employee (with a NIP and an email) who holds no standing certificate for the
+/// campaign: the demo's suggestion of whom to sign in as.
+pub fn first_unsigned(conn: &mut DbConnection, campaign_id: &str) -> Result<Option<Employee>, DbError> {
+    use super::schema::certificates;
+    let signed = certificates::table
+        .filter(certificates::employee_id.eq(employees::id))
+        .filter(certificates::campaign_id.eq(campaign_id))
+        .filter(certificates::revoked_at.is_null());
+    Ok(employees::table
+        .filter(employees::active.eq(true))
+        .filter(employees::nip.is_not_null())
+        .filter(employees::email.is_not_null())
+        .filter(diesel::dsl::not(diesel::dsl::exists(signed)))
+        .order(employees::nip)
+        .select(Employee::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// Every active employee whose work village is under the area code prefix (e.g. "73.").
+pub fn in_area(conn: &mut DbConnection, code_prefix: &str) -> Result<Vec<Employee>, DbError> {
+    Ok(employees::table
+        .filter(employees::active.eq(true))
+        .filter(employees::village_code.like(format!("{code_prefix}%")))
+        .order(employees::id)
+        .select(Employee::as_select())
+        .load(conn)?)
+}

@@ -1,0 +1,175 @@
+//! Storage: one diesel schema and one set of queries over SQLite (the embedded default) and
+//! PostgreSQL (national scale). The backend is chosen from the database URL's scheme.
+
+pub mod areas;
+pub mod auth;
+pub mod campaigns;
+pub mod certificates;
+pub mod employees;
+pub mod keys;
+pub mod schema;
+
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+use diesel::r2d2::{self, ManageConnection};
+use diesel::{Connection, MultiConnection, PgConnection, SqliteConnection};
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+#[derive(MultiConnection)]
+pub enum DbConnection {
+    Postgres(PgConnection),
+    Sqlite(SqliteConnection),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("database URL {0:?} is neither postgres://… nor sqlite://… nor a file path")]
+    Url(String),
+    #[error("cannot open the database pool")]
+    Pool(#[from] r2d2::PoolError),
+    #[error("cannot migrate the database: {0}")]
+    Migration(String),
+    #[error(transparent)]
+    Query(#[from] diesel::result::Error),
+}
+
+/// Where the data lives, parsed from a URL once so that every connection takes the same path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    Postgres(String),
+    Sqlite(String),
+}
+
+impl DatabaseUrl {
+    pub fn parse(raw: &str) -> Result<Self, DbError> {
+        if raw.starts_with("postgres://") || raw.starts_with("postgresql://") {
+            Ok(Self::Postgres(raw.to_string()))
+        } else if let Some(path) = raw.strip_prefix("sqlite://") {
+            Ok(Self::Sqlite(path.to_string()))
+        } else if !raw.is_empty() && !raw.contains("://") {
+            Ok(Self::Sqlite(raw.to_string()))
+        } else {
+            Err(DbError::Url(raw.to_string()))
+        }
+    }
+
+    pub fn is_sqlite(&self) -> bool {
+        matches!(self, Self::Sqlite(_))
+    }
+}
+
+/// Opens connections of the backend the URL names; the derived `establish` would try each backend
+/// in turn and could mistake a PostgreSQL outage for a SQLite file name.
+#[derive(Debug, Clone)]
+pub struct Manager(DatabaseUrl);
+
+impl ManageConnection for Manager {
+    type Connection = DbConnection;
+    type Error = r2d2::Error;
+
+    fn connect(&self) -> Result<DbConnection, r2d2::Error> {
+        match &self.0 {
+            DatabaseUrl::Postgres(url) => PgConnection::establish(url)
+                .map(DbConnection::Postgres)
+                .map_err(r2d2::Error::ConnectionError),
+            DatabaseUrl::Sqlite(path) => {
+                let mut conn =
+                    SqliteConnection::establish(path).map_err(r2d2::Error::ConnectionError)?;
+                conn.batch_execute(
+                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                     PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;",
+                )
+                .map_err(r2d2::Error::QueryError)?;
+                Ok(DbConnection::Sqlite(conn))
+            }
+        }
+    }
+
+    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), r2d2::Error> {
+        conn.batch_execute("SELECT 1").map_err(r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, _conn: &mut DbConnection) -> bool {
+        false
+    }
+}
+
+pub type PooledConnection = r2d2::PooledConnection<Manager>;
+
+/// Connection pools. SQLite allows one writer at a time, so its writes go through a pool of one
+/// connection: writers queue in the process instead of failing with "database is locked".
+#[derive(Clone)]
+pub struct Db {
+    url: DatabaseUrl,
+    read: r2d2::Pool<Manager>,
+    write: r2d2::Pool<Manager>,
+}
+
+impl Db {
+    pub fn connect(url: &DatabaseUrl) -> Result<Self, DbError> {
+        let build = |size: u32| {
+            r2d2::Pool::builder()
+                .max_size(size)
+                .connection_timeout(Duration::from_secs(30))
+                .build(Manager(url.clone()))
+        };
+        let (read, write) = match url {
+            DatabaseUrl::Sqlite(_) => {
+                // The writer runs migrations before any reader opens the file.
+                let write = build(1)?;
+                Self::migrate_with(&mut *write.get()?)?;
+                (build(8)?, write)
+            }
+            DatabaseUrl::Postgres(_) => {
+                let pool = build(16)?;
+                Self::migrate_with(&mut *pool.get()?)?;
+                (pool.clone(), pool)
+            }
+        };
+        Ok(Self { url: url.clone(), read, write })
+    }
+
+    fn migrate_with(conn: &mut DbConnection) -> Result<(), DbError> {
+        let result = match conn {
+            DbConnection::Postgres(c) => c.run_pending_migrations(POSTGRES_MIGRATIONS).map(drop),
+            DbConnection::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(drop),
+        };
+        result.map_err(|e| DbError::Migration(e.to_string()))
+    }
+
+    pub fn url(&self) -> &DatabaseUrl {
+        &self.url
+    }
+
+    pub fn read(&self) -> Result<PooledConnection, DbError> {
+        Ok(self.read.get()?)
+    }
+
+    /// A connection for a transaction that writes.
+    pub fn write(&self) -> Result<PooledConnection, DbError> {
+        Ok(self.write.get()?)
+    }
+}
+
+/// Unix seconds now; every stored instant is UTC seconds, the one form both backends share.
+pub fn now() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+/// A random positive 63-bit id made in Rust, so that no insert needs `RETURNING`.
+pub fn random_id() -> i64 {
+    let mut bytes = [0u8; 8];
+    getrandom::fill(&mut bytes).expect("the operating system's random source");
+    (u64::from_le_bytes(bytes) >> 1) as i64
+}
+
+pub fn is_unique_violation(e: &diesel::result::Error) -> bool {
+    matches!(
+        e,
+        diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)
+    )
+}

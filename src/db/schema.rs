@@ -1,0 +1,120 @@
+// One schema for both backends; the migrations under migrations/{sqlite,postgres} create it.
+
+diesel::table! {
+    areas (code) {
+        code -> Text,
+        parent_code -> Nullable<Text>,
+        level -> Integer,
+        name -> Text,
+    }
+}
+
+diesel::table! {
+    employees (id) {
+        id -> BigInt,
+        nip -> Nullable<Text>,
+        nik -> Text,
+        full_name -> Text,
+        position -> Text,
+        agency -> Text,
+        unit -> Text,
+        employee_type -> Text,
+        village_code -> Text,
+        email -> Nullable<Text>,
+        active -> Bool,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    campaigns (id) {
+        id -> Text,
+        title -> Text,
+        scope_code -> Text,
+        opens_at -> BigInt,
+        closes_at -> BigInt,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    documents (campaign_id, version) {
+        campaign_id -> Text,
+        version -> Integer,
+        sha256 -> Text,
+        body -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    issuer_keys (key_id) {
+        key_id -> Text,
+        algorithm -> Text,
+        public_key -> Binary,
+        valid_from -> BigInt,
+        valid_until -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    certificates (id) {
+        id -> Text,
+        serial -> BigInt,
+        campaign_id -> Text,
+        employee_id -> BigInt,
+        document_sha256 -> Text,
+        signed_at -> BigInt,
+        signer_name -> Text,
+        signer_nip -> Nullable<Text>,
+        signer_nik -> Text,
+        position -> Text,
+        agency -> Text,
+        unit -> Text,
+        employee_type -> Text,
+        village_code -> Text,
+        key_id -> Text,
+        record_salt -> Binary,
+        claim -> Binary,
+        signature -> Binary,
+        revoked_at -> Nullable<BigInt>,
+        revocation_reason -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    counters (name) {
+        name -> Text,
+        value -> BigInt,
+    }
+}
+
+diesel::table! {
+    login_codes (id) {
+        id -> Text,
+        employee_id -> BigInt,
+        code_hash -> Text,
+        created_at -> BigInt,
+        expires_at -> BigInt,
+        attempts -> Integer,
+        used -> Bool,
+    }
+}
+
+diesel::table! {
+    sessions (token_hash) {
+        token_hash -> Text,
+        employee_id -> BigInt,
+        created_at -> BigInt,
+        expires_at -> BigInt,
+    }
+}
+
+diesel::joinable!(employees -> areas (village_code));
+diesel::joinable!(certificates -> employees (employee_id));
+diesel::joinable!(certificates -> campaigns (campaign_id));
+diesel::joinable!(documents -> campaigns (campaign_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    areas, employees, campaigns, documents, issuer_keys, certificates, counters, login_codes, sessions
+);

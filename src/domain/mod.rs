@@ -1,0 +1,44 @@
+//! Types that can only hold valid values. Every raw string from a form, a CSV row or a URL is
+//! parsed into one of these at the edge; code past the edge trusts them.
+
+mod area_code;
+mod certificate_id;
+mod document;
+mod email;
+mod employee_type;
+mod full_name;
+mod login_id;
+mod nik;
+mod nip;
+mod time_zone;
+
+pub use area_code::{AreaCode, AreaCodeError, AreaLevel};
+pub use certificate_id::{CertificateId, CertificateIdError};
+pub use document::{Block, DocumentError, PactDocument};
+pub use email::{EmailAddress, EmailError};
+pub use employee_type::{EmployeeType, EmployeeTypeError};
+pub use full_name::{FullName, FullNameError};
+pub use login_id::{LoginId, LoginIdError};
+pub use nik::{Nik, NikError};
+pub use nip::{Nip, NipError};
+pub use time_zone::IndonesianZone;
+
+/// Checks a calendar date without pulling a date library into every parser.
+pub(crate) fn is_valid_date(year: u32, month: u32, day: u32) -> bool {
+    if !(1..=12).contains(&month) || day == 0 {
+        return false;
+    }
+    let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    let days = match month {
+        2 if leap => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    };
+    day <= days
+}
+
+/// Parses a run of ASCII digits; the callers have already checked the characters.
+pub(crate) fn digits(s: &str) -> u32 {
+    s.bytes().fold(0, |n, b| n * 10 + u32::from(b - b'0'))
+}

@@ -1,0 +1,15 @@
+//! ikrar: civil servants sign their election-time Pakta Integritas and neutrality declaration
+//! online; every signature yields an Ed25519-signed PDF certificate whose QR anyone can check.
+
+pub mod certificate;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod mail;
+pub mod roster;
+pub mod sign_in;
+pub mod signing;
+pub mod startup;
+pub mod synth;
+pub mod web;

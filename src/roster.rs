@@ -1,0 +1,283 @@
+//! Roster files: the CSV an agency exports from its personnel system. A file is checked whole
+//! before anything is written; then it is written in one transaction, so it lands entirely or not
+//! at all. Both passes stream the file, so half a million rows need little memory.
+
+use std::collections::{HashMap, HashSet};
+use std::fs::File;
+use std::io::BufReader;
+use std::path::Path;
+
+use diesel::Connection;
+
+use crate::db::employees::{self, EmployeeRecord, UpsertCount};
+use crate::db::{areas, now, Db, DbError};
+use crate::domain::{AreaCode, AreaLevel, EmailAddress, EmployeeType, FullName, Nik, Nip};
+
+pub const COLUMNS: [&str; 9] =
+    ["nip", "nik", "full_name", "position", "agency", "unit", "employee_type", "village_code", "email"];
+const BATCH: usize = 1_000;
+
+/// One problem in one cell (or row) of the file, located as a spreadsheet user would look for it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct RowError {
+    pub line: u64,
+    pub column: String,
+    pub value: String,
+    pub reason: String,
+}
+
+impl std::fmt::Display for RowError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "baris {}, kolom {} ({:?}): {}", self.line, self.column, self.value, self.reason)
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    #[error("berkas tidak dapat dibaca: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("baris judul harus memuat kolom {expected}; yang ditemukan: {found}")]
+    Header { expected: String, found: String },
+    #[error("{} baris bermasalah; tidak ada data yang diimpor", .0.len())]
+    Rows(Vec<RowError>),
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+impl From<diesel::result::Error> for ImportError {
+    fn from(e: diesel::result::Error) -> Self {
+        Self::Db(e.into())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct ImportReport {
+    pub rows: usize,
+    pub inserted: usize,
+    pub updated: usize,
+}
+
+/// Column positions, found by name so that a spreadsheet's column order does not matter.
+struct Layout([usize; 9]);
+
+impl Layout {
+    fn from_header(header: &csv::StringRecord) -> Result<Self, ImportError> {
+        let names: Vec<String> =
+            header.iter().map(|h| h.trim().trim_start_matches('\u{feff}').to_ascii_lowercase()).collect();
+        let mut positions = [0; 9];
+        for (slot, column) in positions.iter_mut().zip(COLUMNS) {
+            *slot = names.iter().position(|n| n == column).ok_or_else(|| ImportError::Header {
+                expected: COLUMNS.join(","),
+                found: names.join(","),
+            })?;
+        }
+        Ok(Self(positions))
+    }
+
+    fn get<'r>(&self, record: &'r csv::StringRecord, column: usize) -> &'r str {
+        record.get(self.0[column]).unwrap_or("").trim()
+    }
+}
+
+/// Checks one data row; every problem in it is reported, not only the first.
+fn parse_row(
+    layout: &Layout,
+    record: &csv::StringRecord,
+    line: u64,
+    villages: &HashSet<String>,
+    errors: &mut Vec<RowError>,
+) -> Option<EmployeeRecord> {
+    let before = errors.len();
+    let mut fail = |column: &str, value: &str, reason: String| {
+        errors.push(RowError { line, column: column.into(), value: value.into(), reason })
+    };
+    let text = |c| layout.get(record, c);
+
+    let employee_type = EmployeeType::parse(text(6)).map_err(|e| fail("employee_type", text(6), e.to_string())).ok();
+    let nip = match text(0) {
+        "" if employee_type.is_some_and(|t| t.requires_nip()) => {
+            fail("nip", "", "NIP wajib diisi untuk PNS dan PPPK".into());
+            None
+        }
+        "" => None,
+        raw => Nip::parse(raw).map_err(|e| fail("nip", raw, e.to_string())).ok(),
+    };
+    let nik = Nik::parse(text(1)).map_err(|e| fail("nik", text(1), e.to_string())).ok();
+    let name = FullName::parse(text(2)).map_err(|e| fail("full_name", text(2), e.to_string())).ok();
+    for (column, index) in [("position", 3), ("agency", 4)] {
+        if text(index).is_empty() {
+            fail(column, "", "wajib diisi".into());
+        }
+    }
+    for (column, index) in [("position", 3), ("agency", 4), ("unit", 5)] {
+        if text(index).chars().count() > 200 {
+            fail(column, text(index), "terlalu panjang (paling banyak 200 karakter)".into());
+        }
+    }
+    let village = match AreaCode::parse(text(7)) {
+        Ok(code) if code.level() != AreaLevel::Village => {
+            fail("village_code", text(7), "harus kode desa/kelurahan (pola 73.72.01.1001)".into());
+            None
+        }
+        Ok(code) if !villages.contains(code.as_str()) => {
+            fail("village_code", text(7), "kode desa/kelurahan tidak ada dalam data wilayah Kemendagri".into());
+            None
+        }
+        Ok(code) => Some(code),
+        Err(e) => {
+            fail("village_code", text(7), e.to_string());
+            None
+        }
+    };
+    let email = match text(8) {
+        "" => Some(None),
+        raw => EmailAddress::parse(raw).map(Some).map_err(|e| fail("email", raw, e.to_string())).ok(),
+    };
+    if errors.len() > before {
+        return None;
+    }
+    Some(EmployeeRecord {
+        nip: nip.map(|n| n.as_str().to_string()),
+        nik: nik?.as_str().to_string(),
+        full_name: name?.as_str().to_string(),
+        position: text(3).to_string(),
+        agency: text(4).to_string(),
+        unit: text(5).to_string(),
+        employee_type: employee_type?.as_str().to_string(),
+        village_code: village?.as_str().to_string(),
+        email: email?.map(|e| e.as_str().to_string()),
+        active: true,
+        updated_at: now(),
+    })
+}
+
+fn reader(path: &Path) -> Result<csv::Reader<BufReader<File>>, ImportError> {
+    Ok(csv::ReaderBuilder::new()
+        .has_headers(true)
+        .flexible(false)
+        .from_reader(BufReader::with_capacity(1 << 16, File::open(path)?)))
+}
+
+/// Streams the rows of a roster file that passed the check, with their line numbers.
+fn for_each_row(
+    path: &Path,
+    villages: &HashSet<String>,
+    mut each: impl FnMut(u64, Result<EmployeeRecord, Vec<RowError>>) -> Result<(), ImportError>,
+) -> Result<(), ImportError> {
+    let mut rdr = reader(path)?;
+    let layout = Layout::from_header(rdr.headers().map_err(|e| std::io::Error::other(e.to_string()))?)?;
+    let mut record = csv::StringRecord::new();
+    loop {
+        let line = rdr.position().line() + 1;
+        match rdr.read_record(&mut record) {
+            Ok(false) => return Ok(()),
+            Ok(true) => {
+                let line = record.position().map_or(line, |p| p.line());
+                let mut errors = Vec::new();
+                match parse_row(&layout, &record, line, villages, &mut errors) {
+                    Some(row) => each(line, Ok(row))?,
+                    None => each(line, Err(errors))?,
+                }
+            }
+            Err(e) => {
+                let line = e.position().map_or(line, |p| p.line());
+                let reason = match e.kind() {
+                    csv::ErrorKind::UnequalLengths { expected_len, len, .. } => {
+                        format!("baris ini memiliki {len} kolom, seharusnya {expected_len}")
+                    }
+                    csv::ErrorKind::Utf8 { .. } => "baris ini bukan teks UTF-8".to_string(),
+                    _ => e.to_string(),
+                };
+                each(line, Err(vec![RowError { line, column: "(baris)".into(), value: String::new(), reason }]))?;
+                if !matches!(e.kind(), csv::ErrorKind::UnequalLengths { .. } | csv::ErrorKind::Utf8 { .. }) {
+                    return Ok(());
+                }
+            }
+        }
+    }
+}
+
+/// Checks every row of the file, then writes all of it or nothing.
+pub fn import(db: &Db, path: &Path) -> Result<ImportReport, ImportError> {
+    let villages = areas::village_codes(&mut *db.read()?)?;
+
+    // Pass 1: check. Ids are kept as integers (both are all digits) to find duplicates cheaply.
+    let mut errors = Vec::new();
+    let mut seen_nik: HashMap<u64, u64> = HashMap::new();
+    let mut seen_nip: HashMap<u64, u64> = HashMap::new();
+    let mut rows = 0usize;
+    for_each_row(path, &villages, |line, row| {
+        rows += 1;
+        match row {
+            Err(mut e) => errors.append(&mut e),
+            Ok(r) => {
+                let nik: u64 = r.nik.parse().expect("digits");
+                if let Some(first) = seen_nik.insert(nik, line) {
+                    errors.push(RowError {
+                        line,
+                        column: "nik".into(),
+                        value: r.nik.clone(),
+                        reason: format!("NIK ini sudah muncul pada baris {first}"),
+                    });
+                }
+                if let Some(nip) = &r.nip {
+                    if let Some(first) = seen_nip.insert(nip.parse().expect("digits"), line) {
+                        errors.push(RowError {
+                            line,
+                            column: "nip".into(),
+                            value: nip.clone(),
+                            reason: format!("NIP ini sudah muncul pada baris {first}"),
+                        });
+                    }
+                }
+            }
+        }
+        Ok(())
+    })?;
+    drop((seen_nik, seen_nip));
+    if !errors.is_empty() {
+        errors.sort_by_key(|e| e.line);
+        return Err(ImportError::Rows(errors));
+    }
+
+    // Pass 2: write, in one transaction.
+    let mut conn = db.write()?;
+    let mut total = UpsertCount::default();
+    let outcome = conn.transaction(|conn| {
+        let mut batch: Vec<EmployeeRecord> = Vec::with_capacity(BATCH);
+        let mut lines: Vec<u64> = Vec::with_capacity(BATCH);
+        let mut flush = |batch: &mut Vec<EmployeeRecord>, lines: &mut Vec<u64>, conn: &mut _| {
+            let result = employees::upsert_batch(conn, batch)?;
+            let out = match result {
+                Ok(n) => {
+                    total.inserted += n.inserted;
+                    total.updated += n.updated;
+                    Ok(())
+                }
+                Err(clash) => Err(ImportError::Rows(vec![RowError {
+                    line: lines[clash.index],
+                    column: "nik".into(),
+                    value: batch[clash.index].nik.clone(),
+                    reason: "NIK dan NIP pada baris ini milik dua pegawai yang berbeda dalam daftar".into(),
+                }])),
+            };
+            batch.clear();
+            lines.clear();
+            out
+        };
+        for_each_row(path, &villages, |line, row| {
+            batch.push(row.map_err(ImportError::Rows)?);
+            lines.push(line);
+            if batch.len() == BATCH {
+                flush(&mut batch, &mut lines, conn)?;
+            }
+            Ok(())
+        })?;
+        if !batch.is_empty() {
+            flush(&mut batch, &mut lines, conn)?;
+        }
+        Ok::<_, ImportError>(())
+    });
+    outcome?;
+    Ok(ImportReport { rows, inserted: total.inserted, updated: total.updated })
+}

@@ -1,0 +1,156 @@
+use diesel::Connection;
+
+use super::{IssuerKey, SignedRecord};
+use crate::db::campaigns::{self, Campaign};
+use crate::db::certificates::{self, CertificateRow};
+use crate::db::employees::Employee;
+use crate::db::{is_unique_violation, Db, DbError};
+use crate::domain::{AreaCode, CertificateId, FullName};
+
+/// An employee's consent, as received: the name they typed and the document version they read.
+#[derive(Debug, Clone)]
+pub struct SigningRequest<'a> {
+    pub employee: &'a Employee,
+    pub campaign_id: &'a str,
+    pub typed_name: &'a str,
+    pub document_sha256: &'a str,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum IssueError {
+    #[error("kampanye tidak ditemukan")]
+    CampaignNotFound,
+    #[error("kampanye ini tidak berlaku untuk wilayah kerja Anda")]
+    OutOfScope,
+    #[error("kampanye ini tidak sedang dibuka untuk penandatanganan")]
+    NotOpen,
+    #[error("nama yang diketik tidak sama dengan nama pada daftar pegawai")]
+    NameMismatch,
+    #[error("versi dokumen yang Anda baca sudah tidak berlaku; muat ulang halaman dan baca dokumen terbaru")]
+    DocumentOutdated,
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+impl From<diesel::result::Error> for IssueError {
+    fn from(e: diesel::result::Error) -> Self {
+        Self::Db(e.into())
+    }
+}
+
+/// The certificate the employee holds after the request; `created` is false for a repeat.
+#[derive(Debug, Clone)]
+pub struct Issued {
+    pub certificate: CertificateRow,
+    pub created: bool,
+}
+
+/// Signs the employee's consent and stores the certificate, or returns the one they already hold.
+/// Exactly one standing certificate per employee and campaign, also under concurrent submits:
+/// the unique index decides, and the loser reads the winner's certificate.
+pub fn issue_certificate(
+    db: &Db,
+    key: &IssuerKey,
+    request: &SigningRequest<'_>,
+    now: i64,
+) -> Result<Issued, IssueError> {
+    let mut conn = db.write()?;
+    let attempt = conn.transaction(|conn| {
+        let campaign = campaigns::find(conn, request.campaign_id)?.ok_or(IssueError::CampaignNotFound)?;
+        check_eligibility(&campaign, request.employee, now)?;
+        let document = campaigns::current_document(conn, &campaign.id)?;
+        if !document.sha256.eq_ignore_ascii_case(request.document_sha256.trim()) {
+            return Err(IssueError::DocumentOutdated);
+        }
+        let roster_name = FullName::parse(&request.employee.full_name).map_err(|_| IssueError::NameMismatch)?;
+        if !roster_name.matches_typed(request.typed_name) {
+            return Err(IssueError::NameMismatch);
+        }
+        if let Some(existing) = certificates::standing(conn, &campaign.id, request.employee.id)? {
+            return Ok(Issued { certificate: existing, created: false });
+        }
+        let serial = certificates::next_serial(conn)?;
+        let row = sign_row(key, request.employee, &campaign.id, &document.sha256, serial, now);
+        certificates::insert(conn, &row)?;
+        Ok(Issued { certificate: row, created: true })
+    });
+    match attempt {
+        Err(IssueError::Db(DbError::Query(e))) if is_unique_violation(&e) => {
+            // A concurrent request for the same employee won the race on another connection.
+            let existing = certificates::standing(&mut conn, request.campaign_id, request.employee.id)?
+                .ok_or(IssueError::Db(DbError::Query(e)))?;
+            Ok(Issued { certificate: existing, created: false })
+        }
+        other => other,
+    }
+}
+
+fn check_eligibility(campaign: &Campaign, employee: &Employee, now: i64) -> Result<(), IssueError> {
+    let scope = AreaCode::parse(&campaign.scope_code).map_err(|_| IssueError::OutOfScope)?;
+    let village = AreaCode::parse(&employee.village_code).map_err(|_| IssueError::OutOfScope)?;
+    if !scope.contains(&village) || !employee.active {
+        return Err(IssueError::OutOfScope);
+    }
+    if !campaign.is_open_at(now) {
+        return Err(IssueError::NotOpen);
+    }
+    Ok(())
+}
+
+/// Builds the signed certificate record for an employee; pure apart from the random id and salt.
+pub fn sign_row(
+    key: &IssuerKey,
+    employee: &Employee,
+    campaign_id: &str,
+    document_sha256: &str,
+    serial: i64,
+    signed_at: i64,
+) -> CertificateRow {
+    let mut record_salt = [0u8; 16];
+    getrandom::fill(&mut record_salt).expect("the operating system's random source");
+    let record = SignedRecord {
+        certificate_id: CertificateId::random(),
+        serial,
+        key_id: key.id(),
+        campaign_id: campaign_id.to_string(),
+        document_sha256: data_encoding::HEXLOWER_PERMISSIVE
+            .decode(document_sha256.as_bytes())
+            .ok()
+            .and_then(|b| b.try_into().ok())
+            .expect("stored document hashes are 64 hex digits"),
+        signed_at,
+        signer_name: employee.full_name.clone(),
+        signer_nip: employee.nip.clone(),
+        signer_nik: employee.nik.clone(),
+        position: employee.position.clone(),
+        agency: employee.agency.clone(),
+        unit: employee.unit.clone(),
+        employee_type: employee.employee_type.clone(),
+        village_code: employee.village_code.clone(),
+        record_salt,
+    };
+    let claim = record.claim();
+    let signature = key.sign(&claim.signing_message());
+    CertificateRow {
+        id: record.certificate_id.as_str().to_string(),
+        serial,
+        campaign_id: record.campaign_id,
+        employee_id: employee.id,
+        document_sha256: document_sha256.to_ascii_lowercase(),
+        signed_at,
+        signer_name: record.signer_name,
+        signer_nip: record.signer_nip,
+        signer_nik: record.signer_nik,
+        position: record.position,
+        agency: record.agency,
+        unit: record.unit,
+        employee_type: record.employee_type,
+        village_code: record.village_code,
+        key_id: key.id().to_hex(),
+        record_salt: record_salt.to_vec(),
+        claim: claim.to_bytes(),
+        signature: signature.to_vec(),
+        revoked_at: None,
+        revocation_reason: None,
+    }
+}

@@ -1,0 +1,12 @@
+//! Where a signature is made and checked: the issuer's Ed25519 key, the canonical claim it signs,
+//! and the workflow that turns an employee's consent into a certificate.
+
+mod claim;
+pub mod issue;
+mod key;
+mod verify;
+
+pub use claim::{Claim, ClaimError, SignedRecord, CLAIM_CONTEXT};
+pub use issue::{issue_certificate, IssueError, Issued, SigningRequest};
+pub use key::{verify_with, IssuerKey, KeyError, KeyId};
+pub use verify::{verify_certificate, Verdict, Verification};

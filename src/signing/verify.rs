@@ -1,0 +1,76 @@
+use super::key::verify_with;
+use super::Claim;
+use crate::db::certificates::{self, CertificateRow};
+use crate::db::{keys, DbConnection, DbError};
+use crate::domain::CertificateId;
+
+/// What a person scanning a certificate is told.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    Genuine,
+    Revoked,
+    NotFound,
+    Tampered,
+}
+
+impl Verdict {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Genuine => "genuine",
+            Self::Revoked => "revoked",
+            Self::NotFound => "not_found",
+            Self::Tampered => "tampered",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Verification {
+    pub verdict: Verdict,
+    pub certificate: Option<CertificateRow>,
+    /// Why a certificate is judged tampered, for the page to explain.
+    pub problem: Option<&'static str>,
+}
+
+/// Judges a certificate by its stored record, and, when the link carried one, by the signed claim
+/// from the QR. A record whose own signature fails is reported as tampered, not as genuine.
+pub fn verify_certificate(
+    conn: &mut DbConnection,
+    id: &str,
+    link_claim: Option<&str>,
+) -> Result<Verification, DbError> {
+    let not_found = Verification { verdict: Verdict::NotFound, certificate: None, problem: None };
+    let Ok(id) = CertificateId::parse(id) else { return Ok(not_found) };
+    let Some(row) = certificates::find(conn, &id)? else { return Ok(not_found) };
+    let tampered = |row: CertificateRow, problem| Verification {
+        verdict: Verdict::Tampered,
+        certificate: Some(row),
+        problem: Some(problem),
+    };
+    let Some(key) = keys::find(conn, &row.key_id)? else {
+        return Ok(tampered(row, "kunci penerbit yang disebut sertifikat tidak dikenal"));
+    };
+    let Some(record) = row.signed_record() else {
+        return Ok(tampered(row, "catatan sertifikat rusak"));
+    };
+    let claim = record.claim();
+    if claim.to_bytes() != row.claim || !verify_with(&key.public_key, &claim.signing_message(), &row.signature) {
+        return Ok(tampered(row, "catatan sertifikat tidak cocok dengan tanda tangan penerbit"));
+    }
+    if key.valid_until.is_some_and(|until| row.signed_at > until) {
+        return Ok(tampered(row, "sertifikat ditandatangani dengan kunci yang sudah tidak berlaku"));
+    }
+    if let Some(text) = link_claim.filter(|t| !t.trim().is_empty()) {
+        let matches = match Claim::decode_signed(text) {
+            Ok((carried, sig)) => {
+                carried == claim && verify_with(&key.public_key, &carried.signing_message(), &sig)
+            }
+            Err(_) => false,
+        };
+        if !matches {
+            return Ok(tampered(row, "data pada tautan QR tidak cocok dengan catatan sertifikat atau tanda tangannya"));
+        }
+    }
+    let verdict = if row.revoked_at.is_some() { Verdict::Revoked } else { Verdict::Genuine };
+    Ok(Verification { verdict, certificate: Some(row), problem: None })
+}

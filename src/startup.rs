@@ -1,0 +1,82 @@
+//! Builds a node: storage, keys, mail and the HTTP server on a bound listener.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_web::{web, App, HttpServer};
+use anyhow::Context;
+
+use crate::config::Settings;
+use crate::db::{areas, keys, Db};
+use crate::mail::Mailer;
+use crate::signing::IssuerKey;
+use crate::web::AppState;
+
+/// Opens (creating and migrating if needed) the database, loads the area reference on first
+/// start, and loads or creates the issuer key.
+pub fn open_storage(settings: &Settings) -> anyhow::Result<(Db, IssuerKey)> {
+    std::fs::create_dir_all(&settings.data_dir)
+        .with_context(|| format!("creating the data directory {}", settings.data_dir.display()))?;
+    let db = Db::connect(&settings.database_url).context("opening the database")?;
+    let loaded = areas::load_reference(&mut *db.write()?).context("loading the area reference")?;
+    if loaded > 0 {
+        tracing::info!(areas = loaded, "loaded the Kemendagri area reference");
+    }
+    let key = IssuerKey::load_or_create(&settings.key_file)?;
+    keys::register(&mut *db.write()?, &key).context("registering the issuer key")?;
+    Ok((db, key))
+}
+
+pub struct Application {
+    port: u16,
+    base_url: String,
+    server: actix_web::dev::Server,
+}
+
+impl Application {
+    pub fn build(settings: &Settings) -> anyhow::Result<Self> {
+        let (db, key) = open_storage(settings)?;
+        Self::with_storage(settings, db, key)
+    }
+
+    pub fn with_storage(settings: &Settings, db: Db, key: IssuerKey) -> anyhow::Result<Self> {
+        let listener = TcpListener::bind(&settings.bind)
+            .with_context(|| format!("binding {}", settings.bind))?;
+        let address = listener.local_addr()?;
+        let base_url = settings
+            .base_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{address}"))
+            .trim_end_matches('/')
+            .to_string();
+        let mailer = Mailer::new(&settings.mail, &settings.mail_from)?;
+        let state = web::Data::new(AppState {
+            db,
+            key: Arc::new(key),
+            mailer,
+            secure_cookies: base_url.starts_with("https://"),
+            base_url: base_url.clone(),
+        });
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(state.clone())
+                .wrap(actix_web::middleware::Compress::default())
+                .configure(crate::web::routes)
+        })
+        .listen(listener)?
+        .run();
+        Ok(Self { port: address.port(), base_url, server })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}

@@ -1,0 +1,21 @@
+//! The stylesheet and the one small script, built into the binary (no CDN, no asset folder to deploy).
+
+use actix_web::{web, HttpResponse};
+
+const STYLE: &str = include_str!("../../assets/web/gaya.css");
+const VERIFY_SCRIPT: &str = include_str!("../../assets/web/periksa.js");
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/aset/gaya.css", web::get().to(|| async { asset("text/css; charset=utf-8", STYLE) }))
+        .route(
+            "/aset/periksa.js",
+            web::get().to(|| async { asset("text/javascript; charset=utf-8", VERIFY_SCRIPT) }),
+        );
+}
+
+fn asset(content_type: &str, body: &'static str) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type(content_type)
+        .insert_header(("Cache-Control", "public, max-age=3600"))
+        .body(body)
+}

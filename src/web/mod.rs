@@ -1,0 +1,44 @@
+//! HTTP: the JSON API under `/api/v1`, the pages, and the public verification site.
+//! One module per area of the site; handlers parse input into domain types and call the core.
+
+mod assets;
+mod certificates;
+pub mod error;
+mod health;
+mod pact;
+pub mod pages;
+mod session;
+mod sign_in;
+mod verify;
+
+use std::sync::Arc;
+
+use actix_web::web;
+
+use crate::db::Db;
+use crate::mail::Mailer;
+use crate::signing::IssuerKey;
+pub use error::{PageError, WebError};
+pub use session::SignedInEmployee;
+
+pub struct AppState {
+    pub db: Db,
+    pub key: Arc<IssuerKey>,
+    pub mailer: Mailer,
+    pub base_url: String,
+    pub secure_cookies: bool,
+}
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.app_data(error::json_config())
+        .app_data(error::form_config())
+        .service(health::healthz)
+        .configure(assets::routes)
+        .configure(sign_in::routes)
+        .configure(pact::routes)
+        .configure(certificates::routes)
+        .configure(verify::routes)
+        .default_service(web::to(|| async {
+            Err::<actix_web::HttpResponse, _>(PageError(WebError::NotFound("halaman tidak ditemukan".into())))
+        }));
+}

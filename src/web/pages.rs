@@ -1,0 +1,152 @@
+//! The pages, rendered on the server from `templates/` (no script needed to sign).
+
+use actix_web::http::StatusCode;
+use actix_web::HttpResponse;
+use askama::Template;
+
+use super::{PageError, WebError};
+use crate::domain::Block;
+
+pub fn render_with_status(status: StatusCode, page: &impl Template) -> HttpResponse {
+    match page.render() {
+        Ok(html) => HttpResponse::build(status).content_type("text/html; charset=utf-8").body(html),
+        Err(e) => {
+            tracing::error!(error = %e, "template failed");
+            HttpResponse::InternalServerError()
+                .content_type("text/plain; charset=utf-8")
+                .body("Terjadi gangguan pada server; silakan coba lagi beberapa saat lagi.")
+        }
+    }
+}
+
+pub fn render(page: &impl Template) -> Result<HttpResponse, PageError> {
+    page.render().map_err(|e| PageError(WebError::internal(e)))?;
+    Ok(render_with_status(StatusCode::OK, page))
+}
+
+#[derive(Template)]
+#[template(path = "home.html")]
+pub struct Home;
+
+#[derive(Template)]
+#[template(path = "error.html")]
+pub struct ErrorPage {
+    pub status: u16,
+    pub message: String,
+}
+
+#[derive(Template)]
+#[template(path = "sign_in.html")]
+pub struct SignIn {
+    pub id: String,
+    pub error: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "enter_code.html")]
+pub struct EnterCode {
+    pub id: String,
+    pub notice: String,
+    pub error: Option<String>,
+}
+
+pub struct CampaignItem {
+    pub id: String,
+    pub title: String,
+    pub period: String,
+    pub open: bool,
+    pub certificate_id: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "campaigns.html")]
+pub struct Campaigns {
+    pub name: String,
+    pub items: Vec<CampaignItem>,
+}
+
+/// A document block flattened for the template; commitments carry their checkbox index.
+pub struct FormBlock {
+    pub kind: &'static str,
+    pub text: String,
+    pub index: usize,
+}
+
+#[derive(Template)]
+#[template(path = "sign_form.html")]
+pub struct SignForm {
+    pub campaign_id: String,
+    pub campaign_title: String,
+    pub document_title: String,
+    pub blocks: Vec<Block>,
+    pub document_sha256: String,
+    pub roster_name: String,
+    pub typed_name: String,
+    pub open: bool,
+    pub certificate_id: Option<String>,
+    pub error: Option<String>,
+}
+
+impl SignForm {
+    pub fn form_blocks(&self) -> Vec<FormBlock> {
+        let mut n = 0;
+        self.blocks
+            .iter()
+            .map(|b| match b {
+                Block::Heading(t) => FormBlock { kind: "heading", text: t.clone(), index: 0 },
+                Block::Paragraph(t) => FormBlock { kind: "paragraph", text: t.clone(), index: 0 },
+                Block::Commitment(t) => {
+                    n += 1;
+                    FormBlock { kind: "commitment", text: t.clone(), index: n - 1 }
+                }
+            })
+            .collect()
+    }
+}
+
+#[derive(Template)]
+#[template(path = "certificate_issued.html")]
+pub struct CertificateIssued {
+    pub id: String,
+    pub serial: String,
+    pub name: String,
+    pub id_label: String,
+    pub id_value: String,
+    pub signed_at: String,
+    pub verify_path: String,
+    pub link: String,
+    pub qr_svg: String,
+}
+
+pub struct VerifyDetails {
+    pub serial: String,
+    pub name: String,
+    pub id_label: String,
+    pub id_value: String,
+    pub position: String,
+    pub agency: String,
+    pub work_area: String,
+    pub campaign: String,
+    pub document_sha256: String,
+    pub signed_at: String,
+    pub key_id: String,
+    pub revoked_on: Option<String>,
+    pub revocation_reason: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "verify.html")]
+pub struct Verify {
+    pub id: String,
+    pub verdict: String,
+    pub problem: Option<String>,
+    pub checked_claim: bool,
+    pub uploaded: bool,
+    pub details: Option<VerifyDetails>,
+}
+
+#[derive(Template)]
+#[template(path = "upload.html")]
+pub struct Upload {
+    pub error: Option<String>,
+}

@@ -1,0 +1,254 @@
+//! The public side: what a QR scan, a journalist's upload or a verifier program is told.
+
+use actix_multipart::Multipart;
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpResponse};
+use futures_util::StreamExt;
+use serde::Deserialize;
+
+use super::pages::{self, render, render_with_status};
+use super::{AppState, PageError, WebError};
+use crate::certificate;
+use crate::db::{areas, campaigns, keys, Db, DbError};
+use crate::domain::{AreaCode, CertificateId, IndonesianZone, Nik, Nip};
+use crate::signing::{verify_certificate, Verdict, Verification};
+
+/// Certificates are about 30 KB; anything much larger is not one of ours.
+pub const MAX_UPLOAD_BYTES: usize = 2 * 1024 * 1024;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/api/v1/verify/{id}", web::get().to(api_verify))
+        .route("/.well-known/ikrar-keys.json", web::get().to(keys_json))
+        .route("/v", web::get().to(upload_page))
+        .route("/v", web::post().to(upload_submit))
+        .route("/v/{id}", web::get().to(verify_page));
+}
+
+#[derive(Deserialize)]
+struct ClaimQuery {
+    claim: Option<String>,
+}
+
+/// A verification with the names a person needs to read it.
+pub struct VerifiedView {
+    pub verification: Verification,
+    pub campaign_title: String,
+    pub work_area: String,
+}
+
+fn verify(db: &Db, id: &str, claim: Option<&str>) -> Result<VerifiedView, DbError> {
+    let mut conn = db.read()?;
+    let verification = verify_certificate(&mut conn, id, claim)?;
+    let (mut campaign_title, mut work_area) = (String::new(), String::new());
+    if let Some(c) = &verification.certificate {
+        campaign_title = campaigns::find(&mut conn, &c.campaign_id)?.map(|c| c.title).unwrap_or_default();
+        if let Ok(code) = AreaCode::parse(&c.village_code) {
+            work_area = areas::describe(&mut conn, &code)?;
+        }
+    }
+    Ok(VerifiedView { verification, campaign_title, work_area })
+}
+
+fn masked_id(row: &crate::db::certificates::CertificateRow) -> (&'static str, String) {
+    match row.signer_nip.as_deref().and_then(|n| Nip::parse(n).ok()) {
+        Some(nip) => ("NIP", nip.masked()),
+        None => ("NIK", Nik::parse(&row.signer_nik).map(|n| n.masked()).unwrap_or_default()),
+    }
+}
+
+/// Genuine and revoked are answers about a real certificate; a forged link is a client error.
+fn status_of(verdict: Verdict) -> StatusCode {
+    match verdict {
+        Verdict::Genuine | Verdict::Revoked => StatusCode::OK,
+        Verdict::NotFound => StatusCode::NOT_FOUND,
+        Verdict::Tampered => StatusCode::UNPROCESSABLE_ENTITY,
+    }
+}
+
+fn rfc3339(at: i64) -> String {
+    chrono::DateTime::from_timestamp(at, 0).unwrap_or_default().to_rfc3339()
+}
+
+async fn api_verify(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    query: web::Query<ClaimQuery>,
+) -> Result<HttpResponse, WebError> {
+    let db = state.db.clone();
+    let id = path.into_inner();
+    let claim = query.into_inner().claim;
+    let shown_id = id.clone();
+    let view = web::block(move || verify(&db, &id, claim.as_deref())).await??;
+    let v = &view.verification;
+    let mut body = serde_json::json!({ "status": v.verdict.as_str(), "certificate_id": shown_id });
+    if let Some(problem) = v.problem {
+        body["problem"] = problem.into();
+    }
+    if let Some(c) = &v.certificate {
+        let (id_type, id_masked) = masked_id(c);
+        let at = chrono::DateTime::from_timestamp(c.signed_at, 0).unwrap_or_default();
+        body["certificate_number"] = c.serial.into();
+        body["signer"] = serde_json::json!({
+            "full_name": c.signer_name,
+            "id_type": id_type,
+            "id_masked": id_masked,
+            "employee_type": c.employee_type,
+            "position": c.position,
+            "agency": c.agency,
+            "unit": c.unit,
+            "village_code": c.village_code,
+            "work_area": view.work_area,
+        });
+        body["campaign"] = serde_json::json!({ "id": c.campaign_id, "title": view.campaign_title });
+        body["document_sha256"] = c.document_sha256.clone().into();
+        body["signed_at"] = rfc3339(c.signed_at).into();
+        body["signed_at_local"] = IndonesianZone::of_province(&c.village_code).format_long(at).into();
+        body["key_id"] = c.key_id.clone().into();
+        body["revoked_at"] = c.revoked_at.map(rfc3339).into();
+        body["revocation_reason"] = c.revocation_reason.clone().into();
+    }
+    Ok(HttpResponse::build(status_of(v.verdict)).json(body))
+}
+
+fn verdict_page(view: &VerifiedView, id: &str, checked_claim: bool) -> pages::Verify {
+    let v = &view.verification;
+    let details = v.certificate.as_ref().map(|c| {
+        let (id_label, id_value) = masked_id(c);
+        pages::VerifyDetails {
+            serial: format!("{:08}", c.serial),
+            name: c.signer_name.clone(),
+            id_label: id_label.to_string(),
+            id_value,
+            position: c.position.clone(),
+            agency: c.agency.clone(),
+            work_area: view.work_area.clone(),
+            campaign: view.campaign_title.clone(),
+            document_sha256: c.document_sha256.clone(),
+            signed_at: certificate::signing_time(c),
+            key_id: c.key_id.clone(),
+            revoked_on: c.revoked_at.map(|at| {
+                IndonesianZone::of_province(&c.village_code)
+                    .format_date(chrono::DateTime::from_timestamp(at, 0).unwrap_or_default())
+            }),
+            revocation_reason: c.revocation_reason.clone(),
+        }
+    });
+    pages::Verify {
+        id: id.to_string(),
+        verdict: v.verdict.as_str().to_string(),
+        problem: v.problem.map(str::to_string),
+        checked_claim,
+        uploaded: false,
+        details,
+    }
+}
+
+async fn verify_page(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    query: web::Query<ClaimQuery>,
+) -> Result<HttpResponse, PageError> {
+    let db = state.db.clone();
+    let id = path.into_inner();
+    let claim = query.into_inner().claim;
+    let checked_claim = claim.is_some();
+    let lookup = id.clone();
+    let view = web::block(move || verify(&db, &lookup, claim.as_deref())).await??;
+    let page = verdict_page(&view, &CertificateId::parse(&id).map(|i| i.to_string()).unwrap_or(id), checked_claim);
+    Ok(render_with_status(status_of(view.verification.verdict), &page))
+}
+
+async fn keys_json(state: web::Data<AppState>) -> Result<HttpResponse, WebError> {
+    let db = state.db.clone();
+    let rows = web::block(move || keys::all(&mut *db.read()?)).await??;
+    let current = state.key.id().to_hex();
+    let keys: Vec<_> = rows
+        .iter()
+        .map(|k| {
+            serde_json::json!({
+                "key_id": k.key_id,
+                "algorithm": k.algorithm,
+                "public_key": data_encoding::BASE64URL_NOPAD.encode(&k.public_key),
+                "public_key_hex": data_encoding::HEXLOWER.encode(&k.public_key),
+                "valid_from": rfc3339(k.valid_from),
+                "valid_until": k.valid_until.map(rfc3339),
+                "status": if k.key_id == current { "active" } else { "retired" },
+            })
+        })
+        .collect();
+    Ok(HttpResponse::Ok()
+        .insert_header(("Cache-Control", "public, max-age=300"))
+        .json(serde_json::json!({ "issuer": state.base_url, "claim_format": "ikrar/claim/v1", "keys": keys })))
+}
+
+async fn upload_page() -> Result<HttpResponse, PageError> {
+    render(&pages::Upload { error: None })
+}
+
+/// Reads the one uploaded file, refusing it as soon as it passes the limit.
+async fn read_upload(mut payload: Multipart) -> Result<Vec<u8>, WebError> {
+    let mut bytes = Vec::new();
+    while let Some(field) = payload.next().await {
+        let mut field = field.map_err(|e| WebError::bad("berkas", format!("unggahan tidak terbaca: {e}")))?;
+        while let Some(chunk) = field.next().await {
+            let chunk = chunk.map_err(|e| WebError::bad("berkas", format!("unggahan terputus: {e}")))?;
+            if bytes.len() + chunk.len() > MAX_UPLOAD_BYTES {
+                return Err(WebError::PayloadTooLarge("2 MB"));
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        if !bytes.is_empty() {
+            break;
+        }
+    }
+    if bytes.is_empty() {
+        return Err(WebError::bad("berkas", "pilih berkas PDF sertifikat yang akan diperiksa"));
+    }
+    Ok(bytes)
+}
+
+/// An uploaded PDF is ours and unaltered exactly when it equals the certificate we render for
+/// the id it names: rendering is deterministic, so one changed byte shows.
+async fn upload_submit(state: web::Data<AppState>, payload: Multipart) -> Result<HttpResponse, PageError> {
+    let refuse = |status: StatusCode, message: String| {
+        Ok(render_with_status(status, &pages::Upload { error: Some(message) }))
+    };
+    let bytes = match read_upload(payload).await {
+        Ok(b) => b,
+        Err(e @ (WebError::PayloadTooLarge(_) | WebError::BadRequest { .. })) => {
+            return refuse(actix_web::ResponseError::status_code(&e), e.to_string())
+        }
+        Err(e) => return Err(e.into()),
+    };
+    if !bytes.starts_with(b"%PDF-") {
+        return refuse(StatusCode::UNPROCESSABLE_ENTITY, "Berkas ini bukan PDF.".into());
+    }
+    let Some(id) = certificate::id_in_pdf(&bytes).and_then(|s| CertificateId::parse(&s).ok()) else {
+        return refuse(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Berkas ini bukan sertifikat ikrar: nomor identitas sertifikat tidak ditemukan di dalamnya.".into(),
+        );
+    };
+    let st = state.clone();
+    let lookup = id.clone();
+    let (rendered, view) = web::block(move || -> anyhow::Result<_> {
+        let rendered = super::certificates::render_stored(&st.db, &st.base_url, &lookup)?;
+        let view = verify(&st.db, lookup.as_str(), None)?;
+        Ok((rendered, view))
+    })
+    .await?
+    .map_err(WebError::internal)?;
+    let mut page = verdict_page(&view, id.as_str(), false);
+    page.uploaded = true;
+    match rendered {
+        Some((_, original)) if original == bytes => {
+            Ok(render_with_status(status_of(view.verification.verdict), &page))
+        }
+        Some(_) => {
+            page.verdict = Verdict::Tampered.as_str().to_string();
+            page.problem = Some("isi berkas berbeda dari sertifikat asli yang diterbitkan".into());
+            Ok(render_with_status(StatusCode::UNPROCESSABLE_ENTITY, &page))
+        }
+        None => Ok(render_with_status(StatusCode::NOT_FOUND, &page)),
+    }
+}
