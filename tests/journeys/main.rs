@@ -1,0 +1,9 @@
+//! User journeys against a real server on a random port and a fresh SQLite database each.
+
+mod helpers;
+
+mod certificate_journey;
+mod command_line;
+mod refusals;
+mod sign_in;
+mod signing_pages;
