@@ -44,14 +44,22 @@ pub enum MailError {
 
 impl Mailer {
     pub fn new(settings: &MailSettings, from: &str) -> Result<Self, MailError> {
-        let from = from.parse().map_err(|e| MailError::Settings(format!("sender {from:?}: {e}")))?;
+        let from = from
+            .parse()
+            .map_err(|e| MailError::Settings(format!("sender {from:?}: {e}")))?;
         let transport = match settings {
             MailSettings::Outbox(dir) => {
                 std::fs::create_dir_all(dir)
                     .map_err(|e| MailError::Settings(format!("outbox {}: {e}", dir.display())))?;
                 Transport_::Outbox(FileTransport::new(dir))
             }
-            MailSettings::Smtp { host, port, security, username, password } => {
+            MailSettings::Smtp {
+                host,
+                port,
+                security,
+                username,
+                password,
+            } => {
                 let builder = match security.as_str() {
                     "tls" => SmtpTransport::relay(host),
                     "starttls" => SmtpTransport::starttls_relay(host),
@@ -61,7 +69,9 @@ impl Mailer {
                 .map_err(|e| MailError::Settings(e.to_string()))?
                 .port(*port);
                 let builder = match (username, password) {
-                    (Some(u), Some(p)) => builder.credentials(Credentials::new(u.clone(), p.clone())),
+                    (Some(u), Some(p)) => {
+                        builder.credentials(Credentials::new(u.clone(), p.clone()))
+                    }
                     _ => builder,
                 };
                 Transport_::Smtp(builder.build())
@@ -74,14 +84,22 @@ impl Mailer {
     pub fn send(&self, to: &str, subject: &str, body: String) -> Result<(), MailError> {
         let message = Message::builder()
             .from(self.from.clone())
-            .to(to.parse().map_err(|e| MailError::Build(format!("recipient: {e}")))?)
+            .to(to
+                .parse()
+                .map_err(|e| MailError::Build(format!("recipient: {e}")))?)
             .subject(subject)
             .header(ContentType::TEXT_PLAIN)
             .body(body)
             .map_err(|e| MailError::Build(e.to_string()))?;
         match &self.transport {
-            Transport_::Outbox(t) => t.send(&message).map(drop).map_err(|e| MailError::Send(e.to_string())),
-            Transport_::Smtp(t) => t.send(&message).map(drop).map_err(|e| MailError::Send(e.to_string())),
+            Transport_::Outbox(t) => t
+                .send(&message)
+                .map(drop)
+                .map_err(|e| MailError::Send(e.to_string())),
+            Transport_::Smtp(t) => t
+                .send(&message)
+                .map(drop)
+                .map_err(|e| MailError::Send(e.to_string())),
         }
     }
 }

@@ -13,8 +13,17 @@ use crate::db::employees::{self, EmployeeRecord, UpsertCount};
 use crate::db::{areas, now, Db, DbError};
 use crate::domain::{AreaCode, AreaLevel, EmailAddress, EmployeeType, FullName, Nik, Nip};
 
-pub const COLUMNS: [&str; 9] =
-    ["nip", "nik", "full_name", "position", "agency", "unit", "employee_type", "village_code", "email"];
+pub const COLUMNS: [&str; 9] = [
+    "nip",
+    "nik",
+    "full_name",
+    "position",
+    "agency",
+    "unit",
+    "employee_type",
+    "village_code",
+    "email",
+];
 const BATCH: usize = 1_000;
 
 /// One problem in one cell (or row) of the file, located as a spreadsheet user would look for it.
@@ -28,7 +37,11 @@ pub struct RowError {
 
 impl std::fmt::Display for RowError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "baris {}, kolom {} ({:?}): {}", self.line, self.column, self.value, self.reason)
+        write!(
+            f,
+            "baris {}, kolom {} ({:?}): {}",
+            self.line, self.column, self.value, self.reason
+        )
     }
 }
 
@@ -62,14 +75,19 @@ struct Layout([usize; 9]);
 
 impl Layout {
     fn from_header(header: &csv::StringRecord) -> Result<Self, ImportError> {
-        let names: Vec<String> =
-            header.iter().map(|h| h.trim().trim_start_matches('\u{feff}').to_ascii_lowercase()).collect();
+        let names: Vec<String> = header
+            .iter()
+            .map(|h| h.trim().trim_start_matches('\u{feff}').to_ascii_lowercase())
+            .collect();
         let mut positions = [0; 9];
         for (slot, column) in positions.iter_mut().zip(COLUMNS) {
-            *slot = names.iter().position(|n| n == column).ok_or_else(|| ImportError::Header {
-                expected: COLUMNS.join(","),
-                found: names.join(","),
-            })?;
+            *slot = names
+                .iter()
+                .position(|n| n == column)
+                .ok_or_else(|| ImportError::Header {
+                    expected: COLUMNS.join(","),
+                    found: names.join(","),
+                })?;
         }
         Ok(Self(positions))
     }
@@ -89,21 +107,34 @@ fn parse_row(
 ) -> Option<EmployeeRecord> {
     let before = errors.len();
     let mut fail = |column: &str, value: &str, reason: String| {
-        errors.push(RowError { line, column: column.into(), value: value.into(), reason })
+        errors.push(RowError {
+            line,
+            column: column.into(),
+            value: value.into(),
+            reason,
+        })
     };
     let text = |c| layout.get(record, c);
 
-    let employee_type = EmployeeType::parse(text(6)).map_err(|e| fail("employee_type", text(6), e.to_string())).ok();
+    let employee_type = EmployeeType::parse(text(6))
+        .map_err(|e| fail("employee_type", text(6), e.to_string()))
+        .ok();
     let nip = match text(0) {
         "" if employee_type.is_some_and(|t| t.requires_nip()) => {
             fail("nip", "", "NIP wajib diisi untuk PNS dan PPPK".into());
             None
         }
         "" => None,
-        raw => Nip::parse(raw).map_err(|e| fail("nip", raw, e.to_string())).ok(),
+        raw => Nip::parse(raw)
+            .map_err(|e| fail("nip", raw, e.to_string()))
+            .ok(),
     };
-    let nik = Nik::parse(text(1)).map_err(|e| fail("nik", text(1), e.to_string())).ok();
-    let name = FullName::parse(text(2)).map_err(|e| fail("full_name", text(2), e.to_string())).ok();
+    let nik = Nik::parse(text(1))
+        .map_err(|e| fail("nik", text(1), e.to_string()))
+        .ok();
+    let name = FullName::parse(text(2))
+        .map_err(|e| fail("full_name", text(2), e.to_string()))
+        .ok();
     for (column, index) in [("position", 3), ("agency", 4)] {
         if text(index).is_empty() {
             fail(column, "", "wajib diisi".into());
@@ -111,16 +142,28 @@ fn parse_row(
     }
     for (column, index) in [("position", 3), ("agency", 4), ("unit", 5)] {
         if text(index).chars().count() > 200 {
-            fail(column, text(index), "terlalu panjang (paling banyak 200 karakter)".into());
+            fail(
+                column,
+                text(index),
+                "terlalu panjang (paling banyak 200 karakter)".into(),
+            );
         }
     }
     let village = match AreaCode::parse(text(7)) {
         Ok(code) if code.level() != AreaLevel::Village => {
-            fail("village_code", text(7), "harus kode desa/kelurahan (pola 73.72.01.1001)".into());
+            fail(
+                "village_code",
+                text(7),
+                "harus kode desa/kelurahan (pola 73.72.01.1001)".into(),
+            );
             None
         }
         Ok(code) if !villages.contains(code.as_str()) => {
-            fail("village_code", text(7), "kode desa/kelurahan tidak ada dalam data wilayah Kemendagri".into());
+            fail(
+                "village_code",
+                text(7),
+                "kode desa/kelurahan tidak ada dalam data wilayah Kemendagri".into(),
+            );
             None
         }
         Ok(code) => Some(code),
@@ -131,7 +174,10 @@ fn parse_row(
     };
     let email = match text(8) {
         "" => Some(None),
-        raw => EmailAddress::parse(raw).map(Some).map_err(|e| fail("email", raw, e.to_string())).ok(),
+        raw => EmailAddress::parse(raw)
+            .map(Some)
+            .map_err(|e| fail("email", raw, e.to_string()))
+            .ok(),
     };
     if errors.len() > before {
         return None;
@@ -165,7 +211,10 @@ fn for_each_row(
     mut each: impl FnMut(u64, Result<EmployeeRecord, Vec<RowError>>) -> Result<(), ImportError>,
 ) -> Result<(), ImportError> {
     let mut rdr = reader(path)?;
-    let layout = Layout::from_header(rdr.headers().map_err(|e| std::io::Error::other(e.to_string()))?)?;
+    let layout = Layout::from_header(
+        rdr.headers()
+            .map_err(|e| std::io::Error::other(e.to_string()))?,
+    )?;
     let mut record = csv::StringRecord::new();
     loop {
         let line = rdr.position().line() + 1;
@@ -182,14 +231,27 @@ fn for_each_row(
             Err(e) => {
                 let line = e.position().map_or(line, |p| p.line());
                 let reason = match e.kind() {
-                    csv::ErrorKind::UnequalLengths { expected_len, len, .. } => {
+                    csv::ErrorKind::UnequalLengths {
+                        expected_len, len, ..
+                    } => {
                         format!("baris ini memiliki {len} kolom, seharusnya {expected_len}")
                     }
                     csv::ErrorKind::Utf8 { .. } => "baris ini bukan teks UTF-8".to_string(),
                     _ => e.to_string(),
                 };
-                each(line, Err(vec![RowError { line, column: "(baris)".into(), value: String::new(), reason }]))?;
-                if !matches!(e.kind(), csv::ErrorKind::UnequalLengths { .. } | csv::ErrorKind::Utf8 { .. }) {
+                each(
+                    line,
+                    Err(vec![RowError {
+                        line,
+                        column: "(baris)".into(),
+                        value: String::new(),
+                        reason,
+                    }]),
+                )?;
+                if !matches!(
+                    e.kind(),
+                    csv::ErrorKind::UnequalLengths { .. } | csv::ErrorKind::Utf8 { .. }
+                ) {
                     return Ok(());
                 }
             }
@@ -258,7 +320,9 @@ pub fn import(db: &Db, path: &Path) -> Result<ImportReport, ImportError> {
                     line: lines[clash.index],
                     column: "nik".into(),
                     value: batch[clash.index].nik.clone(),
-                    reason: "NIK dan NIP pada baris ini milik dua pegawai yang berbeda dalam daftar".into(),
+                    reason:
+                        "NIK dan NIP pada baris ini milik dua pegawai yang berbeda dalam daftar"
+                            .into(),
                 }])),
             };
             batch.clear();
@@ -279,5 +343,9 @@ pub fn import(db: &Db, path: &Path) -> Result<ImportReport, ImportError> {
         Ok::<_, ImportError>(())
     });
     outcome?;
-    Ok(ImportReport { rows, inserted: total.inserted, updated: total.updated })
+    Ok(ImportReport {
+        rows,
+        inserted: total.inserted,
+        updated: total.updated,
+    })
 }

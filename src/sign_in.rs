@@ -47,8 +47,12 @@ fn random_code() -> String {
 /// Sends a code if the id belongs to an active employee with an email address. The caller answers
 /// the same either way, so the endpoint cannot be used to find out who is on the roster.
 pub fn request_code(db: &Db, mailer: &Mailer, id: &LoginId) -> Result<(), SignInError> {
-    let Some(employee) = employees::find_by_login(&mut *db.read()?, id)? else { return Ok(()) };
-    let Some(email) = employee.email.as_deref() else { return Ok(()) };
+    let Some(employee) = employees::find_by_login(&mut *db.read()?, id)? else {
+        return Ok(());
+    };
+    let Some(email) = employee.email.as_deref() else {
+        return Ok(());
+    };
     let at = now();
     let mut conn = db.write()?;
     if auth::codes_sent_since(&mut conn, employee.id, at - 3600)? >= CODES_PER_HOUR {

@@ -15,8 +15,12 @@ use crate::web::AppState;
 /// Opens (creating and migrating if needed) the database, loads the area reference on first
 /// start, and loads or creates the issuer key.
 pub fn open_storage(settings: &Settings) -> anyhow::Result<(Db, IssuerKey)> {
-    std::fs::create_dir_all(&settings.data_dir)
-        .with_context(|| format!("creating the data directory {}", settings.data_dir.display()))?;
+    std::fs::create_dir_all(&settings.data_dir).with_context(|| {
+        format!(
+            "creating the data directory {}",
+            settings.data_dir.display()
+        )
+    })?;
     let db = Db::connect(&settings.database_url).context("opening the database")?;
     let loaded = areas::load_reference(&mut *db.write()?).context("loading the area reference")?;
     if loaded > 0 {
@@ -65,7 +69,11 @@ impl Application {
         })
         .listen(listener)?
         .run();
-        Ok(Self { port: address.port(), base_url, server })
+        Ok(Self {
+            port: address.port(),
+            base_url,
+            server,
+        })
     }
 
     pub fn port(&self) -> u16 {

@@ -37,7 +37,9 @@ impl<T> Weighted<T> {
 }
 
 fn fields(text: &str) -> impl Iterator<Item = Vec<&str>> {
-    text.lines().filter(|l| !l.trim().is_empty()).map(|l| l.split('\t').collect())
+    text.lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| l.split('\t').collect())
 }
 
 /// Makes employees one at a time, never repeating a NIP or NIK.
@@ -57,14 +59,25 @@ pub struct RosterGenerator {
 
 impl RosterGenerator {
     pub fn new(seed: u64) -> Self {
-        let given = fields(GIVEN).map(|f| (f[0] == "F", f[1].to_string())).collect();
+        let given = fields(GIVEN)
+            .map(|f| (f[0] == "F", f[1].to_string()))
+            .collect();
         let family = fields(FAMILY).map(|f| f[0].to_string()).collect();
-        let prefixes = fields(PREFIXES).map(|f| (f[0].to_string(), f[1].parse().unwrap_or(0))).collect();
-        let degrees = Weighted::new(fields(DEGREES).map(|f| (f[0].to_string(), f[1].parse().unwrap_or(1))).collect());
+        let prefixes = fields(PREFIXES)
+            .map(|f| (f[0].to_string(), f[1].parse().unwrap_or(0)))
+            .collect();
+        let degrees = Weighted::new(
+            fields(DEGREES)
+                .map(|f| (f[0].to_string(), f[1].parse().unwrap_or(1)))
+                .collect(),
+        );
         let agencies = Weighted::new(
             fields(AGENCIES)
                 .map(|f| {
-                    let units = f.get(2).map(|u| u.split('|').map(str::to_string).collect()).unwrap_or_default();
+                    let units = f
+                        .get(2)
+                        .map(|u| u.split('|').map(str::to_string).collect())
+                        .unwrap_or_default();
                     ((f[0].to_string(), units), f[1].parse().unwrap_or(1))
                 })
                 .collect(),
@@ -78,7 +91,11 @@ impl RosterGenerator {
             )
         });
         // Roughly the national mix in 2024: 3.57 M PNS, 1.17 M PPPK, plus non-ASN staff.
-        let types = Weighted::new(vec![(EmployeeType::Pns, 66), (EmployeeType::Pppk, 22), (EmployeeType::Ppnpn, 12)]);
+        let types = Weighted::new(vec![
+            (EmployeeType::Pns, 66),
+            (EmployeeType::Pppk, 22),
+            (EmployeeType::Ppnpn, 12),
+        ]);
         Self {
             rng: fastrand::Rng::with_seed(seed),
             given,
@@ -96,7 +113,12 @@ impl RosterGenerator {
 
     fn name(&mut self, female: bool) -> String {
         let rng = &mut self.rng;
-        let pool: Vec<&String> = self.given.iter().filter(|(f, _)| *f == female).map(|(_, n)| n).collect();
+        let pool: Vec<&String> = self
+            .given
+            .iter()
+            .filter(|(f, _)| *f == female)
+            .map(|(_, n)| n)
+            .collect();
         let mut name = String::new();
         for (prefix, percent) in &self.prefixes {
             if rng.u32(0..100) < *percent {
@@ -123,12 +145,20 @@ impl RosterGenerator {
         let female = self.rng.bool();
         let (year, month) = (self.rng.u32(1965..2001), self.rng.u32(1..13));
         let day = self.rng.u32(1..29);
-        let nip = employee_type.requires_nip().then(|| self.nip(year, month, day, female));
+        let nip = employee_type
+            .requires_nip()
+            .then(|| self.nip(year, month, day, female));
         let nik = self.nik(village_code, year, month, day, female);
         let name = self.name(female);
         let (agency, units) = self.agencies.pick(&mut self.rng).clone();
-        let unit = if units.is_empty() { String::new() } else { units[self.rng.usize(0..units.len())].clone() };
-        let position = self.positions[employee_type as usize].pick(&mut self.rng).clone();
+        let unit = if units.is_empty() {
+            String::new()
+        } else {
+            units[self.rng.usize(0..units.len())].clone()
+        };
+        let position = self.positions[employee_type as usize]
+            .pick(&mut self.rng)
+            .clone();
         self.serial += 1;
         let login = name
             .split(',')
@@ -159,13 +189,19 @@ impl RosterGenerator {
     fn nip(&mut self, year: u32, month: u32, day: u32, female: bool) -> String {
         loop {
             let appointed_year = (year + self.rng.u32(20..36)).min(2024);
-            let appointed_month = if appointed_year == year + 18 { month.max(1) } else { self.rng.u32(1..13) };
+            let appointed_month = if appointed_year == year + 18 {
+                month.max(1)
+            } else {
+                self.rng.u32(1..13)
+            };
             let candidate = format!(
                 "{year:04}{month:02}{day:02}{appointed_year:04}{appointed_month:02}{}{:03}",
                 if female { 2 } else { 1 },
                 self.rng.u32(1..1000)
             );
-            if Nip::parse(&candidate).is_ok() && self.used_nip.insert(candidate.parse().expect("digits")) {
+            if Nip::parse(&candidate).is_ok()
+                && self.used_nip.insert(candidate.parse().expect("digits"))
+            {
                 return candidate;
             }
         }
@@ -180,7 +216,9 @@ impl RosterGenerator {
                 year % 100,
                 self.rng.u32(1..10_000)
             );
-            if Nik::parse(&candidate).is_ok() && self.used_nik.insert(candidate.parse().expect("digits")) {
+            if Nik::parse(&candidate).is_ok()
+                && self.used_nik.insert(candidate.parse().expect("digits"))
+            {
                 return candidate;
             }
         }

@@ -39,18 +39,35 @@ pub fn signing_time(certificate: &CertificateRow) -> String {
 
 /// The printed identifier line: NIP in its grouped form, or the NIK for staff without a NIP.
 pub fn identity_row(certificate: &CertificateRow) -> (&'static str, String) {
-    match certificate.signer_nip.as_deref().and_then(|n| Nip::parse(n).ok()) {
+    match certificate
+        .signer_nip
+        .as_deref()
+        .and_then(|n| Nip::parse(n).ok())
+    {
         Some(nip) => ("NIP", nip.grouped()),
-        None => ("NIK", Nik::parse(&certificate.signer_nik).map(|n| n.to_string()).unwrap_or_default()),
+        None => (
+            "NIK",
+            Nik::parse(&certificate.signer_nik)
+                .map(|n| n.to_string())
+                .unwrap_or_default(),
+        ),
     }
 }
 
 /// The link in the QR: the public page, with the signed claim in the fragment, which browsers
 /// never send to a server.
 pub fn link_for(base_url: &str, certificate: &CertificateRow) -> Result<String, CertificateError> {
-    let signature: [u8; 64] = certificate.signature.clone().try_into().map_err(|_| CertificateError::Record)?;
+    let signature: [u8; 64] = certificate
+        .signature
+        .clone()
+        .try_into()
+        .map_err(|_| CertificateError::Record)?;
     let claim = Claim::from_bytes(&certificate.claim).map_err(|_| CertificateError::Record)?;
-    Ok(verify_link(base_url, &certificate.id, &claim.encode_signed(&signature)))
+    Ok(verify_link(
+        base_url,
+        &certificate.id,
+        &claim.encode_signed(&signature),
+    ))
 }
 
 /// Renders the certificate PDF. Deterministic: the same record renders to the same bytes.
@@ -72,7 +89,14 @@ pub fn render_pdf(ctx: &CertificateContext<'_>) -> Result<Vec<u8>, CertificateEr
         ("Jenis Pegawai", jenis),
         ("Jabatan", c.position.as_str()),
         ("Instansi", c.agency.as_str()),
-        ("Unit Kerja", if c.unit.is_empty() { "-" } else { c.unit.as_str() }),
+        (
+            "Unit Kerja",
+            if c.unit.is_empty() {
+                "-"
+            } else {
+                c.unit.as_str()
+            },
+        ),
         ("Wilayah Kerja", ctx.work_area),
         ("Waktu Penandatanganan", time.as_str()),
     ];
@@ -86,7 +110,10 @@ pub fn render_pdf(ctx: &CertificateContext<'_>) -> Result<Vec<u8>, CertificateEr
         })
         .collect();
     let serial = format!("{:08}", c.serial);
-    let version = format!("versi {} — SHA-256 {}", ctx.document.version, c.document_sha256);
+    let version = format!(
+        "versi {} — SHA-256 {}",
+        ctx.document.version, c.document_sha256
+    );
     let footer_rows: Vec<(&str, &str)> = vec![
         ("Nomor Sertifikat", serial.as_str()),
         ("ID Sertifikat", c.id.as_str()),

@@ -12,7 +12,16 @@ pub struct CertificateSheet<'a> {
     pub attribution: &'a str,
     pub subject: &'a str,
 }
-pub enum DocumentBlock<'a> { Heading(&'a str), Paragraph(&'a str), Commitment(&'a str) }
+pub enum DocumentBlock<'a> {
+    Heading(&'a str),
+    Paragraph(&'a str),
+    Commitment(&'a str),
+}
 #[derive(Debug, thiserror::Error)]
-pub enum PdfError { #[error("not yet")] NotYet }
-pub fn render(_sheet: &CertificateSheet) -> Result<Vec<u8>, PdfError> { Err(PdfError::NotYet) }
+pub enum PdfError {
+    #[error("not yet")]
+    NotYet,
+}
+pub fn render(_sheet: &CertificateSheet) -> Result<Vec<u8>, PdfError> {
+    Err(PdfError::NotYet)
+}

@@ -25,7 +25,11 @@ impl QrMatrix {
             _ => return Err(QrError::TooLong),
         }
         let width = code.width();
-        let modules = code.to_colors().into_iter().map(|c| c == Color::Dark).collect();
+        let modules = code
+            .to_colors()
+            .into_iter()
+            .map(|c| c == Color::Dark)
+            .collect();
         Ok(Self { width, modules })
     }
 
@@ -51,7 +55,13 @@ impl QrMatrix {
                     while x < self.width && row[x] {
                         x += 1;
                     }
-                    path.push_str(&format!("M{} {}h{}v1h-{}z", start + quiet, y + quiet, x - start, x - start));
+                    path.push_str(&format!(
+                        "M{} {}h{}v1h-{}z",
+                        start + quiet,
+                        y + quiet,
+                        x - start,
+                        x - start
+                    ));
                 } else {
                     x += 1;
                 }
@@ -65,7 +75,12 @@ impl QrMatrix {
 
 /// `{base}/v/{id}#{claim}`: the page opens from the path; the claim rides in the fragment.
 pub fn verify_link(base_url: &str, certificate_id: &str, encoded_claim: &str) -> String {
-    format!("{}/v/{}#{}", base_url.trim_end_matches('/'), certificate_id, encoded_claim)
+    format!(
+        "{}/v/{}#{}",
+        base_url.trim_end_matches('/'),
+        certificate_id,
+        encoded_claim
+    )
 }
 
 #[cfg(test)]

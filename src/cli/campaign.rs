@@ -10,7 +10,9 @@ use crate::domain::{AreaCode, PactDocument};
 fn instant(flag: &str, raw: &str) -> Result<i64, String> {
     chrono::DateTime::parse_from_rfc3339(raw)
         .map(|t| t.timestamp())
-        .map_err(|e| format!("--{flag} {raw:?} bukan waktu RFC 3339 (contoh 2024-01-08T08:00:00+08:00): {e}"))
+        .map_err(|e| {
+            format!("--{flag} {raw:?} bukan waktu RFC 3339 (contoh 2024-01-08T08:00:00+08:00): {e}")
+        })
 }
 
 pub fn create(
@@ -41,7 +43,8 @@ pub fn create(
     let document = match document {
         None => PactDocument::default_pact(),
         Some(path) => {
-            let text = std::fs::read_to_string(path).with_context(|| format!("membaca {}", path.display()))?;
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("membaca {}", path.display()))?;
             match PactDocument::parse(&text) {
                 Ok(d) => d,
                 Err(e) => return refuse(format!("{}: {e}", path.display())),
@@ -51,7 +54,9 @@ pub fn create(
     let (db, _) = crate::startup::open_storage(&storage.settings()?)?;
     let mut conn = db.write()?;
     if areas::find(&mut conn, &scope)?.is_none() {
-        return refuse(format!("--scope: kode wilayah {scope} tidak ada dalam data wilayah Kemendagri"));
+        return refuse(format!(
+            "--scope: kode wilayah {scope} tidak ada dalam data wilayah Kemendagri"
+        ));
     }
     let campaign = Campaign {
         id: Campaign::new_id(),

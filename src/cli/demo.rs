@@ -34,14 +34,30 @@ pub async fn run(data_dir: PathBuf, bind: String, employee_count: usize) -> anyh
     let app = Application::with_storage(&settings, db, key)?;
     let outbox = settings.data_dir.join("outbox");
     println!();
-    println!("ikrar demo siap dalam {:.1} detik.", started.elapsed().as_secs_f64());
+    println!(
+        "ikrar demo siap dalam {:.1} detik.",
+        started.elapsed().as_secs_f64()
+    );
     println!("  Buka di peramban:   {}/", app.base_url());
-    println!("  Kampanye:           {} (id {})", CAMPAIGN_TITLE, facts.campaign_id);
-    println!("  Daftar pegawai:     {} pegawai, {} sudah menandatangani", facts.employees, facts.signed);
+    println!(
+        "  Kampanye:           {} (id {})",
+        CAMPAIGN_TITLE, facts.campaign_id
+    );
+    println!(
+        "  Daftar pegawai:     {} pegawai, {} sudah menandatangani",
+        facts.employees, facts.signed
+    );
     if let Some(e) = &facts.unsigned {
-        println!("  Coba masuk dengan NIP yang belum menandatangani: {} ({})", e.nip.as_deref().unwrap_or(""), e.full_name);
+        println!(
+            "  Coba masuk dengan NIP yang belum menandatangani: {} ({})",
+            e.nip.as_deref().unwrap_or(""),
+            e.full_name
+        );
     }
-    println!("  Kode masuk dikirim sebagai berkas .eml ke: {}", outbox.display());
+    println!(
+        "  Kode masuk dikirim sebagai berkas .eml ke: {}",
+        outbox.display()
+    );
     println!("  Hentikan dengan Ctrl+C; menjalankan ulang memakai data yang sama.");
     println!();
     app.run_until_stopped().await?;
@@ -73,8 +89,14 @@ fn seed(db: &Db, key: &IssuerKey, employee_count: usize) -> anyhow::Result<DemoF
 
         // Villages of every regency and city of the province, so that each gets employees.
         let mut by_regency: BTreeMap<String, Vec<String>> = BTreeMap::new();
-        for code in areas::village_codes(&mut conn)?.into_iter().filter(|c| c.starts_with("73.")) {
-            by_regency.entry(code[..5].to_string()).or_default().push(code);
+        for code in areas::village_codes(&mut conn)?
+            .into_iter()
+            .filter(|c| c.starts_with("73."))
+        {
+            by_regency
+                .entry(code[..5].to_string())
+                .or_default()
+                .push(code);
         }
         let regencies: Vec<Vec<String>> = by_regency.into_values().collect();
         let mut generator = RosterGenerator::new(2024);

@@ -13,7 +13,11 @@ use crate::db::DatabaseUrl;
 use crate::mail::MailSettings;
 
 #[derive(Parser)]
-#[command(name = "ikrar", version, about = "Penandatanganan Pakta Integritas dan Pernyataan Netralitas ASN")]
+#[command(
+    name = "ikrar",
+    version,
+    about = "Penandatanganan Pakta Integritas dan Pernyataan Netralitas ASN"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -75,7 +79,11 @@ pub struct ServeArgs {
     pub smtp_username: Option<String>,
     #[arg(long, env = "IKRAR_SMTP_PASSWORD", hide_env_values = true)]
     pub smtp_password: Option<String>,
-    #[arg(long, env = "IKRAR_MAIL_FROM", default_value = "ikrar <noreply@ikrar.localhost>")]
+    #[arg(
+        long,
+        env = "IKRAR_MAIL_FROM",
+        default_value = "ikrar <noreply@ikrar.localhost>"
+    )]
     pub mail_from: String,
 }
 
@@ -146,12 +154,28 @@ impl ServeArgs {
 /// Runs a command; the exit code is 0 on success, 1 on refused input, 2 on failure.
 pub async fn run(cli: Cli) -> i32 {
     let outcome = match cli.command {
-        Command::Demo { data_dir, bind, employees } => demo::run(data_dir, bind, employees).await,
+        Command::Demo {
+            data_dir,
+            bind,
+            employees,
+        } => demo::run(data_dir, bind, employees).await,
         Command::Serve(args) => serve(args).await,
         Command::Roster(RosterCommand::Import { file, storage }) => roster::import(&file, &storage),
-        Command::Campaign(CampaignCommand::Create { title, scope, opens, closes, document, storage }) => {
-            campaign::create(&title, &scope, &opens, &closes, document.as_deref(), &storage)
-        }
+        Command::Campaign(CampaignCommand::Create {
+            title,
+            scope,
+            opens,
+            closes,
+            document,
+            storage,
+        }) => campaign::create(
+            &title,
+            &scope,
+            &opens,
+            &closes,
+            document.as_deref(),
+            &storage,
+        ),
     };
     match outcome {
         Ok(code) => code,
@@ -165,7 +189,11 @@ pub async fn run(cli: Cli) -> i32 {
 async fn serve(args: ServeArgs) -> anyhow::Result<i32> {
     let settings = args.settings()?;
     let app = crate::startup::Application::build(&settings)?;
-    println!("ikrar melayani di {} (alamat publik {})", settings.bind, app.base_url());
+    println!(
+        "ikrar melayani di {} (alamat publik {})",
+        settings.bind,
+        app.base_url()
+    );
     app.run_until_stopped().await?;
     Ok(0)
 }

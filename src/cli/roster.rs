@@ -21,7 +21,10 @@ pub fn import(file: &Path, storage: &StorageArgs) -> anyhow::Result<i32> {
             for e in &errors {
                 eprintln!("{}: {e}", file.display());
             }
-            eprintln!("{} baris bermasalah; tidak ada data yang diimpor.", errors.len());
+            eprintln!(
+                "{} baris bermasalah; tidak ada data yang diimpor.",
+                errors.len()
+            );
             Ok(1)
         }
         Err(e @ ImportError::Header { .. }) => {

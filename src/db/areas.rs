@@ -44,7 +44,12 @@ fn reference() -> Vec<Area> {
                 let parent = fields.next().unwrap_or_default().to_string();
                 (Some(parent), fields.next().unwrap_or_default().to_string())
             };
-            all.push(Area { code, parent_code, level: level as i32, name: unquote(&name) });
+            all.push(Area {
+                code,
+                parent_code,
+                level: level as i32,
+                name: unquote(&name),
+            });
         }
     }
     all
@@ -52,7 +57,10 @@ fn reference() -> Vec<Area> {
 
 fn unquote(s: &str) -> String {
     let s = s.trim();
-    s.strip_prefix('"').and_then(|r| r.strip_suffix('"')).unwrap_or(s).replace("\"\"", "\"")
+    s.strip_prefix('"')
+        .and_then(|r| r.strip_suffix('"'))
+        .unwrap_or(s)
+        .replace("\"\"", "\"")
 }
 
 /// Loads the reference if the table is empty. Returns how many areas were inserted.
@@ -63,8 +71,11 @@ pub fn load_reference(conn: &mut DbConnection) -> Result<usize, DbError> {
     }
     let all = reference();
     conn.transaction(|conn| {
-        for area in &all {
-            diesel::insert_into(areas::table).values(area).execute(conn)?;
+        // Parents before children: the reference is ordered by level.
+        for chunk in all.chunks(5_000) {
+            super::on_backend!(conn, |c| diesel::insert_into(areas::table)
+                .values(chunk)
+                .execute(c))?;
         }
         Ok::<_, diesel::result::Error>(())
     })?;
@@ -72,7 +83,11 @@ pub fn load_reference(conn: &mut DbConnection) -> Result<usize, DbError> {
 }
 
 pub fn find(conn: &mut DbConnection, code: &AreaCode) -> Result<Option<Area>, DbError> {
-    Ok(areas::table.find(code.as_str()).select(Area::as_select()).first(conn).optional()?)
+    Ok(areas::table
+        .find(code.as_str())
+        .select(Area::as_select())
+        .first(conn)
+        .optional()?)
 }
 
 /// Every village code, for checking a roster file without a query per row.
@@ -133,6 +148,8 @@ mod tests {
         assert_eq!(count(AreaLevel::Regency), 514);
         assert_eq!(count(AreaLevel::District), 7_285);
         assert_eq!(count(AreaLevel::Village), 83_762);
-        assert!(all.iter().all(|a| AreaCode::parse(&a.code).is_ok() && !a.name.is_empty()));
+        assert!(all
+            .iter()
+            .all(|a| AreaCode::parse(&a.code).is_ok() && !a.name.is_empty()));
     }
 }

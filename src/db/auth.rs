@@ -20,7 +20,11 @@ pub struct LoginCode {
 }
 
 /// How many codes the employee was sent since `since`, for the per-identity rate limit.
-pub fn codes_sent_since(conn: &mut DbConnection, employee_id: i64, since: i64) -> Result<i64, DbError> {
+pub fn codes_sent_since(
+    conn: &mut DbConnection,
+    employee_id: i64,
+    since: i64,
+) -> Result<i64, DbError> {
     Ok(login_codes::table
         .filter(login_codes::employee_id.eq(employee_id))
         .filter(login_codes::created_at.ge(since))
@@ -34,14 +38,20 @@ pub fn replace_code(conn: &mut DbConnection, code: &LoginCode) -> Result<(), DbE
         diesel::update(login_codes::table.filter(login_codes::employee_id.eq(code.employee_id)))
             .set(login_codes::used.eq(true))
             .execute(conn)?;
-        diesel::insert_into(login_codes::table).values(code).execute(conn)?;
+        diesel::insert_into(login_codes::table)
+            .values(code)
+            .execute(conn)?;
         Ok::<_, diesel::result::Error>(())
     })?;
     Ok(())
 }
 
 /// The employee's live code: not used, not expired, tries left.
-pub fn live_code(conn: &mut DbConnection, employee_id: i64, now: i64) -> Result<Option<LoginCode>, DbError> {
+pub fn live_code(
+    conn: &mut DbConnection,
+    employee_id: i64,
+    now: i64,
+) -> Result<Option<LoginCode>, DbError> {
     Ok(login_codes::table
         .filter(login_codes::employee_id.eq(employee_id))
         .filter(login_codes::used.eq(false))
@@ -55,17 +65,26 @@ pub fn live_code(conn: &mut DbConnection, employee_id: i64, now: i64) -> Result<
 
 /// Counts one try; a matching try also uses the code up. Both in one statement each, so two
 /// simultaneous tries cannot both get in.
-pub fn record_attempt(conn: &mut DbConnection, code_id: &str, success: bool) -> Result<bool, DbError> {
+pub fn record_attempt(
+    conn: &mut DbConnection,
+    code_id: &str,
+    success: bool,
+) -> Result<bool, DbError> {
     let target = login_codes::table
         .find(code_id)
         .filter(login_codes::used.eq(false))
         .filter(login_codes::attempts.lt(MAX_ATTEMPTS));
     let changed = if success {
         diesel::update(target)
-            .set((login_codes::attempts.eq(login_codes::attempts + 1), login_codes::used.eq(true)))
+            .set((
+                login_codes::attempts.eq(login_codes::attempts + 1),
+                login_codes::used.eq(true),
+            ))
             .execute(conn)?
     } else {
-        diesel::update(target).set(login_codes::attempts.eq(login_codes::attempts + 1)).execute(conn)?
+        diesel::update(target)
+            .set(login_codes::attempts.eq(login_codes::attempts + 1))
+            .execute(conn)?
     };
     Ok(changed == 1)
 }
@@ -80,11 +99,17 @@ pub struct Session {
 }
 
 pub fn create_session(conn: &mut DbConnection, session: &Session) -> Result<(), DbError> {
-    diesel::insert_into(sessions::table).values(session).execute(conn)?;
+    diesel::insert_into(sessions::table)
+        .values(session)
+        .execute(conn)?;
     Ok(())
 }
 
-pub fn session_employee(conn: &mut DbConnection, token_hash: &str, now: i64) -> Result<Option<i64>, DbError> {
+pub fn session_employee(
+    conn: &mut DbConnection,
+    token_hash: &str,
+    now: i64,
+) -> Result<Option<i64>, DbError> {
     Ok(sessions::table
         .find(token_hash)
         .filter(sessions::expires_at.gt(now))

@@ -36,7 +36,9 @@ impl Campaign {
     pub fn new_id() -> String {
         let mut bytes = [0u8; 5];
         getrandom::fill(&mut bytes).expect("the operating system's random source");
-        data_encoding::BASE32_NOPAD.encode(&bytes).to_ascii_lowercase()
+        data_encoding::BASE32_NOPAD
+            .encode(&bytes)
+            .to_ascii_lowercase()
     }
 }
 
@@ -54,7 +56,9 @@ pub fn create(
     document: &PactDocument,
 ) -> Result<(), DbError> {
     conn.transaction(|conn| {
-        diesel::insert_into(campaigns::table).values(campaign).execute(conn)?;
+        diesel::insert_into(campaigns::table)
+            .values(campaign)
+            .execute(conn)?;
         diesel::insert_into(documents::table)
             .values(StoredDocument {
                 campaign_id: campaign.id.clone(),
@@ -92,14 +96,20 @@ pub fn revise_document(
             body: document.text().to_string(),
             created_at: super::now(),
         };
-        diesel::insert_into(documents::table).values(&next).execute(conn)?;
+        diesel::insert_into(documents::table)
+            .values(&next)
+            .execute(conn)?;
         Ok::<_, diesel::result::Error>(Ok(next))
     });
     result.map_err(DbError::from)?
 }
 
 pub fn find(conn: &mut DbConnection, id: &str) -> Result<Option<Campaign>, DbError> {
-    Ok(campaigns::table.find(id).select(Campaign::as_select()).first(conn).optional()?)
+    Ok(campaigns::table
+        .find(id)
+        .select(Campaign::as_select())
+        .first(conn)
+        .optional()?)
 }
 
 fn current_document_q(
@@ -113,7 +123,10 @@ fn current_document_q(
         .first(conn)
 }
 
-pub fn current_document(conn: &mut DbConnection, campaign_id: &str) -> Result<StoredDocument, DbError> {
+pub fn current_document(
+    conn: &mut DbConnection,
+    campaign_id: &str,
+) -> Result<StoredDocument, DbError> {
     Ok(current_document_q(conn, campaign_id)?)
 }
 
@@ -146,5 +159,8 @@ pub fn covering(conn: &mut DbConnection, village: &AreaCode) -> Result<Vec<Campa
 }
 
 pub fn all(conn: &mut DbConnection) -> Result<Vec<Campaign>, DbError> {
-    Ok(campaigns::table.order(campaigns::created_at).select(Campaign::as_select()).load(conn)?)
+    Ok(campaigns::table
+        .order(campaigns::created_at)
+        .select(Campaign::as_select())
+        .load(conn)?)
 }

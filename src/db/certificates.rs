@@ -67,14 +67,23 @@ pub fn next_serial(conn: &mut DbConnection) -> Result<i64, diesel::result::Error
     diesel::update(counters::table.find(name))
         .set(counters::value.eq(counters::value + 1))
         .execute(conn)?;
-    counters::table.find(name).select(counters::value).first(conn)
+    counters::table
+        .find(name)
+        .select(counters::value)
+        .first(conn)
 }
 
 pub fn insert(conn: &mut DbConnection, row: &CertificateRow) -> Result<(), diesel::result::Error> {
-    diesel::insert_into(certificates::table).values(row).execute(conn).map(drop)
+    diesel::insert_into(certificates::table)
+        .values(row)
+        .execute(conn)
+        .map(drop)
 }
 
-pub fn find(conn: &mut DbConnection, id: &CertificateId) -> Result<Option<CertificateRow>, DbError> {
+pub fn find(
+    conn: &mut DbConnection,
+    id: &CertificateId,
+) -> Result<Option<CertificateRow>, DbError> {
     Ok(certificates::table
         .find(id.as_str())
         .select(CertificateRow::as_select())
@@ -109,9 +118,14 @@ pub fn revoke(
     reason: &str,
 ) -> Result<bool, DbError> {
     let n = diesel::update(
-        certificates::table.find(id.as_str()).filter(certificates::revoked_at.is_null()),
+        certificates::table
+            .find(id.as_str())
+            .filter(certificates::revoked_at.is_null()),
     )
-    .set((certificates::revoked_at.eq(at), certificates::revocation_reason.eq(reason)))
+    .set((
+        certificates::revoked_at.eq(at),
+        certificates::revocation_reason.eq(reason),
+    ))
     .execute(conn)?;
     Ok(n == 1)
 }

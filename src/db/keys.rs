@@ -27,7 +27,10 @@ pub fn register(conn: &mut DbConnection, key: &IssuerKey) -> Result<(), DbError>
             valid_from: super::now(),
             valid_until: None,
         };
-        match diesel::insert_into(issuer_keys::table).values(&row).execute(conn) {
+        match diesel::insert_into(issuer_keys::table)
+            .values(&row)
+            .execute(conn)
+        {
             // Another node registered the same key at the same moment.
             Err(e) if super::is_unique_violation(&e) => {}
             other => drop(other?),

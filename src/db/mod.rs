@@ -90,13 +90,27 @@ impl ManageConnection for Manager {
     }
 
     fn is_valid(&self, conn: &mut DbConnection) -> Result<(), r2d2::Error> {
-        conn.batch_execute("SELECT 1").map_err(r2d2::Error::QueryError)
+        conn.batch_execute("SELECT 1")
+            .map_err(r2d2::Error::QueryError)
     }
 
     fn has_broken(&self, _conn: &mut DbConnection) -> bool {
         false
     }
 }
+
+/// Runs one diesel statement on the concrete backend connection. The multi-backend connection
+/// cannot batch-insert, so statements that need to (loading 91,000 areas, a roster file) are built
+/// once here and handed to whichever backend is connected; the query code stays single.
+macro_rules! on_backend {
+    ($conn:expr, |$c:ident| $body:expr) => {
+        match $conn {
+            $crate::db::DbConnection::Postgres($c) => $body,
+            $crate::db::DbConnection::Sqlite($c) => $body,
+        }
+    };
+}
+pub(crate) use on_backend;
 
 pub type PooledConnection = r2d2::PooledConnection<Manager>;
 
@@ -130,7 +144,11 @@ impl Db {
                 (pool.clone(), pool)
             }
         };
-        Ok(Self { url: url.clone(), read, write })
+        Ok(Self {
+            url: url.clone(),
+            read,
+            write,
+        })
     }
 
     fn migrate_with(conn: &mut DbConnection) -> Result<(), DbError> {

@@ -116,5 +116,13 @@ diesel::joinable!(certificates -> campaigns (campaign_id));
 diesel::joinable!(documents -> campaigns (campaign_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
-    areas, employees, campaigns, documents, issuer_keys, certificates, counters, login_codes, sessions
+    areas,
+    employees,
+    campaigns,
+    documents,
+    issuer_keys,
+    certificates,
+    counters,
+    login_codes,
+    sessions
 );

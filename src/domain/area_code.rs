@@ -51,7 +51,9 @@ impl AreaCode {
         let ok = !parts.is_empty()
             && parts.len() <= 4
             && parts.iter().zip(WIDTHS).all(|(p, w)| {
-                p.len() == w && p.bytes().all(|b| b.is_ascii_digit()) && p.bytes().any(|b| b != b'0')
+                p.len() == w
+                    && p.bytes().all(|b| b.is_ascii_digit())
+                    && p.bytes().any(|b| b != b'0')
             });
         if ok {
             Ok(Self(s.to_string()))
@@ -78,7 +80,8 @@ impl AreaCode {
 
     /// True for the area itself and every area below it.
     pub fn contains(&self, other: &AreaCode) -> bool {
-        other.0 == self.0 || (other.0.starts_with(&self.0) && other.0.as_bytes()[self.0.len()] == b'.')
+        other.0 == self.0
+            || (other.0.starts_with(&self.0) && other.0.as_bytes()[self.0.len()] == b'.')
     }
 }
 
@@ -100,12 +103,23 @@ mod tests {
         assert_eq!(AreaCode::parse("73").unwrap().level(), AreaLevel::Province);
         assert!(AreaCode::parse("73").unwrap().contains(&village));
         assert!(!AreaCode::parse("73.7").is_ok());
-        assert!(!AreaCode::parse("73.72").unwrap().contains(&AreaCode::parse("73.73.01").unwrap()));
+        assert!(!AreaCode::parse("73.72")
+            .unwrap()
+            .contains(&AreaCode::parse("73.73.01").unwrap()));
     }
 
     #[test]
     fn malformed_codes_are_rejected() {
-        for bad in ["", "7", "73.", "73.72.01.101", "73.72.01.1001.1", "7a", "00", "73.00"] {
+        for bad in [
+            "",
+            "7",
+            "73.",
+            "73.72.01.101",
+            "73.72.01.1001.1",
+            "7a",
+            "00",
+            "73.00",
+        ] {
             assert!(AreaCode::parse(bad).is_err(), "{bad}");
         }
     }

@@ -33,7 +33,9 @@ impl CertificateId {
     }
 
     pub fn to_bytes(&self) -> [u8; Self::BYTES] {
-        let v = data_encoding::BASE32_NOPAD.decode(self.0.as_bytes()).expect("checked at parse");
+        let v = data_encoding::BASE32_NOPAD
+            .decode(self.0.as_bytes())
+            .expect("checked at parse");
         v.try_into().expect("checked at parse")
     }
 
@@ -56,7 +58,10 @@ mod tests {
     fn ids_round_trip_and_reject_garbage() {
         let id = CertificateId::random();
         assert_eq!(id.as_str().len(), 16);
-        assert_eq!(CertificateId::parse(&id.as_str().to_lowercase()).unwrap(), id);
+        assert_eq!(
+            CertificateId::parse(&id.as_str().to_lowercase()).unwrap(),
+            id
+        );
         assert_eq!(CertificateId::from_bytes(&id.to_bytes()), id);
         assert!(CertificateId::parse("ABC").is_err());
         assert!(CertificateId::parse("ABCDEFGHIJKLMNO1").is_err());

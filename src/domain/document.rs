@@ -57,13 +57,19 @@ impl PactDocument {
         if !blocks.iter().any(|b| matches!(b, Block::Commitment(_))) {
             return Err(DocumentError::NoCommitment);
         }
-        Ok(Self { text, title, blocks })
+        Ok(Self {
+            text,
+            title,
+            blocks,
+        })
     }
 
     /// The default campaign text: Pakta Integritas and Pernyataan Netralitas with their legal basis.
     pub fn default_pact() -> Self {
-        Self::parse(include_str!("../../assets/documents/pakta-integritas-2024.txt"))
-            .expect("the built-in document is well formed")
+        Self::parse(include_str!(
+            "../../assets/documents/pakta-integritas-2024.txt"
+        ))
+        .expect("the built-in document is well formed")
     }
 
     pub fn text(&self) -> &str {
@@ -98,15 +104,29 @@ mod tests {
     fn the_default_pact_has_commitments_and_a_stable_hash() {
         let doc = PactDocument::default_pact();
         assert!(doc.commitments().count() >= 9);
-        assert_eq!(doc.sha256_hex(), PactDocument::parse(doc.text()).unwrap().sha256_hex());
+        assert_eq!(
+            doc.sha256_hex(),
+            PactDocument::parse(doc.text()).unwrap().sha256_hex()
+        );
         assert_eq!(doc.sha256_hex().len(), 64);
     }
 
     #[test]
     fn a_document_without_title_or_commitment_is_refused() {
-        assert_eq!(PactDocument::parse("tanpa judul"), Err(DocumentError::Title));
-        assert_eq!(PactDocument::parse("# Judul\n\nparagraf"), Err(DocumentError::NoCommitment));
+        assert_eq!(
+            PactDocument::parse("tanpa judul"),
+            Err(DocumentError::Title)
+        );
+        assert_eq!(
+            PactDocument::parse("# Judul\n\nparagraf"),
+            Err(DocumentError::NoCommitment)
+        );
         let crlf = PactDocument::parse("# J\r\n\r\n- [ ] Satu.\r\n").unwrap();
-        assert_eq!(crlf.sha256_hex(), PactDocument::parse("# J\n\n- [ ] Satu.\n").unwrap().sha256_hex());
+        assert_eq!(
+            crlf.sha256_hex(),
+            PactDocument::parse("# J\n\n- [ ] Satu.\n")
+                .unwrap()
+                .sha256_hex()
+        );
     }
 }

@@ -40,7 +40,12 @@ impl FullName {
 
     /// Whether a typed name is the roster name, case and spacing aside.
     pub fn matches_typed(&self, typed: &str) -> bool {
-        let norm = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase();
+        let norm = |s: &str| {
+            s.split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
+                .to_lowercase()
+        };
         norm(&self.0) == norm(typed)
     }
 }

@@ -41,8 +41,14 @@ mod tests {
 
     #[test]
     fn a_grouped_nip_with_spaces_is_accepted() {
-        assert!(matches!(LoginId::parse("19850330 201001 1 004"), Ok(LoginId::Nip(_))));
-        assert!(matches!(LoginId::parse("7371011503850001"), Ok(LoginId::Nik(_))));
+        assert!(matches!(
+            LoginId::parse("19850330 201001 1 004"),
+            Ok(LoginId::Nip(_))
+        ));
+        assert!(matches!(
+            LoginId::parse("7371011503850001"),
+            Ok(LoginId::Nik(_))
+        ));
         assert_eq!(LoginId::parse("123"), Err(LoginIdError::Length(3)));
     }
 }

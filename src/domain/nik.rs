@@ -71,16 +71,31 @@ mod tests {
     #[test]
     fn men_and_women_parse() {
         assert!(Nik::parse("7371011503850001").is_ok());
-        assert!(Nik::parse("7371015503850001").is_ok(), "day 55 is the 15th for a woman");
-        assert_eq!(Nik::parse("7371011503850001").unwrap().masked(), "7371********0001");
+        assert!(
+            Nik::parse("7371015503850001").is_ok(),
+            "day 55 is the 15th for a woman"
+        );
+        assert_eq!(
+            Nik::parse("7371011503850001").unwrap().masked(),
+            "7371********0001"
+        );
     }
 
     #[test]
     fn bad_niks_are_rejected() {
         assert_eq!(Nik::parse("737101150385000"), Err(NikError::Length(15)));
-        assert_eq!(Nik::parse("0071011503850001"), Err(NikError::Area("007101".into())));
-        assert_eq!(Nik::parse("7371013202850001"), Err(NikError::BirthDate("320285".into())));
-        assert_eq!(Nik::parse("7371017202850001"), Err(NikError::BirthDate("720285".into())));
+        assert_eq!(
+            Nik::parse("0071011503850001"),
+            Err(NikError::Area("007101".into()))
+        );
+        assert_eq!(
+            Nik::parse("7371013202850001"),
+            Err(NikError::BirthDate("320285".into()))
+        );
+        assert_eq!(
+            Nik::parse("7371017202850001"),
+            Err(NikError::BirthDate("720285".into()))
+        );
         assert_eq!(Nik::parse("7371011503850000"), Err(NikError::Serial));
         assert_eq!(Nik::parse("73710115038500x1"), Err(NikError::NotDigits));
     }

@@ -69,7 +69,13 @@ impl Nip {
 
     /// The customary printed form `19850330 201001 1 004`.
     pub fn grouped(&self) -> String {
-        format!("{} {} {} {}", &self.0[..8], &self.0[8..14], &self.0[14..15], &self.0[15..])
+        format!(
+            "{} {} {} {}",
+            &self.0[..8],
+            &self.0[8..14],
+            &self.0[14..15],
+            &self.0[15..]
+        )
     }
 }
 
@@ -93,7 +99,10 @@ mod tests {
 
     #[test]
     fn impossible_dates_are_rejected() {
-        assert_eq!(Nip::parse("198502302010011004"), Err(NipError::BirthDate("19850230".into())));
+        assert_eq!(
+            Nip::parse("198502302010011004"),
+            Err(NipError::BirthDate("19850230".into()))
+        );
         assert_eq!(
             Nip::parse("198503302010131004"),
             Err(NipError::AppointmentMonth("201013".into()))

@@ -8,16 +8,32 @@ pub enum IndonesianZone {
     Wit,
 }
 
-const DAYS: [&str; 7] = ["Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu"];
+const DAYS: [&str; 7] = [
+    "Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu",
+];
 const MONTHS: [&str; 12] = [
-    "Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus", "September",
-    "Oktober", "November", "Desember",
+    "Januari",
+    "Februari",
+    "Maret",
+    "April",
+    "Mei",
+    "Juni",
+    "Juli",
+    "Agustus",
+    "September",
+    "Oktober",
+    "November",
+    "Desember",
 ];
 
 impl IndonesianZone {
     /// The zone of a province, from the two leading digits of any area code inside it.
     pub fn of_province(province_code: &str) -> Self {
-        match province_code.get(..2).and_then(|p| p.parse::<u32>().ok()).unwrap_or(0) {
+        match province_code
+            .get(..2)
+            .and_then(|p| p.parse::<u32>().ok())
+            .unwrap_or(0)
+        {
             51..=53 | 63..=65 | 71..=76 => Self::Wita,
             81 | 82 | 91..=96 => Self::Wit,
             _ => Self::Wib,
@@ -60,7 +76,12 @@ impl IndonesianZone {
     pub fn format_date(self, at: DateTime<Utc>) -> String {
         let offset = FixedOffset::east_opt(self.offset_hours() * 3600).expect("valid offset");
         let local = offset.from_utc_datetime(&at.naive_utc());
-        format!("{} {} {}", local.day(), MONTHS[local.month0() as usize], local.year())
+        format!(
+            "{} {} {}",
+            local.day(),
+            MONTHS[local.month0() as usize],
+            local.year()
+        )
     }
 }
 

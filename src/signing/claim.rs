@@ -66,7 +66,9 @@ impl SignedRecord {
     pub fn masked_id(&self) -> String {
         match &self.signer_nip {
             Some(nip) => Nip::parse(nip).map(|n| n.masked()).unwrap_or_default(),
-            None => Nik::parse(&self.signer_nik).map(|n| n.masked()).unwrap_or_default(),
+            None => Nik::parse(&self.signer_nik)
+                .map(|n| n.masked())
+                .unwrap_or_default(),
         }
     }
 
@@ -152,7 +154,8 @@ impl Claim {
             s
         };
         let key_id = KeyId::from_bytes(take(8).try_into().expect("8"));
-        let certificate_id = CertificateId::from_bytes(take(CertificateId::BYTES).try_into().expect("10"));
+        let certificate_id =
+            CertificateId::from_bytes(take(CertificateId::BYTES).try_into().expect("10"));
         let signed_at = i64::from_be_bytes(take(8).try_into().expect("8"));
         let document_sha256 = take(32).try_into().expect("32");
         let record_digest = take(16).try_into().expect("16");
@@ -231,7 +234,9 @@ mod tests {
     fn a_claim_round_trips_through_its_link_form() {
         let claim = sample().claim();
         let text = claim.encode_signed(&[5; 64]);
-        assert!(text.chars().all(|c| c.is_ascii_uppercase() || ('2'..='7').contains(&c)));
+        assert!(text
+            .chars()
+            .all(|c| c.is_ascii_uppercase() || ('2'..='7').contains(&c)));
         let (back, sig) = Claim::decode_signed(&text).unwrap();
         assert_eq!(back, claim);
         assert_eq!(sig, [5; 64]);

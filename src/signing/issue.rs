@@ -56,30 +56,52 @@ pub fn issue_certificate(
 ) -> Result<Issued, IssueError> {
     let mut conn = db.write()?;
     let attempt = conn.transaction(|conn| {
-        let campaign = campaigns::find(conn, request.campaign_id)?.ok_or(IssueError::CampaignNotFound)?;
+        let campaign =
+            campaigns::find(conn, request.campaign_id)?.ok_or(IssueError::CampaignNotFound)?;
         check_eligibility(&campaign, request.employee, now)?;
         let document = campaigns::current_document(conn, &campaign.id)?;
-        if !document.sha256.eq_ignore_ascii_case(request.document_sha256.trim()) {
+        if !document
+            .sha256
+            .eq_ignore_ascii_case(request.document_sha256.trim())
+        {
             return Err(IssueError::DocumentOutdated);
         }
-        let roster_name = FullName::parse(&request.employee.full_name).map_err(|_| IssueError::NameMismatch)?;
+        let roster_name =
+            FullName::parse(&request.employee.full_name).map_err(|_| IssueError::NameMismatch)?;
         if !roster_name.matches_typed(request.typed_name) {
             return Err(IssueError::NameMismatch);
         }
         if let Some(existing) = certificates::standing(conn, &campaign.id, request.employee.id)? {
-            return Ok(Issued { certificate: existing, created: false });
+            return Ok(Issued {
+                certificate: existing,
+                created: false,
+            });
         }
         let serial = certificates::next_serial(conn)?;
-        let row = sign_row(key, request.employee, &campaign.id, &document.sha256, serial, now);
+        let row = sign_row(
+            key,
+            request.employee,
+            &campaign.id,
+            &document.sha256,
+            serial,
+            now,
+        );
         certificates::insert(conn, &row)?;
-        Ok(Issued { certificate: row, created: true })
+        Ok(Issued {
+            certificate: row,
+            created: true,
+        })
     });
     match attempt {
         Err(IssueError::Db(DbError::Query(e))) if is_unique_violation(&e) => {
             // A concurrent request for the same employee won the race on another connection.
-            let existing = certificates::standing(&mut conn, request.campaign_id, request.employee.id)?
-                .ok_or(IssueError::Db(DbError::Query(e)))?;
-            Ok(Issued { certificate: existing, created: false })
+            let existing =
+                certificates::standing(&mut conn, request.campaign_id, request.employee.id)?
+                    .ok_or(IssueError::Db(DbError::Query(e)))?;
+            Ok(Issued {
+                certificate: existing,
+                created: false,
+            })
         }
         other => other,
     }

@@ -28,7 +28,9 @@ impl KeyId {
     }
 
     pub fn parse_hex(s: &str) -> Option<Self> {
-        let bytes = data_encoding::HEXLOWER_PERMISSIVE.decode(s.as_bytes()).ok()?;
+        let bytes = data_encoding::HEXLOWER_PERMISSIVE
+            .decode(s.as_bytes())
+            .ok()?;
         Some(Self(bytes.try_into().ok()?))
     }
 }
@@ -36,7 +38,10 @@ impl KeyId {
 #[derive(Debug, thiserror::Error)]
 pub enum KeyError {
     #[error("cannot read or write the issuer key file {path}")]
-    Io { path: String, source: std::io::Error },
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("the issuer key file {0} does not hold a 32-byte Ed25519 seed in hex")]
     Malformed(String),
 }
@@ -56,7 +61,10 @@ impl IssuerKey {
 
     /// Reads the key file, or creates it (mode 0600) with a fresh key if it does not exist.
     pub fn load_or_create(path: &Path) -> Result<Self, KeyError> {
-        let io = |source| KeyError::Io { path: path.display().to_string(), source };
+        let io = |source| KeyError::Io {
+            path: path.display().to_string(),
+            source,
+        };
         match fs::read_to_string(path) {
             Ok(text) => {
                 let seed = data_encoding::HEXLOWER_PERMISSIVE
@@ -97,10 +105,17 @@ impl IssuerKey {
 
 /// Strict verification (no malleable or small-order encodings) of a signature by a known key.
 pub fn verify_with(public: &[u8], message: &[u8], signature: &[u8]) -> bool {
-    let Ok(public) = <[u8; 32]>::try_from(public) else { return false };
-    let Ok(key) = VerifyingKey::from_bytes(&public) else { return false };
-    let Ok(sig) = <[u8; 64]>::try_from(signature) else { return false };
-    key.verify_strict(message, &Signature::from_bytes(&sig)).is_ok()
+    let Ok(public) = <[u8; 32]>::try_from(public) else {
+        return false;
+    };
+    let Ok(key) = VerifyingKey::from_bytes(&public) else {
+        return false;
+    };
+    let Ok(sig) = <[u8; 64]>::try_from(signature) else {
+        return false;
+    };
+    key.verify_strict(message, &Signature::from_bytes(&sig))
+        .is_ok()
         && key.verify(message, &Signature::from_bytes(&sig)).is_ok()
 }
 
@@ -118,7 +133,10 @@ mod tests {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            assert_eq!(fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+            assert_eq!(
+                fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+                0o600
+            );
         }
         let sig = a.sign(b"pakta");
         assert!(verify_with(b.public().as_bytes(), b"pakta", &sig));

@@ -39,26 +39,45 @@ pub fn verify_certificate(
     id: &str,
     link_claim: Option<&str>,
 ) -> Result<Verification, DbError> {
-    let not_found = Verification { verdict: Verdict::NotFound, certificate: None, problem: None };
-    let Ok(id) = CertificateId::parse(id) else { return Ok(not_found) };
-    let Some(row) = certificates::find(conn, &id)? else { return Ok(not_found) };
+    let not_found = Verification {
+        verdict: Verdict::NotFound,
+        certificate: None,
+        problem: None,
+    };
+    let Ok(id) = CertificateId::parse(id) else {
+        return Ok(not_found);
+    };
+    let Some(row) = certificates::find(conn, &id)? else {
+        return Ok(not_found);
+    };
     let tampered = |row: CertificateRow, problem| Verification {
         verdict: Verdict::Tampered,
         certificate: Some(row),
         problem: Some(problem),
     };
     let Some(key) = keys::find(conn, &row.key_id)? else {
-        return Ok(tampered(row, "kunci penerbit yang disebut sertifikat tidak dikenal"));
+        return Ok(tampered(
+            row,
+            "kunci penerbit yang disebut sertifikat tidak dikenal",
+        ));
     };
     let Some(record) = row.signed_record() else {
         return Ok(tampered(row, "catatan sertifikat rusak"));
     };
     let claim = record.claim();
-    if claim.to_bytes() != row.claim || !verify_with(&key.public_key, &claim.signing_message(), &row.signature) {
-        return Ok(tampered(row, "catatan sertifikat tidak cocok dengan tanda tangan penerbit"));
+    if claim.to_bytes() != row.claim
+        || !verify_with(&key.public_key, &claim.signing_message(), &row.signature)
+    {
+        return Ok(tampered(
+            row,
+            "catatan sertifikat tidak cocok dengan tanda tangan penerbit",
+        ));
     }
     if key.valid_until.is_some_and(|until| row.signed_at > until) {
-        return Ok(tampered(row, "sertifikat ditandatangani dengan kunci yang sudah tidak berlaku"));
+        return Ok(tampered(
+            row,
+            "sertifikat ditandatangani dengan kunci yang sudah tidak berlaku",
+        ));
     }
     if let Some(text) = link_claim.filter(|t| !t.trim().is_empty()) {
         let matches = match Claim::decode_signed(text) {
@@ -68,9 +87,20 @@ pub fn verify_certificate(
             Err(_) => false,
         };
         if !matches {
-            return Ok(tampered(row, "data pada tautan QR tidak cocok dengan catatan sertifikat atau tanda tangannya"));
+            return Ok(tampered(
+                row,
+                "data pada tautan QR tidak cocok dengan catatan sertifikat atau tanda tangannya",
+            ));
         }
     }
-    let verdict = if row.revoked_at.is_some() { Verdict::Revoked } else { Verdict::Genuine };
-    Ok(Verification { verdict, certificate: Some(row), problem: None })
+    let verdict = if row.revoked_at.is_some() {
+        Verdict::Revoked
+    } else {
+        Verdict::Genuine
+    };
+    Ok(Verification {
+        verdict,
+        certificate: Some(row),
+        problem: None,
+    })
 }

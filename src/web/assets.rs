@@ -6,11 +6,14 @@ const STYLE: &str = include_str!("../../assets/web/gaya.css");
 const VERIFY_SCRIPT: &str = include_str!("../../assets/web/periksa.js");
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/aset/gaya.css", web::get().to(|| async { asset("text/css; charset=utf-8", STYLE) }))
-        .route(
-            "/aset/periksa.js",
-            web::get().to(|| async { asset("text/javascript; charset=utf-8", VERIFY_SCRIPT) }),
-        );
+    cfg.route(
+        "/aset/gaya.css",
+        web::get().to(|| async { asset("text/css; charset=utf-8", STYLE) }),
+    )
+    .route(
+        "/aset/periksa.js",
+        web::get().to(|| async { asset("text/javascript; charset=utf-8", VERIFY_SCRIPT) }),
+    );
 }
 
 fn asset(content_type: &str, body: &'static str) -> HttpResponse {

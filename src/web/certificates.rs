@@ -11,15 +11,27 @@ use crate::db::{areas, campaigns, Db};
 use crate::domain::{AreaCode, CertificateId};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/api/v1/certificates/{id:[A-Za-z2-7]{16}}.pdf", web::get().to(download))
-        .route("/sertifikat/{id:[A-Za-z2-7]{16}}.pdf", web::get().to(download))
-        .route("/sertifikat/{id}", web::get().to(certificate_page));
+    cfg.route(
+        "/api/v1/certificates/{id:[A-Za-z2-7]{16}}.pdf",
+        web::get().to(download),
+    )
+    .route(
+        "/sertifikat/{id:[A-Za-z2-7]{16}}.pdf",
+        web::get().to(download),
+    )
+    .route("/sertifikat/{id}", web::get().to(certificate_page));
 }
 
 /// Renders a stored certificate as its PDF; `None` if there is no such certificate.
-pub fn render_stored(db: &Db, base_url: &str, id: &CertificateId) -> anyhow::Result<Option<(CertificateRow, Vec<u8>)>> {
+pub fn render_stored(
+    db: &Db,
+    base_url: &str,
+    id: &CertificateId,
+) -> anyhow::Result<Option<(CertificateRow, Vec<u8>)>> {
     let mut conn = db.read()?;
-    let Some(row) = certificates::find(&mut conn, id)? else { return Ok(None) };
+    let Some(row) = certificates::find(&mut conn, id)? else {
+        return Ok(None);
+    };
     let campaign = campaigns::find(&mut conn, &row.campaign_id)?
         .ok_or_else(|| anyhow::anyhow!("certificate {} names a missing campaign", row.id))?;
     let document = campaigns::document_by_hash(&mut conn, &row.campaign_id, &row.document_sha256)?
@@ -46,7 +58,9 @@ async fn download(
     let not_found = || WebError::NotFound("sertifikat tidak ditemukan".into());
     let id = CertificateId::parse(&path).map_err(|_| not_found())?;
     let st = state.clone();
-    let rendered = web::block(move || render_stored(&st.db, &st.base_url, &id)).await?.map_err(WebError::internal)?;
+    let rendered = web::block(move || render_stored(&st.db, &st.base_url, &id))
+        .await?
+        .map_err(WebError::internal)?;
     match rendered {
         Some((row, pdf)) if row.employee_id == me.employee.id => Ok(HttpResponse::Ok()
             .content_type("application/pdf")
@@ -64,12 +78,16 @@ async fn certificate_page(
     me: Option<SignedInEmployee>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, PageError> {
-    let Some(me) = me else { return Err(WebError::Unauthorized.into()) };
+    let Some(me) = me else {
+        return Err(WebError::Unauthorized.into());
+    };
     let not_found = || PageError(WebError::NotFound("sertifikat tidak ditemukan".into()));
     let id = CertificateId::parse(&path).map_err(|_| not_found())?;
     let db = state.db.clone();
     let row = web::block(move || certificates::find(&mut *db.read()?, &id)).await??;
-    let row = row.filter(|r| r.employee_id == me.employee.id).ok_or_else(not_found)?;
+    let row = row
+        .filter(|r| r.employee_id == me.employee.id)
+        .ok_or_else(not_found)?;
     let link = certificate::link_for(&state.base_url, &row).map_err(WebError::internal)?;
     let qr = QrMatrix::encode(&link).map_err(WebError::internal)?;
     let (id_label, id_value) = certificate::identity_row(&row);

@@ -9,7 +9,10 @@ use crate::db::DbError;
 #[derive(Debug, thiserror::Error)]
 pub enum WebError {
     #[error("{message}")]
-    BadRequest { field: Option<&'static str>, message: String },
+    BadRequest {
+        field: Option<&'static str>,
+        message: String,
+    },
     #[error("silakan masuk terlebih dahulu")]
     Unauthorized,
     #[error("{0}")]
@@ -28,7 +31,10 @@ pub enum WebError {
 
 impl WebError {
     pub fn bad(field: &'static str, message: impl std::fmt::Display) -> Self {
-        Self::BadRequest { field: Some(field), message: message.to_string() }
+        Self::BadRequest {
+            field: Some(field),
+            message: message.to_string(),
+        }
     }
 
     pub fn internal(e: impl Into<anyhow::Error>) -> Self {
@@ -117,24 +123,39 @@ impl ResponseError for PageError {
     fn error_response(&self) -> HttpResponse {
         self.0.log();
         if matches!(self.0, WebError::Unauthorized) {
-            return HttpResponse::SeeOther().insert_header((header::LOCATION, "/masuk")).finish();
+            return HttpResponse::SeeOther()
+                .insert_header((header::LOCATION, "/masuk"))
+                .finish();
         }
-        let page = super::pages::ErrorPage { status: self.status_code().as_u16(), message: self.0.to_string() };
+        let page = super::pages::ErrorPage {
+            status: self.status_code().as_u16(),
+            message: self.0.to_string(),
+        };
         super::pages::render_with_status(self.status_code(), &page)
     }
 }
 
 /// Turns actix's own JSON, form and path rejections into our error shape.
 pub fn json_config() -> actix_web::web::JsonConfig {
-    actix_web::web::JsonConfig::default().limit(16 * 1024).error_handler(|err, _| {
-        WebError::BadRequest { field: None, message: format!("isi permintaan bukan JSON yang sah: {err}") }
+    actix_web::web::JsonConfig::default()
+        .limit(16 * 1024)
+        .error_handler(|err, _| {
+            WebError::BadRequest {
+                field: None,
+                message: format!("isi permintaan bukan JSON yang sah: {err}"),
+            }
             .into()
-    })
+        })
 }
 
 pub fn form_config() -> actix_web::web::FormConfig {
-    actix_web::web::FormConfig::default().limit(16 * 1024).error_handler(|err, _| {
-        PageError(WebError::BadRequest { field: None, message: format!("isian formulir tidak sah: {err}") })
+    actix_web::web::FormConfig::default()
+        .limit(16 * 1024)
+        .error_handler(|err, _| {
+            PageError(WebError::BadRequest {
+                field: None,
+                message: format!("isian formulir tidak sah: {err}"),
+            })
             .into()
-    })
+        })
 }

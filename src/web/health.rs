@@ -8,7 +8,9 @@ pub async fn healthz(state: web::Data<AppState>) -> Result<HttpResponse, WebErro
     let db = state.db.clone();
     web::block(move || {
         use diesel::connection::SimpleConnection;
-        db.read()?.batch_execute("SELECT 1").map_err(crate::db::DbError::from)
+        db.read()?
+            .batch_execute("SELECT 1")
+            .map_err(crate::db::DbError::from)
     })
     .await??;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "status": "ok" })))

@@ -39,6 +39,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(certificates::routes)
         .configure(verify::routes)
         .default_service(web::to(|| async {
-            Err::<actix_web::HttpResponse, _>(PageError(WebError::NotFound("halaman tidak ditemukan".into())))
+            Err::<actix_web::HttpResponse, _>(PageError(WebError::NotFound(
+                "halaman tidak ditemukan".into(),
+            )))
         }));
 }

@@ -17,7 +17,10 @@ use crate::signing::{issue_certificate, IssueError, SigningRequest};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/api/v1/me", web::get().to(api_me))
-        .route("/api/v1/campaigns/{campaign_id}/signatures", web::post().to(api_sign))
+        .route(
+            "/api/v1/campaigns/{campaign_id}/signatures",
+            web::post().to(api_sign),
+        )
         .route("/pakta", web::get().to(campaigns_page))
         .route("/pakta/{campaign_id}", web::get().to(sign_page))
         .route("/pakta/{campaign_id}", web::post().to(sign_submit));
@@ -34,24 +37,39 @@ pub struct CampaignView {
 
 fn campaigns_for(db: &Db, employee: &Employee) -> Result<Vec<CampaignView>, DbError> {
     let mut conn = db.read()?;
-    let Ok(village) = AreaCode::parse(&employee.village_code) else { return Ok(vec![]) };
+    let Ok(village) = AreaCode::parse(&employee.village_code) else {
+        return Ok(vec![]);
+    };
     let at = now();
     let mut views = Vec::new();
     for campaign in campaigns::covering(&mut conn, &village)? {
         let document = campaigns::current_document(&mut conn, &campaign.id)?;
-        let Ok(parsed) = PactDocument::parse(&document.body) else { continue };
+        let Ok(parsed) = PactDocument::parse(&document.body) else {
+            continue;
+        };
         let certificate = certificates::standing(&mut conn, &campaign.id, employee.id)?;
         let open = campaign.is_open_at(at);
-        views.push(CampaignView { campaign, document, parsed, certificate, open });
+        views.push(CampaignView {
+            campaign,
+            document,
+            parsed,
+            certificate,
+            open,
+        });
     }
     Ok(views)
 }
 
 fn rfc3339(at: i64) -> String {
-    chrono::DateTime::from_timestamp(at, 0).unwrap_or_default().to_rfc3339()
+    chrono::DateTime::from_timestamp(at, 0)
+        .unwrap_or_default()
+        .to_rfc3339()
 }
 
-async fn api_me(state: web::Data<AppState>, me: SignedInEmployee) -> Result<HttpResponse, WebError> {
+async fn api_me(
+    state: web::Data<AppState>,
+    me: SignedInEmployee,
+) -> Result<HttpResponse, WebError> {
     let db = state.db.clone();
     let employee = me.employee.clone();
     let (views, area) = web::block(move || -> Result<_, DbError> {
@@ -147,12 +165,27 @@ async fn api_sign(
 ) -> Result<HttpResponse, WebError> {
     let body = body.into_inner();
     if !body.accept {
-        return Err(WebError::bad("accept", "Anda harus menyetujui seluruh isi dokumen (accept: true)"));
+        return Err(WebError::bad(
+            "accept",
+            "Anda harus menyetujui seluruh isi dokumen (accept: true)",
+        ));
     }
-    let issued = sign(&state, me.employee, path.into_inner(), body.full_name, body.document_sha256).await?;
+    let issued = sign(
+        &state,
+        me.employee,
+        path.into_inner(),
+        body.full_name,
+        body.document_sha256,
+    )
+    .await?;
     let c = &issued.certificate;
-    let verify_url = crate::certificate::link_for(&state.base_url, c).map_err(WebError::internal)?;
-    let status = if issued.created { StatusCode::CREATED } else { StatusCode::OK };
+    let verify_url =
+        crate::certificate::link_for(&state.base_url, c).map_err(WebError::internal)?;
+    let status = if issued.created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
     Ok(HttpResponse::build(status).json(serde_json::json!({
         "certificate_id": c.id,
         "certificate_number": c.serial,
@@ -165,23 +198,33 @@ async fn campaigns_page(
     state: web::Data<AppState>,
     me: Option<SignedInEmployee>,
 ) -> Result<HttpResponse, PageError> {
-    let Some(me) = me else { return Err(WebError::Unauthorized.into()) };
+    let Some(me) = me else {
+        return Err(WebError::Unauthorized.into());
+    };
     let db = state.db.clone();
     let employee = me.employee.clone();
     let views = web::block(move || campaigns_for(&db, &employee)).await??;
     let zone = IndonesianZone::of_province(&me.employee.village_code);
-    let date = |at: i64| zone.format_date(chrono::DateTime::from_timestamp(at, 0).unwrap_or_default());
+    let date =
+        |at: i64| zone.format_date(chrono::DateTime::from_timestamp(at, 0).unwrap_or_default());
     let items = views
         .iter()
         .map(|v| pages::CampaignItem {
             id: v.campaign.id.clone(),
             title: v.campaign.title.clone(),
-            period: format!("{} s.d. {}", date(v.campaign.opens_at), date(v.campaign.closes_at)),
+            period: format!(
+                "{} s.d. {}",
+                date(v.campaign.opens_at),
+                date(v.campaign.closes_at)
+            ),
             open: v.open,
             certificate_id: v.certificate.as_ref().map(|c| c.id.clone()),
         })
         .collect();
-    render(&pages::Campaigns { name: me.employee.full_name.clone(), items })
+    render(&pages::Campaigns {
+        name: me.employee.full_name.clone(),
+        items,
+    })
 }
 
 async fn load_view(
@@ -195,10 +238,18 @@ async fn load_view(
     views
         .into_iter()
         .find(|v| v.campaign.id == campaign_id)
-        .ok_or_else(|| WebError::NotFound("kampanye tidak ditemukan atau tidak berlaku untuk Anda".into()).into())
+        .ok_or_else(|| {
+            WebError::NotFound("kampanye tidak ditemukan atau tidak berlaku untuk Anda".into())
+                .into()
+        })
 }
 
-fn sign_form(view: &CampaignView, employee: &Employee, typed: &str, error: Option<String>) -> pages::SignForm {
+fn sign_form(
+    view: &CampaignView,
+    employee: &Employee,
+    typed: &str,
+    error: Option<String>,
+) -> pages::SignForm {
     pages::SignForm {
         campaign_id: view.campaign.id.clone(),
         campaign_title: view.campaign.title.clone(),
@@ -218,7 +269,9 @@ async fn sign_page(
     me: Option<SignedInEmployee>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, PageError> {
-    let Some(me) = me else { return Err(WebError::Unauthorized.into()) };
+    let Some(me) = me else {
+        return Err(WebError::Unauthorized.into());
+    };
     let view = load_view(&state, &me.employee, &path).await?;
     render(&sign_form(&view, &me.employee, "", None))
 }
@@ -229,20 +282,41 @@ async fn sign_submit(
     path: web::Path<String>,
     form: web::Form<HashMap<String, String>>,
 ) -> Result<HttpResponse, PageError> {
-    let Some(me) = me else { return Err(WebError::Unauthorized.into()) };
+    let Some(me) = me else {
+        return Err(WebError::Unauthorized.into());
+    };
     let view = load_view(&state, &me.employee, &path).await?;
     let typed = form.get("full_name").cloned().unwrap_or_default();
-    let ticked = (0..view.parsed.commitments().count()).filter(|i| form.contains_key(&format!("c{i}"))).count();
+    let ticked = (0..view.parsed.commitments().count())
+        .filter(|i| form.contains_key(&format!("c{i}")))
+        .count();
     let fail = |status, message: String| {
-        Ok(render_with_status(status, &sign_form(&view, &me.employee, &typed, Some(message))))
+        Ok(render_with_status(
+            status,
+            &sign_form(&view, &me.employee, &typed, Some(message)),
+        ))
     };
     if ticked < view.parsed.commitments().count() {
-        return fail(StatusCode::BAD_REQUEST, "Centang setiap butir pernyataan sebelum menandatangani.".into());
+        return fail(
+            StatusCode::BAD_REQUEST,
+            "Centang setiap butir pernyataan sebelum menandatangani.".into(),
+        );
     }
     let sha = form.get("document_sha256").cloned().unwrap_or_default();
-    match sign(&state, me.employee.clone(), view.campaign.id.clone(), typed.clone(), sha).await {
+    match sign(
+        &state,
+        me.employee.clone(),
+        view.campaign.id.clone(),
+        typed.clone(),
+        sha,
+    )
+    .await
+    {
         Ok(issued) => Ok(HttpResponse::SeeOther()
-            .insert_header((header::LOCATION, format!("/sertifikat/{}", issued.certificate.id)))
+            .insert_header((
+                header::LOCATION,
+                format!("/sertifikat/{}", issued.certificate.id),
+            ))
             .finish()),
         Err(WebError::Internal(e)) => Err(WebError::Internal(e).into()),
         Err(e) => {

@@ -9,7 +9,9 @@ use crate::domain::Block;
 
 pub fn render_with_status(status: StatusCode, page: &impl Template) -> HttpResponse {
     match page.render() {
-        Ok(html) => HttpResponse::build(status).content_type("text/html; charset=utf-8").body(html),
+        Ok(html) => HttpResponse::build(status)
+            .content_type("text/html; charset=utf-8")
+            .body(html),
         Err(e) => {
             tracing::error!(error = %e, "template failed");
             HttpResponse::InternalServerError()
@@ -20,7 +22,8 @@ pub fn render_with_status(status: StatusCode, page: &impl Template) -> HttpRespo
 }
 
 pub fn render(page: &impl Template) -> Result<HttpResponse, PageError> {
-    page.render().map_err(|e| PageError(WebError::internal(e)))?;
+    page.render()
+        .map_err(|e| PageError(WebError::internal(e)))?;
     Ok(render_with_status(StatusCode::OK, page))
 }
 
@@ -93,11 +96,23 @@ impl SignForm {
         self.blocks
             .iter()
             .map(|b| match b {
-                Block::Heading(t) => FormBlock { kind: "heading", text: t.clone(), index: 0 },
-                Block::Paragraph(t) => FormBlock { kind: "paragraph", text: t.clone(), index: 0 },
+                Block::Heading(t) => FormBlock {
+                    kind: "heading",
+                    text: t.clone(),
+                    index: 0,
+                },
+                Block::Paragraph(t) => FormBlock {
+                    kind: "paragraph",
+                    text: t.clone(),
+                    index: 0,
+                },
                 Block::Commitment(t) => {
                     n += 1;
-                    FormBlock { kind: "commitment", text: t.clone(), index: n - 1 }
+                    FormBlock {
+                        kind: "commitment",
+                        text: t.clone(),
+                        index: n - 1,
+                    }
                 }
             })
             .collect()

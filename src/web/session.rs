@@ -33,7 +33,9 @@ pub fn cookie(state: &AppState, token: &str) -> Cookie<'static> {
         .http_only(true)
         .secure(state.secure_cookies)
         .same_site(SameSite::Lax)
-        .max_age(actix_web::cookie::time::Duration::seconds(crate::sign_in::SESSION_LIFETIME_SECS))
+        .max_age(actix_web::cookie::time::Duration::seconds(
+            crate::sign_in::SESSION_LIFETIME_SECS,
+        ))
         .finish()
 }
 
@@ -51,11 +53,16 @@ impl FromRequest for SignedInEmployee {
         let token = token_of(req);
         let state = req.app_data::<web::Data<AppState>>().cloned();
         Box::pin(async move {
-            let (Some(token), Some(state)) = (token, state) else { return Err(WebError::Unauthorized) };
+            let (Some(token), Some(state)) = (token, state) else {
+                return Err(WebError::Unauthorized);
+            };
             let db = state.db.clone();
             let lookup = token.clone();
-            let employee = web::block(move || crate::sign_in::employee_for_token(&db, &lookup)).await??;
-            employee.map(|employee| Self { employee, token }).ok_or(WebError::Unauthorized)
+            let employee =
+                web::block(move || crate::sign_in::employee_for_token(&db, &lookup)).await??;
+            employee
+                .map(|employee| Self { employee, token })
+                .ok_or(WebError::Unauthorized)
         })
     }
 }

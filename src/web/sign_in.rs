@@ -54,7 +54,11 @@ async fn send_code(state: &web::Data<AppState>, id: LoginId) -> Result<(), WebEr
     }
 }
 
-async fn redeem(state: &web::Data<AppState>, id: LoginId, code: String) -> Result<String, WebError> {
+async fn redeem(
+    state: &web::Data<AppState>,
+    id: LoginId,
+    code: String,
+) -> Result<String, WebError> {
     let state = state.clone();
     match web::block(move || sign_in::redeem_code(&state.db, &id, &code)).await? {
         Ok((token, _)) => Ok(token),
@@ -78,7 +82,9 @@ async fn api_open_session(
     let body = body.into_inner();
     let id = parse_id(&body.id)?;
     let token = redeem(&state, id, body.code).await?;
-    Ok(HttpResponse::Ok().cookie(cookie(&state, &token)).json(serde_json::json!({ "token": token })))
+    Ok(HttpResponse::Ok()
+        .cookie(cookie(&state, &token))
+        .json(serde_json::json!({ "token": token })))
 }
 
 async fn home() -> Result<HttpResponse, PageError> {
@@ -86,7 +92,10 @@ async fn home() -> Result<HttpResponse, PageError> {
 }
 
 async fn sign_in_page() -> Result<HttpResponse, PageError> {
-    render(&pages::SignIn { id: String::new(), error: None })
+    render(&pages::SignIn {
+        id: String::new(),
+        error: None,
+    })
 }
 
 async fn sign_in_submit(
@@ -96,13 +105,21 @@ async fn sign_in_submit(
     let id = match parse_id(&form.id) {
         Ok(id) => id,
         Err(e) => {
-            let page = pages::SignIn { id: form.id.clone(), error: Some(e.to_string()) };
-            return Ok(render_with_status(actix_web::http::StatusCode::BAD_REQUEST, &page));
+            let page = pages::SignIn {
+                id: form.id.clone(),
+                error: Some(e.to_string()),
+            };
+            return Ok(render_with_status(
+                actix_web::http::StatusCode::BAD_REQUEST,
+                &page,
+            ));
         }
     };
     let target = format!("/masuk/kode?id={}", id.as_str());
     send_code(&state, id).await?;
-    Ok(HttpResponse::SeeOther().insert_header((header::LOCATION, target)).finish())
+    Ok(HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, target))
+        .finish())
 }
 
 #[derive(Deserialize)]
@@ -112,7 +129,11 @@ struct CodeQuery {
 
 async fn code_page(query: web::Query<CodeQuery>) -> Result<HttpResponse, PageError> {
     let id = parse_id(&query.id)?;
-    render(&pages::EnterCode { id: id.as_str().to_string(), notice: CODE_SENT.to_string(), error: None })
+    render(&pages::EnterCode {
+        id: id.as_str().to_string(),
+        notice: CODE_SENT.to_string(),
+        error: None,
+    })
 }
 
 async fn code_submit(
@@ -128,8 +149,15 @@ async fn code_submit(
             .insert_header((header::LOCATION, "/pakta"))
             .finish()),
         Err(WebError::WrongCode(message)) => {
-            let page = pages::EnterCode { id: shown_id, notice: String::new(), error: Some(message) };
-            Ok(render_with_status(actix_web::http::StatusCode::UNAUTHORIZED, &page))
+            let page = pages::EnterCode {
+                id: shown_id,
+                notice: String::new(),
+                error: Some(message),
+            };
+            Ok(render_with_status(
+                actix_web::http::StatusCode::UNAUTHORIZED,
+                &page,
+            ))
         }
         Err(e) => Err(e.into()),
     }
@@ -140,5 +168,8 @@ async fn sign_out(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpRe
         let db = state.db.clone();
         web::block(move || sign_in::end_session(&db, &token)).await??;
     }
-    Ok(HttpResponse::SeeOther().cookie(expired_cookie()).insert_header((header::LOCATION, "/")).finish())
+    Ok(HttpResponse::SeeOther()
+        .cookie(expired_cookie())
+        .insert_header((header::LOCATION, "/"))
+        .finish())
 }

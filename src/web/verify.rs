@@ -41,18 +41,29 @@ fn verify(db: &Db, id: &str, claim: Option<&str>) -> Result<VerifiedView, DbErro
     let verification = verify_certificate(&mut conn, id, claim)?;
     let (mut campaign_title, mut work_area) = (String::new(), String::new());
     if let Some(c) = &verification.certificate {
-        campaign_title = campaigns::find(&mut conn, &c.campaign_id)?.map(|c| c.title).unwrap_or_default();
+        campaign_title = campaigns::find(&mut conn, &c.campaign_id)?
+            .map(|c| c.title)
+            .unwrap_or_default();
         if let Ok(code) = AreaCode::parse(&c.village_code) {
             work_area = areas::describe(&mut conn, &code)?;
         }
     }
-    Ok(VerifiedView { verification, campaign_title, work_area })
+    Ok(VerifiedView {
+        verification,
+        campaign_title,
+        work_area,
+    })
 }
 
 fn masked_id(row: &crate::db::certificates::CertificateRow) -> (&'static str, String) {
     match row.signer_nip.as_deref().and_then(|n| Nip::parse(n).ok()) {
         Some(nip) => ("NIP", nip.masked()),
-        None => ("NIK", Nik::parse(&row.signer_nik).map(|n| n.masked()).unwrap_or_default()),
+        None => (
+            "NIK",
+            Nik::parse(&row.signer_nik)
+                .map(|n| n.masked())
+                .unwrap_or_default(),
+        ),
     }
 }
 
@@ -66,7 +77,9 @@ fn status_of(verdict: Verdict) -> StatusCode {
 }
 
 fn rfc3339(at: i64) -> String {
-    chrono::DateTime::from_timestamp(at, 0).unwrap_or_default().to_rfc3339()
+    chrono::DateTime::from_timestamp(at, 0)
+        .unwrap_or_default()
+        .to_rfc3339()
 }
 
 async fn api_verify(
@@ -102,7 +115,9 @@ async fn api_verify(
         body["campaign"] = serde_json::json!({ "id": c.campaign_id, "title": view.campaign_title });
         body["document_sha256"] = c.document_sha256.clone().into();
         body["signed_at"] = rfc3339(c.signed_at).into();
-        body["signed_at_local"] = IndonesianZone::of_province(&c.village_code).format_long(at).into();
+        body["signed_at_local"] = IndonesianZone::of_province(&c.village_code)
+            .format_long(at)
+            .into();
         body["key_id"] = c.key_id.clone().into();
         body["revoked_at"] = c.revoked_at.map(rfc3339).into();
         body["revocation_reason"] = c.revocation_reason.clone().into();
@@ -154,8 +169,17 @@ async fn verify_page(
     let checked_claim = claim.is_some();
     let lookup = id.clone();
     let view = web::block(move || verify(&db, &lookup, claim.as_deref())).await??;
-    let page = verdict_page(&view, &CertificateId::parse(&id).map(|i| i.to_string()).unwrap_or(id), checked_claim);
-    Ok(render_with_status(status_of(view.verification.verdict), &page))
+    let page = verdict_page(
+        &view,
+        &CertificateId::parse(&id)
+            .map(|i| i.to_string())
+            .unwrap_or(id),
+        checked_claim,
+    );
+    Ok(render_with_status(
+        status_of(view.verification.verdict),
+        &page,
+    ))
 }
 
 async fn keys_json(state: web::Data<AppState>) -> Result<HttpResponse, WebError> {
@@ -189,9 +213,11 @@ async fn upload_page() -> Result<HttpResponse, PageError> {
 async fn read_upload(mut payload: Multipart) -> Result<Vec<u8>, WebError> {
     let mut bytes = Vec::new();
     while let Some(field) = payload.next().await {
-        let mut field = field.map_err(|e| WebError::bad("berkas", format!("unggahan tidak terbaca: {e}")))?;
+        let mut field =
+            field.map_err(|e| WebError::bad("berkas", format!("unggahan tidak terbaca: {e}")))?;
         while let Some(chunk) = field.next().await {
-            let chunk = chunk.map_err(|e| WebError::bad("berkas", format!("unggahan terputus: {e}")))?;
+            let chunk =
+                chunk.map_err(|e| WebError::bad("berkas", format!("unggahan terputus: {e}")))?;
             if bytes.len() + chunk.len() > MAX_UPLOAD_BYTES {
                 return Err(WebError::PayloadTooLarge("2 MB"));
             }
@@ -202,16 +228,27 @@ async fn read_upload(mut payload: Multipart) -> Result<Vec<u8>, WebError> {
         }
     }
     if bytes.is_empty() {
-        return Err(WebError::bad("berkas", "pilih berkas PDF sertifikat yang akan diperiksa"));
+        return Err(WebError::bad(
+            "berkas",
+            "pilih berkas PDF sertifikat yang akan diperiksa",
+        ));
     }
     Ok(bytes)
 }
 
 /// An uploaded PDF is ours and unaltered exactly when it equals the certificate we render for
 /// the id it names: rendering is deterministic, so one changed byte shows.
-async fn upload_submit(state: web::Data<AppState>, payload: Multipart) -> Result<HttpResponse, PageError> {
+async fn upload_submit(
+    state: web::Data<AppState>,
+    payload: Multipart,
+) -> Result<HttpResponse, PageError> {
     let refuse = |status: StatusCode, message: String| {
-        Ok(render_with_status(status, &pages::Upload { error: Some(message) }))
+        Ok(render_with_status(
+            status,
+            &pages::Upload {
+                error: Some(message),
+            },
+        ))
     };
     let bytes = match read_upload(payload).await {
         Ok(b) => b,
@@ -221,9 +258,13 @@ async fn upload_submit(state: web::Data<AppState>, payload: Multipart) -> Result
         Err(e) => return Err(e.into()),
     };
     if !bytes.starts_with(b"%PDF-") {
-        return refuse(StatusCode::UNPROCESSABLE_ENTITY, "Berkas ini bukan PDF.".into());
+        return refuse(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Berkas ini bukan PDF.".into(),
+        );
     }
-    let Some(id) = certificate::id_in_pdf(&bytes).and_then(|s| CertificateId::parse(&s).ok()) else {
+    let Some(id) = certificate::id_in_pdf(&bytes).and_then(|s| CertificateId::parse(&s).ok())
+    else {
         return refuse(
             StatusCode::UNPROCESSABLE_ENTITY,
             "Berkas ini bukan sertifikat ikrar: nomor identitas sertifikat tidak ditemukan di dalamnya.".into(),
@@ -241,9 +282,10 @@ async fn upload_submit(state: web::Data<AppState>, payload: Multipart) -> Result
     let mut page = verdict_page(&view, id.as_str(), false);
     page.uploaded = true;
     match rendered {
-        Some((_, original)) if original == bytes => {
-            Ok(render_with_status(status_of(view.verification.verdict), &page))
-        }
+        Some((_, original)) if original == bytes => Ok(render_with_status(
+            status_of(view.verification.verdict),
+            &page,
+        )),
         Some(_) => {
             page.verdict = Verdict::Tampered.as_str().to_string();
             page.problem = Some("isi berkas berbeda dari sertifikat asli yang diterbitkan".into());

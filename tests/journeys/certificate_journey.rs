@@ -2,21 +2,50 @@ use serde_json::Value;
 
 use crate::helpers::*;
 
-#[tokio::test]
-async fn an_employee_signs_and_the_qr_verifies() {
-    let app = spawn_app().await;
+crate::on_both_backends!(
+    an_employee_signs_and_the_qr_verifies,
+    the_pdf_is_a_clean_a4_with_embedded_fonts_and_the_full_record,
+    a_changed_byte_in_the_claim_says_tampered,
+    double_submits_give_one_certificate,
+    an_uploaded_certificate_is_checked_byte_for_byte,
+    the_keys_endpoint_lets_an_independent_program_check_the_claim
+);
+
+async fn an_employee_signs_and_the_qr_verifies(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
     let token = app.sign_in(ANDI_NIP, "andi@contoh.go.id").await;
 
-    let me: Value = app.api.get(app.url("/api/v1/me")).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+    let me: Value = app
+        .api
+        .get(app.url("/api/v1/me"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(me["employee"]["full_name"], "Andi Nurul Hidayah, S.Pd.");
     let campaign = &me["campaigns"][0];
     assert_eq!(campaign["id"], app.campaign_id.as_str());
     assert_eq!(campaign["document_sha256"], app.document_sha256.as_str());
     assert!(campaign["certificate_id"].is_null());
-    assert!(campaign["document"]["text"].as_str().unwrap().contains("Tidak berkampanye dengan menggunakan fasilitas negara."));
+    assert!(campaign["document"]["text"]
+        .as_str()
+        .unwrap()
+        .contains("Tidak berkampanye dengan menggunakan fasilitas negara."));
 
     // Case and spacing of the typed name do not matter.
-    let response = app.sign(&token, &app.campaign_id, "andi nurul  hidayah, s.pd.", &app.document_sha256).await;
+    let response = app
+        .sign(
+            &token,
+            &app.campaign_id,
+            "andi nurul  hidayah, s.pd.",
+            &app.document_sha256,
+        )
+        .await;
     assert_eq!(response.status(), 201);
     let signed: Value = response.json().await.unwrap();
     let id = signed["certificate_id"].as_str().unwrap().to_string();
@@ -25,7 +54,11 @@ async fn an_employee_signs_and_the_qr_verifies() {
 
     let pdf = app.pdf(&token, &id).await;
     assert!(pdf.starts_with(b"%PDF-"));
-    assert_eq!(pdf, app.pdf(&token, &id).await, "rendering is deterministic");
+    assert_eq!(
+        pdf,
+        app.pdf(&token, &id).await,
+        "rendering is deterministic"
+    );
 
     // The QR, read back by zbar from poppler's rendering, is exactly the verification link,
     // also at the 72 dpi of a poor scan.
@@ -45,37 +78,84 @@ async fn an_employee_signs_and_the_qr_verifies() {
     assert_eq!(verdict["status"], "genuine");
     assert_eq!(verdict["signer"]["full_name"], "Andi Nurul Hidayah, S.Pd.");
     assert_eq!(verdict["signer"]["id_masked"], "1985**********2004");
-    assert!(!verdict.to_string().contains(ANDI_NIP), "the public answer never holds the full NIP");
-    assert!(!verdict.to_string().contains("7371015503850001"), "nor the NIK");
+    assert!(
+        !verdict.to_string().contains(ANDI_NIP),
+        "the public answer never holds the full NIP"
+    );
+    assert!(
+        !verdict.to_string().contains("7371015503850001"),
+        "nor the NIK"
+    );
     assert_eq!(verdict["document_sha256"], app.document_sha256.as_str());
-    assert!(verdict["signed_at_local"].as_str().unwrap().ends_with("WITA"));
+    assert!(verdict["signed_at_local"]
+        .as_str()
+        .unwrap()
+        .ends_with("WITA"));
 
     // What a phone shows: the page the QR opens says ASLI once the claim has been checked.
-    let page = app.api.get(format!("{claim_path}?claim={claim}")).send().await.unwrap();
+    let page = app
+        .api
+        .get(format!("{claim_path}?claim={claim}"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(page.status(), 200);
     let html = page.text().await.unwrap();
     assert!(html.contains("ASLI") && html.contains("Data bertanda tangan yang dibawa kode QR"));
     assert!(html.contains("1985**********2004") && !html.contains(ANDI_NIP));
 
-    let me: Value = app.api.get(app.url("/api/v1/me")).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+    let me: Value = app
+        .api
+        .get(app.url("/api/v1/me"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(me["campaigns"][0]["certificate_id"], id.as_str());
 }
 
-#[tokio::test]
-async fn the_pdf_is_a_clean_a4_with_embedded_fonts_and_the_full_record() {
-    let app = spawn_app().await;
+async fn the_pdf_is_a_clean_a4_with_embedded_fonts_and_the_full_record(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
     let token = app.sign_in(RIZAL_NIP, "rizal@contoh.go.id").await;
-    let signed: Value = app.sign(&token, &app.campaign_id, "Muhammad Rizal", &app.document_sha256).await.json().await.unwrap();
-    let pdf = app.pdf(&token, signed["certificate_id"].as_str().unwrap()).await;
+    let signed: Value = app
+        .sign(
+            &token,
+            &app.campaign_id,
+            "Muhammad Rizal",
+            &app.document_sha256,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let pdf = app
+        .pdf(&token, signed["certificate_id"].as_str().unwrap())
+        .await;
 
     let (ok, check) = tool_output("qpdf", &["--check"], &pdf);
-    assert!(ok && check.contains("No syntax or stream encoding errors found"), "{check}");
+    assert!(
+        ok && check.contains("No syntax or stream encoding errors found"),
+        "{check}"
+    );
     let (_, fonts) = tool_output("pdffonts", &[], &pdf);
-    let font_rows: Vec<&str> = fonts.lines().skip(2).filter(|l| !l.trim().is_empty()).collect();
+    let font_rows: Vec<&str> = fonts
+        .lines()
+        .skip(2)
+        .filter(|l| !l.trim().is_empty())
+        .collect();
     assert!(!font_rows.is_empty());
     for row in font_rows {
         let columns: Vec<&str> = row.split_whitespace().collect();
-        assert_eq!(columns[columns.len() - 5], "yes", "font not embedded: {row}");
+        assert_eq!(
+            columns[columns.len() - 5],
+            "yes",
+            "font not embedded: {row}"
+        );
     }
     let (_, text) = tool_output("pdftotext", &["-layout"], &pdf);
     let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
@@ -89,17 +169,37 @@ async fn the_pdf_is_a_clean_a4_with_embedded_fonts_and_the_full_record() {
         &app.document_sha256,
         "Tidak menghadiri kegiatan yang diselenggarakan oleh partai politik.",
     ] {
-        assert!(text.contains(expected), "{expected:?} missing from the PDF text");
+        assert!(
+            text.contains(expected),
+            "{expected:?} missing from the PDF text"
+        );
     }
 }
 
-#[tokio::test]
-async fn a_changed_byte_in_the_claim_says_tampered() {
-    let app = spawn_app().await;
+async fn a_changed_byte_in_the_claim_says_tampered(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
     let token = app.sign_in(ANDI_NIP, "andi@contoh.go.id").await;
-    let signed: Value = app.sign(&token, &app.campaign_id, "Andi Nurul Hidayah, S.Pd.", &app.document_sha256).await.json().await.unwrap();
+    let signed: Value = app
+        .sign(
+            &token,
+            &app.campaign_id,
+            "Andi Nurul Hidayah, S.Pd.",
+            &app.document_sha256,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
     let id = signed["certificate_id"].as_str().unwrap();
-    let claim = signed["verify_url"].as_str().unwrap().split_once('#').unwrap().1.to_string();
+    let claim = signed["verify_url"]
+        .as_str()
+        .unwrap()
+        .split_once('#')
+        .unwrap()
+        .1
+        .to_string();
 
     // Flip one base32 character in the middle of the claim (the signer's name region).
     let mut forged: Vec<char> = claim.chars().collect();
@@ -107,13 +207,23 @@ async fn a_changed_byte_in_the_claim_says_tampered() {
     forged[at] = if forged[at] == 'A' { 'B' } else { 'A' };
     let forged: String = forged.into_iter().collect();
 
-    let response = app.api.get(app.url(&format!("/api/v1/verify/{id}?claim={forged}"))).send().await.unwrap();
+    let response = app
+        .api
+        .get(app.url(&format!("/api/v1/verify/{id}?claim={forged}")))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 422);
     let verdict: Value = response.json().await.unwrap();
     assert_eq!(verdict["status"], "tampered");
     assert!(verdict["problem"].as_str().unwrap().contains("tidak cocok"));
 
-    let page = app.api.get(app.url(&format!("/v/{id}?claim={forged}"))).send().await.unwrap();
+    let page = app
+        .api
+        .get(app.url(&format!("/v/{id}?claim={forged}")))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(page.status(), 422);
     assert!(page.text().await.unwrap().contains("TIDAK SAH"));
 
@@ -122,27 +232,61 @@ async fn a_changed_byte_in_the_claim_says_tampered() {
     diesel::sql_query("UPDATE certificates SET position = 'Kepala Dinas'")
         .execute(&mut *app.db.write().unwrap())
         .unwrap();
-    let verdict: Value = app.api.get(app.url(&format!("/api/v1/verify/{id}"))).send().await.unwrap().json().await.unwrap();
+    let verdict: Value = app
+        .api
+        .get(app.url(&format!("/api/v1/verify/{id}")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(verdict["status"], "tampered");
 
-    let missing = app.api.get(app.url("/api/v1/verify/AAAAAAAAAAAAAAAA")).send().await.unwrap();
+    let missing = app
+        .api
+        .get(app.url("/api/v1/verify/AAAAAAAAAAAAAAAA"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(missing.status(), 404);
-    assert_eq!(missing.json::<Value>().await.unwrap()["status"], "not_found");
-    let page = app.api.get(app.url("/v/AAAAAAAAAAAAAAAA")).send().await.unwrap();
+    assert_eq!(
+        missing.json::<Value>().await.unwrap()["status"],
+        "not_found"
+    );
+    let page = app
+        .api
+        .get(app.url("/v/AAAAAAAAAAAAAAAA"))
+        .send()
+        .await
+        .unwrap();
     assert!(page.text().await.unwrap().contains("TIDAK DITEMUKAN"));
 }
 
-#[tokio::test]
-async fn double_submits_give_one_certificate() {
-    let app = spawn_app().await;
+async fn double_submits_give_one_certificate(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
     let token = app.sign_in(ANDI_NIP, "andi@contoh.go.id").await;
-    let attempts = (0..8).map(|_| app.sign(&token, &app.campaign_id, "Andi Nurul Hidayah, S.Pd.", &app.document_sha256));
+    let attempts = (0..8).map(|_| {
+        app.sign(
+            &token,
+            &app.campaign_id,
+            "Andi Nurul Hidayah, S.Pd.",
+            &app.document_sha256,
+        )
+    });
     let responses = futures_util::future::join_all(attempts).await;
     let mut statuses = Vec::new();
     let mut ids = std::collections::HashSet::new();
     for r in responses {
         statuses.push(r.status().as_u16());
-        ids.insert(r.json::<Value>().await.unwrap()["certificate_id"].as_str().unwrap().to_string());
+        ids.insert(
+            r.json::<Value>().await.unwrap()["certificate_id"]
+                .as_str()
+                .unwrap()
+                .to_string(),
+        );
     }
     statuses.sort();
     assert_eq!(statuses, [200, 200, 200, 200, 200, 200, 200, 201]);
@@ -150,23 +294,41 @@ async fn double_submits_give_one_certificate() {
     assert_eq!(app.count("certificates"), 1);
 }
 
-#[tokio::test]
-async fn an_uploaded_certificate_is_checked_byte_for_byte() {
-    let app = spawn_app().await;
+async fn an_uploaded_certificate_is_checked_byte_for_byte(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
     let token = app.sign_in(HASNAH_NIK, "hasnah@contoh.go.id").await;
-    let signed: Value = app.sign(&token, &app.campaign_id, "Wa Ode Sitti Hasnah", &app.document_sha256).await.json().await.unwrap();
-    let pdf = app.pdf(&token, signed["certificate_id"].as_str().unwrap()).await;
+    let signed: Value = app
+        .sign(
+            &token,
+            &app.campaign_id,
+            "Wa Ode Sitti Hasnah",
+            &app.document_sha256,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let pdf = app
+        .pdf(&token, signed["certificate_id"].as_str().unwrap())
+        .await;
 
     let upload = |bytes: Vec<u8>| {
-        let form = reqwest::multipart::Form::new()
-            .part("berkas", reqwest::multipart::Part::bytes(bytes).file_name("sertifikat.pdf"));
+        let form = reqwest::multipart::Form::new().part(
+            "berkas",
+            reqwest::multipart::Part::bytes(bytes).file_name("sertifikat.pdf"),
+        );
         app.api.post(app.url("/v")).multipart(form).send()
     };
     let original = upload(pdf.clone()).await.unwrap();
     assert_eq!(original.status(), 200);
     let html = original.text().await.unwrap();
     assert!(html.contains("ASLI") && html.contains("sama persis"));
-    assert!(html.contains("7371********0003"), "staff without NIP are shown by masked NIK");
+    assert!(
+        html.contains("7371********0003"),
+        "staff without NIP are shown by masked NIK"
+    );
 
     let mut altered = pdf.clone();
     let at = altered.len() / 2;
@@ -183,12 +345,31 @@ async fn an_uploaded_certificate_is_checked_byte_for_byte() {
     assert_eq!(response.status(), 413);
 }
 
-#[tokio::test]
-async fn the_keys_endpoint_lets_an_independent_program_check_the_claim() {
-    let app = spawn_app().await;
+async fn the_keys_endpoint_lets_an_independent_program_check_the_claim(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
     let token = app.sign_in(ANDI_NIP, "andi@contoh.go.id").await;
-    let signed: Value = app.sign(&token, &app.campaign_id, "Andi Nurul Hidayah, S.Pd.", &app.document_sha256).await.json().await.unwrap();
-    let keys: Value = app.api.get(app.url("/.well-known/ikrar-keys.json")).send().await.unwrap().json().await.unwrap();
+    let signed: Value = app
+        .sign(
+            &token,
+            &app.campaign_id,
+            "Andi Nurul Hidayah, S.Pd.",
+            &app.document_sha256,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let keys: Value = app
+        .api
+        .get(app.url("/.well-known/ikrar-keys.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(keys["keys"][0]["algorithm"], "Ed25519");
 
     // A verifier written in Python from docs/certificate-format.md alone.
@@ -197,7 +378,10 @@ async fn the_keys_endpoint_lets_an_independent_program_check_the_claim() {
     std::fs::write(&keys_file, keys.to_string()).unwrap();
     let run = |link: &str| {
         std::process::Command::new("python3")
-            .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/independent_verifier.py"))
+            .arg(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/tests/independent_verifier.py"
+            ))
             .arg(&keys_file)
             .arg(link)
             .output()
@@ -206,11 +390,20 @@ async fn the_keys_endpoint_lets_an_independent_program_check_the_claim() {
     let link = signed["verify_url"].as_str().unwrap();
     let out = run(link);
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
-    assert!(stdout.contains("VALID") && stdout.contains("Andi Nurul Hidayah, S.Pd."), "{stdout}");
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("VALID") && stdout.contains("Andi Nurul Hidayah, S.Pd."),
+        "{stdout}"
+    );
 
     let mut forged: Vec<char> = link.chars().collect();
     let at = forged.len() - 40;
     forged[at] = if forged[at] == 'A' { 'B' } else { 'A' };
-    assert!(!run(&forged.into_iter().collect::<String>()).status.success());
+    assert!(!run(&forged.into_iter().collect::<String>())
+        .status
+        .success());
 }

@@ -4,13 +4,23 @@ use std::process::Command;
 
 use crate::helpers::*;
 
+crate::on_both_backends!(
+    a_bad_roster_file_is_reported_row_by_row_and_nothing_is_imported,
+    importing_again_updates_employees_instead_of_duplicating_them,
+    a_campaign_is_created_from_the_command_line
+);
+
 fn ikrar(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_ikrar")).args(args).output().expect("the binary runs")
+    Command::new(env!("CARGO_BIN_EXE_ikrar"))
+        .args(args)
+        .output()
+        .expect("the binary runs")
 }
 
-#[tokio::test]
-async fn a_bad_roster_file_is_reported_row_by_row_and_nothing_is_imported() {
-    let app = spawn_app().await;
+async fn a_bad_roster_file_is_reported_row_by_row_and_nothing_is_imported(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
     let before = app.count("employees");
     let data_dir = app.dir.path().to_str().unwrap();
     let file = app.dir.path().join("buruk.csv");
@@ -25,7 +35,15 @@ async fn a_bad_roster_file_is_reported_row_by_row_and_nothing_is_imported() {
          1,2,3\n",
     )
     .unwrap();
-    let out = ikrar(&["roster", "import", file.to_str().unwrap(), "--data-dir", data_dir]);
+    let out = ikrar(&[
+        "roster",
+        "import",
+        file.to_str().unwrap(),
+        "--data-dir",
+        data_dir,
+        "--database-url",
+        &app.database_url,
+    ]);
     assert_eq!(out.status.code(), Some(1));
     let report = String::from_utf8_lossy(&out.stderr);
     for expected in [
@@ -42,46 +60,113 @@ async fn a_bad_roster_file_is_reported_row_by_row_and_nothing_is_imported() {
     assert_eq!(app.count("employees"), before, "nothing was imported");
 }
 
-#[tokio::test]
-async fn importing_again_updates_employees_instead_of_duplicating_them() {
-    let app = spawn_app().await;
+async fn importing_again_updates_employees_instead_of_duplicating_them(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
     let data_dir = app.dir.path().to_str().unwrap();
     let file = app.dir.path().join("ulang.csv");
     std::fs::write(&file, ROSTER.replace("Guru Ahli Muda", "Guru Ahli Madya")).unwrap();
-    let out = ikrar(&["roster", "import", file.to_str().unwrap(), "--data-dir", data_dir]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    assert!(String::from_utf8_lossy(&out.stdout).contains("4 baris diimpor: 0 pegawai baru, 4 diperbarui"));
+    let out = ikrar(&[
+        "roster",
+        "import",
+        file.to_str().unwrap(),
+        "--data-dir",
+        data_dir,
+        "--database-url",
+        &app.database_url,
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout)
+        .contains("4 baris diimpor: 0 pegawai baru, 4 diperbarui"));
     assert_eq!(app.count("employees"), 4);
     let token = app.sign_in(ANDI_NIP, "andi@contoh.go.id").await;
-    let me: serde_json::Value =
-        app.api.get(app.url("/api/v1/me")).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+    let me: serde_json::Value = app
+        .api
+        .get(app.url("/api/v1/me"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(me["employee"]["position"], "Guru Ahli Madya");
 }
 
-#[tokio::test]
-async fn a_campaign_is_created_from_the_command_line() {
-    let app = spawn_app().await;
+async fn a_campaign_is_created_from_the_command_line(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
     let data_dir = app.dir.path().to_str().unwrap();
     let out = ikrar(&[
-        "campaign", "create", "--title", "Pilkada Kota Makassar 2024", "--scope", "73.71",
-        "--opens", "2024-11-01T08:00:00+08:00", "--closes", "2024-11-27T08:00:00+08:00", "--data-dir", data_dir,
+        "campaign",
+        "create",
+        "--title",
+        "Pilkada Kota Makassar 2024",
+        "--scope",
+        "73.71",
+        "--opens",
+        "2024-11-01T08:00:00+08:00",
+        "--closes",
+        "2024-11-27T08:00:00+08:00",
+        "--data-dir",
+        data_dir,
+        "--database-url",
+        &app.database_url,
     ]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let id = String::from_utf8_lossy(&out.stdout).trim().to_string();
-    assert!(ikrar::db::campaigns::find(&mut app.db.read().unwrap(), &id).unwrap().is_some());
+    assert!(ikrar::db::campaigns::find(&mut app.db.read().unwrap(), &id)
+        .unwrap()
+        .is_some());
 
     let out = ikrar(&[
-        "campaign", "create", "--title", "X", "--scope", "73.99", "--opens", "2024-11-01T08:00:00+08:00",
-        "--closes", "2024-11-27T08:00:00+08:00", "--data-dir", data_dir,
+        "campaign",
+        "create",
+        "--title",
+        "X",
+        "--scope",
+        "73.99",
+        "--opens",
+        "2024-11-01T08:00:00+08:00",
+        "--closes",
+        "2024-11-27T08:00:00+08:00",
+        "--data-dir",
+        data_dir,
+        "--database-url",
+        &app.database_url,
     ]);
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("kode wilayah 73.99 tidak ada"));
     let out = ikrar(&[
-        "campaign", "create", "--title", "X", "--scope", "73", "--opens", "kemarin", "--closes",
-        "2024-11-27T08:00:00+08:00", "--data-dir", data_dir,
+        "campaign",
+        "create",
+        "--title",
+        "X",
+        "--scope",
+        "73",
+        "--opens",
+        "kemarin",
+        "--closes",
+        "2024-11-27T08:00:00+08:00",
+        "--data-dir",
+        data_dir,
+        "--database-url",
+        &app.database_url,
     ]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("--opens \"kemarin\" bukan waktu RFC 3339"));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("--opens \"kemarin\" bukan waktu RFC 3339")
+    );
 }
 
 #[test]
@@ -91,7 +176,15 @@ fn the_demo_starts_serves_and_restarts_on_its_data() {
     let data_dir = dir.path().join("demo");
     let start = || {
         let mut child = Command::new(env!("CARGO_BIN_EXE_ikrar"))
-            .args(["demo", "--data-dir", data_dir.to_str().unwrap(), "--bind", "127.0.0.1:0", "--employees", "3000"])
+            .args([
+                "demo",
+                "--data-dir",
+                data_dir.to_str().unwrap(),
+                "--bind",
+                "127.0.0.1:0",
+                "--employees",
+                "3000",
+            ])
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::null())
             .spawn()
@@ -112,21 +205,54 @@ fn the_demo_starts_serves_and_restarts_on_its_data() {
     };
     let (mut child, banner) = start();
     assert!(banner.contains("3000 pegawai"), "{banner}");
-    let signed: usize = banner.split(", ").nth(1).unwrap().split(' ').next().unwrap().parse().unwrap();
+    let signed: usize = banner
+        .split(", ")
+        .nth(1)
+        .unwrap()
+        .split(' ')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
     assert!((1500..2100).contains(&signed), "about 60% signed: {signed}");
-    let url = banner.lines().find(|l| l.contains("Buka di peramban")).unwrap().split_whitespace().last().unwrap().to_string();
-    let nip = banner.lines().find(|l| l.contains("Coba masuk")).unwrap().split(": ").nth(1).unwrap()[..18].to_string();
+    let url = banner
+        .lines()
+        .find(|l| l.contains("Buka di peramban"))
+        .unwrap()
+        .split_whitespace()
+        .last()
+        .unwrap()
+        .to_string();
+    let nip = banner
+        .lines()
+        .find(|l| l.contains("Coba masuk"))
+        .unwrap()
+        .split(": ")
+        .nth(1)
+        .unwrap()[..18]
+        .to_string();
     let health = reqwest::blocking::get(format!("{url}healthz")).unwrap();
     assert_eq!(health.status(), 200);
     let client = reqwest::blocking::Client::new();
-    let sent = client.post(format!("{url}api/v1/auth/code")).json(&serde_json::json!({ "id": nip })).send().unwrap();
+    let sent = client
+        .post(format!("{url}api/v1/auth/code"))
+        .json(&serde_json::json!({ "id": nip }))
+        .send()
+        .unwrap();
     assert_eq!(sent.status(), 202);
-    assert_eq!(std::fs::read_dir(data_dir.join("outbox")).unwrap().count(), 1, "the code arrived in the outbox");
+    assert_eq!(
+        std::fs::read_dir(data_dir.join("outbox")).unwrap().count(),
+        1,
+        "the code arrived in the outbox"
+    );
     child.kill().unwrap();
     child.wait().unwrap();
 
     let (mut again, banner) = start();
-    assert!(banner.contains("3000 pegawai"), "the second run reuses the data: {banner}");
+    assert!(
+        banner.contains("3000 pegawai"),
+        "the second run reuses the data: {banner}"
+    );
     again.kill().unwrap();
     again.wait().unwrap();
 }

@@ -1,10 +1,11 @@
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 use std::sync::OnceLock;
 
+use diesel::{Connection, PgConnection, RunQueryDsl};
 use ikrar::config::Settings;
 use ikrar::db::campaigns::{self, Campaign};
-use ikrar::db::{now, Db};
+use ikrar::db::{now, DatabaseUrl, Db};
 use ikrar::domain::PactDocument;
 use ikrar::startup::Application;
 use serde_json::Value;
@@ -23,40 +24,178 @@ pub const RIZAL_NIP: &str = "199001012019031002";
 pub const HASNAH_NIK: &str = "7371034506920003";
 pub const BUDI_NIP: &str = "197912122005011003";
 
-/// A migrated database with the area reference and a key, made once per test run and copied
-/// into each test: loading 91,000 areas per test would dominate the suite.
-fn template() -> &'static Path {
-    static TEMPLATE: OnceLock<PathBuf> = OnceLock::new();
-    TEMPLATE.get_or_init(|| {
-        let dir = std::env::temp_dir().join(format!("ikrar-template-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        let settings = Settings::for_data_dir(dir.clone());
-        let (db, _key) = ikrar::startup::open_storage(&settings).expect("template storage");
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Generates, for each journey `async fn name(backend: Backend)`, the tests `name::sqlite` and
+/// `name::postgres`, so that every journey runs on both databases.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[tokio::test]
+            async fn sqlite() {
+                super::$name($crate::helpers::Backend::Sqlite).await
+            }
+            #[tokio::test]
+            async fn postgres() {
+                super::$name($crate::helpers::Backend::Postgres).await
+            }
+        }
+    )*};
+}
+
+/// The PostgreSQL server for tests: `IKRAR_TEST_POSTGRES_URL`, or the CI machine's local server.
+fn postgres_server() -> String {
+    std::env::var("IKRAR_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
+}
+
+fn admin_connection() -> Option<PgConnection> {
+    match PgConnection::establish(&format!("{}/postgres", postgres_server())) {
+        Ok(c) => Some(c),
+        Err(e) if std::env::var("CI").is_ok_and(|v| v == "true") => {
+            panic!(
+                "CI=true but PostgreSQL at {} is not reachable: {e}",
+                postgres_server()
+            )
+        }
+        Err(e) => {
+            eprintln!("skipped: PostgreSQL at {} is not reachable ({e}); set IKRAR_TEST_POSTGRES_URL to run it", postgres_server());
+            None
+        }
+    }
+}
+
+/// Storage that is migrated, holds the area reference and has a key, made once per test run per
+/// backend and copied into each test: loading 91,000 areas per test would dominate the suite.
+struct Template {
+    dir: PathBuf,
+    /// For PostgreSQL: the database each test clones with `CREATE DATABASE … TEMPLATE`.
+    postgres_db: Option<String>,
+}
+
+fn prepare_template(backend: Backend) -> Option<Template> {
+    let dir =
+        std::env::temp_dir().join(format!("ikrar-template-{backend:?}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let mut settings = Settings::for_data_dir(dir.clone());
+    let mut postgres_db = None;
+    if backend == Backend::Postgres {
+        let mut admin = admin_connection()?;
+        // Databases left by earlier runs that were killed before they could drop their own.
+        #[derive(diesel::QueryableByName)]
+        struct Name {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            datname: String,
+        }
+        let stale: Vec<Name> =
+            diesel::sql_query("SELECT datname FROM pg_database WHERE datname LIKE 'ikrar_test_%'")
+                .load(&mut admin)
+                .unwrap();
+        for db in stale {
+            drop_database(&mut admin, &db.datname);
+        }
+        let name = format!("ikrar_test_tpl_{}", std::process::id());
+        diesel::sql_query(format!("CREATE DATABASE {name}"))
+            .execute(&mut admin)
+            .unwrap();
+        settings.database_url = DatabaseUrl::Postgres(format!("{}/{name}", postgres_server()));
+        postgres_db = Some(name);
+    }
+    let (db, _key) = ikrar::startup::open_storage(&settings).expect("template storage");
+    if backend == Backend::Sqlite {
         use diesel::connection::SimpleConnection;
-        db.write().unwrap().batch_execute("PRAGMA wal_checkpoint(TRUNCATE);").unwrap();
-        drop(db);
-        dir
-    })
+        db.write()
+            .unwrap()
+            .batch_execute("PRAGMA wal_checkpoint(TRUNCATE);")
+            .unwrap();
+    }
+    drop(db);
+    Some(Template { dir, postgres_db })
+}
+
+fn template(backend: Backend) -> Option<&'static Template> {
+    static SQLITE: OnceLock<Option<Template>> = OnceLock::new();
+    static POSTGRES: OnceLock<Option<Template>> = OnceLock::new();
+    let cell = if backend == Backend::Sqlite {
+        &SQLITE
+    } else {
+        &POSTGRES
+    };
+    cell.get_or_init(|| prepare_template(backend)).as_ref()
+}
+
+fn drop_database(admin: &mut PgConnection, name: &str) {
+    diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        .execute(admin)
+        .unwrap();
+}
+
+/// Drops a test's PostgreSQL database when the test ends, pass or fail.
+pub struct PostgresGuard(String);
+
+impl Drop for PostgresGuard {
+    fn drop(&mut self) {
+        if let Some(mut admin) = admin_connection() {
+            drop_database(&mut admin, &self.0);
+        }
+    }
 }
 
 pub struct TestApp {
     pub base_url: String,
     pub dir: tempfile::TempDir,
     pub db: Db,
+    pub database_url: String,
     pub campaign_id: String,
     pub document_sha256: String,
     /// Follows no redirects, keeps cookies: a browser whose steps the test checks one by one.
     pub browser: reqwest::Client,
     pub api: reqwest::Client,
+    _postgres: Option<PostgresGuard>,
 }
 
-pub async fn spawn_app() -> TestApp {
+/// A server on a random port with a fresh database of the backend; `None` when the backend is
+/// not available here (PostgreSQL outside CI).
+pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let template = template(backend)?;
     let dir = tempfile::tempdir().unwrap();
-    for file in ["ikrar.sqlite3", "issuer-key.ed25519"] {
-        std::fs::copy(template().join(file), dir.path().join(file)).unwrap();
-    }
+    std::fs::copy(
+        template.dir.join("issuer-key.ed25519"),
+        dir.path().join("issuer-key.ed25519"),
+    )
+    .unwrap();
     let mut settings = Settings::for_data_dir(dir.path().to_path_buf());
     settings.bind = "127.0.0.1:0".into();
+    let mut guard = None;
+    match &template.postgres_db {
+        None => {
+            std::fs::copy(
+                template.dir.join("ikrar.sqlite3"),
+                dir.path().join("ikrar.sqlite3"),
+            )
+            .unwrap();
+        }
+        Some(tpl) => {
+            let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let name = format!("ikrar_test_{}_{n}", std::process::id());
+            let mut admin = admin_connection()?;
+            diesel::sql_query(format!("CREATE DATABASE {name} TEMPLATE {tpl}"))
+                .execute(&mut admin)
+                .unwrap();
+            settings.database_url = DatabaseUrl::Postgres(format!("{}/{name}", postgres_server()));
+            guard = Some(PostgresGuard(name));
+        }
+    }
+    let database_url = match &settings.database_url {
+        DatabaseUrl::Sqlite(path) => format!("sqlite://{path}"),
+        DatabaseUrl::Postgres(url) => url.clone(),
+    };
     let app = Application::build(&settings).expect("the app builds");
     let base_url = app.base_url().to_string();
     tokio::spawn(app.run_until_stopped());
@@ -67,10 +206,11 @@ pub async fn spawn_app() -> TestApp {
     ikrar::roster::import(&db, &roster).expect("the fixture roster imports");
     let campaign_id = create_campaign(&db, "73", now() - 86_400, now() + 30 * 86_400);
     let document_sha256 = PactDocument::default_pact().sha256_hex();
-    TestApp {
+    Some(TestApp {
         base_url,
         dir,
         db,
+        database_url,
         campaign_id,
         document_sha256,
         browser: reqwest::Client::builder()
@@ -79,7 +219,8 @@ pub async fn spawn_app() -> TestApp {
             .build()
             .unwrap(),
         api: reqwest::Client::new(),
-    }
+        _postgres: guard,
+    })
 }
 
 pub fn create_campaign(db: &Db, scope: &str, opens_at: i64, closes_at: i64) -> String {
@@ -91,7 +232,12 @@ pub fn create_campaign(db: &Db, scope: &str, opens_at: i64, closes_at: i64) -> S
         closes_at,
         created_at: now(),
     };
-    campaigns::create(&mut db.write().unwrap(), &campaign, &PactDocument::default_pact()).unwrap();
+    campaigns::create(
+        &mut db.write().unwrap(),
+        &campaign,
+        &PactDocument::default_pact(),
+    )
+    .unwrap();
     campaign.id
 }
 
@@ -110,7 +256,10 @@ impl TestApp {
         for entry in std::fs::read_dir(self.outbox()).ok()?.flatten() {
             let text = std::fs::read_to_string(entry.path()).unwrap();
             if text.contains(email) {
-                let at = text.find("Kode masuk ikrar: ").expect("subject carries the code") + 18;
+                let at = text
+                    .find("Kode masuk ikrar: ")
+                    .expect("subject carries the code")
+                    + 18;
                 found = Some(text[at..at + 6].to_string());
                 std::fs::remove_file(entry.path()).unwrap();
             }
@@ -119,11 +268,18 @@ impl TestApp {
     }
 
     pub fn outbox_is_empty(&self) -> bool {
-        std::fs::read_dir(self.outbox()).map(|mut d| d.next().is_none()).unwrap_or(true)
+        std::fs::read_dir(self.outbox())
+            .map(|mut d| d.next().is_none())
+            .unwrap_or(true)
     }
 
     pub async fn request_code(&self, id: &str) -> reqwest::Response {
-        self.api.post(self.url("/api/v1/auth/code")).json(&serde_json::json!({ "id": id })).send().await.unwrap()
+        self.api
+            .post(self.url("/api/v1/auth/code"))
+            .json(&serde_json::json!({ "id": id }))
+            .send()
+            .await
+            .unwrap()
     }
 
     /// Signs in through the API with the emailed code; returns the bearer token.
@@ -138,10 +294,19 @@ impl TestApp {
             .await
             .unwrap();
         assert_eq!(response.status(), 200);
-        response.json::<Value>().await.unwrap()["token"].as_str().unwrap().to_string()
+        response.json::<Value>().await.unwrap()["token"]
+            .as_str()
+            .unwrap()
+            .to_string()
     }
 
-    pub async fn sign(&self, token: &str, campaign_id: &str, name: &str, sha: &str) -> reqwest::Response {
+    pub async fn sign(
+        &self,
+        token: &str,
+        campaign_id: &str,
+        name: &str,
+        sha: &str,
+    ) -> reqwest::Response {
         self.api
             .post(self.url(&format!("/api/v1/campaigns/{campaign_id}/signatures")))
             .bearer_auth(token)
@@ -171,7 +336,10 @@ impl TestApp {
             n: i64,
         }
         let sql = format!("SELECT COUNT(*) AS n FROM {table}");
-        diesel::sql_query(sql).get_result::<Count>(&mut *self.db.read().unwrap()).unwrap().n
+        diesel::sql_query(sql)
+            .get_result::<Count>(&mut *self.db.read().unwrap())
+            .unwrap()
+            .n
     }
 }
 
@@ -182,7 +350,16 @@ pub fn read_qr(pdf: &[u8], dpi: u32) -> String {
     std::fs::write(&file, pdf).unwrap();
     let png = dir.path().join("page");
     let status = Command::new("pdftoppm")
-        .args(["-r", &dpi.to_string(), "-png", "-singlefile", "-f", "1", "-l", "1"])
+        .args([
+            "-r",
+            &dpi.to_string(),
+            "-png",
+            "-singlefile",
+            "-f",
+            "1",
+            "-l",
+            "1",
+        ])
         .arg(&file)
         .arg(&png)
         .status()
@@ -201,6 +378,13 @@ pub fn tool_output(program: &str, args: &[&str], pdf: &[u8]) -> (bool, String) {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("certificate.pdf");
     std::fs::write(&file, pdf).unwrap();
-    let out = Command::new(program).args(args).arg(&file).output().unwrap_or_else(|_| panic!("{program} is installed"));
-    (out.status.success(), String::from_utf8_lossy(&out.stdout).to_string())
+    let out = Command::new(program)
+        .args(args)
+        .arg(&file)
+        .output()
+        .unwrap_or_else(|_| panic!("{program} is installed"));
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).to_string(),
+    )
 }
