@@ -1,6 +1,7 @@
 //! The command line: a stable interface that operators and scripts depend on.
 
 mod campaign;
+mod db;
 mod demo;
 mod roster;
 
@@ -43,6 +44,21 @@ pub enum Command {
     /// Manage signing campaigns.
     #[command(subcommand)]
     Campaign(CampaignCommand),
+    /// Database maintenance.
+    #[command(subcommand)]
+    Db(DbCommand),
+}
+
+#[derive(Subcommand)]
+pub enum DbCommand {
+    /// Copy all data into a new, empty database (e.g. a SQLite pilot to PostgreSQL), then check row
+    /// counts and that every certificate still verifies.
+    Copy {
+        #[arg(long)]
+        from: String,
+        #[arg(long)]
+        to: String,
+    },
 }
 
 #[derive(Args, Clone)]
@@ -176,6 +192,7 @@ pub async fn run(cli: Cli) -> i32 {
             document.as_deref(),
             &storage,
         ),
+        Command::Db(DbCommand::Copy { from, to }) => db::copy(&from, &to),
     };
     match outcome {
         Ok(code) => code,

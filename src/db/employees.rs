@@ -6,7 +6,7 @@ use super::schema::employees;
 use super::{DbConnection, DbError};
 use crate::domain::LoginId;
 
-#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable, Insertable)]
 #[diesel(table_name = employees)]
 pub struct Employee {
     pub id: i64,

@@ -5,6 +5,7 @@ pub mod areas;
 pub mod auth;
 pub mod campaigns;
 pub mod certificates;
+pub mod copy;
 pub mod employees;
 pub mod keys;
 pub mod schema;
@@ -103,12 +104,13 @@ impl ManageConnection for Manager {
 /// cannot batch-insert, so statements that need to (loading 91,000 areas, a roster file) are built
 /// once here and handed to whichever backend is connected; the query code stays single.
 macro_rules! on_backend {
-    ($conn:expr, |$c:ident| $body:expr) => {
-        match $conn {
+    ($conn:expr, |$c:ident| $body:expr) => {{
+        let conn: &mut $crate::db::DbConnection = $conn;
+        match conn {
             $crate::db::DbConnection::Postgres($c) => $body,
             $crate::db::DbConnection::Sqlite($c) => $body,
         }
-    };
+    }};
 }
 pub(crate) use on_backend;
 

@@ -136,7 +136,7 @@ fn drop_database(admin: &mut PgConnection, name: &str) {
 }
 
 /// Drops a test's PostgreSQL database when the test ends, pass or fail.
-pub struct PostgresGuard(String);
+pub struct PostgresGuard(pub String);
 
 impl Drop for PostgresGuard {
     fn drop(&mut self) {
