@@ -27,7 +27,10 @@ pub fn copy(from: &str, to: &str) -> anyhow::Result<i32> {
     for id in &ids {
         let verdict = verify_certificate(&mut conn, id, None)?.verdict;
         if !matches!(verdict, Verdict::Genuine | Verdict::Revoked) {
-            eprintln!("sertifikat {id} tidak lolos pemeriksaan di basis data tujuan: {}", verdict.as_str());
+            eprintln!(
+                "sertifikat {id} tidak lolos pemeriksaan di basis data tujuan: {}",
+                verdict.as_str()
+            );
             failed += 1;
         }
     }

@@ -15,10 +15,16 @@ const PAGE: i64 = 5_000;
 
 #[derive(Debug, thiserror::Error)]
 pub enum CopyError {
-    #[error("the target database is not empty (table {0} has rows); copy only into a new database")]
+    #[error(
+        "the target database is not empty (table {0} has rows); copy only into a new database"
+    )]
     TargetNotEmpty(&'static str),
     #[error("row counts differ after the copy: {table} has {source_rows} rows in the source, {target_rows} in the target")]
-    CountMismatch { table: &'static str, source_rows: i64, target_rows: i64 },
+    CountMismatch {
+        table: &'static str,
+        source_rows: i64,
+        target_rows: i64,
+    },
     #[error(transparent)]
     Db(#[from] DbError),
 }
@@ -39,7 +45,10 @@ fn counts(conn: &mut DbConnection) -> QueryResult<Vec<(&'static str, i64)>> {
         ("campaigns", campaigns::table.count().get_result(conn)?),
         ("documents", documents::table.count().get_result(conn)?),
         ("issuer_keys", issuer_keys::table.count().get_result(conn)?),
-        ("certificates", certificates::table.count().get_result(conn)?),
+        (
+            "certificates",
+            certificates::table.count().get_result(conn)?,
+        ),
     ])
 }
 
@@ -77,57 +86,105 @@ pub fn copy_all(from: &Db, to: &Db) -> Result<CopyReport, CopyError> {
             &mut source,
             target,
             |c, after: Option<&(i32, String)>| {
-                let mut q = areas::table.select(Area::as_select()).order((areas::level, areas::code)).limit(PAGE).into_boxed();
+                let mut q = areas::table
+                    .select(Area::as_select())
+                    .order((areas::level, areas::code))
+                    .limit(PAGE)
+                    .into_boxed();
                 if let Some((level, code)) = after {
-                    q = q.filter(areas::level.gt(*level).or(areas::level.eq(*level).and(areas::code.gt(code.clone()))));
+                    q = q.filter(
+                        areas::level
+                            .gt(*level)
+                            .or(areas::level.eq(*level).and(areas::code.gt(code.clone()))),
+                    );
                 }
                 q.load(c)
             },
             |a| (a.level, a.code.clone()),
-            |c, rows| on_backend!(c, |c| diesel::insert_into(areas::table).values(rows).execute(c)),
+            |c, rows| {
+                on_backend!(c, |c| diesel::insert_into(areas::table)
+                    .values(rows)
+                    .execute(c))
+            },
         )?;
         pages(
             &mut source,
             target,
             |c, after: Option<&i64>| {
-                let mut q = employees::table.select(Employee::as_select()).order(employees::id).limit(PAGE).into_boxed();
+                let mut q = employees::table
+                    .select(Employee::as_select())
+                    .order(employees::id)
+                    .limit(PAGE)
+                    .into_boxed();
                 if let Some(id) = after {
                     q = q.filter(employees::id.gt(*id));
                 }
                 q.load(c)
             },
             |e| e.id,
-            |c, rows| on_backend!(c, |c| diesel::insert_into(employees::table).values(rows).execute(c)),
+            |c, rows| {
+                on_backend!(c, |c| diesel::insert_into(employees::table)
+                    .values(rows)
+                    .execute(c))
+            },
         )?;
-        let all_campaigns: Vec<Campaign> = campaigns::table.select(Campaign::as_select()).load(&mut *source)?;
-        on_backend!(target, |c| diesel::insert_into(campaigns::table).values(&all_campaigns).execute(c))?;
-        let all_documents: Vec<StoredDocument> = documents::table.select(StoredDocument::as_select()).load(&mut *source)?;
-        on_backend!(target, |c| diesel::insert_into(documents::table).values(&all_documents).execute(c))?;
-        let all_keys: Vec<IssuerKeyRow> = issuer_keys::table.select(IssuerKeyRow::as_select()).load(&mut *source)?;
-        on_backend!(target, |c| diesel::insert_into(issuer_keys::table).values(&all_keys).execute(c))?;
+        let all_campaigns: Vec<Campaign> = campaigns::table
+            .select(Campaign::as_select())
+            .load(&mut *source)?;
+        on_backend!(target, |c| diesel::insert_into(campaigns::table)
+            .values(&all_campaigns)
+            .execute(c))?;
+        let all_documents: Vec<StoredDocument> = documents::table
+            .select(StoredDocument::as_select())
+            .load(&mut *source)?;
+        on_backend!(target, |c| diesel::insert_into(documents::table)
+            .values(&all_documents)
+            .execute(c))?;
+        let all_keys: Vec<IssuerKeyRow> = issuer_keys::table
+            .select(IssuerKeyRow::as_select())
+            .load(&mut *source)?;
+        on_backend!(target, |c| diesel::insert_into(issuer_keys::table)
+            .values(&all_keys)
+            .execute(c))?;
         pages(
             &mut source,
             target,
             |c, after: Option<&String>| {
-                let mut q = certificates::table.select(CertificateRow::as_select()).order(certificates::id).limit(PAGE).into_boxed();
+                let mut q = certificates::table
+                    .select(CertificateRow::as_select())
+                    .order(certificates::id)
+                    .limit(PAGE)
+                    .into_boxed();
                 if let Some(id) = after {
                     q = q.filter(certificates::id.gt(id.clone()));
                 }
                 q.load(c)
             },
             |r| r.id.clone(),
-            |c, rows| on_backend!(c, |c| diesel::insert_into(certificates::table).values(rows).execute(c)),
+            |c, rows| {
+                on_backend!(c, |c| diesel::insert_into(certificates::table)
+                    .values(rows)
+                    .execute(c))
+            },
         )?;
-        let counters: Vec<(String, i64)> = counters::table.select((counters::name, counters::value)).load(&mut *source)?;
+        let counters: Vec<(String, i64)> = counters::table
+            .select((counters::name, counters::value))
+            .load(&mut *source)?;
         for (name, value) in counters {
-            diesel::update(counters::table.find(&name)).set(counters::value.eq(value)).execute(target)?;
+            diesel::update(counters::table.find(&name))
+                .set(counters::value.eq(value))
+                .execute(target)?;
         }
         Ok::<_, CopyError>(())
     })?;
     let (before, after) = (counts(&mut source)?, counts(&mut target)?);
     for ((table, source_rows), (_, target_rows)) in before.iter().zip(&after) {
         if source_rows != target_rows {
-            return Err(CopyError::CountMismatch { table, source_rows: *source_rows, target_rows: *target_rows });
+            return Err(CopyError::CountMismatch {
+                table,
+                source_rows: *source_rows,
+                target_rows: *target_rows,
+            });
         }
     }
     Ok(after)
@@ -135,5 +192,8 @@ pub fn copy_all(from: &Db, to: &Db) -> Result<CopyReport, CopyError> {
 
 /// Every certificate id, for checking after a copy that each still verifies.
 pub fn certificate_ids(conn: &mut DbConnection) -> Result<Vec<String>, DbError> {
-    Ok(certificates::table.select(certificates::id).order(certificates::id).load(conn)?)
+    Ok(certificates::table
+        .select(certificates::id)
+        .order(certificates::id)
+        .load(conn)?)
 }

@@ -259,13 +259,35 @@ fn the_demo_starts_serves_and_restarts_on_its_data() {
 
 #[tokio::test]
 async fn a_sqlite_pilot_moves_to_postgresql_and_every_certificate_still_verifies() {
-    let Some(pilot) = spawn_app(Backend::Sqlite).await else { return };
-    let Some(national) = spawn_app(Backend::Postgres).await else { return };
+    let Some(pilot) = spawn_app(Backend::Sqlite).await else {
+        return;
+    };
+    let Some(national) = spawn_app(Backend::Postgres).await else {
+        return;
+    };
     let token = pilot.sign_in(ANDI_NIP, "andi@contoh.go.id").await;
-    assert_eq!(pilot.sign(&token, &pilot.campaign_id, "Andi Nurul Hidayah, S.Pd.", &pilot.document_sha256).await.status(), 201);
+    assert_eq!(
+        pilot
+            .sign(
+                &token,
+                &pilot.campaign_id,
+                "Andi Nurul Hidayah, S.Pd.",
+                &pilot.document_sha256
+            )
+            .await
+            .status(),
+        201
+    );
 
     // The spawned PostgreSQL app already holds a roster: the copy refuses to mix data.
-    let refused = ikrar(&["db", "copy", "--from", &pilot.database_url, "--to", &national.database_url]);
+    let refused = ikrar(&[
+        "db",
+        "copy",
+        "--from",
+        &pilot.database_url,
+        "--to",
+        &national.database_url,
+    ]);
     assert_eq!(refused.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&refused.stderr).contains("not empty"));
 
@@ -277,11 +299,20 @@ async fn a_sqlite_pilot_moves_to_postgresql_and_every_certificate_still_verifies
     ))
     .unwrap();
     use diesel::RunQueryDsl;
-    diesel::sql_query(format!("CREATE DATABASE {name}")).execute(&mut admin).unwrap();
+    diesel::sql_query(format!("CREATE DATABASE {name}"))
+        .execute(&mut admin)
+        .unwrap();
     let _drop = PostgresGuard(name);
     let out = ikrar(&["db", "copy", "--from", &pilot.database_url, "--to", &empty]);
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
-    assert!(stdout.contains("employees: 4 baris") && stdout.contains("areas: 91599 baris"), "{stdout}");
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("employees: 4 baris") && stdout.contains("areas: 91599 baris"),
+        "{stdout}"
+    );
     assert!(stdout.contains("1 sertifikat terverifikasi"), "{stdout}");
 }
