@@ -31,9 +31,13 @@ pub fn create(
     if title.is_empty() {
         return refuse("--title tidak boleh kosong".into());
     }
-    let scope = match AreaCode::parse(scope) {
-        Ok(s) => s,
-        Err(e) => return refuse(format!("--scope: {e}")),
+    // "ID" (Indonesia) opens a national campaign, stored with the empty scope "".
+    let scope = match scope.trim() {
+        "ID" | "id" | "nasional" => None,
+        code => match AreaCode::parse(code) {
+            Ok(s) => Some(s),
+            Err(e) => return refuse(format!("--scope: {e}")),
+        },
     };
     let (opens_at, closes_at) = match (instant("opens", opens), instant("closes", closes)) {
         (Ok(o), Ok(c)) if o < c => (o, c),
@@ -53,15 +57,17 @@ pub fn create(
     };
     let (db, _) = crate::startup::open_storage(&storage.settings()?)?;
     let mut conn = db.write()?;
-    if areas::find(&mut conn, &scope)?.is_none() {
-        return refuse(format!(
-            "--scope: kode wilayah {scope} tidak ada dalam data wilayah Kemendagri"
-        ));
+    if let Some(scope) = &scope {
+        if areas::find(&mut conn, scope)?.is_none() {
+            return refuse(format!(
+                "--scope: kode wilayah {scope} tidak ada dalam data wilayah Kemendagri"
+            ));
+        }
     }
     let campaign = Campaign {
         id: Campaign::new_id(),
         title: title.to_string(),
-        scope_code: scope.as_str().to_string(),
+        scope_code: scope.map(|s| s.as_str().to_string()).unwrap_or_default(),
         opens_at,
         closes_at,
         created_at: now(),

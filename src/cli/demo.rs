@@ -11,7 +11,7 @@ use crate::db::campaigns::{self, Campaign};
 use crate::db::employees::{self, Employee};
 use crate::db::{areas, certificates, now, Db};
 use crate::domain::PactDocument;
-use crate::signing::issue::sign_row;
+use crate::signing::issue::{sign_row, store};
 use crate::signing::IssuerKey;
 use crate::startup::{open_storage, Application};
 use crate::synth::RosterGenerator;
@@ -119,7 +119,7 @@ fn seed(db: &Db, key: &IssuerKey, employee_count: usize) -> anyhow::Result<DemoF
                     let serial = certificates::next_serial(conn)?;
                     let signed_at = campaign.opens_at + rng.i64(0..7 * 86_400);
                     let row = sign_row(key, employee, &campaign.id, &sha, serial, signed_at);
-                    certificates::insert(conn, &row)?;
+                    store(conn, &row, employee)?;
                 }
             }
             Ok::<_, anyhow::Error>(())

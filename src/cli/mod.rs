@@ -119,7 +119,7 @@ pub enum CampaignCommand {
     Create {
         #[arg(long)]
         title: String,
-        /// Area code the campaign covers: 73, 73.72, 73.72.01 or 73.72.01.1001.
+        /// Area code the campaign covers: 73, 73.72, 73.72.01 or 73.72.01.1001; ID for the whole nation.
         #[arg(long)]
         scope: String,
         /// Opening instant, RFC 3339 (e.g. 2024-01-08T08:00:00+08:00).

@@ -99,12 +99,17 @@ pub fn village_codes(conn: &mut DbConnection) -> Result<HashSet<String>, DbError
     Ok(codes.into_iter().collect())
 }
 
-pub fn children(conn: &mut DbConnection, parent: &AreaCode) -> Result<Vec<Area>, DbError> {
-    Ok(areas::table
-        .filter(areas::parent_code.eq(parent.as_str()))
+/// The areas directly below `parent`; below the nation (`None`), the provinces.
+pub fn children(conn: &mut DbConnection, parent: Option<&AreaCode>) -> Result<Vec<Area>, DbError> {
+    let query = areas::table
         .order(areas::code)
         .select(Area::as_select())
-        .load(conn)?)
+        .into_boxed();
+    let query = match parent {
+        Some(code) => query.filter(areas::parent_code.eq(code.as_str().to_string())),
+        None => query.filter(areas::parent_code.is_null()),
+    };
+    Ok(query.load(conn)?)
 }
 
 /// The area and its ancestors, province first.

@@ -28,6 +28,15 @@ pub struct StoredDocument {
 }
 
 impl Campaign {
+    /// Whether the campaign covers the area (a national campaign, scope "", covers every area).
+    pub fn covers(&self, code: &str) -> bool {
+        self.scope_code.is_empty()
+            || match (AreaCode::parse(&self.scope_code), AreaCode::parse(code)) {
+                (Ok(scope), Ok(area)) => scope.contains(&area),
+                _ => false,
+            }
+    }
+
     pub fn is_open_at(&self, at: i64) -> bool {
         self.opens_at <= at && at < self.closes_at
     }
@@ -145,7 +154,8 @@ pub fn document_by_hash(
 
 /// Campaigns whose scope covers the village, newest first.
 pub fn covering(conn: &mut DbConnection, village: &AreaCode) -> Result<Vec<Campaign>, DbError> {
-    let mut scopes = vec![village.as_str().to_string()];
+    // "" is a national campaign.
+    let mut scopes = vec![String::new(), village.as_str().to_string()];
     let mut cur = village.clone();
     while let Some(parent) = cur.parent() {
         scopes.push(parent.as_str().to_string());

@@ -110,22 +110,35 @@ pub fn count(conn: &mut DbConnection) -> Result<i64, DbError> {
     Ok(certificates::table.count().get_result(conn)?)
 }
 
-/// Marks a certificate revoked. Returns false if it was unknown or already revoked.
+/// Revokes a standing certificate and takes it out of the coverage counts; the employee may sign
+/// again. Returns false if the certificate is unknown or already revoked.
 pub fn revoke(
     conn: &mut DbConnection,
     id: &CertificateId,
     at: i64,
     reason: &str,
 ) -> Result<bool, DbError> {
-    let n = diesel::update(
-        certificates::table
+    let revoked = conn.transaction(|conn| {
+        let Some(row) = certificates::table
             .find(id.as_str())
-            .filter(certificates::revoked_at.is_null()),
-    )
-    .set((
-        certificates::revoked_at.eq(at),
-        certificates::revocation_reason.eq(reason),
-    ))
-    .execute(conn)?;
-    Ok(n == 1)
+            .filter(certificates::revoked_at.is_null())
+            .select(CertificateRow::as_select())
+            .first(conn)
+            .optional()?
+        else {
+            return Ok(false);
+        };
+        diesel::update(certificates::table.find(id.as_str()))
+            .set((
+                certificates::revoked_at.eq(at),
+                certificates::revocation_reason.eq(reason),
+            ))
+            .execute(conn)?;
+        let employee = super::employees::find_q(conn, row.employee_id)?;
+        if employee.active {
+            super::coverage::add_signed(conn, &row.campaign_id, &employee.placement(), -1)?;
+        }
+        Ok::<_, diesel::result::Error>(true)
+    })?;
+    Ok(revoked)
 }

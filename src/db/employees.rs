@@ -2,7 +2,10 @@
 
 use diesel::prelude::*;
 
-use super::schema::employees;
+use std::collections::HashMap;
+
+use super::coverage::{self, Placement};
+use super::schema::{certificates, employees};
 use super::{DbConnection, DbError};
 use crate::domain::LoginId;
 
@@ -38,6 +41,60 @@ pub struct EmployeeRecord {
     pub email: Option<String>,
     pub active: bool,
     pub updated_at: i64,
+}
+
+impl Employee {
+    pub fn placement(&self) -> Placement {
+        Placement {
+            village_code: self.village_code.clone(),
+            agency: self.agency.clone(),
+            employee_type: self.employee_type.clone(),
+        }
+    }
+}
+
+impl EmployeeRecord {
+    pub fn placement(&self) -> Placement {
+        Placement {
+            village_code: self.village_code.clone(),
+            agency: self.agency.clone(),
+            employee_type: self.employee_type.clone(),
+        }
+    }
+}
+
+/// An employee who moves village, changes agency or type, or leaves, moves their counts with
+/// them: the roster count, and the signed count of every campaign they hold a certificate for.
+fn move_counts(conn: &mut DbConnection, old: &Employee, new: &EmployeeRecord) -> QueryResult<()> {
+    let (from, to) = (old.placement(), new.placement());
+    if from == to && old.active == new.active {
+        return Ok(());
+    }
+    let campaigns: Vec<String> = certificates::table
+        .filter(certificates::employee_id.eq(old.id))
+        .filter(certificates::revoked_at.is_null())
+        .select(certificates::campaign_id)
+        .load(conn)?;
+    if old.active {
+        coverage::add_roster(conn, &from, -1)?;
+        for campaign in &campaigns {
+            coverage::add_signed(conn, campaign, &from, -1)?;
+        }
+    }
+    if new.active {
+        coverage::add_roster(conn, &to, 1)?;
+        for campaign in &campaigns {
+            coverage::add_signed(conn, campaign, &to, 1)?;
+        }
+    }
+    Ok(())
+}
+
+pub(crate) fn find_q(conn: &mut DbConnection, id: i64) -> QueryResult<Employee> {
+    employees::table
+        .find(id)
+        .select(Employee::as_select())
+        .first(conn)
 }
 
 pub fn find(conn: &mut DbConnection, id: i64) -> Result<Option<Employee>, DbError> {
@@ -96,21 +153,18 @@ pub fn upsert_batch(
 ) -> Result<Result<UpsertCount, IdentityClash>, DbError> {
     let niks: Vec<&str> = batch.iter().map(|r| r.nik.as_str()).collect();
     let nips: Vec<&str> = batch.iter().filter_map(|r| r.nip.as_deref()).collect();
-    let known: Vec<(i64, Option<String>, String)> = employees::table
+    let known: Vec<Employee> = employees::table
         .filter(
             employees::nik
                 .eq_any(&niks)
                 .or(employees::nip.eq_any(&nips)),
         )
-        .select((employees::id, employees::nip, employees::nik))
+        .select(Employee::as_select())
         .load(conn)?;
-    let by_nik: std::collections::HashMap<&str, i64> = known
+    let by_nik: HashMap<&str, &Employee> = known.iter().map(|e| (e.nik.as_str(), e)).collect();
+    let by_nip: HashMap<&str, &Employee> = known
         .iter()
-        .map(|(id, _, nik)| (nik.as_str(), *id))
-        .collect();
-    let by_nip: std::collections::HashMap<&str, i64> = known
-        .iter()
-        .filter_map(|(id, nip, _)| nip.as_deref().map(|n| (n, *id)))
+        .filter_map(|e| e.nip.as_deref().map(|n| (n, e)))
         .collect();
 
     let mut count = UpsertCount::default();
@@ -119,15 +173,19 @@ pub fn upsert_batch(
         let via_nik = by_nik.get(record.nik.as_str()).copied();
         let via_nip = record.nip.as_deref().and_then(|n| by_nip.get(n).copied());
         match (via_nik, via_nip) {
-            (Some(a), Some(b)) if a != b => return Ok(Err(IdentityClash { index })),
-            (Some(id), _) | (None, Some(id)) => {
-                diesel::update(employees::table.find(id))
+            (Some(a), Some(b)) if a.id != b.id => return Ok(Err(IdentityClash { index })),
+            (Some(old), _) | (None, Some(old)) => {
+                diesel::update(employees::table.find(old.id))
                     .set(record)
                     .execute(conn)?;
+                move_counts(conn, old, record)?;
                 count.updated += 1;
             }
             (None, None) => fresh.push(record),
         }
+    }
+    for record in fresh.iter().filter(|r| r.active) {
+        coverage::add_roster(conn, &record.placement(), 1)?;
     }
     let rows: Vec<NewEmployee> = fresh
         .into_iter()

@@ -6,6 +6,7 @@ pub mod auth;
 pub mod campaigns;
 pub mod certificates;
 pub mod copy;
+pub mod coverage;
 pub mod employees;
 pub mod keys;
 pub mod schema;

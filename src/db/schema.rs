@@ -126,3 +126,33 @@ diesel::allow_tables_to_appear_in_same_query!(
     login_codes,
     sessions
 );
+
+diesel::table! {
+    roster_counts (area_code, agency, employee_type) {
+        area_code -> Text,
+        parent_code -> Text,
+        agency -> Text,
+        employee_type -> Text,
+        employees -> BigInt,
+    }
+}
+
+diesel::table! {
+    signed_counts (campaign_id, area_code, agency, employee_type) {
+        campaign_id -> Text,
+        area_code -> Text,
+        parent_code -> Text,
+        agency -> Text,
+        employee_type -> Text,
+        signed -> BigInt,
+    }
+}
+
+diesel::table! {
+    daily_signings (campaign_id, area_code, day) {
+        campaign_id -> Text,
+        area_code -> Text,
+        day -> BigInt,
+        signings -> BigInt,
+    }
+}

@@ -4,8 +4,8 @@ use super::{IssuerKey, SignedRecord};
 use crate::db::campaigns::{self, Campaign};
 use crate::db::certificates::{self, CertificateRow};
 use crate::db::employees::Employee;
-use crate::db::{is_unique_violation, Db, DbError};
-use crate::domain::{AreaCode, CertificateId, FullName};
+use crate::db::{coverage, is_unique_violation, Db, DbConnection, DbError};
+use crate::domain::{CertificateId, FullName};
 
 /// An employee's consent, as received: the name they typed and the document version they read.
 #[derive(Debug, Clone)]
@@ -86,7 +86,7 @@ pub fn issue_certificate(
             serial,
             now,
         );
-        certificates::insert(conn, &row)?;
+        store(conn, &row, request.employee)?;
         Ok(Issued {
             certificate: row,
             created: true,
@@ -107,10 +107,24 @@ pub fn issue_certificate(
     }
 }
 
+/// Stores a signed certificate and counts it for the signer's areas, in the caller's transaction.
+pub fn store(
+    conn: &mut DbConnection,
+    row: &CertificateRow,
+    employee: &Employee,
+) -> Result<(), diesel::result::Error> {
+    certificates::insert(conn, row)?;
+    coverage::add_signed(conn, &row.campaign_id, &employee.placement(), 1)?;
+    coverage::add_signing_day(
+        conn,
+        &row.campaign_id,
+        &employee.village_code,
+        row.signed_at,
+    )
+}
+
 fn check_eligibility(campaign: &Campaign, employee: &Employee, now: i64) -> Result<(), IssueError> {
-    let scope = AreaCode::parse(&campaign.scope_code).map_err(|_| IssueError::OutOfScope)?;
-    let village = AreaCode::parse(&employee.village_code).map_err(|_| IssueError::OutOfScope)?;
-    if !scope.contains(&village) || !employee.active {
+    if !campaign.covers(&employee.village_code) || !employee.active {
         return Err(IssueError::OutOfScope);
     }
     if !campaign.is_open_at(now) {

@@ -1,9 +1,10 @@
-//! The stylesheet and the one small script, built into the binary (no CDN, no asset folder to deploy).
+//! The stylesheet and the two small scripts, built into the binary (no CDN, no asset folder to deploy).
 
 use actix_web::{web, HttpResponse};
 
 const STYLE: &str = include_str!("../../assets/web/gaya.css");
 const VERIFY_SCRIPT: &str = include_str!("../../assets/web/periksa.js");
+const LIVE_SCRIPT: &str = include_str!("../../assets/web/langsung.js");
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route(
@@ -13,6 +14,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     .route(
         "/aset/periksa.js",
         web::get().to(|| async { asset("text/javascript; charset=utf-8", VERIFY_SCRIPT) }),
+    )
+    .route(
+        "/aset/langsung.js",
+        web::get().to(|| async { asset("text/javascript; charset=utf-8", LIVE_SCRIPT) }),
     );
 }
 

@@ -3,6 +3,8 @@
 
 mod assets;
 mod certificates;
+mod charts;
+mod coverage;
 pub mod error;
 mod health;
 mod pact;
@@ -38,6 +40,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(pact::routes)
         .configure(certificates::routes)
         .configure(verify::routes)
+        .configure(coverage::routes)
         .default_service(web::to(|| async {
             Err::<actix_web::HttpResponse, _>(PageError(WebError::NotFound(
                 "halaman tidak ditemukan".into(),

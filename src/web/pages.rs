@@ -165,3 +165,50 @@ pub struct Verify {
 pub struct Upload {
     pub error: Option<String>,
 }
+
+pub struct CoverageRow {
+    pub name: String,
+    pub href: Option<String>,
+    pub roster: String,
+    pub signed: String,
+    pub percent: String,
+    pub colour: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "coverage.html")]
+pub struct Coverage {
+    pub campaign_title: String,
+    pub area_name: String,
+    pub level: &'static str,
+    /// (name, link) from the nation down.
+    pub breadcrumb: Vec<(String, String)>,
+    pub total: CoverageRow,
+    pub children_level: &'static str,
+    pub children: Vec<CoverageRow>,
+    pub bars_svg: String,
+    pub by_type: Vec<CoverageRow>,
+    pub by_agency: Vec<CoverageRow>,
+    pub daily_svg: String,
+    pub sort_name: String,
+    pub sort_roster: String,
+    pub sort_signed: String,
+    pub sort_percent: String,
+    pub lowest_first: String,
+    pub live_link: String,
+}
+
+#[derive(Template)]
+#[template(path = "live.html")]
+pub struct Live {
+    pub campaign_title: String,
+    pub area_name: String,
+    pub signed: String,
+    pub roster: String,
+    pub percent: String,
+    /// The percentage with a decimal point, for CSS.
+    pub bar_width: String,
+    pub stream: String,
+    pub sign_link: String,
+    pub qr_svg: String,
+}

@@ -4,6 +4,7 @@ mod helpers;
 
 mod certificate_journey;
 mod command_line;
+mod coverage;
 mod nodes;
 mod refusals;
 mod sign_in;

@@ -1,0 +1,250 @@
+//! Where coverage is counted. Counters per area (the nation, province, regency, district and
+//! village), agency and employee type move in the same transaction as the roster row or the
+//! certificate they count, so a drill-down reads a few small rows and always equals a recount.
+
+use std::collections::BTreeMap;
+
+use diesel::prelude::*;
+
+use super::schema::{daily_signings, roster_counts, signed_counts};
+use super::{on_backend, DbConnection, DbError};
+
+/// The parent code of the nation's own row; provinces have the nation ("") as parent.
+const ABOVE_NATION: &str = "^";
+
+/// Where an employee counts: their work village, agency and type.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Placement {
+    pub village_code: String,
+    pub agency: String,
+    pub employee_type: String,
+}
+
+/// The nation and every area above the village, each with its parent: `("", "^")`,
+/// `("73", "")`, `("73.71", "73")`, `("73.71.01", "73.71")`, `("73.71.01.1001", "73.71.01")`.
+fn lineage(village_code: &str) -> Vec<(String, String)> {
+    let mut out = vec![(String::new(), ABOVE_NATION.to_string())];
+    let mut parent = String::new();
+    for (i, _) in village_code
+        .match_indices('.')
+        .chain(std::iter::once((village_code.len(), "")))
+    {
+        let code = village_code[..i].to_string();
+        out.push((code.clone(), std::mem::replace(&mut parent, code)));
+    }
+    out
+}
+
+pub fn add_roster(conn: &mut DbConnection, p: &Placement, delta: i64) -> QueryResult<()> {
+    for (area, parent) in lineage(&p.village_code) {
+        let row = (
+            roster_counts::area_code.eq(&area),
+            roster_counts::parent_code.eq(&parent),
+            roster_counts::agency.eq(&p.agency),
+            roster_counts::employee_type.eq(&p.employee_type),
+            roster_counts::employees.eq(delta),
+        );
+        on_backend!(conn, |c| diesel::insert_into(roster_counts::table)
+            .values(row)
+            .on_conflict((
+                roster_counts::area_code,
+                roster_counts::agency,
+                roster_counts::employee_type
+            ))
+            .do_update()
+            .set(roster_counts::employees.eq(roster_counts::employees + delta))
+            .execute(c))?;
+    }
+    Ok(())
+}
+
+pub fn add_signed(
+    conn: &mut DbConnection,
+    campaign_id: &str,
+    p: &Placement,
+    delta: i64,
+) -> QueryResult<()> {
+    for (area, parent) in lineage(&p.village_code) {
+        let row = (
+            signed_counts::campaign_id.eq(campaign_id),
+            signed_counts::area_code.eq(&area),
+            signed_counts::parent_code.eq(&parent),
+            signed_counts::agency.eq(&p.agency),
+            signed_counts::employee_type.eq(&p.employee_type),
+            signed_counts::signed.eq(delta),
+        );
+        on_backend!(conn, |c| diesel::insert_into(signed_counts::table)
+            .values(row)
+            .on_conflict((
+                signed_counts::campaign_id,
+                signed_counts::area_code,
+                signed_counts::agency,
+                signed_counts::employee_type,
+            ))
+            .do_update()
+            .set(signed_counts::signed.eq(signed_counts::signed + delta))
+            .execute(c))?;
+    }
+    Ok(())
+}
+
+/// Calendar day number in Indonesian central time (UTC+8), the day a ceremony is reported on.
+pub fn day_of(at: i64) -> i64 {
+    (at + 8 * 3600).div_euclid(86_400)
+}
+
+pub fn add_signing_day(
+    conn: &mut DbConnection,
+    campaign_id: &str,
+    village_code: &str,
+    at: i64,
+) -> QueryResult<()> {
+    let day = day_of(at);
+    for (area, _) in lineage(village_code) {
+        let row = (
+            daily_signings::campaign_id.eq(campaign_id),
+            daily_signings::area_code.eq(&area),
+            daily_signings::day.eq(day),
+            daily_signings::signings.eq(1i64),
+        );
+        on_backend!(conn, |c| diesel::insert_into(daily_signings::table)
+            .values(row)
+            .on_conflict((
+                daily_signings::campaign_id,
+                daily_signings::area_code,
+                daily_signings::day
+            ))
+            .do_update()
+            .set(daily_signings::signings.eq(daily_signings::signings + 1))
+            .execute(c))?;
+    }
+    Ok(())
+}
+
+/// Roster size and signed count of one group.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct Tally {
+    pub roster: i64,
+    pub signed: i64,
+}
+
+impl Tally {
+    pub fn percent(&self) -> f64 {
+        if self.roster == 0 {
+            0.0
+        } else {
+            (self.signed as f64 * 1000.0 / self.roster as f64).round() / 10.0
+        }
+    }
+}
+
+/// Coverage of one area for one campaign, broken down three ways.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct AreaCoverage {
+    pub total: Tally,
+    pub children: BTreeMap<String, Tally>,
+    pub by_agency: BTreeMap<String, Tally>,
+    pub by_type: BTreeMap<String, Tally>,
+}
+
+/// Reads the counters of an area (`""` for the nation) and of its children.
+pub fn area(
+    conn: &mut DbConnection,
+    campaign_id: &str,
+    area_code: &str,
+) -> Result<AreaCoverage, DbError> {
+    let mut out = AreaCoverage::default();
+    let own_roster: Vec<(String, String, i64)> = roster_counts::table
+        .filter(roster_counts::area_code.eq(area_code))
+        .select((
+            roster_counts::agency,
+            roster_counts::employee_type,
+            roster_counts::employees,
+        ))
+        .load(conn)?;
+    let own_signed: Vec<(String, String, i64)> = signed_counts::table
+        .filter(signed_counts::campaign_id.eq(campaign_id))
+        .filter(signed_counts::area_code.eq(area_code))
+        .select((
+            signed_counts::agency,
+            signed_counts::employee_type,
+            signed_counts::signed,
+        ))
+        .load(conn)?;
+    for (agency, kind, n) in own_roster {
+        out.total.roster += n;
+        out.by_agency.entry(agency).or_default().roster += n;
+        out.by_type.entry(kind).or_default().roster += n;
+    }
+    for (agency, kind, n) in own_signed {
+        out.total.signed += n;
+        out.by_agency.entry(agency).or_default().signed += n;
+        out.by_type.entry(kind).or_default().signed += n;
+    }
+    let child_roster: Vec<(String, i64)> = roster_counts::table
+        .filter(roster_counts::parent_code.eq(area_code))
+        .select((roster_counts::area_code, roster_counts::employees))
+        .load(conn)?;
+    let child_signed: Vec<(String, i64)> = signed_counts::table
+        .filter(signed_counts::campaign_id.eq(campaign_id))
+        .filter(signed_counts::parent_code.eq(area_code))
+        .select((signed_counts::area_code, signed_counts::signed))
+        .load(conn)?;
+    for (code, n) in child_roster {
+        out.children.entry(code).or_default().roster += n;
+    }
+    for (code, n) in child_signed {
+        out.children.entry(code).or_default().signed += n;
+    }
+    out.by_agency.retain(|_, t| t.roster != 0 || t.signed != 0);
+    out.by_type.retain(|_, t| t.roster != 0 || t.signed != 0);
+    Ok(out)
+}
+
+/// Signings per day in the area, oldest first.
+pub fn daily(
+    conn: &mut DbConnection,
+    campaign_id: &str,
+    area_code: &str,
+) -> Result<Vec<(i64, i64)>, DbError> {
+    Ok(daily_signings::table
+        .filter(daily_signings::campaign_id.eq(campaign_id))
+        .filter(daily_signings::area_code.eq(area_code))
+        .order(daily_signings::day)
+        .select((daily_signings::day, daily_signings::signings))
+        .load(conn)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_village_counts_in_the_nation_and_every_area_above_it() {
+        let l = lineage("73.71.01.1001");
+        let pairs: Vec<(&str, &str)> = l.iter().map(|(a, p)| (a.as_str(), p.as_str())).collect();
+        assert_eq!(
+            pairs,
+            [
+                ("", "^"),
+                ("73", ""),
+                ("73.71", "73"),
+                ("73.71.01", "73.71"),
+                ("73.71.01.1001", "73.71.01")
+            ]
+        );
+    }
+
+    #[test]
+    fn percentages_have_one_decimal() {
+        assert_eq!(
+            Tally {
+                roster: 3,
+                signed: 2
+            }
+            .percent(),
+            66.7
+        );
+        assert_eq!(Tally::default().percent(), 0.0);
+    }
+}

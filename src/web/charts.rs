@@ -1,0 +1,117 @@
+//! Charts drawn on the server as SVG: no chart script, no CDN, readable on a phone and a projector.
+
+use std::fmt::Write;
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// Green from 80%, amber from 50%, red below: the colours a governor's staff read at a glance.
+pub fn colour(percent: f64) -> &'static str {
+    if percent >= 80.0 {
+        "#0b6b2f"
+    } else if percent >= 50.0 {
+        "#a86a00"
+    } else {
+        "#b3261e"
+    }
+}
+
+pub struct Bar {
+    pub label: String,
+    pub percent: f64,
+    pub href: Option<String>,
+}
+
+/// One horizontal bar per area, with its percentage written at the end of the bar.
+pub fn bars(rows: &[Bar]) -> String {
+    let (width, row_h, label_w) = (640.0, 28.0, 210.0);
+    let bar_w = width - label_w - 60.0;
+    let height = row_h * rows.len().max(1) as f64 + 8.0;
+    let mut svg = format!(
+        "<svg class=\"chart\" viewBox=\"0 0 {width} {height}\" role=\"img\" aria-label=\"Grafik persentase penandatanganan per wilayah\" xmlns=\"http://www.w3.org/2000/svg\">"
+    );
+    for (i, row) in rows.iter().enumerate() {
+        let y = 4.0 + i as f64 * row_h;
+        let label: String = row.label.chars().take(28).collect();
+        let filled = bar_w * row.percent.clamp(0.0, 100.0) / 100.0;
+        let open = row
+            .href
+            .as_ref()
+            .map(|h| format!("<a href=\"{}\">", escape(h)))
+            .unwrap_or_default();
+        let close = if row.href.is_some() { "</a>" } else { "" };
+        let _ = write!(
+            svg,
+            "{open}<text x=\"{lx}\" y=\"{ty}\" text-anchor=\"end\" font-size=\"13\" fill=\"#1b1f24\">{label}</text>{close}\
+             <rect x=\"{label_w}\" y=\"{y}\" width=\"{bar_w}\" height=\"{bh}\" fill=\"#e6e9ed\" rx=\"3\"/>\
+             <rect x=\"{label_w}\" y=\"{y}\" width=\"{filled:.1}\" height=\"{bh}\" fill=\"{c}\" rx=\"3\"/>\
+             <text x=\"{px}\" y=\"{ty}\" font-size=\"13\" font-weight=\"700\" fill=\"#1b1f24\">{p:.1}%</text>",
+            lx = label_w - 8.0,
+            ty = y + 15.0,
+            label = escape(&label),
+            bh = row_h - 8.0,
+            c = colour(row.percent),
+            px = label_w + bar_w + 6.0,
+            p = row.percent,
+        );
+    }
+    svg.push_str("</svg>");
+    svg
+}
+
+/// Signings per day as a line with its points labelled by date.
+pub fn daily_line(points: &[(String, i64)]) -> String {
+    if points.is_empty() {
+        return String::new();
+    }
+    let (width, height, pad) = (640.0, 200.0, 36.0);
+    let max = points.iter().map(|p| p.1).max().unwrap_or(1).max(1) as f64;
+    let step = if points.len() > 1 {
+        (width - 2.0 * pad) / (points.len() - 1) as f64
+    } else {
+        0.0
+    };
+    let xy: Vec<(f64, f64)> = points
+        .iter()
+        .enumerate()
+        .map(|(i, (_, n))| {
+            (
+                pad + i as f64 * step,
+                height - pad - (height - 2.0 * pad) * *n as f64 / max,
+            )
+        })
+        .collect();
+    let mut svg = format!(
+        "<svg class=\"chart\" viewBox=\"0 0 {width} {height}\" role=\"img\" aria-label=\"Grafik penandatanganan per hari\" xmlns=\"http://www.w3.org/2000/svg\">\
+         <line x1=\"{pad}\" y1=\"{b}\" x2=\"{r}\" y2=\"{b}\" stroke=\"#9aa3ad\"/>\
+         <text x=\"4\" y=\"{t}\" font-size=\"12\" fill=\"#5a636e\">{max}</text>",
+        b = height - pad,
+        r = width - pad,
+        t = pad + 4.0,
+        max = max as i64
+    );
+    let path: Vec<String> = xy.iter().map(|(x, y)| format!("{x:.1},{y:.1}")).collect();
+    let _ = write!(
+        svg,
+        "<polyline points=\"{}\" fill=\"none\" stroke=\"#8a1c1c\" stroke-width=\"3\"/>",
+        path.join(" ")
+    );
+    let every = points.len().div_ceil(8).max(1);
+    for (i, ((label, n), (x, y))) in points.iter().zip(&xy).enumerate() {
+        let _ = write!(svg, "<circle cx=\"{x:.1}\" cy=\"{y:.1}\" r=\"4\" fill=\"#8a1c1c\"><title>{}: {n}</title></circle>", escape(label));
+        if i % every == 0 || i + 1 == points.len() {
+            let _ = write!(
+                svg,
+                "<text x=\"{x:.1}\" y=\"{ly}\" font-size=\"12\" text-anchor=\"middle\" fill=\"#5a636e\">{}</text>",
+                escape(label),
+                ly = height - pad + 18.0
+            );
+        }
+    }
+    svg.push_str("</svg>");
+    svg
+}

@@ -1,0 +1,395 @@
+//! Public coverage: how far signing has got, for the nation and every area below it, as JSON, as a
+//! drill-down dashboard and as a live counter for the big screen at a ceremony.
+
+use std::time::Duration;
+
+use actix_web::{web, HttpResponse};
+use serde::Deserialize;
+
+use super::charts::{self, Bar};
+use super::pages::{self, render};
+use super::{AppState, PageError, WebError};
+use crate::certificate::QrMatrix;
+use crate::db::campaigns::{self, Campaign};
+use crate::db::coverage::{self, Tally};
+use crate::db::{areas, Db};
+use crate::domain::{AreaCode, AreaLevel, EmployeeType};
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/api/v1/coverage", web::get().to(api_coverage))
+        .route("/cakupan/{campaign_id}", web::get().to(dashboard))
+        .route("/live/{campaign_id}/{area}", web::get().to(live_page))
+        .route(
+            "/live/{campaign_id}/{area}/stream",
+            web::get().to(live_stream),
+        );
+}
+
+/// One child area in a drill-down.
+pub struct ChildRow {
+    pub code: String,
+    pub name: String,
+    pub tally: Tally,
+}
+
+/// Coverage of one area for one campaign, with the names a reader needs.
+pub struct CoverageView {
+    pub campaign: Campaign,
+    /// `None` for the nation.
+    pub area: Option<AreaCode>,
+    pub area_name: String,
+    pub level: &'static str,
+    /// From the nation down to the area itself: (code, name); the nation's code is "".
+    pub breadcrumb: Vec<(String, String)>,
+    pub totals: Tally,
+    pub children: Vec<ChildRow>,
+    pub children_level: Option<&'static str>,
+    pub by_agency: Vec<(String, Tally)>,
+    pub by_type: Vec<(String, Tally)>,
+    pub daily: Vec<(String, i64)>,
+}
+
+fn not_found(message: &str) -> WebError {
+    WebError::NotFound(message.into())
+}
+
+/// Parses the area of a request: absent, empty or "nasional" is the campaign's own scope.
+fn requested_area(campaign: &Campaign, raw: Option<&str>) -> Result<Option<AreaCode>, WebError> {
+    let raw = raw
+        .map(str::trim)
+        .filter(|r| !r.is_empty() && *r != "nasional" && *r != "ID");
+    let code = match raw {
+        Some(r) => Some(AreaCode::parse(r).map_err(|e| WebError::bad("area", e))?),
+        None if campaign.scope_code.is_empty() => None,
+        None => Some(AreaCode::parse(&campaign.scope_code).map_err(WebError::internal)?),
+    };
+    match &code {
+        Some(c) if !campaign.covers(c.as_str()) => {
+            Err(not_found("wilayah ini berada di luar cakupan kampanye"))
+        }
+        None if !campaign.scope_code.is_empty() => {
+            Err(not_found("kampanye ini tidak berskala nasional"))
+        }
+        _ => Ok(code),
+    }
+}
+
+fn date_label(day: i64) -> String {
+    let at = chrono::DateTime::from_timestamp(day * 86_400, 0).unwrap_or_default();
+    at.format("%Y-%m-%d").to_string()
+}
+
+pub fn load(db: &Db, campaign_id: &str, area: Option<&str>) -> Result<CoverageView, WebError> {
+    let mut conn = db.read()?;
+    let campaign = campaigns::find(&mut conn, campaign_id)?
+        .ok_or_else(|| not_found("kampanye tidak ditemukan"))?;
+    let area = requested_area(&campaign, area)?;
+    let mut breadcrumb = vec![(String::new(), "Indonesia".to_string())];
+    let (area_name, level) = match &area {
+        Some(code) => {
+            let lineage = areas::lineage(&mut conn, code)?;
+            if lineage.last().map(|a| a.code.as_str()) != Some(code.as_str()) {
+                return Err(not_found(
+                    "kode wilayah tidak ada dalam data wilayah Kemendagri",
+                ));
+            }
+            breadcrumb.extend(lineage.iter().map(|a| (a.code.clone(), a.name.clone())));
+            (
+                lineage.last().map(|a| a.name.clone()).unwrap_or_default(),
+                code.level().label(),
+            )
+        }
+        None => ("Indonesia".to_string(), "Nasional"),
+    };
+    let key = area.as_ref().map(|a| a.as_str()).unwrap_or("");
+    let counts = coverage::area(&mut conn, &campaign.id, key)?;
+    let children: Vec<ChildRow> = if area
+        .as_ref()
+        .is_some_and(|a| a.level() == AreaLevel::Village)
+    {
+        Vec::new()
+    } else {
+        areas::children(&mut conn, area.as_ref())?
+            .into_iter()
+            .map(|a| ChildRow {
+                tally: counts.children.get(&a.code).copied().unwrap_or_default(),
+                code: a.code,
+                name: a.name,
+            })
+            .collect()
+    };
+    let children_level = match &area {
+        None => Some(AreaLevel::Province.label()),
+        Some(a) => a.level().child().map(AreaLevel::label),
+    };
+    let by_type = EmployeeType::ALL
+        .iter()
+        .map(|t| {
+            (
+                t.as_str().to_string(),
+                counts.by_type.get(t.as_str()).copied().unwrap_or_default(),
+            )
+        })
+        .collect();
+    let daily = coverage::daily(&mut conn, &campaign.id, key)?
+        .into_iter()
+        .map(|(d, n)| (date_label(d), n))
+        .collect();
+    Ok(CoverageView {
+        campaign,
+        area,
+        area_name,
+        level,
+        breadcrumb,
+        totals: counts.total,
+        children,
+        children_level,
+        by_agency: counts.by_agency.into_iter().collect(),
+        by_type,
+        daily,
+    })
+}
+
+#[derive(Deserialize)]
+struct CoverageQuery {
+    campaign: String,
+    area: Option<String>,
+}
+
+fn tally_json(t: &Tally) -> serde_json::Value {
+    serde_json::json!({ "roster": t.roster, "signed": t.signed, "percent": t.percent() })
+}
+
+/// Aggregates only: never a name or an id of a person.
+async fn api_coverage(
+    state: web::Data<AppState>,
+    query: web::Query<CoverageQuery>,
+) -> Result<HttpResponse, WebError> {
+    let db = state.db.clone();
+    let query = query.into_inner();
+    let view = web::block(move || load(&db, &query.campaign, query.area.as_deref())).await??;
+    let with = |mut v: serde_json::Value, key: &str, name: &str| {
+        v[key] = name.into();
+        v
+    };
+    Ok(HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(serde_json::json!({
+        "campaign": { "id": view.campaign.id, "title": view.campaign.title, "scope": view.campaign.scope_code },
+        "area": { "code": view.area.as_ref().map(|a| a.as_str()), "name": view.area_name, "level": view.level },
+        "breadcrumb": view.breadcrumb.iter().map(|(c, n)| serde_json::json!({ "code": c, "name": n })).collect::<Vec<_>>(),
+        "totals": tally_json(&view.totals),
+        "children": view.children.iter().map(|c| with(with(tally_json(&c.tally), "code", &c.code), "name", &c.name)).collect::<Vec<_>>(),
+        "by_agency": view.by_agency.iter().map(|(a, t)| with(tally_json(t), "agency", a)).collect::<Vec<_>>(),
+        "by_employee_type": view.by_type.iter().map(|(k, t)| with(tally_json(t), "employee_type", k)).collect::<Vec<_>>(),
+        "daily": view.daily.iter().map(|(d, n)| serde_json::json!({ "date": d, "signings": n })).collect::<Vec<_>>(),
+    })))
+}
+
+#[derive(Deserialize)]
+struct DashboardQuery {
+    area: Option<String>,
+    /// nama (default), pegawai, sudah, persen
+    urut: Option<String>,
+    /// naik (default) or turun
+    arah: Option<String>,
+}
+
+fn thousands(n: i64) -> String {
+    let digits = n.abs().to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push('.');
+        }
+        out.push(c);
+    }
+    if n < 0 {
+        format!("-{out}")
+    } else {
+        out
+    }
+}
+
+fn percent_id(p: f64) -> String {
+    format!("{p:.1}").replace('.', ",")
+}
+
+async fn dashboard(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    query: web::Query<DashboardQuery>,
+) -> Result<HttpResponse, PageError> {
+    let db = state.db.clone();
+    let campaign_id = path.into_inner();
+    let q = query.into_inner();
+    let area = q.area.clone();
+    let mut view = web::block(move || load(&db, &campaign_id, area.as_deref())).await??;
+    let sort = q.urut.as_deref().unwrap_or("nama").to_string();
+    let descending = q.arah.as_deref() == Some("turun");
+    match sort.as_str() {
+        "pegawai" => view.children.sort_by_key(|c| c.tally.roster),
+        "sudah" => view.children.sort_by_key(|c| c.tally.signed),
+        "persen" => view
+            .children
+            .sort_by(|a, b| a.tally.percent().total_cmp(&b.tally.percent())),
+        _ => view.children.sort_by(|a, b| a.name.cmp(&b.name)),
+    }
+    if descending {
+        view.children.reverse();
+    }
+    let area_param = |code: &str| {
+        if code.is_empty() {
+            String::new()
+        } else {
+            format!("?area={code}")
+        }
+    };
+    let base = format!("/cakupan/{}", view.campaign.id);
+    let link = |code: &str| format!("{base}{}", area_param(code));
+    let bars: Vec<Bar> = view
+        .children
+        .iter()
+        .map(|c| Bar {
+            label: c.name.clone(),
+            percent: c.tally.percent(),
+            href: Some(link(&c.code)),
+        })
+        .collect();
+    let here = view
+        .area
+        .as_ref()
+        .map(|a| a.as_str().to_string())
+        .unwrap_or_default();
+    let sort_link = |key: &str| {
+        let flip = if sort == key && !descending {
+            "turun"
+        } else {
+            "naik"
+        };
+        let sep = if here.is_empty() { "?" } else { "&" };
+        format!("{}{sep}urut={key}&arah={flip}", link(&here))
+    };
+    let row = |name: &str, t: &Tally, href: Option<String>| pages::CoverageRow {
+        name: name.to_string(),
+        href,
+        roster: thousands(t.roster),
+        signed: thousands(t.signed),
+        percent: percent_id(t.percent()),
+        colour: charts::colour(t.percent()),
+    };
+    render(&pages::Coverage {
+        campaign_title: view.campaign.title.clone(),
+        area_name: view.area_name.clone(),
+        level: view.level,
+        breadcrumb: view
+            .breadcrumb
+            .iter()
+            .map(|(c, n)| (n.clone(), link(c)))
+            .collect(),
+        total: row(&view.area_name, &view.totals, None),
+        children_level: view.children_level.unwrap_or(""),
+        children: view
+            .children
+            .iter()
+            .map(|c| row(&c.name, &c.tally, Some(link(&c.code))))
+            .collect(),
+        bars_svg: if bars.is_empty() {
+            String::new()
+        } else {
+            charts::bars(&bars)
+        },
+        by_type: view.by_type.iter().map(|(k, t)| row(k, t, None)).collect(),
+        by_agency: view
+            .by_agency
+            .iter()
+            .map(|(a, t)| row(a, t, None))
+            .collect(),
+        daily_svg: charts::daily_line(&view.daily),
+        sort_name: sort_link("nama"),
+        sort_roster: sort_link("pegawai"),
+        sort_signed: sort_link("sudah"),
+        sort_percent: sort_link("persen"),
+        lowest_first: {
+            let sep = if here.is_empty() { "?" } else { "&" };
+            format!("{}{sep}urut=persen&arah=naik", link(&here))
+        },
+        live_link: format!(
+            "/live/{}/{}",
+            view.campaign.id,
+            if here.is_empty() { "nasional" } else { &here }
+        ),
+    })
+}
+
+async fn live_page(
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, PageError> {
+    let (campaign_id, area) = path.into_inner();
+    let db = state.db.clone();
+    let (id, a) = (campaign_id.clone(), area.clone());
+    let view = web::block(move || load(&db, &id, Some(&a))).await??;
+    let sign_link = format!("{}/masuk", state.base_url);
+    let qr = QrMatrix::encode(&sign_link).map_err(WebError::internal)?;
+    render(&pages::Live {
+        campaign_title: view.campaign.title.clone(),
+        area_name: view.area_name.clone(),
+        signed: thousands(view.totals.signed),
+        roster: thousands(view.totals.roster),
+        percent: percent_id(view.totals.percent()),
+        bar_width: format!("{:.1}", view.totals.percent()),
+        stream: format!("/live/{campaign_id}/{area}/stream"),
+        sign_link,
+        qr_svg: qr.to_svg(),
+    })
+}
+
+/// Server-sent events: the totals, sent at once and then whenever they change (checked every
+/// second, so a signature on any node shows within two seconds).
+async fn live_stream(
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, WebError> {
+    let (campaign_id, area) = path.into_inner();
+    let db = state.db.clone();
+    let (id, a) = (campaign_id.clone(), area.clone());
+    web::block(move || load(&db, &id, Some(&a))).await??;
+    let state = state.into_inner();
+    let stream = futures_util::stream::unfold((None::<Tally>, true), move |(last, first)| {
+        let (state, campaign_id, area) = (state.clone(), campaign_id.clone(), area.clone());
+        async move {
+            let mut last = last;
+            let mut first = first;
+            loop {
+                if !first {
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                }
+                first = false;
+                let db = state.db.clone();
+                let (id, a) = (campaign_id.clone(), area.clone());
+                let view = web::block(move || load(&db, &id, Some(&a)))
+                    .await
+                    .ok()?
+                    .ok()?;
+                if last != Some(view.totals) {
+                    last = Some(view.totals);
+                    let t = view.totals;
+                    let event = format!(
+                        "data: {}\n\n",
+                        serde_json::json!({ "signed": thousands(t.signed), "roster": thousands(t.roster), "percent": percent_id(t.percent()) })
+                    );
+                    return Some((
+                        Ok::<_, actix_web::Error>(web::Bytes::from(event)),
+                        (last, false),
+                    ));
+                }
+            }
+        }
+    });
+    Ok(HttpResponse::Ok()
+        .content_type("text/event-stream")
+        .insert_header(("Cache-Control", "no-cache"))
+        .insert_header(("X-Accel-Buffering", "no"))
+        // Compression would hold events back in its buffer.
+        .insert_header(actix_web::http::header::ContentEncoding::Identity)
+        .streaming(stream))
+}

@@ -1,0 +1,319 @@
+//! Coverage figures for governors' offices: always equal to a recount from the raw rows.
+
+use std::collections::{BTreeMap, HashMap};
+
+use diesel::prelude::*;
+use ikrar::db::certificates;
+use ikrar::db::coverage::{self, Tally};
+use ikrar::db::employees::{self, Employee, EmployeeRecord};
+use ikrar::db::schema;
+use ikrar::domain::CertificateId;
+use ikrar::signing::{issue_certificate, IssuerKey, SigningRequest};
+use serde_json::Value;
+
+use crate::helpers::*;
+
+crate::on_both_backends!(
+    coverage_always_equals_a_recount,
+    the_dashboard_drills_down_without_naming_anyone
+);
+
+fn csv(records: &[EmployeeRecord]) -> String {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(ikrar::roster::COLUMNS).unwrap();
+    for r in records {
+        w.write_record([
+            r.nip.as_deref().unwrap_or(""),
+            &r.nik,
+            &r.full_name,
+            &r.position,
+            &r.agency,
+            &r.unit,
+            &r.employee_type,
+            &r.village_code,
+            r.email.as_deref().unwrap_or(""),
+        ])
+        .unwrap();
+    }
+    String::from_utf8(w.into_inner().unwrap()).unwrap()
+}
+
+/// Every area at every level (and the nation, ""), recounted from employees and certificates.
+fn recount(
+    app: &TestApp,
+    campaign_id: &str,
+) -> BTreeMap<String, (Tally, BTreeMap<String, Tally>, BTreeMap<String, Tally>)> {
+    let mut conn = app.db.read().unwrap();
+    let roster: Vec<Employee> = employees::in_area(&mut conn, "").unwrap();
+    let signed: Vec<i64> = schema::certificates::table
+        .filter(schema::certificates::campaign_id.eq(campaign_id))
+        .filter(schema::certificates::revoked_at.is_null())
+        .select(schema::certificates::employee_id)
+        .load(&mut *conn)
+        .unwrap();
+    let signed: std::collections::HashSet<i64> = signed.into_iter().collect();
+    let mut out: BTreeMap<String, (Tally, BTreeMap<String, Tally>, BTreeMap<String, Tally>)> =
+        BTreeMap::new();
+    for e in roster {
+        let parts: Vec<&str> = e.village_code.split('.').collect();
+        let areas =
+            std::iter::once(String::new()).chain((1..=parts.len()).map(|n| parts[..n].join(".")));
+        for area in areas {
+            let entry = out.entry(area).or_default();
+            let s = i64::from(signed.contains(&e.id));
+            for t in [
+                &mut entry.0,
+                entry.1.entry(e.agency.clone()).or_default(),
+                entry.2.entry(e.employee_type.clone()).or_default(),
+            ] {
+                t.roster += 1;
+                t.signed += s;
+            }
+        }
+    }
+    out
+}
+
+async fn coverage_always_equals_a_recount(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let key = IssuerKey::load_or_create(&app.dir.path().join("issuer-key.ed25519")).unwrap();
+    // 240 synthetic employees over villages of three regencies of Sulawesi Selatan.
+    let villages: Vec<String> = {
+        let mut conn = app.db.read().unwrap();
+        let all = ikrar::db::areas::village_codes(&mut conn).unwrap();
+        let mut v: Vec<String> = all
+            .into_iter()
+            .filter(|c| {
+                c.starts_with("73.71.") || c.starts_with("73.72.") || c.starts_with("73.08.")
+            })
+            .collect();
+        v.sort();
+        v.into_iter().step_by(7).take(30).collect()
+    };
+    let mut generator = ikrar::synth::RosterGenerator::new(11);
+    let mut rng = fastrand::Rng::with_seed(5);
+    let mut records: Vec<EmployeeRecord> = (0..240)
+        .map(|_| generator.employee(&villages[rng.usize(0..villages.len())], 0))
+        .collect();
+    let file = app.dir.path().join("synthetic.csv");
+    std::fs::write(&file, csv(&records)).unwrap();
+    ikrar::roster::import(&app.db, &file).unwrap();
+
+    let now = ikrar::db::now();
+    let by_nik: HashMap<String, Employee> = employees::in_area(&mut app.db.read().unwrap(), "")
+        .unwrap()
+        .into_iter()
+        .map(|e| (e.nik.clone(), e))
+        .collect();
+    let mut standing: Vec<String> = Vec::new();
+    for step in 0..300 {
+        match rng.u8(0..10) {
+            0..=5 => {
+                let r = &records[rng.usize(0..records.len())];
+                let employee = employees::find(&mut app.db.read().unwrap(), by_nik[&r.nik].id)
+                    .unwrap()
+                    .unwrap();
+                let request = SigningRequest {
+                    employee: &employee,
+                    campaign_id: &app.campaign_id,
+                    typed_name: &employee.full_name,
+                    document_sha256: &app.document_sha256,
+                };
+                let issued = issue_certificate(&app.db, &key, &request, now).unwrap();
+                if issued.created {
+                    standing.push(issued.certificate.id);
+                }
+            }
+            6 | 7 if !standing.is_empty() => {
+                let id = standing.swap_remove(rng.usize(0..standing.len()));
+                let id = CertificateId::parse(&id).unwrap();
+                assert!(certificates::revoke(
+                    &mut app.db.write().unwrap(),
+                    &id,
+                    now,
+                    "salah orang"
+                )
+                .unwrap());
+            }
+            _ => {
+                // A roster move: new village, sometimes a new agency or type, through a re-import.
+                let i = rng.usize(0..records.len());
+                records[i].village_code = villages[rng.usize(0..villages.len())].clone();
+                if step % 3 == 0 {
+                    records[i].agency = "Badan Kesatuan Bangsa dan Politik".into();
+                }
+                std::fs::write(&file, csv(&records[i..=i])).unwrap();
+                ikrar::roster::import(&app.db, &file).unwrap();
+            }
+        }
+    }
+
+    let expected = recount(&app, &app.campaign_id);
+    assert!(expected.len() > 30, "the mix touched many areas");
+    let mut conn = app.db.read().unwrap();
+    for (area, (total, by_agency, by_type)) in &expected {
+        let got = coverage::area(&mut conn, &app.campaign_id, area).unwrap();
+        assert_eq!(&got.total, total, "area {area:?}");
+        assert_eq!(&got.by_agency, by_agency, "agencies of {area:?}");
+        assert_eq!(&got.by_type, by_type, "types of {area:?}");
+        for (child, tally) in &got.children {
+            let want = expected.get(child).map(|e| e.0).unwrap_or_default();
+            assert_eq!(tally, &want, "child {child:?} of {area:?}");
+        }
+    }
+}
+
+async fn the_dashboard_drills_down_without_naming_anyone(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let token = app.sign_in(ANDI_NIP, "andi@contoh.go.id").await;
+    assert_eq!(
+        app.sign(
+            &token,
+            &app.campaign_id,
+            "Andi Nurul Hidayah, S.Pd.",
+            &app.document_sha256
+        )
+        .await
+        .status(),
+        201
+    );
+
+    let url = |q: &str| app.url(&format!("/api/v1/coverage?campaign={}{q}", app.campaign_id));
+    let province: Value = app
+        .api
+        .get(url(""))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(province["area"]["code"], "73");
+    assert_eq!(province["totals"]["roster"], 3);
+    assert_eq!(province["totals"]["signed"], 1);
+    assert_eq!(province["totals"]["percent"], 33.3);
+    assert_eq!(
+        province["children"].as_array().unwrap().len(),
+        24,
+        "all regencies and cities of Sulawesi Selatan"
+    );
+    let makassar = province["children"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["code"] == "73.71")
+        .unwrap();
+    assert_eq!(
+        (makassar["roster"].as_i64(), makassar["signed"].as_i64()),
+        (Some(3), Some(1))
+    );
+    let types: Vec<(String, i64)> = province["by_employee_type"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            (
+                t["employee_type"].as_str().unwrap().to_string(),
+                t["signed"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        types,
+        [
+            ("PNS".to_string(), 1),
+            ("PPPK".to_string(), 0),
+            ("PPNPN".to_string(), 0)
+        ]
+    );
+    let text = province.to_string();
+    assert!(
+        !text.contains("Andi") && !text.contains(ANDI_NIP),
+        "aggregates only"
+    );
+
+    let village: Value = app
+        .api
+        .get(url("&area=73.71.01.1001"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(village["breadcrumb"].as_array().unwrap().len(), 5);
+    assert_eq!(village["totals"]["signed"], 1);
+    assert_eq!(village["daily"][0]["signings"], 1);
+
+    let outside = app.api.get(url("&area=31.71")).send().await.unwrap();
+    assert_eq!(outside.status(), 404);
+    let malformed = app.api.get(url("&area=73.7")).send().await.unwrap();
+    assert_eq!(malformed.status(), 400);
+
+    let page = app
+        .api
+        .get(app.url(&format!(
+            "/cakupan/{}?area=73.71&urut=persen&arah=naik",
+            app.campaign_id
+        )))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("Cakupan penandatanganan Kota Makassar") && html.contains("<svg"));
+    let live = app
+        .api
+        .get(app.url(&format!("/live/{}/73", app.campaign_id)))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(live.contains("33,3") && live.contains("/masuk"));
+}
+
+#[tokio::test]
+async fn the_live_counter_moves_within_two_seconds_of_a_signature() {
+    let Some(app) = spawn_app(Backend::Sqlite).await else {
+        return;
+    };
+    let response = app
+        .api
+        .get(app.url(&format!("/live/{}/73.71/stream", app.campaign_id)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.headers()["content-type"], "text/event-stream");
+    let mut events = response;
+    let first = String::from_utf8(events.chunk().await.unwrap().unwrap().to_vec()).unwrap();
+    assert!(first.contains("\"signed\":\"0\""), "{first}");
+
+    let token = app.sign_in(RIZAL_NIP, "rizal@contoh.go.id").await;
+    let signed_at = std::time::Instant::now();
+    assert_eq!(
+        app.sign(
+            &token,
+            &app.campaign_id,
+            "Muhammad Rizal",
+            &app.document_sha256
+        )
+        .await
+        .status(),
+        201
+    );
+    let next = tokio::time::timeout(std::time::Duration::from_secs(2), events.chunk())
+        .await
+        .expect("an event within 2 s");
+    let next = String::from_utf8(next.unwrap().unwrap().to_vec()).unwrap();
+    assert!(
+        next.contains("\"signed\":\"1\"") && next.contains("33,3"),
+        "{next}"
+    );
+    assert!(signed_at.elapsed() < std::time::Duration::from_secs(2));
+}
