@@ -102,7 +102,7 @@ mod tests {
         assert_eq!(village.parent().unwrap().as_str(), "73.72.01");
         assert_eq!(AreaCode::parse("73").unwrap().level(), AreaLevel::Province);
         assert!(AreaCode::parse("73").unwrap().contains(&village));
-        assert!(!AreaCode::parse("73.7").is_ok());
+        assert!(AreaCode::parse("73.7").is_err());
         assert!(!AreaCode::parse("73.72")
             .unwrap()
             .contains(&AreaCode::parse("73.73.01").unwrap()));

@@ -38,11 +38,14 @@ fn csv(records: &[EmployeeRecord]) -> String {
     String::from_utf8(w.into_inner().unwrap()).unwrap()
 }
 
+/// An area's recounted total, by agency and by employee type.
+type Recount = (Tally, BTreeMap<String, Tally>, BTreeMap<String, Tally>);
+
 /// Every area at every level (and the nation, ""), recounted from employees and certificates.
 fn recount(
     app: &TestApp,
     campaign_id: &str,
-) -> BTreeMap<String, (Tally, BTreeMap<String, Tally>, BTreeMap<String, Tally>)> {
+) -> BTreeMap<String, Recount> {
     let mut conn = app.db.read().unwrap();
     let roster: Vec<Employee> = employees::in_area(&mut conn, "").unwrap();
     let signed: Vec<i64> = schema::certificates::table
@@ -52,7 +55,7 @@ fn recount(
         .load(&mut *conn)
         .unwrap();
     let signed: std::collections::HashSet<i64> = signed.into_iter().collect();
-    let mut out: BTreeMap<String, (Tally, BTreeMap<String, Tally>, BTreeMap<String, Tally>)> =
+    let mut out: BTreeMap<String, Recount> =
         BTreeMap::new();
     for e in roster {
         let parts: Vec<&str> = e.village_code.split('.').collect();
