@@ -42,10 +42,7 @@ fn csv(records: &[EmployeeRecord]) -> String {
 type Recount = (Tally, BTreeMap<String, Tally>, BTreeMap<String, Tally>);
 
 /// Every area at every level (and the nation, ""), recounted from employees and certificates.
-fn recount(
-    app: &TestApp,
-    campaign_id: &str,
-) -> BTreeMap<String, Recount> {
+fn recount(app: &TestApp, campaign_id: &str) -> BTreeMap<String, Recount> {
     let mut conn = app.db.read().unwrap();
     let roster: Vec<Employee> = employees::in_area(&mut conn, "").unwrap();
     let signed: Vec<i64> = schema::certificates::table
@@ -55,8 +52,7 @@ fn recount(
         .load(&mut *conn)
         .unwrap();
     let signed: std::collections::HashSet<i64> = signed.into_iter().collect();
-    let mut out: BTreeMap<String, Recount> =
-        BTreeMap::new();
+    let mut out: BTreeMap<String, Recount> = BTreeMap::new();
     for e in roster {
         let parts: Vec<&str> = e.village_code.split('.').collect();
         let areas =

@@ -378,9 +378,12 @@ pub fn tool_output(program: &str, args: &[&str], pdf: &[u8]) -> (bool, String) {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("certificate.pdf");
     std::fs::write(&file, pdf).unwrap();
+    // pdftotext writes to a file unless told "-" after the input.
+    let to_stdout: &[&str] = if program == "pdftotext" { &["-"] } else { &[] };
     let out = Command::new(program)
         .args(args)
         .arg(&file)
+        .args(to_stdout)
         .output()
         .unwrap_or_else(|_| panic!("{program} is installed"));
     (
