@@ -112,7 +112,7 @@ fn seed(db: &Db, key: &IssuerKey, employee_count: usize) -> anyhow::Result<DemoF
                 }
             }
             // Signatures through the real signing code, spread over the week the campaign ran.
-            let roster: Vec<Employee> = employees::in_area(conn, "73.")?;
+            let roster: Vec<Employee> = employees::in_area(conn, PROVINCE)?;
             let sha = document.sha256_hex();
             for employee in &roster {
                 if rng.f64() < SIGNED_SHARE {

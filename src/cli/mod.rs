@@ -1,6 +1,7 @@
 //! The command line: a stable interface that operators and scripts depend on.
 
 mod campaign;
+mod coverage;
 mod db;
 mod demo;
 mod roster;
@@ -47,6 +48,35 @@ pub enum Command {
     /// Database maintenance.
     #[command(subcommand)]
     Db(DbCommand),
+    /// Coverage reports for area admins.
+    #[command(subcommand)]
+    Coverage(CoverageCommand),
+}
+
+#[derive(Subcommand)]
+pub enum CoverageCommand {
+    /// Export the employees of an area who have not signed a campaign yet (CSV or XLSX).
+    Unsigned {
+        #[arg(long)]
+        campaign: String,
+        /// Area code; default: the campaign's scope.
+        #[arg(long)]
+        area: Option<String>,
+        /// Only this agency (exact name as on the roster).
+        #[arg(long)]
+        agency: Option<String>,
+        /// Only PNS, PPPK or PPNPN.
+        #[arg(long = "type")]
+        employee_type: Option<String>,
+        /// csv or xlsx
+        #[arg(long, default_value = "csv")]
+        format: String,
+        /// File to write; CSV goes to standard output without it.
+        #[arg(long)]
+        output: Option<PathBuf>,
+        #[command(flatten)]
+        storage: StorageArgs,
+    },
 }
 
 #[derive(Subcommand)]
@@ -193,6 +223,23 @@ pub async fn run(cli: Cli) -> i32 {
             &storage,
         ),
         Command::Db(DbCommand::Copy { from, to }) => db::copy(&from, &to),
+        Command::Coverage(CoverageCommand::Unsigned {
+            campaign,
+            area,
+            agency,
+            employee_type,
+            format,
+            output,
+            storage,
+        }) => coverage::unsigned(
+            &campaign,
+            area,
+            agency,
+            employee_type,
+            &format,
+            output.as_deref(),
+            &storage,
+        ),
     };
     match outcome {
         Ok(code) => code,

@@ -229,12 +229,74 @@ pub fn first_unsigned(
         .optional()?)
 }
 
-/// Every active employee whose work village is under the area code prefix (e.g. "73.").
-pub fn in_area(conn: &mut DbConnection, code_prefix: &str) -> Result<Vec<Employee>, DbError> {
+/// The village codes of an area as a range, so that both backends use the index on
+/// `village_code`: "73.71" covers "73.71." up to (not including) "73.71/" ('/' follows '.').
+fn village_range(area_code: &str) -> (String, String) {
+    if area_code.is_empty() {
+        (String::new(), "~".to_string())
+    } else if area_code.len() == 13 {
+        // A village: exactly its own code (no code lies between it and itself plus a space).
+        (area_code.to_string(), format!("{area_code} "))
+    } else {
+        (format!("{area_code}."), format!("{area_code}/"))
+    }
+}
+
+/// Every active employee working in the area ("" for the nation).
+pub fn in_area(conn: &mut DbConnection, area_code: &str) -> Result<Vec<Employee>, DbError> {
+    let (from, to) = village_range(area_code);
     Ok(employees::table
         .filter(employees::active.eq(true))
-        .filter(employees::village_code.like(format!("{code_prefix}%")))
+        .filter(
+            employees::village_code
+                .ge(from)
+                .and(employees::village_code.lt(to)),
+        )
         .order(employees::id)
         .select(Employee::as_select())
         .load(conn)?)
+}
+
+/// Which unsigned employees an admin asks for.
+#[derive(Debug, Clone, Default)]
+pub struct UnsignedFilter {
+    pub area_code: String,
+    pub agency: Option<String>,
+    pub employee_type: Option<String>,
+}
+
+/// Active employees in the area who hold no standing certificate for the campaign, ordered by
+/// village, agency and name, the order in which they are chased.
+pub fn unsigned(
+    conn: &mut DbConnection,
+    campaign_id: &str,
+    filter: &UnsignedFilter,
+) -> Result<Vec<Employee>, DbError> {
+    let (from, to) = village_range(&filter.area_code);
+    let signed = certificates::table
+        .filter(certificates::employee_id.eq(employees::id))
+        .filter(certificates::campaign_id.eq(campaign_id))
+        .filter(certificates::revoked_at.is_null());
+    let mut query = employees::table
+        .filter(employees::active.eq(true))
+        .filter(
+            employees::village_code
+                .ge(from)
+                .and(employees::village_code.lt(to)),
+        )
+        .filter(diesel::dsl::not(diesel::dsl::exists(signed)))
+        .order((
+            employees::village_code,
+            employees::agency,
+            employees::full_name,
+        ))
+        .select(Employee::as_select())
+        .into_boxed();
+    if let Some(agency) = &filter.agency {
+        query = query.filter(employees::agency.eq(agency.clone()));
+    }
+    if let Some(kind) = &filter.employee_type {
+        query = query.filter(employees::employee_type.eq(kind.clone()));
+    }
+    Ok(query.load(conn)?)
 }

@@ -15,7 +15,8 @@ use crate::helpers::*;
 
 crate::on_both_backends!(
     coverage_always_equals_a_recount,
-    the_dashboard_drills_down_without_naming_anyone
+    the_dashboard_drills_down_without_naming_anyone,
+    an_admin_exports_who_has_not_signed_as_csv_and_xlsx
 );
 
 fn csv(records: &[EmployeeRecord]) -> String {
@@ -315,4 +316,79 @@ async fn the_live_counter_moves_within_two_seconds_of_a_signature() {
         "{next}"
     );
     assert!(signed_at.elapsed() < std::time::Duration::from_secs(2));
+}
+
+async fn an_admin_exports_who_has_not_signed_as_csv_and_xlsx(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let token = app.sign_in(ANDI_NIP, "andi@contoh.go.id").await;
+    assert_eq!(
+        app.sign(
+            &token,
+            &app.campaign_id,
+            "Andi Nurul Hidayah, S.Pd.",
+            &app.document_sha256
+        )
+        .await
+        .status(),
+        201
+    );
+    let data_dir = app.dir.path().to_str().unwrap();
+    let run = |extra: &[&str]| {
+        let mut args = vec![
+            "coverage",
+            "unsigned",
+            "--campaign",
+            &app.campaign_id,
+            "--data-dir",
+            data_dir,
+            "--database-url",
+            &app.database_url,
+        ];
+        args.extend_from_slice(extra);
+        std::process::Command::new(env!("CARGO_BIN_EXE_ikrar"))
+            .args(&args)
+            .output()
+            .unwrap()
+    };
+    let out = run(&["--area", "73.71"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let csv = String::from_utf8(out.stdout).unwrap();
+    assert!(csv.starts_with("nip,nik_tersamar,nama,"));
+    assert!(
+        csv.contains("Muhammad Rizal")
+            && csv.contains("Wa Ode Sitti Hasnah")
+            && csv.contains("7371********0003")
+    );
+    assert!(
+        !csv.contains("Andi Nurul") && !csv.contains("Budi Santoso") && !csv.contains(HASNAH_NIK)
+    );
+
+    let only_ppnpn =
+        String::from_utf8(run(&["--area", "73.71", "--type", "PPNPN"]).stdout).unwrap();
+    assert!(only_ppnpn.contains("Wa Ode Sitti Hasnah") && !only_ppnpn.contains("Muhammad Rizal"));
+    let bad = run(&["--type", "honorer"]);
+    assert_eq!(bad.status.code(), Some(1));
+
+    let xlsx = app.dir.path().join("belum.xlsx");
+    assert!(
+        run(&["--format", "xlsx", "--output", xlsx.to_str().unwrap()])
+            .status
+            .success()
+    );
+    let check = std::process::Command::new("python3")
+        .args(["-c", "import sys, zipfile; z = zipfile.ZipFile(sys.argv[1]); s = z.read('xl/sharedStrings.xml').decode(); print('Muhammad Rizal' in s, '199001012019031002' in s, 'Andi Nurul' in s)"])
+        .arg(&xlsx)
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&check.stdout).trim(),
+        "True True False",
+        "the NIP is kept as text"
+    );
 }

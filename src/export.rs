@@ -1,0 +1,83 @@
+//! Lists of employees who have not signed yet, as the CSV and XLSX files admins chase them with.
+
+use std::collections::HashMap;
+use std::io::Write;
+
+use crate::db::employees::Employee;
+use crate::domain::Nik;
+
+pub const HEADER: [&str; 10] = [
+    "nip",
+    "nik_tersamar",
+    "nama",
+    "jabatan",
+    "instansi",
+    "unit_kerja",
+    "jenis_pegawai",
+    "kode_desa",
+    "desa_kelurahan",
+    "surel",
+];
+
+/// One row per employee; the NIK is masked: the list travels by email and chat groups.
+fn rows<'a>(
+    employees: &'a [Employee],
+    village_names: &'a HashMap<String, String>,
+) -> impl Iterator<Item = [String; 10]> + 'a {
+    employees.iter().map(|e| {
+        [
+            e.nip.clone().unwrap_or_default(),
+            Nik::parse(&e.nik).map(|n| n.masked()).unwrap_or_default(),
+            e.full_name.clone(),
+            e.position.clone(),
+            e.agency.clone(),
+            e.unit.clone(),
+            e.employee_type.clone(),
+            e.village_code.clone(),
+            village_names
+                .get(&e.village_code)
+                .cloned()
+                .unwrap_or_default(),
+            e.email.clone().unwrap_or_default(),
+        ]
+    })
+}
+
+pub fn write_csv(
+    out: impl Write,
+    employees: &[Employee],
+    village_names: &HashMap<String, String>,
+) -> csv::Result<()> {
+    let mut w = csv::Writer::from_writer(out);
+    w.write_record(HEADER)?;
+    for row in rows(employees, village_names) {
+        w.write_record(&row)?;
+    }
+    w.flush()?;
+    Ok(())
+}
+
+pub fn xlsx_bytes(
+    employees: &[Employee],
+    village_names: &HashMap<String, String>,
+    title: &str,
+) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
+    use rust_xlsxwriter::{Format, Workbook};
+    let mut book = Workbook::new();
+    let sheet = book.add_worksheet();
+    sheet.set_name("Belum menandatangani")?;
+    let bold = Format::new().set_bold();
+    sheet.write_string_with_format(0, 0, title, &bold)?;
+    for (col, name) in HEADER.iter().enumerate() {
+        sheet.write_string_with_format(2, col as u16, *name, &bold)?;
+    }
+    for (i, row) in rows(employees, village_names).enumerate() {
+        for (col, value) in row.iter().enumerate() {
+            // Text, never numbers: an 18-digit NIP would lose its last digits as a number.
+            sheet.write_string(3 + i as u32, col as u16, value)?;
+        }
+    }
+    sheet.set_freeze_panes(3, 0)?;
+    sheet.autofit();
+    book.save_to_buffer()
+}
