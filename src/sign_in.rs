@@ -15,7 +15,7 @@ pub const CODES_PER_HOUR: i64 = 5;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SignInError {
-    #[error("kode salah, sudah kedaluwarsa, atau sudah dipakai; mintalah kode baru")]
+    #[error("Kode salah, sudah kedaluwarsa, atau sudah dipakai. Periksa surel terbaru atau minta kode baru.")]
     WrongCode,
     #[error(transparent)]
     Db(#[from] DbError),

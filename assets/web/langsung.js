@@ -10,5 +10,6 @@
     document.getElementById("live-roster").textContent = t.roster;
     document.getElementById("live-percent").textContent = t.percent;
     document.getElementById("live-bar").style.width = t.percent.replace(",", ".") + "%";
+    document.getElementById("live-time").textContent = t.updated;
   };
 })();

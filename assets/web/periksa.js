@@ -2,7 +2,8 @@
 // page is shown, hand it to the server as a query so the verdict also checks the claim.
 (function () {
   var claim = window.location.hash.slice(1);
-  if (claim && /^[A-Za-z2-7]+$/.test(claim)) {
-    window.location.replace(window.location.pathname + "?claim=" + claim);
+  if (claim) {
+    // Anything else than our base32 is passed on too, so that a damaged link is judged, not ignored.
+    window.location.replace(window.location.pathname + "?claim=" + encodeURIComponent(claim));
   }
 })();

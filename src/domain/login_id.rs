@@ -9,7 +9,7 @@ pub enum LoginId {
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum LoginIdError {
-    #[error("masukkan NIP (18 angka) atau NIK (16 angka); yang diterima berisi {0} karakter")]
+    #[error("NIP harus 18 angka atau NIK 16 angka; yang Anda masukkan berisi {0} karakter")]
     Length(usize),
     #[error(transparent)]
     Nip(#[from] NipError),

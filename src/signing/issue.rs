@@ -22,9 +22,9 @@ pub enum IssueError {
     CampaignNotFound,
     #[error("kampanye ini tidak berlaku untuk wilayah kerja Anda")]
     OutOfScope,
-    #[error("kampanye ini tidak sedang dibuka untuk penandatanganan")]
+    #[error("penandatanganan dokumen ini sedang tidak dibuka")]
     NotOpen,
-    #[error("nama yang diketik tidak sama dengan nama pada daftar pegawai")]
+    #[error("Nama yang Anda ketik tidak sama dengan nama pada daftar pegawai. Ketik nama lengkap beserta gelarnya.")]
     NameMismatch,
     #[error("versi dokumen yang Anda baca sudah tidak berlaku; muat ulang halaman dan baca dokumen terbaru")]
     DocumentOutdated,

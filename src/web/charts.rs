@@ -28,7 +28,7 @@ pub struct Bar {
 
 /// One horizontal bar per area, with its percentage written at the end of the bar.
 pub fn bars(rows: &[Bar]) -> String {
-    let (width, row_h, label_w) = (640.0, 28.0, 210.0);
+    let (width, row_h, label_w) = (700.0, 28.0, 260.0);
     let bar_w = width - label_w - 60.0;
     let height = row_h * rows.len().max(1) as f64 + 8.0;
     let mut svg = format!(
@@ -36,7 +36,15 @@ pub fn bars(rows: &[Bar]) -> String {
     );
     for (i, row) in rows.iter().enumerate() {
         let y = 4.0 + i as f64 * row_h;
-        let label: String = row.label.chars().take(28).collect();
+        let label: String = if row.label.chars().count() > 32 {
+            row.label
+                .chars()
+                .take(31)
+                .chain(std::iter::once('…'))
+                .collect()
+        } else {
+            row.label.clone()
+        };
         let filled = bar_w * row.percent.clamp(0.0, 100.0) / 100.0;
         let open = row
             .href
@@ -49,14 +57,14 @@ pub fn bars(rows: &[Bar]) -> String {
             "{open}<text x=\"{lx}\" y=\"{ty}\" text-anchor=\"end\" font-size=\"13\" fill=\"#1b1f24\">{label}</text>{close}\
              <rect x=\"{label_w}\" y=\"{y}\" width=\"{bar_w}\" height=\"{bh}\" fill=\"#e6e9ed\" rx=\"3\"/>\
              <rect x=\"{label_w}\" y=\"{y}\" width=\"{filled:.1}\" height=\"{bh}\" fill=\"{c}\" rx=\"3\"/>\
-             <text x=\"{px}\" y=\"{ty}\" font-size=\"13\" font-weight=\"700\" fill=\"#1b1f24\">{p:.1}%</text>",
+             <text x=\"{px}\" y=\"{ty}\" font-size=\"13\" font-weight=\"700\" fill=\"#1b1f24\">{p}%</text>",
             lx = label_w - 8.0,
             ty = y + 15.0,
             label = escape(&label),
             bh = row_h - 8.0,
             c = colour(row.percent),
             px = label_w + bar_w + 6.0,
-            p = row.percent,
+            p = super::coverage::percent_id(row.percent),
         );
     }
     svg.push_str("</svg>");
@@ -92,7 +100,7 @@ pub fn daily_line(points: &[(String, i64)]) -> String {
         b = height - pad,
         r = width - pad,
         t = pad + 4.0,
-        max = max as i64
+        max = super::coverage::thousands(max as i64)
     );
     let path: Vec<String> = xy.iter().map(|(x, y)| format!("{x:.1},{y:.1}")).collect();
     let _ = write!(

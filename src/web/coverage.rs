@@ -13,7 +13,7 @@ use crate::certificate::QrMatrix;
 use crate::db::campaigns::{self, Campaign};
 use crate::db::coverage::{self, Tally};
 use crate::db::{areas, Db};
-use crate::domain::{AreaCode, AreaLevel, EmployeeType};
+use crate::domain::{AreaCode, AreaLevel, EmployeeType, IndonesianZone};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/api/v1/coverage", web::get().to(api_coverage))
@@ -64,9 +64,9 @@ fn requested_area(campaign: &Campaign, raw: Option<&str>) -> Result<Option<AreaC
         None => Some(AreaCode::parse(&campaign.scope_code).map_err(WebError::internal)?),
     };
     match &code {
-        Some(c) if !campaign.covers(c.as_str()) => {
-            Err(not_found("wilayah ini berada di luar cakupan kampanye"))
-        }
+        Some(c) if !campaign.covers(c.as_str()) => Err(not_found(
+            "Wilayah ini berada di luar cakupan penandatanganan.",
+        )),
         None if !campaign.scope_code.is_empty() => {
             Err(not_found("kampanye ini tidak berskala nasional"))
         }
@@ -74,9 +74,14 @@ fn requested_area(campaign: &Campaign, raw: Option<&str>) -> Result<Option<AreaC
     }
 }
 
+/// "16 Nov": short enough for a chart axis.
 fn date_label(day: i64) -> String {
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "Mei", "Jun", "Jul", "Agu", "Sep", "Okt", "Nov", "Des",
+    ];
     let at = chrono::DateTime::from_timestamp(day * 86_400, 0).unwrap_or_default();
-    at.format("%Y-%m-%d").to_string()
+    use chrono::Datelike;
+    format!("{} {}", at.day(), MONTHS[at.month0() as usize])
 }
 
 pub fn load(db: &Db, campaign_id: &str, area: Option<&str>) -> Result<CoverageView, WebError> {
@@ -193,7 +198,22 @@ struct DashboardQuery {
     arah: Option<String>,
 }
 
-fn thousands(n: i64) -> String {
+/// The zone a view is read in: the area's own, or WITA (the middle zone) for the nation.
+fn zone_of(area: &str) -> IndonesianZone {
+    if area.is_empty() || area == "nasional" {
+        IndonesianZone::Wita
+    } else {
+        IndonesianZone::of_province(area)
+    }
+}
+
+/// "10.30 WITA", the time shown beside a live figure.
+fn clock(area: &str) -> String {
+    let long = zone_of(area).format_long(chrono::Utc::now());
+    long.rsplit("pukul ").next().unwrap_or_default().to_string()
+}
+
+pub fn thousands(n: i64) -> String {
     let digits = n.abs().to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
@@ -209,7 +229,7 @@ fn thousands(n: i64) -> String {
     }
 }
 
-fn percent_id(p: f64) -> String {
+pub fn percent_id(p: f64) -> String {
     format!("{p:.1}").replace('.', ",")
 }
 
@@ -317,6 +337,7 @@ async fn dashboard(
             view.campaign.id,
             if here.is_empty() { "nasional" } else { &here }
         ),
+        as_of: zone_of(&here).format_long(chrono::Utc::now()),
     })
 }
 
@@ -338,7 +359,11 @@ async fn live_page(
         percent: percent_id(view.totals.percent()),
         bar_width: format!("{:.1}", view.totals.percent()),
         stream: format!("/live/{campaign_id}/{area}/stream"),
-        sign_link,
+        sign_link_short: sign_link
+            .trim_start_matches("https://")
+            .trim_start_matches("http://")
+            .to_string(),
+        updated: clock(&area),
         qr_svg: qr.to_svg(),
     })
 }
@@ -375,7 +400,12 @@ async fn live_stream(
                     let t = view.totals;
                     let event = format!(
                         "data: {}\n\n",
-                        serde_json::json!({ "signed": thousands(t.signed), "roster": thousands(t.roster), "percent": percent_id(t.percent()) })
+                        serde_json::json!({
+                            "signed": thousands(t.signed),
+                            "roster": thousands(t.roster),
+                            "percent": percent_id(t.percent()),
+                            "updated": clock(&area),
+                        })
                     );
                     return Some((
                         Ok::<_, actix_web::Error>(web::Bytes::from(event)),

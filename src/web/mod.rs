@@ -43,7 +43,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(coverage::routes)
         .default_service(web::to(|| async {
             Err::<actix_web::HttpResponse, _>(PageError(WebError::NotFound(
-                "halaman tidak ditemukan".into(),
+                "Halaman tidak ditemukan.".into(),
             )))
         }));
 }

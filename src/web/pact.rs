@@ -249,6 +249,7 @@ fn sign_form(
     employee: &Employee,
     typed: &str,
     error: Option<String>,
+    ticked: Vec<usize>,
 ) -> pages::SignForm {
     pages::SignForm {
         campaign_id: view.campaign.id.clone(),
@@ -261,6 +262,7 @@ fn sign_form(
         open: view.open,
         certificate_id: view.certificate.as_ref().map(|c| c.id.clone()),
         error,
+        ticked,
     }
 }
 
@@ -273,7 +275,7 @@ async fn sign_page(
         return Err(WebError::Unauthorized.into());
     };
     let view = load_view(&state, &me.employee, &path).await?;
-    render(&sign_form(&view, &me.employee, "", None))
+    render(&sign_form(&view, &me.employee, "", None, Vec::new()))
 }
 
 async fn sign_submit(
@@ -287,19 +289,27 @@ async fn sign_submit(
     };
     let view = load_view(&state, &me.employee, &path).await?;
     let typed = form.get("full_name").cloned().unwrap_or_default();
-    let ticked = (0..view.parsed.commitments().count())
+    let total = view.parsed.commitments().count();
+    let ticked: Vec<usize> = (0..total)
         .filter(|i| form.contains_key(&format!("c{i}")))
-        .count();
+        .collect();
     let fail = |status, message: String| {
         Ok(render_with_status(
             status,
-            &sign_form(&view, &me.employee, &typed, Some(message)),
+            &sign_form(&view, &me.employee, &typed, Some(message), ticked.clone()),
         ))
     };
-    if ticked < view.parsed.commitments().count() {
+    if ticked.len() < total {
+        let missing: Vec<String> = (0..total)
+            .filter(|i| !ticked.contains(i))
+            .map(|i| (i + 1).to_string())
+            .collect();
         return fail(
             StatusCode::BAD_REQUEST,
-            "Centang setiap butir pernyataan sebelum menandatangani.".into(),
+            format!(
+                "Centang setiap butir pernyataan sebelum menandatangani. Butir yang belum dicentang: {}.",
+                missing.join(", ")
+            ),
         );
     }
     let sha = form.get("document_sha256").cloned().unwrap_or_default();

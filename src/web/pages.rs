@@ -88,6 +88,8 @@ pub struct SignForm {
     pub open: bool,
     pub certificate_id: Option<String>,
     pub error: Option<String>,
+    /// Commitments already ticked, kept when the form comes back with an error.
+    pub ticked: Vec<usize>,
 }
 
 impl SignForm {
@@ -196,6 +198,8 @@ pub struct Coverage {
     pub sort_percent: String,
     pub lowest_first: String,
     pub live_link: String,
+    /// "23 November 2026 pukul 10.30 WITA"
+    pub as_of: String,
 }
 
 #[derive(Template)]
@@ -209,6 +213,8 @@ pub struct Live {
     /// The percentage with a decimal point, for CSS.
     pub bar_width: String,
     pub stream: String,
-    pub sign_link: String,
+    pub sign_link_short: String,
+    /// "10.30 WITA"
+    pub updated: String,
     pub qr_svg: String,
 }

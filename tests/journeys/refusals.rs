@@ -46,7 +46,7 @@ async fn out_of_scope_closed_and_unknown_campaigns_are_refused_and_change_nothin
         .text()
         .await
         .unwrap()
-        .contains("tidak sedang dibuka"));
+        .contains("sedang tidak dibuka"));
 
     let response = app
         .sign(

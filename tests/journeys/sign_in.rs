@@ -28,7 +28,7 @@ async fn a_bad_nip_gets_a_precise_error_and_sends_nothing(backend: Backend) {
         .text()
         .await
         .unwrap()
-        .contains("NIP (18 angka) atau NIK (16 angka)"));
+        .contains("NIP harus 18 angka atau NIK 16 angka"));
     assert!(app.outbox_is_empty());
 }
 

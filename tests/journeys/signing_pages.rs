@@ -35,7 +35,7 @@ async fn an_employee_signs_through_the_pages_without_javascript(backend: Backend
         .text()
         .await
         .unwrap()
-        .contains("NIP (18 angka) atau NIK (16 angka)"));
+        .contains("NIP harus 18 angka atau NIK 16 angka"));
 
     let sent = b
         .post(app.url("/masuk"))
@@ -54,7 +54,7 @@ async fn an_employee_signs_through_the_pages_without_javascript(backend: Backend
         .await
         .unwrap();
     assert_eq!(wrong.status(), 401);
-    assert!(wrong.text().await.unwrap().contains("kode salah"));
+    assert!(wrong.text().await.unwrap().contains("Kode salah"));
 
     let signed_in = b
         .post(app.url("/masuk/kode"))
@@ -109,11 +109,15 @@ async fn an_employee_signs_through_the_pages_without_javascript(backend: Backend
         .await
         .unwrap();
     assert_eq!(missing_one.status(), 400);
-    assert!(missing_one
-        .text()
-        .await
-        .unwrap()
-        .contains("Centang setiap butir"));
+    let html = missing_one.text().await.unwrap();
+    assert!(
+        html.contains("Centang setiap butir") && html.contains("Butir yang belum dicentang: 14.")
+    );
+    assert_eq!(
+        html.matches(" checked").count(),
+        commitments - 1,
+        "the ticks already made are kept"
+    );
     assert_eq!(app.count("certificates"), 0);
 
     fields.push((format!("c{}", commitments - 1), "1".into()));
