@@ -96,15 +96,13 @@ pub fn render(sheet: &CertificateSheet) -> Result<Vec<u8>, PdfError> {
         });
     }
     let faces = faces()?;
-    let mut preferred = None;
-    for body in BODY_STYLES {
-        let pages = Composer::new(faces, sheet, body).compose();
-        if pages.len() == 1 {
-            return write_document(sheet, faces, pages);
+    let mut pages = Composer::new(faces, sheet, BODY).compose();
+    if pages.len() > 1 {
+        let compact = Composer::new(faces, sheet, BODY_COMPACT).compose();
+        if compact.len() == 1 {
+            pages = compact;
         }
-        preferred.get_or_insert(pages);
     }
-    let pages = preferred.unwrap_or_else(|| Composer::new(faces, sheet, BODY_STYLES[0]).compose());
     write_document(sheet, faces, pages)
 }
 
@@ -126,11 +124,12 @@ const ATTRIBUTION_BASELINE: f32 = mm(12.2);
 const FOOTER_BOTTOM: f32 = mm(15.5);
 /// Side of the QR symbol without its quiet zone, unless that makes modules too small.
 const QR_SIDE: f32 = mm(35.0);
-/// Smallest module size, in points. Checked with zbar on pdftoppm renders: a version 11
-/// symbol (61 modules) at 35 mm, i.e. 1.63 pt modules, does not decode at 72 or 96 dpi.
-/// From 1.8 pt on it decodes at every resolution from 72 to 300 dpi, as long as the
-/// modules sit on the 72 dpi pixel grid (see [`Composer::qr`]).
-const QR_MIN_MODULE: f32 = 1.8;
+/// Smallest module size, in points, so that a page rendered at 72 dpi (a poor scan)
+/// still decodes. Measured with zbarimg on pdftoppm renders of verification links
+/// (versions 9–13): at 35 mm a version 11 symbol has 1.63 pt modules and does not decode
+/// at 72 or 96 dpi; at 1.8 pt 31 of 100 random links failed at 72 dpi; at 2.0 pt none
+/// failed at 72 or 100 dpi. A version 11 code is then 43 mm wide.
+const QR_MIN_MODULE: f32 = 2.0;
 /// The quiet zone required by ISO/IEC 18004, in modules on each side.
 const QR_QUIET_MODULES: usize = 4;
 
@@ -174,13 +173,10 @@ const DOC_TITLE: Style = Style::new(Face::Bold, 10.5, 13.5, INK);
 const CAMPAIGN: Style = Style::new(Face::Regular, 9.5, 12.5, MUTED);
 const TABLE_LABEL: Style = Style::new(Face::Regular, 8.6, 10.8, MUTED);
 const TABLE_VALUE: Style = Style::new(Face::Bold, 8.6, 10.8, INK);
-/// Body text styles in order of preference. The smaller one is only used when it keeps
-/// the whole certificate on one page; a typical 3,000-character pact with a dozen
-/// commitments overflows page 1 by a few lines at 8.5 pt.
-const BODY_STYLES: [Style; 2] = [
-    Style::new(Face::Regular, 8.5, 10.2, INK),
-    Style::new(Face::Regular, 8.2, 9.8, INK),
-];
+const BODY: Style = Style::new(Face::Regular, 8.5, 10.2, INK);
+/// Used instead of [`BODY`] only when it keeps the whole certificate on one page: a
+/// 3,000-character pact with a dozen commitments overflows page 1 by a few lines at 8.5 pt.
+const BODY_COMPACT: Style = Style::new(Face::Regular, 8.2, 9.8, INK);
 const BODY_HEADING: Style = Style::new(Face::Bold, 9.0, 12.0, NAVY);
 const FOOTER_LABEL: Style = Style::new(Face::Regular, 6.4, 7.6, MUTED);
 const FOOTER_VALUE: Style = Style::new(Face::Regular, 7.4, 9.0, INK);
@@ -235,9 +231,12 @@ impl FontFace {
     }
 
     /// Advance width of `ch` in thousandths of an em, computed (and truncated) exactly like
-    /// printpdf computes the `/W` widths, so measured and rendered widths match.
+    /// printpdf computes the `/W` widths, so measured and rendered widths match. A character
+    /// the font lacks is drawn as `.notdef` with no `/W` entry, i.e. the default width 1000.
     fn advance(&self, ch: char) -> u32 {
-        let gid = self.parsed.lookup_glyph_index(u32::from(ch)).unwrap_or(0);
+        let Some(gid) = self.parsed.lookup_glyph_index(u32::from(ch)) else {
+            return 1000;
+        };
         let width = self.parsed.get_glyph_width(gid).unwrap_or(0);
         (f32::from(width) * 1000.0 / f32::from(self.parsed.units_per_em)) as u32
     }
@@ -247,8 +246,9 @@ impl FontFace {
         thousandths as f32 * size / 1000.0
     }
 
-    /// A font program holding only the glyphs for `chars`, wrapped as a printpdf font whose
-    /// tables only cover those characters (printpdf clones the font per serialisation).
+    /// A font program holding only the glyphs for `chars`, as a printpdf font whose
+    /// character and width maps are cut down to `chars` too, since printpdf clones the font
+    /// while serialising.
     fn subset(&self, chars: &BTreeSet<char>) -> Result<ParsedFont, PdfError> {
         let base = &self.parsed;
         let mut codepoint_to_glyph = BTreeMap::new();
@@ -338,8 +338,8 @@ const KEPT_TABLES: [&[u8; 4]; 14] = [
 /// components of used composite glyphs, and `.notdef`) has empty outline data.
 ///
 /// Glyph ids are not renumbered, so the full font's cmap and advance widths, which printpdf
-/// uses for `/W`, `/ToUnicode` and the content stream, still apply. The glyph count and
-/// hmtx stay as they are; they compress to almost nothing once the outlines are gone.
+/// uses for `/W`, `/ToUnicode` and the content stream, still apply. The glyph count stays;
+/// loca and the zeroed metrics of the emptied glyphs compress to almost nothing.
 fn strip_unused_glyphs(program: &[u8], used: &BTreeSet<u16>) -> Option<Vec<u8>> {
     let tables = read_table_directory(program)?;
     let table = |tag: &[u8; 4]| tables.iter().find(|(t, _)| t == tag).map(|(_, data)| *data);
@@ -561,13 +561,15 @@ struct TextLine<'t> {
 }
 
 /// Greedy word wrap at `max` points. Words wider than a line (URLs, hashes) are broken
-/// between characters rather than overflowing the margin.
+/// between characters rather than overflowing the margin. No-break spaces (as in
+/// "Pasal 5" or "Rp 1.000") do not break.
 fn wrap<'t>(font: &FontFace, size: f32, text: &'t str, max: f32) -> Vec<TextLine<'t>> {
     let space = font.width(" ", size);
     let mut lines = Vec::new();
     let mut words: Vec<&'t str> = Vec::new();
     let mut width = 0.0;
-    for word in text.split_whitespace() {
+    let breaks = |c: char| c.is_whitespace() && !matches!(c, '\u{a0}' | '\u{2007}' | '\u{202f}');
+    for word in text.split(breaks).filter(|w| !w.is_empty()) {
         for piece in break_long_word(font, size, word, max) {
             let piece_width = font.width(piece, size);
             if !words.is_empty() && width + space + piece_width > max {
@@ -852,9 +854,8 @@ impl<'f> Canvas<'f> {
 
     /// Fills rectangles given in grid units, scaled by `unit` and placed with the grid's
     /// origin at (`x`, `y`). The rectangles form one path, so abutting ones show no
-    /// anti-aliasing seams. With a scaling matrix the coordinates are small integers,
-    /// which keeps the content stream of a QR code compact (about 4× smaller than page
-    /// coordinates with decimals).
+    /// anti-aliasing seams. Under a scaling matrix the coordinates are small integers,
+    /// which keeps the content stream of a QR code compact.
     fn fill_grid(&mut self, x: f32, y: f32, unit: f32, rects: &[[u16; 4]], color: Rgb3) {
         self.end_text();
         self.set_fill(color);
@@ -1116,21 +1117,23 @@ impl<'a> Composer<'a> {
     ///
     /// Each fact is printed as a small label above its value, so that long values (the
     /// 64-digit SHA-256, the verification link) get the full width and stay on one line.
+    /// The QR tile sits flush in the box's top-right corner: its white quiet zone already
+    /// separates the code from everything else, and the space saved keeps a typical pact
+    /// on one page.
     fn footer(&self, canvas: &mut Canvas) -> f32 {
         const ROW_GAP: f32 = 2.4;
         let sheet = self.sheet;
         let pad = mm(2.4);
         let module = (QR_SIDE / sheet.qr_width as f32).max(QR_MIN_MODULE);
         let tile = module * (sheet.qr_width + 2 * QR_QUIET_MODULES) as f32;
-        let caption_w = tile + mm(6.0);
         let caption_font = &self.faces[CAPTION.face as usize];
-        let caption = wrap(caption_font, CAPTION.size, sheet.qr_caption, caption_w);
-        let qr_block_h = tile + 1.5 + caption.len() as f32 * CAPTION.leading;
+        let caption = wrap(caption_font, CAPTION.size, sheet.qr_caption, tile);
+        let qr_block_h = tile + caption.len() as f32 * CAPTION.leading + pad / 2.0;
 
         let label_font = &self.faces[FOOTER_LABEL.face as usize];
         let value_font = &self.faces[FOOTER_VALUE.face as usize];
         let rows_x = MARGIN_X + pad + 1.0;
-        let rows_w = CONTENT_W - 2.0 * pad - caption_w - mm(4.0);
+        let rows_w = CONTENT_W - pad - tile - mm(5.0);
         let rows: Vec<_> = sheet
             .footer_rows
             .iter()
@@ -1145,12 +1148,11 @@ impl<'a> Composer<'a> {
         let rows_h = rows.iter().map(|(_, _, h)| h).sum::<f32>()
             + ROW_GAP * rows.len().saturating_sub(1) as f32;
 
-        let box_h = rows_h.max(qr_block_h) + 2.0 * pad;
+        let box_h = (rows_h + 2.0 * pad).max(qr_block_h);
         let box_top = FOOTER_BOTTOM + box_h;
         canvas.fill_rect(MARGIN_X, FOOTER_BOTTOM, CONTENT_W, box_h, TINT);
-        canvas.hrule(MARGIN_X, box_top, CONTENT_W, NAVY, 1.0);
 
-        let mut line_top = box_top - pad - (box_h - 2.0 * pad - rows_h) / 2.0;
+        let mut line_top = box_top - (box_h - rows_h) / 2.0;
         for (labels, values, _) in &rows {
             for (style, lines) in [(FOOTER_LABEL, labels), (FOOTER_VALUE, values)] {
                 for line in lines {
@@ -1168,22 +1170,21 @@ impl<'a> Composer<'a> {
             line_top -= ROW_GAP;
         }
 
-        let caption_x = MARGIN_X + CONTENT_W - pad - caption_w;
-        let tile_x = caption_x + (caption_w - tile) / 2.0;
-        let tile_top = box_top - pad - (box_h - 2.0 * pad - qr_block_h) / 2.0;
-        let tile_bottom = self.qr(canvas, tile_x, tile_top, module);
-        let mut line_top = tile_bottom - 1.5;
+        let tile_x = MARGIN_X + CONTENT_W - tile;
+        let tile_bottom = self.qr(canvas, tile_x, box_top, module);
+        let mut line_top = tile_bottom;
         for line in &caption {
             canvas.line(
                 CAPTION,
                 line,
-                caption_x,
-                caption_w,
+                tile_x,
+                tile,
                 CAPTION.baseline(line_top),
                 Align::Center,
             );
             line_top -= CAPTION.leading;
         }
+        canvas.hrule(MARGIN_X, box_top, CONTENT_W, NAVY, 1.0);
         box_top
     }
 
@@ -1192,8 +1193,9 @@ impl<'a> Composer<'a> {
     ///
     /// Each horizontal run of dark modules becomes one rectangle, and all of them are filled
     /// as a single path. The symbol's top-left corner is moved by less than half a point so
-    /// that it lies on whole points from the page's top-left corner. That is where a 72 dpi
-    /// rasteriser puts its pixel grid, and at that resolution each module is under two pixels.
+    /// that it lies on whole points from the page's top-left corner, where a 72 dpi
+    /// rasteriser puts its pixel grid: 2 pt modules then come out as crisp 2×2 pixel
+    /// squares instead of grey smears.
     fn qr(&self, canvas: &mut Canvas, x: f32, top: f32, module: f32) -> f32 {
         let width = self.sheet.qr_width;
         let quiet = module * QR_QUIET_MODULES as f32;
@@ -1235,14 +1237,16 @@ impl<'a> Composer<'a> {
                 .max(0.0) as usize;
             let mut take = room.min(remaining);
             if take < remaining {
-                if remaining - take == 1 {
+                if take > 0 && remaining - take == 1 {
                     take -= 1;
                 }
                 if tops.is_empty() && take < 2 {
                     take = 0;
                 }
             }
-            if take == 0 && self.at_page_top() {
+            // A continuation page always takes at least one line, so an overlong paragraph
+            // cannot start page after page. Page 1 may really be full (tall footer).
+            if take == 0 && self.pages.len() > 1 && self.at_page_top() {
                 take = 1;
             }
             for _ in 0..take {
@@ -1496,7 +1500,9 @@ fn write_document(
         info.remove(key.as_bytes());
     }
     // printpdf writes every text string as UTF-16; ASCII is valid PDFDocEncoding as is.
-    if sheet.subject.is_ascii() {
+    if sheet.subject.is_empty() {
+        info.remove(b"Subject");
+    } else if sheet.subject.is_ascii() {
         let subject = DictItem::String {
             data: sheet.subject.as_bytes().to_vec(),
             literal: true,
@@ -1524,10 +1530,6 @@ fn write_document(
 fn file_id(sheet: &CertificateSheet) -> [u8; 16] {
     let mut halves = [Fnv::new(0), Fnv::new(1)];
     for hash in &mut halves {
-        let mut field = |text: &str| {
-            hash.write(text.as_bytes());
-            hash.write(&[0xFF]);
-        };
         for text in [
             sheet.heading,
             sheet.document_title,
@@ -1536,18 +1538,20 @@ fn file_id(sheet: &CertificateSheet) -> [u8; 16] {
             sheet.attribution,
             sheet.subject,
         ] {
-            field(text);
+            hash.field(text);
         }
         for (label, value) in sheet.signer_rows.iter().chain(sheet.footer_rows) {
-            field(label);
-            field(value);
+            hash.field(label);
+            hash.field(value);
         }
         for block in sheet.document_blocks {
-            match block {
-                DocumentBlock::Heading(text) => field(&format!("H{text}")),
-                DocumentBlock::Paragraph(text) => field(&format!("P{text}")),
-                DocumentBlock::Commitment(text) => field(&format!("C{text}")),
-            }
+            let (kind, text) = match block {
+                DocumentBlock::Heading(text) => (b'H', text),
+                DocumentBlock::Paragraph(text) => (b'P', text),
+                DocumentBlock::Commitment(text) => (b'C', text),
+            };
+            hash.write(&[kind]);
+            hash.field(text);
         }
         let modules: Vec<u8> = sheet
             .qr_modules
@@ -1575,6 +1579,13 @@ impl Fnv {
             self.0 ^= u64::from(byte);
             self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
         }
+    }
+
+    /// A text followed by a byte that never occurs in UTF-8, so that field boundaries
+    /// count: ("ab", "c") and ("a", "bc") hash differently.
+    fn field(&mut self, text: &str) {
+        self.write(text.as_bytes());
+        self.write(&[0xFF]);
     }
 
     fn finish(&self) -> u64 {
