@@ -6,12 +6,18 @@ use diesel::prelude::*;
 use super::areas::Area;
 use super::campaigns::{Campaign, StoredDocument};
 use super::certificates::CertificateRow;
+use super::coverage::{DailySigning, RosterCount, SignedCount};
 use super::employees::Employee;
 use super::keys::IssuerKeyRow;
-use super::schema::{areas, campaigns, certificates, counters, documents, employees, issuer_keys};
+use super::schema::{
+    areas, campaigns, certificates, counters, daily_signings, documents, employees, issuer_keys,
+    roster_counts, signed_counts,
+};
 use super::{on_backend, Db, DbConnection, DbError};
 
-const PAGE: i64 = 5_000;
+/// Rows per page: 2,000 rows of the widest table (20 columns) stay under PostgreSQL's limit of
+/// 65,535 parameters in one statement.
+const PAGE: i64 = 2_000;
 
 #[derive(Debug, thiserror::Error)]
 pub enum CopyError {
@@ -48,6 +54,18 @@ fn counts(conn: &mut DbConnection) -> QueryResult<Vec<(&'static str, i64)>> {
         (
             "certificates",
             certificates::table.count().get_result(conn)?,
+        ),
+        (
+            "roster_counts",
+            roster_counts::table.count().get_result(conn)?,
+        ),
+        (
+            "signed_counts",
+            signed_counts::table.count().get_result(conn)?,
+        ),
+        (
+            "daily_signings",
+            daily_signings::table.count().get_result(conn)?,
         ),
     ])
 }
@@ -167,6 +185,31 @@ pub fn copy_all(from: &Db, to: &Db) -> Result<CopyReport, CopyError> {
                     .execute(c))
             },
         )?;
+        // The coverage counters are small (areas × agencies × types) and copied whole.
+        let rows: Vec<RosterCount> = roster_counts::table
+            .select(RosterCount::as_select())
+            .load(&mut *source)?;
+        for chunk in rows.chunks(PAGE as usize) {
+            on_backend!(target, |c| diesel::insert_into(roster_counts::table)
+                .values(chunk)
+                .execute(c))?;
+        }
+        let rows: Vec<SignedCount> = signed_counts::table
+            .select(SignedCount::as_select())
+            .load(&mut *source)?;
+        for chunk in rows.chunks(PAGE as usize) {
+            on_backend!(target, |c| diesel::insert_into(signed_counts::table)
+                .values(chunk)
+                .execute(c))?;
+        }
+        let rows: Vec<DailySigning> = daily_signings::table
+            .select(DailySigning::as_select())
+            .load(&mut *source)?;
+        for chunk in rows.chunks(PAGE as usize) {
+            on_backend!(target, |c| diesel::insert_into(daily_signings::table)
+                .values(chunk)
+                .execute(c))?;
+        }
         let counters: Vec<(String, i64)> = counters::table
             .select((counters::name, counters::value))
             .load(&mut *source)?;

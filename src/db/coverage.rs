@@ -9,6 +9,36 @@ use diesel::prelude::*;
 use super::schema::{daily_signings, roster_counts, signed_counts};
 use super::{on_backend, DbConnection, DbError};
 
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = roster_counts)]
+pub struct RosterCount {
+    pub area_code: String,
+    pub parent_code: String,
+    pub agency: String,
+    pub employee_type: String,
+    pub employees: i64,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = signed_counts)]
+pub struct SignedCount {
+    pub campaign_id: String,
+    pub area_code: String,
+    pub parent_code: String,
+    pub agency: String,
+    pub employee_type: String,
+    pub signed: i64,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = daily_signings)]
+pub struct DailySigning {
+    pub campaign_id: String,
+    pub area_code: String,
+    pub day: i64,
+    pub signings: i64,
+}
+
 /// The parent code of the nation's own row; provinces have the nation ("") as parent.
 const ABOVE_NATION: &str = "^";
 
@@ -181,14 +211,20 @@ pub fn area(
         out.by_agency.entry(agency).or_default().signed += n;
         out.by_type.entry(kind).or_default().signed += n;
     }
+    // Summed per child by the database: a province has ~2,000 (child, agency, type) rows.
+    let sum = |column: &str| {
+        diesel::dsl::sql::<diesel::sql_types::BigInt>(&format!("CAST(SUM({column}) AS BIGINT)"))
+    };
     let child_roster: Vec<(String, i64)> = roster_counts::table
         .filter(roster_counts::parent_code.eq(area_code))
-        .select((roster_counts::area_code, roster_counts::employees))
+        .group_by(roster_counts::area_code)
+        .select((roster_counts::area_code, sum("employees")))
         .load(conn)?;
     let child_signed: Vec<(String, i64)> = signed_counts::table
         .filter(signed_counts::campaign_id.eq(campaign_id))
         .filter(signed_counts::parent_code.eq(area_code))
-        .select((signed_counts::area_code, signed_counts::signed))
+        .group_by(signed_counts::area_code)
+        .select((signed_counts::area_code, sum("signed")))
         .load(conn)?;
     for (code, n) in child_roster {
         out.children.entry(code).or_default().roster += n;

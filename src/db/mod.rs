@@ -129,8 +129,11 @@ pub struct Db {
 impl Db {
     pub fn connect(url: &DatabaseUrl) -> Result<Self, DbError> {
         let build = |size: u32| {
+            // Connections open as load needs them: a pool that opened all of them at start would
+            // hold 16 PostgreSQL connections per node and per command-line run.
             r2d2::Pool::builder()
                 .max_size(size)
+                .min_idle(Some(1))
                 .connection_timeout(Duration::from_secs(30))
                 .build(Manager(url.clone()))
         };

@@ -311,7 +311,9 @@ async fn a_sqlite_pilot_moves_to_postgresql_and_every_certificate_still_verifies
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(
-        stdout.contains("employees: 4 baris") && stdout.contains("areas: 91599 baris"),
+        stdout.contains("employees: 4 baris")
+            && stdout.contains("areas: 91599 baris")
+            && stdout.contains("roster_counts: "),
         "{stdout}"
     );
     assert!(stdout.contains("1 sertifikat terverifikasi"), "{stdout}");

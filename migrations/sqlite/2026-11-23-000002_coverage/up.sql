@@ -9,7 +9,7 @@ CREATE TABLE roster_counts (
     employees BIGINT NOT NULL,
     PRIMARY KEY (area_code, agency, employee_type)
 );
-CREATE INDEX roster_counts_parent ON roster_counts (parent_code);
+CREATE INDEX roster_counts_parent ON roster_counts (parent_code, area_code, employees);
 
 CREATE TABLE signed_counts (
     campaign_id TEXT NOT NULL,
@@ -20,7 +20,7 @@ CREATE TABLE signed_counts (
     signed BIGINT NOT NULL,
     PRIMARY KEY (campaign_id, area_code, agency, employee_type)
 );
-CREATE INDEX signed_counts_parent ON signed_counts (campaign_id, parent_code);
+CREATE INDEX signed_counts_parent ON signed_counts (campaign_id, parent_code, area_code, signed);
 
 -- Signatures per day (UTC+8 calendar day number) and area, for the daily line chart.
 CREATE TABLE daily_signings (
