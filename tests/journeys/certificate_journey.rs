@@ -17,16 +17,7 @@ async fn an_employee_signs_and_the_qr_verifies(backend: Backend) {
     };
     let token = app.sign_in(ANDI_NIP, "andi@contoh.go.id").await;
 
-    let me: Value = app
-        .api
-        .get(app.url("/api/v1/me"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let me = app.me(&token).await;
     assert_eq!(me["employee"]["full_name"], "Andi Nurul Hidayah, S.Pd.");
     let campaign = &me["campaigns"][0];
     assert_eq!(campaign["id"], app.campaign_id.as_str());
@@ -104,16 +95,7 @@ async fn an_employee_signs_and_the_qr_verifies(backend: Backend) {
     assert!(html.contains("ASLI") && html.contains("Data bertanda tangan yang dibawa kode QR"));
     assert!(html.contains("1985**********2004") && !html.contains(ANDI_NIP));
 
-    let me: Value = app
-        .api
-        .get(app.url("/api/v1/me"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let me = app.me(&token).await;
     assert_eq!(me["campaigns"][0]["certificate_id"], id.as_str());
 }
 
@@ -121,18 +103,9 @@ async fn the_pdf_is_a_clean_a4_with_embedded_fonts_and_the_full_record(backend: 
     let Some(app) = spawn_app(backend).await else {
         return;
     };
-    let token = app.sign_in(RIZAL_NIP, "rizal@contoh.go.id").await;
-    let signed: Value = app
-        .sign(
-            &token,
-            &app.campaign_id,
-            "Muhammad Rizal",
-            &app.document_sha256,
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+    let (token, signed) = app
+        .signs(RIZAL_NIP, "rizal@contoh.go.id", "Muhammad Rizal")
+        .await;
     let pdf = app
         .pdf(&token, signed["certificate_id"].as_str().unwrap())
         .await;
@@ -180,18 +153,9 @@ async fn a_changed_byte_in_the_claim_says_tampered(backend: Backend) {
     let Some(app) = spawn_app(backend).await else {
         return;
     };
-    let token = app.sign_in(ANDI_NIP, "andi@contoh.go.id").await;
-    let signed: Value = app
-        .sign(
-            &token,
-            &app.campaign_id,
-            "Andi Nurul Hidayah, S.Pd.",
-            &app.document_sha256,
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+    let (_, signed) = app
+        .signs(ANDI_NIP, "andi@contoh.go.id", "Andi Nurul Hidayah, S.Pd.")
+        .await;
     let id = signed["certificate_id"].as_str().unwrap();
     let claim = signed["verify_url"]
         .as_str()
@@ -298,18 +262,9 @@ async fn an_uploaded_certificate_is_checked_byte_for_byte(backend: Backend) {
     let Some(app) = spawn_app(backend).await else {
         return;
     };
-    let token = app.sign_in(HASNAH_NIK, "hasnah@contoh.go.id").await;
-    let signed: Value = app
-        .sign(
-            &token,
-            &app.campaign_id,
-            "Wa Ode Sitti Hasnah",
-            &app.document_sha256,
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+    let (token, signed) = app
+        .signs(HASNAH_NIK, "hasnah@contoh.go.id", "Wa Ode Sitti Hasnah")
+        .await;
     let pdf = app
         .pdf(&token, signed["certificate_id"].as_str().unwrap())
         .await;
@@ -349,18 +304,9 @@ async fn the_keys_endpoint_lets_an_independent_program_check_the_claim(backend: 
     let Some(app) = spawn_app(backend).await else {
         return;
     };
-    let token = app.sign_in(ANDI_NIP, "andi@contoh.go.id").await;
-    let signed: Value = app
-        .sign(
-            &token,
-            &app.campaign_id,
-            "Andi Nurul Hidayah, S.Pd.",
-            &app.document_sha256,
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+    let (_, signed) = app
+        .signs(ANDI_NIP, "andi@contoh.go.id", "Andi Nurul Hidayah, S.Pd.")
+        .await;
     let keys: Value = app
         .api
         .get(app.url("/.well-known/ikrar-keys.json"))

@@ -85,16 +85,7 @@ async fn importing_again_updates_employees_instead_of_duplicating_them(backend: 
         .contains("4 baris diimpor: 0 pegawai baru, 4 diperbarui"));
     assert_eq!(app.count("employees"), 4);
     let token = app.sign_in(ANDI_NIP, "andi@contoh.go.id").await;
-    let me: serde_json::Value = app
-        .api
-        .get(app.url("/api/v1/me"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let me = app.me(&token).await;
     assert_eq!(me["employee"]["position"], "Guru Ahli Madya");
 }
 

@@ -316,6 +316,31 @@ impl TestApp {
             .unwrap()
     }
 
+    /// Signs in and signs the test campaign's current document: (token, the signing answer).
+    pub async fn signs(&self, id: &str, email: &str, name: &str) -> (String, Value) {
+        let token = self.sign_in(id, email).await;
+        let response = self
+            .sign(&token, &self.campaign_id, name, &self.document_sha256)
+            .await;
+        assert!(
+            response.status().is_success(),
+            "signing failed: {}",
+            response.status()
+        );
+        (token, response.json().await.unwrap())
+    }
+
+    pub async fn me(&self, token: &str) -> Value {
+        let response = self
+            .api
+            .get(self.url("/api/v1/me"))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        response.json().await.unwrap()
+    }
+
     pub async fn pdf(&self, token: &str, certificate_id: &str) -> Vec<u8> {
         let response = self
             .api
