@@ -7,7 +7,7 @@ pub use qr::{verify_link, QrError, QrMatrix};
 
 use crate::db::campaigns::{Campaign, StoredDocument};
 use crate::db::certificates::CertificateRow;
-use crate::domain::{Block, IndonesianZone, Nik, Nip, PactDocument};
+use crate::domain::{Block, IndonesianZone, PactDocument};
 use crate::signing::Claim;
 use pdf::{CertificateSheet, DocumentBlock};
 
@@ -39,19 +39,10 @@ pub fn signing_time(certificate: &CertificateRow) -> String {
 
 /// The printed identifier line: NIP in its grouped form, or the NIK for staff without a NIP.
 pub fn identity_row(certificate: &CertificateRow) -> (&'static str, String) {
-    match certificate
-        .signer_nip
-        .as_deref()
-        .and_then(|n| Nip::parse(n).ok())
-    {
-        Some(nip) => ("NIP", nip.grouped()),
-        None => (
-            "NIK",
-            Nik::parse(&certificate.signer_nik)
-                .map(|n| n.to_string())
-                .unwrap_or_default(),
-        ),
-    }
+    certificate
+        .signer_id()
+        .map(|id| (id.label(), id.printed()))
+        .unwrap_or(("NIK", String::new()))
 }
 
 /// The link in the QR: the public page, with the signed claim in the fragment, which browsers

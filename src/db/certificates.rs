@@ -4,7 +4,7 @@ use diesel::prelude::*;
 
 use super::schema::{certificates, counters};
 use super::{DbConnection, DbError};
-use crate::domain::CertificateId;
+use crate::domain::{CertificateId, LoginId};
 use crate::signing::{KeyId, SignedRecord};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -33,6 +33,11 @@ pub struct CertificateRow {
 }
 
 impl CertificateRow {
+    /// The signer's identifier: the NIP, or the NIK for staff without one.
+    pub fn signer_id(&self) -> Option<LoginId> {
+        LoginId::of_signer(self.signer_nip.as_deref(), &self.signer_nik)
+    }
+
     /// The record as the signature saw it, or `None` if a stored field could not have been
     /// written by us (a sign of tampering).
     pub fn signed_record(&self) -> Option<SignedRecord> {

@@ -237,6 +237,29 @@ pub fn area(
     Ok(out)
 }
 
+/// Only the totals of an area: what the live counter polls every second.
+pub fn total(
+    conn: &mut DbConnection,
+    campaign_id: &str,
+    area_code: &str,
+) -> Result<Tally, DbError> {
+    let sum = |column: &str| {
+        diesel::dsl::sql::<diesel::sql_types::BigInt>(&format!(
+            "CAST(COALESCE(SUM({column}), 0) AS BIGINT)"
+        ))
+    };
+    let roster = roster_counts::table
+        .filter(roster_counts::area_code.eq(area_code))
+        .select(sum("employees"))
+        .first(conn)?;
+    let signed = signed_counts::table
+        .filter(signed_counts::campaign_id.eq(campaign_id))
+        .filter(signed_counts::area_code.eq(area_code))
+        .select(sum("signed"))
+        .first(conn)?;
+    Ok(Tally { roster, signed })
+}
+
 /// Signings per day in the area, oldest first.
 pub fn daily(
     conn: &mut DbConnection,

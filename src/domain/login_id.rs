@@ -27,6 +27,37 @@ impl LoginId {
         }
     }
 
+    /// The identifier a signer is named by: the NIP, or the NIK for staff without one.
+    pub fn of_signer(nip: Option<&str>, nik: &str) -> Option<Self> {
+        match nip.and_then(|n| Nip::parse(n).ok()) {
+            Some(nip) => Some(Self::Nip(nip)),
+            None => Nik::parse(nik).ok().map(Self::Nik),
+        }
+    }
+
+    pub fn label(&self) -> &'static str {
+        match self {
+            Self::Nip(_) => "NIP",
+            Self::Nik(_) => "NIK",
+        }
+    }
+
+    /// The form shown on public pages and carried in the QR.
+    pub fn masked(&self) -> String {
+        match self {
+            Self::Nip(nip) => nip.masked(),
+            Self::Nik(nik) => nik.masked(),
+        }
+    }
+
+    /// The form printed on the certificate: the grouped NIP, or the NIK as it is.
+    pub fn printed(&self) -> String {
+        match self {
+            Self::Nip(nip) => nip.grouped(),
+            Self::Nik(nik) => nik.to_string(),
+        }
+    }
+
     pub fn as_str(&self) -> &str {
         match self {
             Self::Nip(nip) => nip.as_str(),

@@ -4,7 +4,7 @@
 use sha2::{Digest, Sha256};
 
 use super::KeyId;
-use crate::domain::{CertificateId, Nik, Nip};
+use crate::domain::{CertificateId, LoginId};
 
 /// Prefixed to the claim bytes before signing, so that the signature cannot be replayed as a
 /// signature over anything else the key might ever sign.
@@ -64,12 +64,9 @@ pub enum ClaimError {
 impl SignedRecord {
     /// The identifier shown publicly: the masked NIP, or the masked NIK for staff without one.
     pub fn masked_id(&self) -> String {
-        match &self.signer_nip {
-            Some(nip) => Nip::parse(nip).map(|n| n.masked()).unwrap_or_default(),
-            None => Nik::parse(&self.signer_nik)
-                .map(|n| n.masked())
-                .unwrap_or_default(),
-        }
+        LoginId::of_signer(self.signer_nip.as_deref(), &self.signer_nik)
+            .map(|id| id.masked())
+            .unwrap_or_default()
     }
 
     /// SHA-256 over every stored field, length-prefixed, truncated to 128 bits.

@@ -377,10 +377,20 @@ async fn live_stream(
     let (campaign_id, area) = path.into_inner();
     let db = state.db.clone();
     let (id, a) = (campaign_id.clone(), area.clone());
-    web::block(move || load(&db, &id, Some(&a))).await??;
+    // The full view once, to refuse an unknown campaign or area; then only the totals.
+    let view = web::block(move || load(&db, &id, Some(&a))).await??;
+    let key = view
+        .area
+        .map(|a| a.as_str().to_string())
+        .unwrap_or_default();
     let state = state.into_inner();
     let stream = futures_util::stream::unfold((None::<Tally>, true), move |(last, first)| {
-        let (state, campaign_id, area) = (state.clone(), campaign_id.clone(), area.clone());
+        let (state, campaign_id, area, key) = (
+            state.clone(),
+            campaign_id.clone(),
+            area.clone(),
+            key.clone(),
+        );
         async move {
             let mut last = last;
             let mut first = first;
@@ -390,14 +400,14 @@ async fn live_stream(
                 }
                 first = false;
                 let db = state.db.clone();
-                let (id, a) = (campaign_id.clone(), area.clone());
-                let view = web::block(move || load(&db, &id, Some(&a)))
+                let (id, k) = (campaign_id.clone(), key.clone());
+                let totals = web::block(move || coverage::total(&mut *db.read()?, &id, &k))
                     .await
                     .ok()?
                     .ok()?;
-                if last != Some(view.totals) {
-                    last = Some(view.totals);
-                    let t = view.totals;
+                if last != Some(totals) {
+                    last = Some(totals);
+                    let t = totals;
                     let event = format!(
                         "data: {}\n\n",
                         serde_json::json!({

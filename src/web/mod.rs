@@ -31,6 +31,13 @@ pub struct AppState {
     pub secure_cookies: bool,
 }
 
+/// Instants in JSON answers: RFC 3339 in UTC.
+pub fn rfc3339(at: i64) -> String {
+    chrono::DateTime::from_timestamp(at, 0)
+        .unwrap_or_default()
+        .to_rfc3339()
+}
+
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.app_data(error::json_config())
         .app_data(error::form_config())

@@ -7,7 +7,7 @@ use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 
 use super::pages::{self, render, render_with_status};
-use super::{AppState, PageError, SignedInEmployee, WebError};
+use super::{rfc3339, AppState, PageError, SignedInEmployee, WebError};
 use crate::db::campaigns::{self, Campaign, StoredDocument};
 use crate::db::certificates::{self, CertificateRow};
 use crate::db::employees::Employee;
@@ -58,12 +58,6 @@ fn campaigns_for(db: &Db, employee: &Employee) -> Result<Vec<CampaignView>, DbEr
         });
     }
     Ok(views)
-}
-
-fn rfc3339(at: i64) -> String {
-    chrono::DateTime::from_timestamp(at, 0)
-        .unwrap_or_default()
-        .to_rfc3339()
 }
 
 async fn api_me(

@@ -22,9 +22,12 @@ pub fn render_with_status(status: StatusCode, page: &impl Template) -> HttpRespo
 }
 
 pub fn render(page: &impl Template) -> Result<HttpResponse, PageError> {
-    page.render()
+    let html = page
+        .render()
         .map_err(|e| PageError(WebError::internal(e)))?;
-    Ok(render_with_status(StatusCode::OK, page))
+    Ok(HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .body(html))
 }
 
 #[derive(Template)]

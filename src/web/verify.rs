@@ -7,10 +7,10 @@ use futures_util::StreamExt;
 use serde::Deserialize;
 
 use super::pages::{self, render, render_with_status};
-use super::{AppState, PageError, WebError};
+use super::{rfc3339, AppState, PageError, WebError};
 use crate::certificate;
 use crate::db::{areas, campaigns, keys, Db, DbError};
-use crate::domain::{AreaCode, CertificateId, IndonesianZone, Nik, Nip};
+use crate::domain::{AreaCode, CertificateId, IndonesianZone};
 use crate::signing::{verify_certificate, Verdict, Verification};
 
 /// Certificates are about 30 KB; anything much larger is not one of ours.
@@ -56,15 +56,9 @@ fn verify(db: &Db, id: &str, claim: Option<&str>) -> Result<VerifiedView, DbErro
 }
 
 fn masked_id(row: &crate::db::certificates::CertificateRow) -> (&'static str, String) {
-    match row.signer_nip.as_deref().and_then(|n| Nip::parse(n).ok()) {
-        Some(nip) => ("NIP", nip.masked()),
-        None => (
-            "NIK",
-            Nik::parse(&row.signer_nik)
-                .map(|n| n.masked())
-                .unwrap_or_default(),
-        ),
-    }
+    row.signer_id()
+        .map(|id| (id.label(), id.masked()))
+        .unwrap_or(("NIK", String::new()))
 }
 
 /// Genuine and revoked are answers about a real certificate; a forged link is a client error.
@@ -74,12 +68,6 @@ fn status_of(verdict: Verdict) -> StatusCode {
         Verdict::NotFound => StatusCode::NOT_FOUND,
         Verdict::Tampered => StatusCode::UNPROCESSABLE_ENTITY,
     }
-}
-
-fn rfc3339(at: i64) -> String {
-    chrono::DateTime::from_timestamp(at, 0)
-        .unwrap_or_default()
-        .to_rfc3339()
 }
 
 async fn api_verify(
