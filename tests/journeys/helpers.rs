@@ -96,8 +96,17 @@ fn prepare_template(backend: Backend) -> Option<Template> {
             diesel::sql_query("SELECT datname FROM pg_database WHERE datname LIKE 'ikrar_test_%'")
                 .load(&mut admin)
                 .unwrap();
+        // Only those whose test process is gone: other checkouts may be running their suites
+        // against the same server at this moment.
         for db in stale {
-            drop_database(&mut admin, &db.datname);
+            let pid = db.datname["ikrar_test_".len()..]
+                .trim_start_matches("tpl_")
+                .split('_')
+                .next()
+                .unwrap_or("");
+            if !std::path::Path::new("/proc").join(pid).exists() || pid.is_empty() {
+                drop_database(&mut admin, &db.datname);
+            }
         }
         let name = format!("ikrar_test_tpl_{}", std::process::id());
         diesel::sql_query(format!("CREATE DATABASE {name}"))
