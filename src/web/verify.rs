@@ -8,9 +8,10 @@ use serde::Deserialize;
 
 use super::pages::{self, render, render_with_status};
 use super::{rfc3339, AppState, PageError, WebError};
-use crate::certificate;
+use crate::certificate::{self, pdf_signature, PdfSignatureError};
 use crate::db::{areas, campaigns, keys, Db, DbError};
 use crate::domain::{AreaCode, CertificateId, IndonesianZone};
+use crate::signing::cms::SignedData;
 use crate::signing::{verify_certificate, Verdict, Verification};
 
 /// Certificates are about 30 KB; anything much larger is not one of ours.
@@ -224,8 +225,43 @@ async fn read_upload(mut payload: Multipart) -> Result<Vec<u8>, WebError> {
     Ok(bytes)
 }
 
-/// An uploaded PDF is ours and unaltered exactly when it equals the certificate we render for
-/// the id it names: rendering is deterministic, so one changed byte shows.
+/// What a person is told when the PDF signature in an uploaded file does not hold.
+fn signature_problem(error: &PdfSignatureError) -> &'static str {
+    match error {
+        PdfSignatureError::NotSigned => "berkas tidak memuat tanda tangan PDF penerbit",
+        PdfSignatureError::SeveralSignatures => "berkas memuat lebih dari satu tanda tangan PDF",
+        PdfSignatureError::ByteRange => {
+            "tanda tangan PDF tidak mencakup seluruh isi berkas: berkas diubah atau ditambahi setelah ditandatangani"
+        }
+        PdfSignatureError::Digest => "isi berkas berubah setelah ditandatangani",
+        PdfSignatureError::Structure(_)
+        | PdfSignatureError::Contents
+        | PdfSignatureError::Cms(_) => "tanda tangan PDF di dalam berkas rusak",
+    }
+}
+
+/// Checks the CMS signature of an uploaded PDF under the issuer key it names; `Some(problem)`
+/// when it does not hold.
+fn check_pdf_signature(
+    db: &Db,
+    signature: Result<SignedData, PdfSignatureError>,
+) -> Result<Option<&'static str>, DbError> {
+    let signed = match signature {
+        Ok(signed) => signed,
+        Err(e) => return Ok(Some(signature_problem(&e))),
+    };
+    let key = keys::find(&mut *db.read()?, &signed.key_id.to_hex())?;
+    Ok(match key {
+        None => Some("tanda tangan PDF dibuat dengan kunci yang tidak dikenal penerbit ini"),
+        Some(key) if !signed.verifies_with(&key.public_key) => Some("tanda tangan PDF tidak sah"),
+        Some(_) => None,
+    })
+}
+
+/// An uploaded PDF is ours and unaltered exactly when its embedded PDF signature covers the
+/// whole file and verifies under one of our issuer keys. The certificate it names is then
+/// judged against the records like a QR scan. No byte-for-byte comparison with a fresh render:
+/// the signature already covers every byte, and a render after a key rotation would differ.
 async fn upload_submit(
     state: web::Data<AppState>,
     payload: Multipart,
@@ -260,25 +296,21 @@ async fn upload_submit(
     };
     let st = state.clone();
     let lookup = id.clone();
-    let (rendered, view) = web::block(move || -> anyhow::Result<_> {
-        let rendered = super::certificates::render_stored(&st.db, &st.base_url, &lookup)?;
+    let (problem, view) = web::block(move || -> Result<_, DbError> {
+        let problem = check_pdf_signature(&st.db, pdf_signature::read_signature(&bytes))?;
         let view = verify(&st.db, lookup.as_str(), None)?;
-        Ok((rendered, view))
+        Ok((problem, view))
     })
-    .await?
-    .map_err(WebError::internal)?;
+    .await??;
     let mut page = verdict_page(&view, id.as_str(), false);
     page.uploaded = true;
-    match rendered {
-        Some((_, original)) if original == bytes => Ok(render_with_status(
-            status_of(view.verification.verdict),
-            &page,
-        )),
-        Some(_) => {
-            page.verdict = Verdict::Tampered.as_str().to_string();
-            page.problem = Some("isi berkas berbeda dari sertifikat asli yang diterbitkan".into());
-            Ok(render_with_status(StatusCode::UNPROCESSABLE_ENTITY, &page))
-        }
-        None => Ok(render_with_status(StatusCode::NOT_FOUND, &page)),
+    if let Some(problem) = problem {
+        page.verdict = Verdict::Tampered.as_str().to_string();
+        page.problem = Some(problem.into());
+        return Ok(render_with_status(StatusCode::UNPROCESSABLE_ENTITY, &page));
     }
+    Ok(render_with_status(
+        status_of(view.verification.verdict),
+        &page,
+    ))
 }

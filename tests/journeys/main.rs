@@ -6,6 +6,7 @@ mod certificate_journey;
 mod command_line;
 mod coverage;
 mod nodes;
+mod pdf_signature;
 mod refusals;
 mod sign_in;
 mod signing_pages;
