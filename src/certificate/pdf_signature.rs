@@ -42,8 +42,6 @@ pub enum PdfSignatureError {
     Structure(&'static str),
     #[error("the PDF carries no signature dictionary")]
     NotSigned,
-    #[error("the PDF carries more than one signature dictionary")]
-    SeveralSignatures,
     #[error("the signature's /ByteRange does not cover the whole file except /Contents")]
     ByteRange,
     #[error("the signature's /Contents is not a hex string")]
@@ -67,9 +65,8 @@ pub fn sign(
     let signature = Ref::new(structure.size + 1, 0);
 
     let mut new_catalog = without_close(&pdf, &catalog.dict, b"AcroForm")?;
-    new_catalog.extend_from_slice(
-        format!("/AcroForm <</Fields [{field}] /SigFlags 3>> >>").as_bytes(),
-    );
+    new_catalog
+        .extend_from_slice(format!("/AcroForm <</Fields [{field}] /SigFlags 3>> >>").as_bytes());
     let new_page = with_annotation(&pdf, &page.dict, field)?;
 
     if !pdf.ends_with(b"\n") {
@@ -153,7 +150,9 @@ pub fn sign(
         w = RANGE_DIGITS
     );
     if ranges.len() != placeholder.len() {
-        return Err(PdfSignatureError::Structure("file too large for /ByteRange"));
+        return Err(PdfSignatureError::Structure(
+            "file too large for /ByteRange",
+        ));
     }
     pdf[range_at..range_at + ranges.len()].copy_from_slice(ranges.as_bytes());
 
@@ -164,27 +163,23 @@ pub fn sign(
         .into();
     let cms = cms::sign_detached(signer.key, signer.certificate, &digest, signed_at);
     if cms.len() > CONTENTS_BYTES {
-        return Err(PdfSignatureError::Structure("CMS larger than its placeholder"));
+        return Err(PdfSignatureError::Structure(
+            "CMS larger than its placeholder",
+        ));
     }
     let hex = data_encoding::HEXUPPER.encode(&cms);
     pdf[gap_start + 1..gap_start + 1 + hex.len()].copy_from_slice(hex.as_bytes());
     Ok(pdf)
 }
 
-/// Checks that an uploaded PDF carries one signature over the whole file but its `/Contents`,
+/// Checks that an uploaded PDF's last signature covers the whole file but its `/Contents`,
 /// and that the signed bytes have the digest the CMS names. Returns the CMS, whose signature
 /// the caller checks under the issuer key it names.
 pub fn read_signature(pdf: &[u8]) -> Result<SignedData, PdfSignatureError> {
     const MARKER: &[u8] = b"/ByteRange";
-    let mut found = pdf
-        .windows(MARKER.len())
-        .enumerate()
-        .filter(|(_, w)| *w == MARKER)
-        .map(|(at, _)| at);
-    let at = found.next().ok_or(PdfSignatureError::NotSigned)?;
-    if found.next().is_some() {
-        return Err(PdfSignatureError::SeveralSignatures);
-    }
+    // The last signature dictionary is the one that must cover the whole file; anything before
+    // it is inside its signed bytes. It sits a few kilobytes from the end: search from there.
+    let at = find_last(pdf, MARKER).ok_or(PdfSignatureError::NotSigned)?;
     let mut lexer = Lexer::at(pdf, at + MARKER.len());
     let array = lexer.value().map_err(|_| PdfSignatureError::ByteRange)?;
     if pdf[array.start] != b'[' {
@@ -204,22 +199,16 @@ pub fn read_signature(pdf: &[u8]) -> Result<SignedData, PdfSignatureError> {
     let [0, gap_start, gap_end, rest] = numbers[..] else {
         return Err(PdfSignatureError::ByteRange);
     };
-    if gap_start == 0
-        || gap_end <= gap_start + 1
-        || gap_end.checked_add(rest) != Some(pdf.len())
-    {
+    if gap_start == 0 || gap_end <= gap_start + 1 || gap_end.checked_add(rest) != Some(pdf.len()) {
         return Err(PdfSignatureError::ByteRange);
     }
     // The gap must be exactly the hex string that is the value of /Contents.
     let before = trim_end(&pdf[..gap_start]);
-    if !before.ends_with(b"/Contents")
-        || pdf[gap_start] != b'<'
-        || pdf[gap_end - 1] != b'>'
-    {
+    if !before.ends_with(b"/Contents") || pdf[gap_start] != b'<' || pdf[gap_end - 1] != b'>' {
         return Err(PdfSignatureError::ByteRange);
     }
     let hex = &pdf[gap_start + 1..gap_end - 1];
-    if hex.len() % 2 != 0 || !hex.iter().all(u8::is_ascii_hexdigit) {
+    if !hex.len().is_multiple_of(2) || !hex.iter().all(u8::is_ascii_hexdigit) {
         return Err(PdfSignatureError::Contents);
     }
     let contents = data_encoding::HEXLOWER_PERMISSIVE
@@ -324,11 +313,7 @@ impl Structure {
             }
         }
         let trailer = newest.ok_or(STRUCTURE("trailer missing"))?;
-        let reference = |key: &[u8]| {
-            trailer
-                .get(key)
-                .and_then(|r| Ref::parse(&pdf[r.clone()]))
-        };
+        let reference = |key: &[u8]| trailer.get(key).and_then(|r| Ref::parse(&pdf[r.clone()]));
         let size = trailer
             .get(b"Size".as_slice())
             .and_then(|r| Lexer::at(pdf, r.start).integer())
@@ -368,19 +353,13 @@ impl Structure {
     }
 
     /// Page 1: the first leaf under the catalog's page tree.
-    fn first_page(
-        &self,
-        pdf: &[u8],
-        catalog: DictObject,
-    ) -> Result<DictObject, PdfSignatureError> {
+    fn first_page(&self, pdf: &[u8], catalog: DictObject) -> Result<DictObject, PdfSignatureError> {
         let mut node = catalog;
         let mut key: &[u8] = b"Pages";
         for _ in 0..32 {
             let entries = dict_entries(pdf, node.dict.clone())?;
             let next = match key {
-                b"Pages" => entries
-                    .get(key)
-                    .and_then(|r| Ref::parse(&pdf[r.clone()])),
+                b"Pages" => entries.get(key).and_then(|r| Ref::parse(&pdf[r.clone()])),
                 _ => entries.get(key).and_then(|kids| {
                     let mut lexer = Lexer::at(pdf, kids.start + 1);
                     let first = lexer.value().ok()?;
@@ -408,7 +387,9 @@ fn xref_section(
 ) -> Result<(Range<usize>, Vec<(u32, usize)>), PdfSignatureError> {
     let mut lexer = Lexer::at(pdf, at);
     if lexer.token() != Some(b"xref".as_slice()) {
-        return Err(STRUCTURE("only classic cross-reference tables are supported"));
+        return Err(STRUCTURE(
+            "only classic cross-reference tables are supported",
+        ));
     }
     let mut entries = Vec::new();
     loop {
@@ -503,7 +484,10 @@ fn is_whitespace(b: u8) -> bool {
 }
 
 fn is_delimiter(b: u8) -> bool {
-    matches!(b, b'(' | b')' | b'<' | b'>' | b'[' | b']' | b'{' | b'}' | b'/' | b'%')
+    matches!(
+        b,
+        b'(' | b')' | b'<' | b'>' | b'[' | b']' | b'{' | b'}' | b'/' | b'%'
+    )
 }
 
 fn trim_end(bytes: &[u8]) -> &[u8] {
@@ -700,7 +684,10 @@ mod tests {
         };
         let original = tiny_pdf();
         let signed = sign(original.clone(), signer, 1_700_000_500).unwrap();
-        assert_eq!(signed, sign(original.clone(), signer, 1_700_000_500).unwrap());
+        assert_eq!(
+            signed,
+            sign(original.clone(), signer, 1_700_000_500).unwrap()
+        );
         assert!(signed.starts_with(&original));
         let text = String::from_utf8_lossy(&signed);
         assert!(text.contains("/AcroForm <</Fields [5 0 R] /SigFlags 3>>"));
@@ -724,8 +711,14 @@ mod tests {
         }
         let mut appended = signed.clone();
         appended.extend_from_slice(b"% more\n");
-        assert_eq!(read_signature(&appended).unwrap_err(), PdfSignatureError::ByteRange);
-        assert_eq!(read_signature(&original).unwrap_err(), PdfSignatureError::NotSigned);
+        assert_eq!(
+            read_signature(&appended).unwrap_err(),
+            PdfSignatureError::ByteRange
+        );
+        assert_eq!(
+            read_signature(&original).unwrap_err(),
+            PdfSignatureError::NotSigned
+        );
     }
 
     #[test]

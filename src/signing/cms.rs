@@ -42,7 +42,10 @@ pub fn sign_detached(
     // algorithm is the default, SHA-256, and so is omitted.
     let issuer_serial = der::seq(
         SEQUENCE,
-        &[&der::seq(SEQUENCE, &[&der::tlv(context(4), &name)]), &serial],
+        &[
+            &der::seq(SEQUENCE, &[&der::tlv(context(4), &name)]),
+            &serial,
+        ],
     );
     let cert_id = der::seq(
         SEQUENCE,
@@ -106,10 +109,7 @@ fn assemble(
     );
     der::seq(
         SEQUENCE,
-        &[
-            &der::oid(SIGNED_DATA),
-            &der::tlv(context(0), &signed_data),
-        ],
+        &[&der::oid(SIGNED_DATA), &der::tlv(context(0), &signed_data)],
     )
 }
 
@@ -262,7 +262,10 @@ mod tests {
         let certificate = IssuerCertificate::issue(&key, 1_700_000_000);
         let digest = [0x5a; 64];
         let cms = sign_detached(&key, &certificate, &digest, 1_700_000_100);
-        assert_eq!(cms, sign_detached(&key, &certificate, &digest, 1_700_000_100));
+        assert_eq!(
+            cms,
+            sign_detached(&key, &certificate, &digest, 1_700_000_100)
+        );
 
         let mut padded = cms.clone();
         padded.extend_from_slice(&[0; 100]);

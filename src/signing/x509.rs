@@ -33,14 +33,8 @@ impl IssuerCertificate {
         let name = subject_name(&key_id);
         let algorithm = ed25519_algorithm();
         let serial = der::unsigned_integer(key_id.as_bytes());
-        let validity = der::seq(
-            SEQUENCE,
-            &[&der::time(valid_from), &der::time(NO_EXPIRY)],
-        );
-        let spki = der::seq(
-            SEQUENCE,
-            &[&algorithm, &der::bit_string(public.as_bytes())],
-        );
+        let validity = der::seq(SEQUENCE, &[&der::time(valid_from), &der::time(NO_EXPIRY)]);
+        let spki = der::seq(SEQUENCE, &[&algorithm, &der::bit_string(public.as_bytes())]);
         let key_identifier = &Sha256::digest(public.as_bytes())[..20];
         let extensions = der::seq(
             SEQUENCE,

@@ -229,7 +229,6 @@ async fn read_upload(mut payload: Multipart) -> Result<Vec<u8>, WebError> {
 fn signature_problem(error: &PdfSignatureError) -> &'static str {
     match error {
         PdfSignatureError::NotSigned => "berkas tidak memuat tanda tangan PDF penerbit",
-        PdfSignatureError::SeveralSignatures => "berkas memuat lebih dari satu tanda tangan PDF",
         PdfSignatureError::ByteRange => {
             "tanda tangan PDF tidak mencakup seluruh isi berkas: berkas diubah atau ditambahi setelah ditandatangani"
         }

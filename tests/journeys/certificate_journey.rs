@@ -287,10 +287,7 @@ async fn an_uploaded_certificate_is_checked_by_its_pdf_signature(backend: Backen
 
     // One flipped bit anywhere: in the page, in the signature's own dictionary, inside the CMS;
     // or bytes added after the signature.
-    let contents = pdf
-        .windows(11)
-        .position(|w| w == b"/Contents <")
-        .unwrap();
+    let contents = pdf.windows(11).position(|w| w == b"/Contents <").unwrap();
     let reason = pdf.windows(8).position(|w| w == b"/Reason ").unwrap();
     let mut appended = pdf.clone();
     appended.extend_from_slice(b"%%EOF\n");
@@ -300,8 +297,14 @@ async fn an_uploaded_certificate_is_checked_by_its_pdf_signature(backend: Backen
         altered
     };
     for (altered, problem) in [
-        (flipped(pdf.len() / 2), "isi berkas berubah setelah ditandatangani"),
-        (flipped(reason + 12), "isi berkas berubah setelah ditandatangani"),
+        (
+            flipped(pdf.len() / 2),
+            "isi berkas berubah setelah ditandatangani",
+        ),
+        (
+            flipped(reason + 12),
+            "isi berkas berubah setelah ditandatangani",
+        ),
         (flipped(contents + 400), "tanda tangan PDF"),
         (appended, "tidak mencakup seluruh isi berkas"),
     ] {

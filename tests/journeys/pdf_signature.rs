@@ -126,27 +126,47 @@ async fn the_issuer_certificate_is_published_as_pem_and_der(backend: Backend) {
         return;
     };
     let key_id = current_key_id(&app).await;
-    let get = |file: String| app.api.get(app.url(&format!("/.well-known/ikrar-issuer/{file}"))).send();
+    let get = |file: String| {
+        app.api
+            .get(app.url(&format!("/.well-known/ikrar-issuer/{file}")))
+            .send()
+    };
 
     let der = get(format!("{key_id}.crt")).await.unwrap();
     assert_eq!(der.status(), 200);
     assert_eq!(der.headers()["content-type"], "application/pkix-cert");
     let der = der.bytes().await.unwrap();
-    let pem = get(format!("{key_id}.pem")).await.unwrap().text().await.unwrap();
+    let pem = get(format!("{key_id}.pem"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     let body: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
     use base64::Engine;
     assert_eq!(
-        base64::engine::general_purpose::STANDARD.decode(body).unwrap(),
+        base64::engine::general_purpose::STANDARD
+            .decode(body)
+            .unwrap(),
         der.to_vec(),
         "the PEM and DER forms are the same certificate"
     );
     assert_eq!(
-        get(format!("{key_id}.crt")).await.unwrap().bytes().await.unwrap(),
+        get(format!("{key_id}.crt"))
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap(),
         der,
         "the certificate is derived deterministically"
     );
 
-    for unknown in ["0000000000000000.crt", "certificate.pem", &format!("{key_id}.txt")] {
+    for unknown in [
+        "0000000000000000.crt",
+        "certificate.pem",
+        &format!("{key_id}.txt"),
+    ] {
         let response = get(unknown.to_string()).await.unwrap();
         assert_eq!(response.status(), 404, "{unknown}");
     }
