@@ -1,6 +1,7 @@
 //! Types that can only hold valid values. Every raw string from a form, a CSV row or a URL is
 //! parsed into one of these at the edge; code past the edge trusts them.
 
+mod admin_scope;
 mod area_code;
 mod certificate_id;
 mod document;
@@ -12,6 +13,7 @@ mod nik;
 mod nip;
 mod time_zone;
 
+pub use admin_scope::{AdminRole, AdminScope, AdminScopeError};
 pub use area_code::{AreaCode, AreaCodeError, AreaLevel};
 pub use certificate_id::{CertificateId, CertificateIdError};
 pub use document::{Block, DocumentError, PactDocument};

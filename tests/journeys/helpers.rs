@@ -425,3 +425,16 @@ pub fn tool_output(program: &str, args: &[&str], pdf: &[u8]) -> (bool, String) {
         String::from_utf8_lossy(&out.stdout).to_string(),
     )
 }
+
+/// The CSRF token a page puts in its forms; the browser client keeps the matching cookie.
+pub fn csrf_in(html: &str) -> String {
+    let marker = "name=\"csrf\" value=\"";
+    let start = html.find(marker).expect("the page has a form with a CSRF token") + marker.len();
+    html[start..start + 43].to_string()
+}
+
+/// Opens a page with the browser client and returns the CSRF token of its forms.
+pub async fn csrf_token(browser: &reqwest::Client, url: &str) -> String {
+    let html = browser.get(url).send().await.unwrap().text().await.unwrap();
+    csrf_in(&html)
+}
