@@ -11,7 +11,9 @@ use diesel::Connection;
 
 use crate::db::employees::{self, EmployeeRecord, UpsertCount};
 use crate::db::{areas, now, Db, DbError};
-use crate::domain::{AdminScope, AreaCode, AreaLevel, EmailAddress, EmployeeType, FullName, Nik, Nip};
+use crate::domain::{
+    AdminScope, AreaCode, AreaLevel, EmailAddress, EmployeeType, FullName, Nik, Nip,
+};
 
 pub const COLUMNS: [&str; 9] = [
     "nip",

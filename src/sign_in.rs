@@ -53,7 +53,9 @@ pub struct Client<'a> {
 pub enum SignInError {
     #[error("Kode salah, sudah kedaluwarsa, atau sudah dipakai. Periksa surel terbaru atau minta kode baru.")]
     WrongCode,
-    #[error("Terlalu banyak permintaan dari alamat jaringan Anda. Silakan coba lagi dalam satu jam.")]
+    #[error(
+        "Terlalu banyak permintaan dari alamat jaringan Anda. Silakan coba lagi dalam satu jam."
+    )]
     TooManyFromAddress,
     #[error(transparent)]
     Db(#[from] DbError),
@@ -173,14 +175,16 @@ fn send_code(
         return Err(SignInError::TooManyFromAddress);
     }
     record(&mut conn, client, recipient.as_ref(), CODE_REQUESTED, typed)?;
-    let Some((recipient, email)) =
-        recipient.and_then(|r| r.email.clone().map(|email| (r, email)))
+    let Some((recipient, email)) = recipient.and_then(|r| r.email.clone().map(|email| (r, email)))
     else {
         return Ok(());
     };
     let at = now();
     if auth::codes_sent_since(&mut conn, &recipient.subject, at - 3600)? >= CODES_PER_HOUR {
-        tracing::warn!(subject = recipient.subject, "sign-in code rate limit reached");
+        tracing::warn!(
+            subject = recipient.subject,
+            "sign-in code rate limit reached"
+        );
         return Ok(());
     }
     let code = random_code();
@@ -246,9 +250,8 @@ fn redeem(
     let Some(live) = auth::live_code(&mut conn, subject, at)? else {
         return fail(&mut conn, Some(&recipient));
     };
-    let matches = code.len() == 6
-        && hash(&[&live.id, code]) == live.code_hash
-        && second_factor(&mut conn)?;
+    let matches =
+        code.len() == 6 && hash(&[&live.id, code]) == live.code_hash && second_factor(&mut conn)?;
     if !auth::record_attempt(&mut conn, &live.id, matches)? || !matches {
         return fail(&mut conn, Some(&recipient));
     }
@@ -289,7 +292,10 @@ pub fn redeem_code(
     let employee = employees::find_by_login(&mut *db.read()?, id)?;
     let recipient = employee.as_ref().map(Recipient::employee);
     let token = redeem(db, recipient, &id.masked(), code, client, |_| Ok(true))?;
-    Ok((token, employee.expect("a session opens only for a known employee")))
+    Ok((
+        token,
+        employee.expect("a session opens only for a known employee"),
+    ))
 }
 
 fn active_admin(db: &Db, email: &EmailAddress) -> Result<Option<AdminRow>, DbError> {
@@ -330,7 +336,10 @@ pub fn redeem_admin_code(
         }
     };
     let token = redeem(db, recipient, email.as_str(), code, client, second_factor)?;
-    Ok((token, admin.expect("a session opens only for a known admin")))
+    Ok((
+        token,
+        admin.expect("a session opens only for a known admin"),
+    ))
 }
 
 /// What a session token stands for.

@@ -66,7 +66,9 @@ impl Application {
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())
-                .wrap(actix_web::middleware::from_fn(crate::web::security::csrf_cookie))
+                .wrap(actix_web::middleware::from_fn(
+                    crate::web::security::csrf_cookie,
+                ))
                 .wrap(crate::web::security::headers())
                 .wrap(actix_web::middleware::Compress::default())
                 .configure(crate::web::routes)

@@ -73,9 +73,10 @@ pub fn add(
             );
             Ok(0)
         }
-        Err(e) if is_unique_violation(&e) => {
-            refuse(format!("--email: {} sudah terdaftar sebagai admin", email.as_str()))
-        }
+        Err(e) if is_unique_violation(&e) => refuse(format!(
+            "--email: {} sudah terdaftar sebagai admin",
+            email.as_str()
+        )),
         Err(e) => Err(e.into()),
     }
 }

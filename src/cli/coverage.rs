@@ -1,8 +1,8 @@
 use std::path::Path;
 
 use super::StorageArgs;
-use crate::db::employees::{self, UnsignedFilter};
 use crate::db::campaigns;
+use crate::db::employees::{self, UnsignedFilter};
 use crate::domain::{AreaCode, EmployeeType};
 use crate::export;
 

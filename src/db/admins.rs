@@ -34,7 +34,9 @@ impl AdminRow {
     pub fn new_id() -> String {
         let mut bytes = [0u8; 10];
         getrandom::fill(&mut bytes).expect("the operating system's random source");
-        data_encoding::BASE32_NOPAD.encode(&bytes).to_ascii_lowercase()
+        data_encoding::BASE32_NOPAD
+            .encode(&bytes)
+            .to_ascii_lowercase()
     }
 }
 

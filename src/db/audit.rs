@@ -213,9 +213,7 @@ pub fn verify_chain(conn: &mut DbConnection) -> Result<Result<i64, BrokenLink>, 
     if last >= expected_seq {
         return Ok(Err(BrokenLink {
             seq: expected_seq,
-            reason: format!(
-                "entri #{expected_seq} sampai #{last} hilang dari ujung jejak audit"
-            ),
+            reason: format!("entri #{expected_seq} sampai #{last} hilang dari ujung jejak audit"),
         }));
     }
     Ok(Ok(expected_seq - 1))

@@ -11,6 +11,7 @@ mod full_name;
 mod login_id;
 mod nik;
 mod nip;
+mod revocation_reason;
 mod time_zone;
 
 pub use admin_scope::{AdminRole, AdminScope, AdminScopeError};
@@ -23,6 +24,7 @@ pub use full_name::{FullName, FullNameError};
 pub use login_id::{LoginId, LoginIdError};
 pub use nik::{Nik, NikError};
 pub use nip::{Nip, NipError};
+pub use revocation_reason::RevocationReason;
 pub use time_zone::IndonesianZone;
 
 /// Checks a calendar date without pulling a date library into every parser.

@@ -63,3 +63,8 @@ END;
 $$;
 CREATE TRIGGER audit_log_no_change BEFORE UPDATE OR DELETE ON audit_log
 FOR EACH ROW EXECUTE FUNCTION audit_log_append_only();
+
+-- The nation as an area (code '', level 0), so national campaigns satisfy the foreign key.
+-- A database whose reference is not loaded yet gets it with the reference.
+INSERT INTO areas (code, parent_code, level, name)
+SELECT '', NULL, 0, 'Indonesia' WHERE EXISTS (SELECT 1 FROM areas);

@@ -1,3 +1,4 @@
+DELETE FROM areas WHERE code = '';
 DROP TABLE audit_log;
 
 DELETE FROM counters WHERE name = 'audit_seq';

@@ -60,3 +60,8 @@ CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
 BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
 CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
 BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
+
+-- The nation as an area (code '', level 0), so national campaigns satisfy the foreign key.
+-- A database whose reference is not loaded yet gets it with the reference.
+INSERT INTO areas (code, parent_code, level, name)
+SELECT '', NULL, 0, 'Indonesia' WHERE EXISTS (SELECT 1 FROM areas);

@@ -15,16 +15,13 @@ use crate::web::security::{check_csrf, CsrfToken};
 use crate::web::{AppState, PageError, WebError};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route(
-        "/admin/kampanye/{id}/belum",
-        web::get().to(unsigned_page),
-    )
-    .route(
-        "/admin/kampanye/{id}/belum.{format}",
-        web::get().to(unsigned_file),
-    )
-    .route("/admin/kampanye/baru", web::get().to(new_campaign_page))
-    .route("/admin/kampanye", web::post().to(create_campaign));
+    cfg.route("/admin/kampanye/{id}/belum", web::get().to(unsigned_page))
+        .route(
+            "/admin/kampanye/{id}/belum.{format}",
+            web::get().to(unsigned_file),
+        )
+        .route("/admin/kampanye/baru", web::get().to(new_campaign_page))
+        .route("/admin/kampanye", web::post().to(create_campaign));
 }
 
 #[derive(Deserialize, Default)]
@@ -42,7 +39,12 @@ fn filter_for(
     campaign: &Campaign,
     query: &ListQuery,
 ) -> Result<UnsignedFilter, WebError> {
-    let area = match query.area.as_deref().map(str::trim).filter(|a| !a.is_empty()) {
+    let area = match query
+        .area
+        .as_deref()
+        .map(str::trim)
+        .filter(|a| !a.is_empty())
+    {
         Some(raw) => {
             let code = AreaCode::parse(raw).map_err(|e| WebError::bad("area", e))?;
             if !scope.covers_area(code.as_str()) {
@@ -293,7 +295,9 @@ async fn create_campaign(
     let opens_at = local_instant("opens", &form.opens, zone)?;
     let closes_at = local_instant("closes", &form.closes, zone)?;
     if closes_at <= opens_at {
-        return Err(WebError::bad("closes", "waktu penutupan harus sesudah waktu pembukaan").into());
+        return Err(
+            WebError::bad("closes", "waktu penutupan harus sesudah waktu pembukaan").into(),
+        );
     }
     let campaign = Campaign {
         id: Campaign::new_id(),
@@ -305,19 +309,27 @@ async fn create_campaign(
     };
     let id = campaign.id.clone();
     let detail = format!("wilayah {}", campaign.scope_code);
-    audited(&state, &req, &me, "buat_kampanye", id.clone(), detail, move |conn| {
-        if !campaign.scope_code.is_empty() {
-            let code = AreaCode::parse(&campaign.scope_code).expect("parsed above");
-            if areas::find(conn, &code)?.is_none() {
-                return Err(WebError::bad(
-                    "scope",
-                    format!("kode wilayah {code} tidak ada dalam data wilayah Kemendagri"),
-                ));
+    audited(
+        &state,
+        &req,
+        &me,
+        "buat_kampanye",
+        id.clone(),
+        detail,
+        move |conn| {
+            if !campaign.scope_code.is_empty() {
+                let code = AreaCode::parse(&campaign.scope_code).expect("parsed above");
+                if areas::find(conn, &code)?.is_none() {
+                    return Err(WebError::bad(
+                        "scope",
+                        format!("kode wilayah {code} tidak ada dalam data wilayah Kemendagri"),
+                    ));
+                }
             }
-        }
-        campaigns::create(conn, &campaign, &PactDocument::default_pact())?;
-        Ok(())
-    })
+            campaigns::create(conn, &campaign, &PactDocument::default_pact())?;
+            Ok(())
+        },
+    )
     .await?;
     Ok(HttpResponse::SeeOther()
         .insert_header((header::LOCATION, format!("/admin/kampanye/{id}/belum")))

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use super::{audited, SignedInAdmin};
 use crate::db::certificates::{self, CertificateRow};
 use crate::db::now;
-use crate::domain::{AdminScope, CertificateId, IndonesianZone};
+use crate::domain::{AdminScope, CertificateId, IndonesianZone, RevocationReason};
 use crate::web::pages::{self, render};
 use crate::web::security::{check_csrf, CsrfToken};
 use crate::web::{AppState, PageError, WebError};
@@ -18,52 +18,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/admin/sertifikat", web::get().to(lookup))
         .route("/admin/sertifikat/{id}", web::get().to(details))
         .route("/admin/sertifikat/{id}/cabut", web::post().to(revoke));
-}
-
-/// Why a certificate is revoked. The category is public on the verification page; the note is
-/// kept for the audit trail only, as it may name people.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RevocationReason {
-    WrongData,
-    NotTheSigner,
-    LeftService,
-    Other,
-}
-
-impl RevocationReason {
-    pub const ALL: [RevocationReason; 4] = [
-        Self::WrongData,
-        Self::NotTheSigner,
-        Self::LeftService,
-        Self::Other,
-    ];
-
-    pub fn parse(raw: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|r| r.as_str() == raw.trim())
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::WrongData => "data_keliru",
-            Self::NotTheSigner => "bukan_penanda_tangan",
-            Self::LeftService => "berhenti_atau_pindah",
-            Self::Other => "lainnya",
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::WrongData => "Data pegawai pada sertifikat keliru",
-            Self::NotTheSigner => "Tidak ditandatangani oleh pegawai yang bersangkutan",
-            Self::LeftService => "Pegawai berhenti atau pindah tugas",
-            Self::Other => "Alasan lain",
-        }
-    }
-
-    /// The category of a stored reason (`category: note`).
-    pub fn of_stored(stored: &str) -> Option<Self> {
-        Self::parse(stored.split(':').next().unwrap_or(""))
-    }
 }
 
 fn not_found() -> WebError {
@@ -115,7 +69,8 @@ fn reasons() -> Vec<(&'static str, &'static str)> {
 
 fn view(c: &CertificateRow) -> pages::AdminCertificateView {
     let zone = IndonesianZone::of_province(&c.village_code);
-    let when = |at: i64| zone.format_long(chrono::DateTime::from_timestamp(at, 0).unwrap_or_default());
+    let when =
+        |at: i64| zone.format_long(chrono::DateTime::from_timestamp(at, 0).unwrap_or_default());
     pages::AdminCertificateView {
         id: c.id.clone(),
         serial: c.serial,
@@ -189,11 +144,9 @@ async fn revoke(
         .ok_or_else(|| WebError::bad("reason", "pilih salah satu kategori alasan pencabutan"))?;
     let note = form.note.trim().to_string();
     if note.is_empty() || note.chars().count() > 500 {
-        return Err(WebError::bad(
-            "note",
-            "keterangan wajib diisi, paling banyak 500 karakter",
-        )
-        .into());
+        return Err(
+            WebError::bad("note", "keterangan wajib diisi, paling banyak 500 karakter").into(),
+        );
     }
     let stored = format!("{}: {note}", reason.as_str());
     let id = raw.clone();

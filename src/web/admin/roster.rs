@@ -107,7 +107,10 @@ async fn upload(
         let outcome = roster::import_within(&db, file.path(), Some(&scope));
         // Refused uploads are recorded too: they show who tried to write where.
         let detail = match &outcome {
-            Ok(r) => format!("{} baris: {} baru, {} diperbarui", r.rows, r.inserted, r.updated),
+            Ok(r) => format!(
+                "{} baris: {} baru, {} diperbarui",
+                r.rows, r.inserted, r.updated
+            ),
             Err(e) => format!("ditolak: {e}"),
         };
         audit::append(

@@ -129,13 +129,7 @@ async fn code_submit(
             addr: &addr,
             limits: state2.address_limits,
         };
-        sign_in::redeem_admin_code(
-            &state2.db,
-            &email,
-            &form.code,
-            &form.authenticator,
-            &client,
-        )
+        sign_in::redeem_admin_code(&state2.db, &email, &form.code, &form.authenticator, &client)
     })
     .await?;
     match outcome {

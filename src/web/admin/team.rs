@@ -197,7 +197,10 @@ async fn enable_authenticator(
         let page = authenticator(
             &me,
             csrf.0,
-            Some("Kode tidak cocok. Pindai ulang kode QR ini, lalu ketik kode yang sedang tampil.".into()),
+            Some(
+                "Kode tidak cocok. Pindai ulang kode QR ini, lalu ketik kode yang sedang tampil."
+                    .into(),
+            ),
         );
         return Ok(crate::web::pages::render_with_status(
             actix_web::http::StatusCode::BAD_REQUEST,
