@@ -60,10 +60,16 @@ impl Application {
             mailer,
             secure_cookies: base_url.starts_with("https://"),
             base_url: base_url.clone(),
+            trusted_proxy: settings.trusted_proxy,
+            address_limits: settings.address_limits,
         });
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())
+                .wrap(actix_web::middleware::from_fn(
+                    crate::web::security::csrf_cookie,
+                ))
+                .wrap(crate::web::security::headers())
                 .wrap(actix_web::middleware::Compress::default())
                 .configure(crate::web::routes)
         })

@@ -1,5 +1,6 @@
 //! The command line: a stable interface that operators and scripts depend on.
 
+mod admin;
 mod campaign;
 mod coverage;
 mod db;
@@ -51,6 +52,45 @@ pub enum Command {
     /// Coverage reports for area admins.
     #[command(subcommand)]
     Coverage(CoverageCommand),
+    /// Administrators and their scopes.
+    #[command(subcommand)]
+    Admin(AdminCommand),
+    /// The append-only audit trail.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Subcommand)]
+pub enum AdminCommand {
+    /// Add an administrator; prints their id. They sign in at /admin/masuk with an emailed code.
+    Add {
+        #[arg(long)]
+        email: String,
+        /// Full name as it should appear to other admins.
+        #[arg(long)]
+        name: String,
+        /// national, province, regency, district, village or agency (or nasional, provinsi,
+        /// kabupaten, kecamatan, desa, instansi).
+        #[arg(long)]
+        role: String,
+        /// Area code fitting the role (73, 73.71, 73.71.01, 73.71.01.1001), or ID for national.
+        #[arg(long)]
+        scope: String,
+        /// Agency name exactly as on the roster; required for the agency role.
+        #[arg(long)]
+        agency: Option<String>,
+        #[command(flatten)]
+        storage: StorageArgs,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum AuditCommand {
+    /// Recompute the hash chain and report the first entry that was altered or removed.
+    Verify {
+        #[command(flatten)]
+        storage: StorageArgs,
+    },
 }
 
 #[derive(Subcommand)]
@@ -131,6 +171,9 @@ pub struct ServeArgs {
         default_value = "ikrar <noreply@ikrar.localhost>"
     )]
     pub mail_from: String,
+    /// Take the client address from X-Forwarded-For (set only behind your own reverse proxy).
+    #[arg(long, env = "IKRAR_TRUSTED_PROXY")]
+    pub trusted_proxy: bool,
 }
 
 #[derive(Subcommand)]
@@ -184,6 +227,7 @@ impl ServeArgs {
         settings.bind = self.bind.clone();
         settings.base_url = self.base_url.clone();
         settings.mail_from = self.mail_from.clone();
+        settings.trusted_proxy = self.trusted_proxy;
         if let Some(host) = &self.smtp_host {
             settings.mail = MailSettings::Smtp {
                 host: host.clone(),
@@ -223,6 +267,15 @@ pub async fn run(cli: Cli) -> i32 {
             &storage,
         ),
         Command::Db(DbCommand::Copy { from, to }) => db::copy(&from, &to),
+        Command::Admin(AdminCommand::Add {
+            email,
+            name,
+            role,
+            scope,
+            agency,
+            storage,
+        }) => admin::add(&email, &name, &role, &scope, agency.as_deref(), &storage),
+        Command::Audit(AuditCommand::Verify { storage }) => admin::verify_audit(&storage),
         Command::Coverage(CoverageCommand::Unsigned {
             campaign,
             area,

@@ -25,10 +25,22 @@ pub struct Area {
     pub name: String,
 }
 
+/// The whole nation as an area of its own (code `""`, level 0), so that national campaigns and
+/// admins refer to an area like every other scope.
+fn nation() -> Area {
+    Area {
+        code: String::new(),
+        parent_code: None,
+        level: 0,
+        name: "Indonesia".into(),
+    }
+}
+
 /// Reads the built-in reference; every file is `code,parent_code,name` after the header except
 /// provinces, which have no parent.
 fn reference() -> Vec<Area> {
     let mut all = Vec::with_capacity(92_000);
+    all.push(nation());
     for (csv, level) in [
         (PROVINCES, AreaLevel::Province),
         (REGENCIES, AreaLevel::Regency),
@@ -107,7 +119,7 @@ pub fn children(conn: &mut DbConnection, parent: Option<&AreaCode>) -> Result<Ve
         .into_boxed();
     let query = match parent {
         Some(code) => query.filter(areas::parent_code.eq(code.as_str().to_string())),
-        None => query.filter(areas::parent_code.is_null()),
+        None => query.filter(areas::level.eq(AreaLevel::Province as i32)),
     };
     Ok(query.load(conn)?)
 }

@@ -92,7 +92,7 @@ diesel::table! {
 diesel::table! {
     login_codes (id) {
         id -> Text,
-        employee_id -> BigInt,
+        subject -> Text,
         code_hash -> Text,
         created_at -> BigInt,
         expires_at -> BigInt,
@@ -104,7 +104,7 @@ diesel::table! {
 diesel::table! {
     sessions (token_hash) {
         token_hash -> Text,
-        employee_id -> BigInt,
+        subject -> Text,
         created_at -> BigInt,
         expires_at -> BigInt,
     }
@@ -154,5 +154,37 @@ diesel::table! {
         area_code -> Text,
         day -> BigInt,
         signings -> BigInt,
+    }
+}
+
+diesel::table! {
+    admins (id) {
+        id -> Text,
+        email -> Text,
+        full_name -> Text,
+        role -> Text,
+        scope_code -> Text,
+        agency -> Text,
+        totp_secret -> Nullable<Binary>,
+        totp_last_step -> Nullable<BigInt>,
+        invited_by -> Nullable<Text>,
+        created_at -> BigInt,
+        active -> Bool,
+    }
+}
+
+diesel::table! {
+    audit_log (seq) {
+        seq -> BigInt,
+        at -> BigInt,
+        actor -> Text,
+        action -> Text,
+        target -> Text,
+        scope_code -> Text,
+        agency -> Text,
+        client_addr -> Text,
+        detail -> Text,
+        prev_hash -> Text,
+        entry_hash -> Text,
     }
 }

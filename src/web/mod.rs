@@ -1,6 +1,7 @@
 //! HTTP: the JSON API under `/api/v1`, the pages, and the public verification site.
 //! One module per area of the site; handlers parse input into domain types and call the core.
 
+pub mod admin;
 mod assets;
 mod certificates;
 mod charts;
@@ -10,8 +11,9 @@ mod health;
 mod issuer;
 mod pact;
 pub mod pages;
+pub mod security;
 mod session;
-mod sign_in;
+pub(crate) mod sign_in;
 mod verify;
 
 use std::sync::Arc;
@@ -30,6 +32,9 @@ pub struct AppState {
     pub mailer: Mailer,
     pub base_url: String,
     pub secure_cookies: bool,
+    /// Behind a reverse proxy, take the client address from `X-Forwarded-For`.
+    pub trusted_proxy: bool,
+    pub address_limits: crate::sign_in::AddressLimits,
 }
 
 /// Instants in JSON answers: RFC 3339 in UTC.
@@ -50,6 +55,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(verify::routes)
         .configure(issuer::routes)
         .configure(coverage::routes)
+        .configure(admin::routes)
         .default_service(web::to(|| async {
             Err::<actix_web::HttpResponse, _>(PageError(WebError::NotFound(
                 "Halaman tidak ditemukan.".into(),

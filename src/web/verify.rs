@@ -10,7 +10,7 @@ use super::pages::{self, render, render_with_status};
 use super::{rfc3339, AppState, PageError, WebError};
 use crate::certificate::{self, pdf_signature, PdfSignatureError};
 use crate::db::{areas, campaigns, keys, Db, DbError};
-use crate::domain::{AreaCode, CertificateId, IndonesianZone};
+use crate::domain::{AreaCode, CertificateId, IndonesianZone, RevocationReason};
 use crate::signing::cms::SignedData;
 use crate::signing::{verify_certificate, Verdict, Verification};
 
@@ -109,7 +109,13 @@ async fn api_verify(
             .into();
         body["key_id"] = c.key_id.clone().into();
         body["revoked_at"] = c.revoked_at.map(rfc3339).into();
-        body["revocation_reason"] = c.revocation_reason.clone().into();
+        // Only the category is public; the admin's note stays in the audit trail.
+        let reason = c
+            .revocation_reason
+            .as_deref()
+            .and_then(RevocationReason::of_stored);
+        body["revocation_reason"] = reason.map(RevocationReason::as_str).into();
+        body["revocation_reason_label"] = reason.map(RevocationReason::label).into();
     }
     Ok(HttpResponse::build(status_of(v.verdict)).json(body))
 }
@@ -134,7 +140,11 @@ fn verdict_page(view: &VerifiedView, id: &str, checked_claim: bool) -> pages::Ve
                 IndonesianZone::of_province(&c.village_code)
                     .format_date(chrono::DateTime::from_timestamp(at, 0).unwrap_or_default())
             }),
-            revocation_reason: c.revocation_reason.clone(),
+            revocation_reason: c
+                .revocation_reason
+                .as_deref()
+                .and_then(RevocationReason::of_stored)
+                .map(|r| r.label().to_string()),
         }
     });
     pages::Verify {

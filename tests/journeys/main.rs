@@ -2,6 +2,7 @@
 
 mod helpers;
 
+mod admin;
 mod certificate_journey;
 mod command_line;
 mod coverage;
