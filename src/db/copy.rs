@@ -3,7 +3,9 @@
 
 use diesel::prelude::*;
 
+use super::admins::AdminRow;
 use super::areas::Area;
+use super::audit::AuditEntry;
 use super::campaigns::{Campaign, StoredDocument};
 use super::certificates::CertificateRow;
 use super::coverage::{DailySigning, RosterCount, SignedCount};
@@ -13,8 +15,6 @@ use super::schema::{
     admins, areas, audit_log, campaigns, certificates, counters, daily_signings, documents,
     employees, issuer_keys, roster_counts, signed_counts,
 };
-use super::admins::AdminRow;
-use super::audit::AuditEntry;
 use super::{on_backend, Db, DbConnection, DbError};
 
 /// Rows per page: 2,000 rows of the widest table (20 columns) stay under PostgreSQL's limit of
