@@ -165,7 +165,8 @@ mod tests {
         assert_eq!(count(AreaLevel::Regency), 514);
         assert_eq!(count(AreaLevel::District), 7_285);
         assert_eq!(count(AreaLevel::Village), 83_762);
-        assert!(all
+        assert_eq!(all[0].code, "", "the nation comes first");
+        assert!(all[1..]
             .iter()
             .all(|a| AreaCode::parse(&a.code).is_ok() && !a.name.is_empty()));
     }
