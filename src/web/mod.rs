@@ -14,6 +14,7 @@ pub mod pages;
 pub mod security;
 mod session;
 pub(crate) mod sign_in;
+mod upload;
 mod verify;
 
 use std::sync::Arc;

@@ -173,6 +173,7 @@ pub struct Verify {
 #[template(path = "upload.html")]
 pub struct Upload {
     pub error: Option<String>,
+    pub csrf: String,
 }
 
 pub struct CoverageRow {

@@ -2,11 +2,12 @@
 
 use actix_multipart::Multipart;
 use actix_web::http::StatusCode;
-use actix_web::{web, HttpResponse};
-use futures_util::StreamExt;
+use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 
 use super::pages::{self, render, render_with_status};
+use super::security::{check_csrf, CsrfToken};
+use super::upload::{receive, UploadLimit};
 use super::{rfc3339, AppState, PageError, WebError};
 use crate::certificate::{self, pdf_signature, PdfSignatureError};
 use crate::db::{areas, campaigns, keys, Db, DbError};
@@ -204,35 +205,11 @@ async fn keys_json(state: web::Data<AppState>) -> Result<HttpResponse, WebError>
         .json(serde_json::json!({ "issuer": state.base_url, "claim_format": "ikrar/claim/v1", "keys": keys })))
 }
 
-async fn upload_page() -> Result<HttpResponse, PageError> {
-    render(&pages::Upload { error: None })
-}
-
-/// Reads the one uploaded file, refusing it as soon as it passes the limit.
-async fn read_upload(mut payload: Multipart) -> Result<Vec<u8>, WebError> {
-    let mut bytes = Vec::new();
-    while let Some(field) = payload.next().await {
-        let mut field =
-            field.map_err(|e| WebError::bad("berkas", format!("unggahan tidak terbaca: {e}")))?;
-        while let Some(chunk) = field.next().await {
-            let chunk =
-                chunk.map_err(|e| WebError::bad("berkas", format!("unggahan terputus: {e}")))?;
-            if bytes.len() + chunk.len() > MAX_UPLOAD_BYTES {
-                return Err(WebError::PayloadTooLarge("2 MB"));
-            }
-            bytes.extend_from_slice(&chunk);
-        }
-        if !bytes.is_empty() {
-            break;
-        }
-    }
-    if bytes.is_empty() {
-        return Err(WebError::bad(
-            "berkas",
-            "pilih berkas PDF sertifikat yang akan diperiksa",
-        ));
-    }
-    Ok(bytes)
+async fn upload_page(csrf: CsrfToken) -> Result<HttpResponse, PageError> {
+    render(&pages::Upload {
+        error: None,
+        csrf: csrf.0,
+    })
 }
 
 /// What a person is told when the PDF signature in an uploaded file does not hold.
@@ -273,6 +250,8 @@ fn check_pdf_signature(
 /// the signature already covers every byte, and a render after a key rotation would differ.
 async fn upload_submit(
     state: web::Data<AppState>,
+    req: HttpRequest,
+    csrf: CsrfToken,
     payload: Multipart,
 ) -> Result<HttpResponse, PageError> {
     let refuse = |status: StatusCode, message: String| {
@@ -280,11 +259,24 @@ async fn upload_submit(
             status,
             &pages::Upload {
                 error: Some(message),
+                csrf: csrf.0.clone(),
             },
         ))
     };
-    let bytes = match read_upload(payload).await {
-        Ok(b) => b,
+    let mut bytes = Vec::new();
+    let limit = UploadLimit {
+        bytes: MAX_UPLOAD_BYTES,
+        shown: "2 MB",
+    };
+    let received = receive(
+        payload,
+        "berkas",
+        limit,
+        &mut bytes,
+        "pilih berkas PDF sertifikat yang akan diperiksa",
+    );
+    match received.await {
+        Ok(submitted) => check_csrf(&req, &submitted)?,
         Err(e @ (WebError::PayloadTooLarge(_) | WebError::BadRequest { .. })) => {
             return refuse(actix_web::ResponseError::status_code(&e), e.to_string())
         }

@@ -269,12 +269,15 @@ async fn an_uploaded_certificate_is_checked_by_its_pdf_signature(backend: Backen
         .pdf(&token, signed["certificate_id"].as_str().unwrap())
         .await;
 
+    let csrf = csrf_token(&app.browser, &app.url("/v")).await;
     let upload = |bytes: Vec<u8>| {
-        let form = reqwest::multipart::Form::new().part(
-            "berkas",
-            reqwest::multipart::Part::bytes(bytes).file_name("sertifikat.pdf"),
-        );
-        app.api.post(app.url("/v")).multipart(form).send()
+        let form = reqwest::multipart::Form::new()
+            .text("csrf", csrf.clone())
+            .part(
+                "berkas",
+                reqwest::multipart::Part::bytes(bytes).file_name("sertifikat.pdf"),
+            );
+        app.browser.post(app.url("/v")).multipart(form).send()
     };
     let original = upload(pdf.clone()).await.unwrap();
     assert_eq!(original.status(), 200);

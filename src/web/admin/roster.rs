@@ -1,19 +1,17 @@
 //! Roster upload by an admin: the same checks and the same all-or-nothing rule as
 //! `ikrar roster import`, with every row inside the admin's scope, and the row report on the page.
 
-use std::io::Write;
-
 use actix_multipart::Multipart;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
-use futures_util::StreamExt;
 
 use super::SignedInAdmin;
 use crate::db::audit::{self, AuditEvent};
 use crate::db::now;
 use crate::roster::{self, ImportError};
 use crate::web::pages::{self, render, render_with_status};
-use crate::web::security::{check_csrf, client_addr, CsrfToken, CSRF_FIELD};
+use crate::web::security::{check_csrf, client_addr, CsrfToken};
+use crate::web::upload::{receive, UploadLimit};
 use crate::web::{AppState, PageError, WebError};
 
 /// A province's roster is tens of megabytes; larger files go through the command line.
@@ -43,42 +41,6 @@ async fn upload_page(me: SignedInAdmin, csrf: CsrfToken) -> Result<HttpResponse,
     render(&page(&me, csrf.0))
 }
 
-/// Streams the file part to a temporary file, refusing it once it passes the limit; returns the
-/// file and the CSRF field.
-async fn receive(mut payload: Multipart) -> Result<(tempfile::NamedTempFile, String), WebError> {
-    let mut file = tempfile::NamedTempFile::new().map_err(WebError::internal)?;
-    let mut csrf = String::new();
-    let mut size = 0usize;
-    let mut got_file = false;
-    while let Some(field) = payload.next().await {
-        let mut field =
-            field.map_err(|e| WebError::bad("berkas", format!("unggahan tidak terbaca: {e}")))?;
-        let is_csrf = field.name() == Some(CSRF_FIELD);
-        got_file |= field.name() == Some("berkas");
-        while let Some(chunk) = field.next().await {
-            let chunk =
-                chunk.map_err(|e| WebError::bad("berkas", format!("unggahan terputus: {e}")))?;
-            if is_csrf {
-                if csrf.len() + chunk.len() > 128 {
-                    return Err(WebError::bad("csrf", "isian csrf tidak sah"));
-                }
-                csrf.push_str(&String::from_utf8_lossy(&chunk));
-                continue;
-            }
-            size += chunk.len();
-            if size > MAX_ROSTER_BYTES {
-                return Err(WebError::PayloadTooLarge("64 MB"));
-            }
-            file.write_all(&chunk).map_err(WebError::internal)?;
-        }
-    }
-    if !got_file || size == 0 {
-        return Err(WebError::bad("berkas", "pilih berkas CSV daftar pegawai"));
-    }
-    file.flush().map_err(WebError::internal)?;
-    Ok((file, csrf))
-}
-
 async fn upload(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -91,8 +53,20 @@ async fn upload(
         p.error = Some(error);
         Ok(render_with_status(status, &p))
     };
-    let (file, submitted) = match receive(payload).await {
-        Ok(received) => received,
+    let mut file = tempfile::NamedTempFile::new().map_err(WebError::internal)?;
+    let limit = UploadLimit {
+        bytes: MAX_ROSTER_BYTES,
+        shown: "64 MB",
+    };
+    let received = receive(
+        payload,
+        "berkas",
+        limit,
+        &mut file,
+        "pilih berkas CSV daftar pegawai",
+    );
+    let submitted = match received.await {
+        Ok(csrf) => csrf,
         Err(e @ (WebError::PayloadTooLarge(_) | WebError::BadRequest { .. })) => {
             return refuse(actix_web::ResponseError::status_code(&e), e.to_string())
         }
