@@ -13,4 +13,5 @@ pub mod sign_in;
 pub mod signing;
 pub mod startup;
 pub mod synth;
+pub mod transparency;
 pub mod web;

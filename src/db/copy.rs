@@ -9,9 +9,10 @@ use super::certificates::CertificateRow;
 use super::coverage::{DailySigning, RosterCount, SignedCount};
 use super::employees::Employee;
 use super::keys::IssuerKeyRow;
+use super::log::{CheckpointRow, LogEntryRow, LogNodeRow};
 use super::schema::{
     areas, campaigns, certificates, counters, daily_signings, documents, employees, issuer_keys,
-    roster_counts, signed_counts,
+    log_checkpoints, log_entries, log_nodes, roster_counts, signed_counts,
 };
 use super::{on_backend, Db, DbConnection, DbError};
 
@@ -66,6 +67,12 @@ fn counts(conn: &mut DbConnection) -> QueryResult<Vec<(&'static str, i64)>> {
         (
             "daily_signings",
             daily_signings::table.count().get_result(conn)?,
+        ),
+        ("log_entries", log_entries::table.count().get_result(conn)?),
+        ("log_nodes", log_nodes::table.count().get_result(conn)?),
+        (
+            "log_checkpoints",
+            log_checkpoints::table.count().get_result(conn)?,
         ),
     ])
 }
@@ -207,6 +214,36 @@ pub fn copy_all(from: &Db, to: &Db) -> Result<CopyReport, CopyError> {
             .load(&mut *source)?;
         for chunk in rows.chunks(PAGE as usize) {
             on_backend!(target, |c| diesel::insert_into(daily_signings::table)
+                .values(chunk)
+                .execute(c))?;
+        }
+        // The public log, entry by entry and node by node: its proofs and checkpoints must
+        // stay valid in the new database.
+        pages(
+            &mut source,
+            target,
+            |c, after: Option<&i64>| super::log::entries_page(c, after.copied(), PAGE),
+            |e: &LogEntryRow| e.idx,
+            |c, rows| {
+                on_backend!(c, |c| diesel::insert_into(log_entries::table)
+                    .values(rows)
+                    .execute(c))
+            },
+        )?;
+        pages(
+            &mut source,
+            target,
+            |c, after: Option<&(i32, i64)>| super::log::nodes_page(c, after.copied(), PAGE),
+            |n: &LogNodeRow| (n.level, n.idx),
+            |c, rows| {
+                on_backend!(c, |c| diesel::insert_into(log_nodes::table)
+                    .values(rows)
+                    .execute(c))
+            },
+        )?;
+        let rows: Vec<CheckpointRow> = super::log::checkpoints(&mut source)?;
+        for chunk in rows.chunks(PAGE as usize) {
+            on_backend!(target, |c| diesel::insert_into(log_checkpoints::table)
                 .values(chunk)
                 .execute(c))?;
         }

@@ -7,6 +7,7 @@ mod charts;
 mod coverage;
 pub mod error;
 mod health;
+mod log;
 mod pact;
 pub mod pages;
 mod session;
@@ -47,6 +48,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(pact::routes)
         .configure(certificates::routes)
         .configure(verify::routes)
+        .configure(log::routes)
         .configure(coverage::routes)
         .default_service(web::to(|| async {
             Err::<actix_web::HttpResponse, _>(PageError(WebError::NotFound(
