@@ -147,7 +147,7 @@
       ["Nama", claim.signerName],
       ["NIP/NIK (disamarkan)", claim.maskedId],
       ["Kode kegiatan", claim.campaignId],
-      ["Waktu penandatanganan", when.toLocaleString("id-ID", { dateStyle: "full", timeStyle: "short" })],
+      ["Waktu penandatanganan", when.toLocaleString("id-ID", { weekday: "long", year: "numeric", month: "long", day: "numeric", hour: "2-digit", minute: "2-digit", timeZoneName: "short" })],
       ["SHA-256 dokumen", claim.documentSha256],
       ["ID kunci penerbit", claim.keyId],
     ].forEach(function (row) {

@@ -3,7 +3,8 @@
 // checks the QR's signed claim in the browser with the issuer keys kept in localStorage.
 var CACHE = "ikrar-periksa-v1";
 var SHELL = "/v/luring";
-var KEPT = [SHELL, "/aset/gaya.css", "/aset/periksa.js", "/.well-known/ikrar-keys.json"];
+// The issuer keys are kept by the page script in localStorage, with the time they were fetched.
+var KEPT = [SHELL, "/aset/gaya.css", "/aset/periksa.js"];
 
 self.addEventListener("install", function (event) {
   event.waitUntil(

@@ -42,7 +42,10 @@ pub fn rotate(storage: &StorageArgs) -> anyhow::Result<i32> {
         old.id().to_hex(),
         retired_path(key_file, old.id()).display()
     );
-    println!("salin {} ke setiap node, lalu mulai ulang node-node itu", key_file.display());
+    println!(
+        "salin {} ke setiap node, lalu mulai ulang node-node itu",
+        key_file.display()
+    );
     Ok(0)
 }
 

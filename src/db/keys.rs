@@ -54,7 +54,10 @@ impl IssuerKeyRow {
 #[derive(Debug, thiserror::Error)]
 pub enum KeyStandingError {
     #[error("kunci penerbit {key_id} sudah {status} (berkas kunci node ini usang); salin berkas kunci yang berlaku dari node tempat `ikrar keys rotate` dijalankan")]
-    NotSigning { key_id: String, status: &'static str },
+    NotSigning {
+        key_id: String,
+        status: &'static str,
+    },
     #[error(transparent)]
     Db(#[from] DbError),
 }

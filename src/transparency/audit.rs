@@ -47,7 +47,12 @@ pub struct AuditReport {
 }
 
 impl AuditReport {
-    fn flag(&mut self, index: Option<u64>, certificate_id: Option<&str>, problem: impl Into<String>) {
+    fn flag(
+        &mut self,
+        index: Option<u64>,
+        certificate_id: Option<&str>,
+        problem: impl Into<String>,
+    ) {
         self.inconsistencies.push(Inconsistency {
             index,
             certificate_id: certificate_id.map(str::to_string),
@@ -123,13 +128,21 @@ pub fn audit(conn: &mut DbConnection) -> Result<AuditReport, DbError> {
             }
             let id = Some(e.certificate_id.as_str());
             let Some(kind) = EntryKind::parse(&e.kind) else {
-                report.flag(Some(index), id, format!("jenis entri {:?} tidak dikenal", e.kind));
+                report.flag(
+                    Some(index),
+                    id,
+                    format!("jenis entri {:?} tidak dikenal", e.kind),
+                );
                 leaves.push(leaf_hash(&e.entry));
                 continue;
             };
             logged.insert((e.certificate_id.clone(), kind));
             let Some(row) = rows.get(&e.certificate_id) else {
-                report.flag(Some(index), id, "sertifikat ini sudah tidak ada di basis data");
+                report.flag(
+                    Some(index),
+                    id,
+                    "sertifikat ini sudah tidak ada di basis data",
+                );
                 leaves.push([0xff; 32]);
                 continue;
             };
@@ -207,7 +220,11 @@ fn unlogged_certificates(
                 report.flag(None, Some(id), "sertifikat ini tidak tercatat di log");
             }
             if revoked_at.is_some() && !logged.contains(&(id.clone(), EntryKind::Revoked)) {
-                report.flag(None, Some(id), "pencabutan sertifikat ini tidak tercatat di log");
+                report.flag(
+                    None,
+                    Some(id),
+                    "pencabutan sertifikat ini tidak tercatat di log",
+                );
             }
         }
     }
@@ -265,7 +282,11 @@ fn stored_checkpoints(
         let what = format!("checkpoint ukuran {size}");
         let key = keys::find(conn, &cp.key_id)?;
         let Some(public) = key.and_then(|k| <[u8; 32]>::try_from(k.public_key).ok()) else {
-            report.flag(None, None, format!("{what}: kunci {} tidak dikenal", cp.key_id));
+            report.flag(
+                None,
+                None,
+                format!("{what}: kunci {} tidak dikenal", cp.key_id),
+            );
             continue;
         };
         let opened = match checkpoint::open(&cp.note, &public) {
@@ -286,7 +307,10 @@ fn stored_checkpoints(
             None => report.flag(
                 None,
                 None,
-                format!("{what} melampaui log yang hanya memuat {} entri", tree.size()),
+                format!(
+                    "{what} melampaui log yang hanya memuat {} entri",
+                    tree.size()
+                ),
             ),
             Some(root) if root != opened.root => report.flag(
                 None,

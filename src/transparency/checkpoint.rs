@@ -70,7 +70,10 @@ pub fn open(note: &str, public: &[u8; 32]) -> Result<Checkpoint, NoteError> {
     let (text, signatures) = note.split_once("\n\n").ok_or(NoteError::Shape)?;
     let text = format!("{text}\n");
     let mut lines = text.lines();
-    let origin = lines.next().filter(|o| !o.is_empty()).ok_or(NoteError::Shape)?;
+    let origin = lines
+        .next()
+        .filter(|o| !o.is_empty())
+        .ok_or(NoteError::Shape)?;
     let size = lines
         .next()
         .and_then(|s| s.parse::<u64>().ok())

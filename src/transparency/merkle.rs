@@ -264,7 +264,9 @@ mod tests {
     }
 
     fn leaves(n: usize) -> Vec<Hash> {
-        (0..n).map(|i| leaf_hash(&(i as u32).to_be_bytes())).collect()
+        (0..n)
+            .map(|i| leaf_hash(&(i as u32).to_be_bytes()))
+            .collect()
     }
 
     #[test]

@@ -96,20 +96,21 @@ pub async fn checkpoint_loop(db: Db, key: std::sync::Arc<IssuerKey>, default_ori
     loop {
         tick.tick().await;
         let (db, key, origin) = (db.clone(), key.clone(), default_origin.clone());
-        let made = tokio::task::spawn_blocking(move || -> Result<Option<CheckpointRow>, DbError> {
-            // Read first: a write connection is taken only when there is something to sign.
-            let grew = {
-                let mut conn = db.read()?;
-                let size = log::size(&mut conn)?;
-                let latest = log::latest_checkpoint(&mut conn)?;
-                size > latest.map_or(0, |c| c.tree_size as u64)
-            };
-            if !grew {
-                return Ok(None);
-            }
-            make_checkpoint(&mut *db.write()?, &key, &origin, crate::db::now())
-        })
-        .await;
+        let made =
+            tokio::task::spawn_blocking(move || -> Result<Option<CheckpointRow>, DbError> {
+                // Read first: a write connection is taken only when there is something to sign.
+                let grew = {
+                    let mut conn = db.read()?;
+                    let size = log::size(&mut conn)?;
+                    let latest = log::latest_checkpoint(&mut conn)?;
+                    size > latest.map_or(0, |c| c.tree_size as u64)
+                };
+                if !grew {
+                    return Ok(None);
+                }
+                make_checkpoint(&mut *db.write()?, &key, &origin, crate::db::now())
+            })
+            .await;
         match made {
             Ok(Ok(Some(c))) => tracing::debug!(size = c.tree_size, "signed a log checkpoint"),
             Ok(Ok(None)) => {}

@@ -29,12 +29,13 @@ fn note_response(note: String) -> HttpResponse {
 
 async fn latest_checkpoint(state: web::Data<AppState>) -> Result<HttpResponse, WebError> {
     let db = state.db.clone();
-    let latest = web::block(move || -> Result<_, DbError> {
-        Ok(log::latest_checkpoint(&mut *db.read()?)?)
-    })
-    .await??;
+    let latest =
+        web::block(move || -> Result<_, DbError> { Ok(log::latest_checkpoint(&mut *db.read()?)?) })
+            .await??;
     let cp = latest.ok_or_else(|| {
-        WebError::NotFound("Log belum memiliki checkpoint: belum ada sertifikat yang dicatat.".into())
+        WebError::NotFound(
+            "Log belum memiliki checkpoint: belum ada sertifikat yang dicatat.".into(),
+        )
     })?;
     Ok(note_response(cp.note))
 }
@@ -89,11 +90,12 @@ async fn entry(
 ) -> Result<HttpResponse, WebError> {
     let index = parse_count("index", Some(path.into_inner().as_str()), 0)?;
     let db = state.db.clone();
-    let row = web::block(move || -> Result<_, DbError> {
-        Ok(log::entry_at(&mut *db.read()?, index)?)
-    })
-    .await??
-    .ok_or_else(|| WebError::NotFound(format!("Log tidak memuat entri dengan indeks {index}.")))?;
+    let row =
+        web::block(move || -> Result<_, DbError> { Ok(log::entry_at(&mut *db.read()?, index)?) })
+            .await??
+            .ok_or_else(|| {
+                WebError::NotFound(format!("Log tidak memuat entri dengan indeks {index}."))
+            })?;
     Ok(HttpResponse::Ok().json(entry_json(&row)))
 }
 
@@ -118,7 +120,9 @@ async fn inclusion(
                 "isi tepat satu dari parameter index atau certificate",
             ))
         }
-        (None, Some(c)) => Some(CertificateId::parse(c).map_err(|e| WebError::bad("certificate", e))?),
+        (None, Some(c)) => {
+            Some(CertificateId::parse(c).map_err(|e| WebError::bad("certificate", e))?)
+        }
         (Some(_), None) => None,
     };
     let index = match by_certificate {
@@ -130,52 +134,54 @@ async fn inclusion(
         raw => Some(parse_count("size", raw, 1)?),
     };
     let db = state.db.clone();
-    let answer = web::block(move || -> Result<Result<serde_json::Value, WebError>, DbError> {
-        let mut conn = db.read()?;
-        let entry = match (&by_certificate, index) {
-            (Some(id), _) => log::entry_of(&mut conn, id.as_str(), EntryKind::Issued)?,
-            (None, Some(i)) => log::entry_at(&mut conn, i)?,
-            (None, None) => None,
-        };
-        let Some(entry) = entry else {
-            return Ok(Err(WebError::NotFound(
-                "Entri yang diminta tidak ada di log.".into(),
-            )));
-        };
-        let size = match size {
-            Some(s) => s,
-            None => match log::latest_checkpoint(&mut conn)? {
-                Some(cp) => cp.tree_size as u64,
-                None => {
-                    return Ok(Err(WebError::NotFound(
-                        "Log belum memiliki checkpoint.".into(),
-                    )))
-                }
-            },
-        };
-        let current = log::size(&mut conn)?;
-        if size > current {
-            return Ok(Err(WebError::bad(
-                "size",
-                format!("log baru memuat {current} entri; size tidak boleh lebih dari itu"),
-            )));
-        }
-        if entry.idx as u64 >= size {
-            return Ok(Err(WebError::bad(
-                "size",
-                format!(
-                    "entri berindeks {} belum termasuk dalam pohon berukuran {size}",
-                    entry.idx
-                ),
-            )));
-        }
-        let proof = transparency::inclusion_proof(&mut conn, entry.idx as u64, size)?
-            .ok_or_else(missing_node)?;
-        let mut body = entry_json(&entry);
-        body["tree_size"] = size.into();
-        body["hashes"] = proof.iter().map(|h| STANDARD.encode(h)).collect();
-        Ok(Ok(body))
-    })
+    let answer = web::block(
+        move || -> Result<Result<serde_json::Value, WebError>, DbError> {
+            let mut conn = db.read()?;
+            let entry = match (&by_certificate, index) {
+                (Some(id), _) => log::entry_of(&mut conn, id.as_str(), EntryKind::Issued)?,
+                (None, Some(i)) => log::entry_at(&mut conn, i)?,
+                (None, None) => None,
+            };
+            let Some(entry) = entry else {
+                return Ok(Err(WebError::NotFound(
+                    "Entri yang diminta tidak ada di log.".into(),
+                )));
+            };
+            let size = match size {
+                Some(s) => s,
+                None => match log::latest_checkpoint(&mut conn)? {
+                    Some(cp) => cp.tree_size as u64,
+                    None => {
+                        return Ok(Err(WebError::NotFound(
+                            "Log belum memiliki checkpoint.".into(),
+                        )))
+                    }
+                },
+            };
+            let current = log::size(&mut conn)?;
+            if size > current {
+                return Ok(Err(WebError::bad(
+                    "size",
+                    format!("log baru memuat {current} entri; size tidak boleh lebih dari itu"),
+                )));
+            }
+            if entry.idx as u64 >= size {
+                return Ok(Err(WebError::bad(
+                    "size",
+                    format!(
+                        "entri berindeks {} belum termasuk dalam pohon berukuran {size}",
+                        entry.idx
+                    ),
+                )));
+            }
+            let proof = transparency::inclusion_proof(&mut conn, entry.idx as u64, size)?
+                .ok_or_else(missing_node)?;
+            let mut body = entry_json(&entry);
+            body["tree_size"] = size.into();
+            body["hashes"] = proof.iter().map(|h| STANDARD.encode(h)).collect();
+            Ok(Ok(body))
+        },
+    )
     .await??;
     Ok(HttpResponse::Ok().json(answer?))
 }

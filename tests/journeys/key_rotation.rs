@@ -10,7 +10,9 @@ use serde_json::Value;
 
 use crate::helpers::*;
 
-crate::on_both_backends!(a_rotated_key_keeps_its_certificates_and_a_revoked_key_loses_the_later_ones);
+crate::on_both_backends!(
+    a_rotated_key_keeps_its_certificates_and_a_revoked_key_loses_the_later_ones
+);
 
 fn keys_command(app: &TestApp, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_ikrar"))
@@ -76,7 +78,10 @@ async fn a_rotated_key_keeps_its_certificates_and_a_revoked_key_loses_the_later_
         .to_string();
 
     // The key still signing cannot be revoked: that would make every new certificate invalid.
-    let out = keys_command(&app, &["revoke", &first_key, "--from", "2024-01-01T00:00:00Z"]);
+    let out = keys_command(
+        &app,
+        &["revoke", &first_key, "--from", "2024-01-01T00:00:00Z"],
+    );
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("keys rotate"));
     // Input errors are named.
@@ -88,7 +93,11 @@ async fn a_rotated_key_keeps_its_certificates_and_a_revoked_key_loses_the_later_
     assert!(String::from_utf8_lossy(&out.stderr).contains("--from"));
 
     let out = keys_command(&app, &["rotate"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let key_file = app.dir.path().join("issuer-key.ed25519");
     let retired_file = app
         .dir
@@ -102,10 +111,16 @@ async fn a_rotated_key_keeps_its_certificates_and_a_revoked_key_loses_the_later_
 
     let keys = keys_document(&app).await;
     assert_eq!(keys.len(), 2);
-    let old = keys.iter().find(|k| k["key_id"] == first_key.as_str()).unwrap();
+    let old = keys
+        .iter()
+        .find(|k| k["key_id"] == first_key.as_str())
+        .unwrap();
     assert_eq!(old["status"], "retired");
     assert!(old["valid_until"].is_null(), "retiring is not revoking");
-    let new = keys.iter().find(|k| k["key_id"] != first_key.as_str()).unwrap();
+    let new = keys
+        .iter()
+        .find(|k| k["key_id"] != first_key.as_str())
+        .unwrap();
     assert_eq!(new["status"], "active");
     let second_key = new["key_id"].as_str().unwrap().to_string();
 
@@ -123,8 +138,13 @@ async fn a_rotated_key_keeps_its_certificates_and_a_revoked_key_loses_the_later_
     // A node restarted with the stale key file refuses to start, and says why.
     let mut stale = settings_of(&app);
     stale.key_file = retired_file.clone();
-    let refused = Application::build(&stale).err().expect("a retired key is refused");
-    assert!(format!("{refused:#}").contains("dipensiunkan"), "{refused:#}");
+    let refused = Application::build(&stale)
+        .err()
+        .expect("a retired key is refused");
+    assert!(
+        format!("{refused:#}").contains("dipensiunkan"),
+        "{refused:#}"
+    );
 
     // The first node was never restarted and still signs with the old key: a compromise like
     // this is what revocation is for. Its next certificate is signed a second or more after A.
@@ -148,7 +168,11 @@ async fn a_rotated_key_keeps_its_certificates_and_a_revoked_key_loses_the_later_
     let from = a_signed_at.to_rfc3339();
     let out = keys_command(&app, &["revoke", &first_key, "--from", &from]);
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(stdout.contains("(1 sertifikat)"), "{stdout}");
     assert_eq!(verdict(&app, &a_id).await["status"], "genuine");
     let c_verdict = verdict(&app, &c_id).await;
@@ -157,7 +181,10 @@ async fn a_rotated_key_keeps_its_certificates_and_a_revoked_key_loses_the_later_
     assert_eq!(verdict(&app, &b_id).await["status"], "genuine");
 
     let keys = keys_document(&app).await;
-    let old = keys.iter().find(|k| k["key_id"] == first_key.as_str()).unwrap();
+    let old = keys
+        .iter()
+        .find(|k| k["key_id"] == first_key.as_str())
+        .unwrap();
     assert_eq!(old["status"], "revoked");
     assert_eq!(
         chrono::DateTime::parse_from_rfc3339(old["valid_until"].as_str().unwrap()).unwrap(),

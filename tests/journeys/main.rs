@@ -7,6 +7,7 @@ mod command_line;
 mod coverage;
 mod key_rotation;
 mod nodes;
+mod offline;
 mod public_log;
 mod refusals;
 mod sign_in;

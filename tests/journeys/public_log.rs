@@ -75,7 +75,13 @@ fn root_from_path(m: usize, n: usize, leaf: H, path: &[H]) -> Option<H> {
 }
 
 /// Checks a consistency proof as RFC 9162 §2.1.4.2 prescribes.
-fn check_consistency(first: usize, second: usize, proof: &[H], first_hash: &H, second_hash: &H) -> bool {
+fn check_consistency(
+    first: usize,
+    second: usize,
+    proof: &[H],
+    first_hash: &H,
+    second_hash: &H,
+) -> bool {
     if first == second {
         return proof.is_empty() && first_hash == second_hash;
     }
@@ -113,14 +119,20 @@ fn check_consistency(first: usize, second: usize, proof: &[H], first_hash: &H, s
 }
 
 fn b64(v: &Value) -> H {
-    STANDARD.decode(v.as_str().unwrap()).unwrap().try_into().unwrap()
+    STANDARD
+        .decode(v.as_str().unwrap())
+        .unwrap()
+        .try_into()
+        .unwrap()
 }
 
 /// The issuance entry as docs/log.md defines it, from nothing but the QR link.
 fn issuance_entry_from_link(link: &str) -> (String, Vec<u8>) {
     let (path, claim) = link.split_once('#').unwrap();
     let id = path.rsplit('/').next().unwrap().to_string();
-    let blob = data_encoding::BASE32_NOPAD.decode(claim.as_bytes()).unwrap();
+    let blob = data_encoding::BASE32_NOPAD
+        .decode(claim.as_bytes())
+        .unwrap();
     let claim_bytes = &blob[..blob.len() - 64];
     let mut entry = vec![1u8, 1];
     entry.extend_from_slice(&data_encoding::BASE32_NOPAD.decode(id.as_bytes()).unwrap());
@@ -161,7 +173,12 @@ async fn get_json(app: &TestApp, path: &str) -> (u16, Value) {
 /// Waits (at most 10 s) for the node to publish a checkpoint of at least `size` entries.
 pub async fn checkpoint_covering(app: &TestApp, size: usize) -> String {
     for _ in 0..100 {
-        let r = app.api.get(app.url("/log/checkpoint")).send().await.unwrap();
+        let r = app
+            .api
+            .get(app.url("/log/checkpoint"))
+            .send()
+            .await
+            .unwrap();
         if r.status() == 200 {
             let note = r.text().await.unwrap();
             if note.lines().nth(1).and_then(|s| s.parse::<usize>().ok()) >= Some(size) {
@@ -194,7 +211,12 @@ async fn certificates_and_revocations_are_logged_with_proofs_an_independent_chec
     let Some(app) = spawn_app(backend).await else {
         return;
     };
-    let r = app.api.get(app.url("/log/checkpoint")).send().await.unwrap();
+    let r = app
+        .api
+        .get(app.url("/log/checkpoint"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 404, "no checkpoint before the first entry");
 
     let mut links = Vec::new();
@@ -231,18 +253,29 @@ async fn certificates_and_revocations_are_logged_with_proofs_an_independent_chec
     }
     for (i, link) in links.iter().enumerate() {
         let (_, expected) = issuance_entry_from_link(link);
-        assert_eq!(entries[i], expected, "entry {i} is the hash of the QR claim");
+        assert_eq!(
+            entries[i], expected,
+            "entry {i} is the hash of the QR claim"
+        );
         assert_eq!(expected.len(), 52, "no personal data, only hashes");
     }
     let mut revocation = vec![1u8, 2];
-    revocation.extend_from_slice(&data_encoding::BASE32_NOPAD.decode(rizal_id.as_bytes()).unwrap());
+    revocation.extend_from_slice(
+        &data_encoding::BASE32_NOPAD
+            .decode(rizal_id.as_bytes())
+            .unwrap(),
+    );
     revocation.extend_from_slice(&revoked_at.to_be_bytes());
     revocation.extend_from_slice(&issuance_entry_from_link(&links[1]).1[20..52]);
     revocation.extend_from_slice(&sha(&["salah ketik jabatan".as_bytes()]));
     assert_eq!(entries[3], revocation);
 
     let leaves: Vec<H> = entries.iter().map(|e| leaf(e)).collect();
-    assert_eq!(mth(&leaves), root, "the checkpoint's root is the tree of the entries");
+    assert_eq!(
+        mth(&leaves),
+        root,
+        "the checkpoint's root is the tree of the entries"
+    );
 
     // Inclusion of every entry in every tree size, by index; and by certificate id.
     for n in 1..=size {
@@ -268,8 +301,11 @@ async fn certificates_and_revocations_are_logged_with_proofs_an_independent_chec
     // Consistency between every pair of sizes.
     for n in 1..=size {
         for m in 1..=n {
-            let (status, p) =
-                get_json(&app, &format!("/log/proof/consistency?first={m}&second={n}")).await;
+            let (status, p) = get_json(
+                &app,
+                &format!("/log/proof/consistency?first={m}&second={n}"),
+            )
+            .await;
             assert_eq!(status, 200);
             let proof: Vec<H> = p["hashes"].as_array().unwrap().iter().map(b64).collect();
             assert!(
@@ -350,8 +386,15 @@ async fn log_verify_names_the_first_altered_or_removed_certificate(backend: Back
     checkpoint_covering(&app, 3).await;
     let out = log_verify(&app);
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
-    assert!(stdout.contains("log konsisten: 3 entri dan 1 checkpoint"), "{stdout}");
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("log konsisten: 3 entri dan 1 checkpoint"),
+        "{stdout}"
+    );
 
     use ikrar::db::schema::certificates::dsl as c;
     // Someone edits a signer's position straight in the database.
@@ -363,7 +406,10 @@ async fn log_verify_names_the_first_altered_or_removed_certificate(backend: Back
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(
-        stderr.contains(&format!("Ketidakcocokan pertama: indeks 1: sertifikat {}", ids[1])),
+        stderr.contains(&format!(
+            "Ketidakcocokan pertama: indeks 1: sertifikat {}",
+            ids[1]
+        )),
         "{stderr}"
     );
     // The verification page does not call it genuine either.
@@ -374,7 +420,10 @@ async fn log_verify_names_the_first_altered_or_removed_certificate(backend: Back
         .set(c::position.eq("Penata Kelola Sistem Informasi"))
         .execute(&mut *app.db.write().unwrap())
         .unwrap();
-    assert!(log_verify(&app).status.success(), "restored: consistent again");
+    assert!(
+        log_verify(&app).status.success(),
+        "restored: consistent again"
+    );
 
     // Someone removes the last certificate.
     diesel::delete(c::certificates.find(&ids[2]))
