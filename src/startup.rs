@@ -29,6 +29,13 @@ pub fn open_storage(settings: &Settings) -> anyhow::Result<(Db, IssuerKey)> {
     let key = IssuerKey::load_or_create(&settings.key_file)?;
     keys::register(&mut *db.write()?, &key).context("registering the issuer key")?;
     keys::ensure_signing(&mut *db.read()?, &key)?;
+    let backfilled = crate::transparency::backfill(&mut *db.write()?).context("filling the log")?;
+    if backfilled > 0 {
+        tracing::info!(
+            entries = backfilled,
+            "logged the certificates and revocations that predate the public log"
+        );
+    }
     Ok((db, key))
 }
 

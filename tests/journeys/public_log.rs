@@ -17,7 +17,8 @@ use crate::helpers::*;
 
 crate::on_both_backends!(
     certificates_and_revocations_are_logged_with_proofs_an_independent_checker_accepts,
-    log_verify_names_the_first_altered_or_removed_certificate
+    log_verify_names_the_first_altered_or_removed_certificate,
+    certificates_from_before_the_log_are_logged_when_a_node_starts
 );
 
 // ---- An independent RFC 6962 implementation: recursive, from the RFC's definitions. ----
@@ -452,4 +453,63 @@ async fn log_verify_names_the_first_altered_or_removed_certificate(backend: Back
         stderr.contains("Ketidakcocokan pertama: indeks 2: entri log ini hilang"),
         "{stderr}"
     );
+}
+
+async fn certificates_from_before_the_log_are_logged_when_a_node_starts(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let (_, a) = app
+        .signs(ANDI_NIP, "andi@contoh.go.id", "Andi Nurul Hidayah, S.Pd.")
+        .await;
+    let (_, b) = app
+        .signs(RIZAL_NIP, "rizal@contoh.go.id", "Muhammad Rizal")
+        .await;
+    let b_id = b["certificate_id"].as_str().unwrap();
+    assert!(certificates::revoke(
+        &mut app.db.write().unwrap(),
+        &CertificateId::parse(b_id).unwrap(),
+        ikrar::db::now(),
+        "dicabut",
+    )
+    .unwrap());
+    // The database as it was before the log existed.
+    {
+        use ikrar::db::schema::{counters, log_checkpoints, log_entries, log_nodes};
+        let mut conn = app.db.write().unwrap();
+        diesel::delete(log_checkpoints::table)
+            .execute(&mut *conn)
+            .unwrap();
+        diesel::delete(log_nodes::table)
+            .execute(&mut *conn)
+            .unwrap();
+        diesel::delete(log_entries::table)
+            .execute(&mut *conn)
+            .unwrap();
+        diesel::update(counters::table.find("log_size"))
+            .set(counters::value.eq(0))
+            .execute(&mut *conn)
+            .unwrap();
+    }
+    assert_eq!(
+        log_verify(&app).status.code(),
+        Some(1),
+        "unlogged certificates are named"
+    );
+
+    let mut settings = ikrar::config::Settings::for_data_dir(app.dir.path().to_path_buf());
+    settings.bind = "127.0.0.1:0".into();
+    settings.database_url = ikrar::db::DatabaseUrl::parse(&app.database_url).unwrap();
+    let (db, _) = ikrar::startup::open_storage(&settings).unwrap();
+    drop(db);
+    assert_eq!(app.count("log_entries"), 3, "two issued, one revoked");
+    let out = log_verify(&app);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let a_id = a["certificate_id"].as_str().unwrap();
+    let (_, v) = get_json(&app, &format!("/api/v1/verify/{a_id}")).await;
+    assert_eq!(v["log"]["index"], 0, "logged in serial order");
 }
