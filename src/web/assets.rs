@@ -1,4 +1,5 @@
-//! The stylesheet and the two small scripts, built into the binary (no CDN, no asset folder to deploy).
+//! The stylesheet, the small scripts and the verification page's service worker, built into the
+//! binary (no CDN, no asset folder to deploy).
 
 use actix_web::{web, HttpResponse};
 
