@@ -12,6 +12,10 @@
   if ("serviceWorker" in navigator) {
     // Keeps this page, its style and script for the next visit without signal.
     navigator.serviceWorker.register("/aset/sw.js", { scope: "/v/" }).catch(function () {});
+    // Marks the page once the copy for use without signal is in place.
+    navigator.serviceWorker.ready.then(function () {
+      document.documentElement.setAttribute("data-luring", "siap");
+    });
   }
 
   function storedKeys() {
@@ -41,7 +45,12 @@
       });
   }
 
-  var claimText = decodeURIComponent(window.location.hash.slice(1)).trim();
+  var claimText = window.location.hash.slice(1);
+  try {
+    claimText = decodeURIComponent(claimText).trim();
+  } catch (e) {
+    // A damaged link is judged below, not ignored.
+  }
   var match = window.location.pathname.match(/^\/v\/([A-Za-z2-7]{16})$/);
   if (!claimText || !match) {
     // No claim to check: still keep the keys for a later visit without signal.

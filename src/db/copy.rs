@@ -241,12 +241,17 @@ pub fn copy_all(from: &Db, to: &Db) -> Result<CopyReport, CopyError> {
                     .execute(c))
             },
         )?;
-        let rows: Vec<CheckpointRow> = super::log::checkpoints(&mut source)?;
-        for chunk in rows.chunks(PAGE as usize) {
-            on_backend!(target, |c| diesel::insert_into(log_checkpoints::table)
-                .values(chunk)
-                .execute(c))?;
-        }
+        pages(
+            &mut source,
+            target,
+            |c, after: Option<&i64>| super::log::checkpoints_page(c, after.copied(), PAGE),
+            |cp: &CheckpointRow| cp.tree_size,
+            |c, rows| {
+                on_backend!(c, |c| diesel::insert_into(log_checkpoints::table)
+                    .values(rows)
+                    .execute(c))
+            },
+        )?;
         let counters: Vec<(String, i64)> = counters::table
             .select((counters::name, counters::value))
             .load(&mut *source)?;

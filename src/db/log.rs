@@ -203,11 +203,33 @@ pub fn latest_checkpoint(conn: &mut DbConnection) -> QueryResult<Option<Checkpoi
         .optional()
 }
 
-pub fn checkpoints(conn: &mut DbConnection) -> QueryResult<Vec<CheckpointRow>> {
-    log_checkpoints::table
+/// Checkpoints in size order, a page after `after`: one is signed per second while the log grows,
+/// so there are too many to load at once.
+pub fn checkpoints_page(
+    conn: &mut DbConnection,
+    after: Option<i64>,
+    limit: i64,
+) -> QueryResult<Vec<CheckpointRow>> {
+    let mut q = log_checkpoints::table
         .order(log_checkpoints::tree_size)
         .select(CheckpointRow::as_select())
-        .load(conn)
+        .limit(limit)
+        .into_boxed();
+    if let Some(after) = after {
+        q = q.filter(log_checkpoints::tree_size.gt(after));
+    }
+    q.load(conn)
+}
+
+pub fn checkpoint_of_size(
+    conn: &mut DbConnection,
+    size: u64,
+) -> QueryResult<Option<CheckpointRow>> {
+    log_checkpoints::table
+        .find(size as i64)
+        .select(CheckpointRow::as_select())
+        .first(conn)
+        .optional()
 }
 
 /// Stores a checkpoint; another node may have stored the same size first, which is fine.

@@ -11,6 +11,7 @@ use super::checkpoint;
 use super::entry::{self, EntryKind};
 use super::merkle::{leaf_hash, FullTree};
 use crate::db::certificates::CertificateRow;
+use crate::db::log::CheckpointRow;
 use crate::db::schema::certificates;
 use crate::db::{keys, log, DbConnection, DbError};
 use crate::signing::verify_with;
@@ -276,49 +277,68 @@ fn stored_checkpoints(
     tree: &FullTree,
     report: &mut AuditReport,
 ) -> Result<(), DbError> {
-    for cp in log::checkpoints(conn)? {
-        report.checkpoints += 1;
-        let size = cp.tree_size as u64;
-        let what = format!("checkpoint ukuran {size}");
-        let key = keys::find(conn, &cp.key_id)?;
-        let Some(public) = key.and_then(|k| <[u8; 32]>::try_from(k.public_key).ok()) else {
-            report.flag(
-                None,
-                None,
-                format!("{what}: kunci {} tidak dikenal", cp.key_id),
-            );
-            continue;
+    let keys: HashMap<String, [u8; 32]> = keys::all(conn)?
+        .into_iter()
+        .filter_map(|k| Some((k.key_id, k.public_key.try_into().ok()?)))
+        .collect();
+    let mut after = None;
+    loop {
+        let page = log::checkpoints_page(conn, after, PAGE)?;
+        let Some(last) = page.last() else {
+            return Ok(());
         };
-        let opened = match checkpoint::open(&cp.note, &public) {
-            Ok(c) => c,
-            Err(e) => {
-                report.flag(None, None, format!("{what}: tanda tangan tidak sah ({e})"));
-                continue;
-            }
-        };
-        if opened.size != size || opened.root.to_vec() != cp.root {
-            report.flag(
-                None,
-                None,
-                format!("{what}: isi catatan bertanda tangan berbeda dari kolomnya"),
-            );
-        }
-        match tree.root(size) {
-            None => report.flag(
-                None,
-                None,
-                format!(
-                    "{what} melampaui log yang hanya memuat {} entri",
-                    tree.size()
-                ),
-            ),
-            Some(root) if root != opened.root => report.flag(
-                None,
-                None,
-                format!("{what}: akar pohon tidak cocok dengan pohon yang dihitung ulang"),
-            ),
-            Some(_) => {}
+        after = Some(last.tree_size);
+        for cp in &page {
+            check_checkpoint(&keys, tree, cp, report);
         }
     }
-    Ok(())
+}
+
+fn check_checkpoint(
+    keys: &HashMap<String, [u8; 32]>,
+    tree: &FullTree,
+    cp: &CheckpointRow,
+    report: &mut AuditReport,
+) {
+    report.checkpoints += 1;
+    let size = cp.tree_size as u64;
+    let what = format!("checkpoint ukuran {size}");
+    let Some(public) = keys.get(&cp.key_id) else {
+        report.flag(
+            None,
+            None,
+            format!("{what}: kunci {} tidak dikenal", cp.key_id),
+        );
+        return;
+    };
+    let opened = match checkpoint::open(&cp.note, public) {
+        Ok(c) => c,
+        Err(e) => {
+            report.flag(None, None, format!("{what}: tanda tangan tidak sah ({e})"));
+            return;
+        }
+    };
+    if opened.size != size || opened.root.to_vec() != cp.root {
+        report.flag(
+            None,
+            None,
+            format!("{what}: isi catatan bertanda tangan berbeda dari kolomnya"),
+        );
+    }
+    match tree.root(size) {
+        None => report.flag(
+            None,
+            None,
+            format!(
+                "{what} melampaui log yang hanya memuat {} entri",
+                tree.size()
+            ),
+        ),
+        Some(root) if root != opened.root => report.flag(
+            None,
+            None,
+            format!("{what}: akar pohon tidak cocok dengan pohon yang dihitung ulang"),
+        ),
+        Some(_) => {}
+    }
 }

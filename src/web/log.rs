@@ -63,14 +63,11 @@ async fn checkpoint_at(
 ) -> Result<HttpResponse, WebError> {
     let size = parse_count("size", Some(path.into_inner().as_str()), 1)?;
     let db = state.db.clone();
-    let all = web::block(move || -> Result<_, DbError> { Ok(log::checkpoints(&mut *db.read()?)?) })
-        .await??;
-    let cp = all
-        .into_iter()
-        .find(|c| c.tree_size as u64 == size)
-        .ok_or_else(|| {
-            WebError::NotFound(format!("Tidak ada checkpoint untuk ukuran log {size}."))
-        })?;
+    let cp = web::block(move || -> Result<_, DbError> {
+        Ok(log::checkpoint_of_size(&mut *db.read()?, size)?)
+    })
+    .await??
+    .ok_or_else(|| WebError::NotFound(format!("Tidak ada checkpoint untuk ukuran log {size}.")))?;
     Ok(note_response(cp.note))
 }
 
