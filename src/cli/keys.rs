@@ -2,6 +2,8 @@
 
 use std::path::{Path, PathBuf};
 
+use anyhow::Context;
+
 use super::StorageArgs;
 use crate::db::{keys, now, Db};
 use crate::signing::{IssuerKey, KeyId};
@@ -34,8 +36,16 @@ pub fn rotate(storage: &StorageArgs) -> anyhow::Result<i32> {
     let _ = std::fs::remove_file(&pending);
     let new = IssuerKey::create(&pending)?;
     keys::rotate(&mut *db.write()?, &old, &new, now())?;
-    std::fs::rename(key_file, retired_path(key_file, old.id()))?;
-    std::fs::rename(&pending, key_file)?;
+    let swap = std::fs::rename(key_file, retired_path(key_file, old.id()))
+        .and_then(|()| std::fs::rename(&pending, key_file));
+    swap.with_context(|| {
+        format!(
+            "kunci baru {} sudah terdaftar dan tersimpan di {}; pindahkan berkas itu ke {}",
+            new.id().to_hex(),
+            pending.display(),
+            key_file.display()
+        )
+    })?;
     println!(
         "kunci penerbit baru {} menggantikan {} (berkas lama disimpan sebagai {})",
         new.id().to_hex(),

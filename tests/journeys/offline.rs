@@ -104,7 +104,10 @@ async fn the_qr_claim_is_checked_in_the_browser_and_still_without_signal() {
         }
         dom = rendered(&profile, &link);
     }
-    assert!(dom.contains(r#"data-luring="siap""#), "service worker ready: {dom}");
+    assert!(
+        dom.contains(r#"data-luring="siap""#),
+        "service worker ready: {dom}"
+    );
     assert!(dom.contains(r#"data-hasil="sah""#), "online: {dom}");
     assert!(dom.contains("Andi Nurul Hidayah, S.Pd."));
     assert!(dom.contains("Diperiksa di perangkat ini, tanpa server"));

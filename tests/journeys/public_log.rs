@@ -316,6 +316,20 @@ async fn certificates_and_revocations_are_logged_with_proofs_an_independent_chec
         }
     }
 
+    let r = app
+        .api
+        .get(app.url("/log/checkpoint/4"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.text().await.unwrap(),
+        note,
+        "each published checkpoint stays retrievable"
+    );
+    let (status, _) = get_json(&app, "/log/entries/99").await;
+    assert_eq!(status, 404);
+
     // Bad requests are named precisely, never a 500.
     for (path, field) in [
         ("/log/proof/inclusion?index=9&size=4", "index"),
@@ -325,6 +339,8 @@ async fn certificates_and_revocations_are_logged_with_proofs_an_independent_chec
         ("/log/proof/consistency?first=3&second=2", "first"),
         ("/log/proof/consistency?first=0&second=2", "first"),
         ("/log/proof/consistency?first=1&second=50", "second"),
+        ("/log/entries/minus-one", "index"),
+        ("/log/checkpoint/0", "size"),
     ] {
         let (status, body) = get_json(&app, path).await;
         assert!(status == 400 || status == 404, "{path}: {status}");
