@@ -14,4 +14,5 @@ pub mod signing;
 pub mod startup;
 pub mod synth;
 pub mod totp;
+pub mod transparency;
 pub mod web;

@@ -5,6 +5,8 @@ mod campaign;
 mod coverage;
 mod db;
 mod demo;
+mod keys;
+mod log;
 mod roster;
 
 use std::path::PathBuf;
@@ -58,6 +60,42 @@ pub enum Command {
     /// The append-only audit trail.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Rotate or revoke issuer keys.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+    /// The public append-only log of certificates and revocations.
+    #[command(subcommand)]
+    Log(LogCommand),
+}
+
+#[derive(Subcommand)]
+pub enum KeysCommand {
+    /// Make a new issuer key the signing key; the old one is retired and its certificates stay
+    /// genuine. Nodes pick the new key up when they restart.
+    Rotate {
+        #[command(flatten)]
+        storage: StorageArgs,
+    },
+    /// Mark a compromised key: certificates it signed after --from are no longer genuine.
+    Revoke {
+        /// The key id (16 hex digits) from /.well-known/ikrar-keys.json.
+        key_id: String,
+        /// First instant of the compromise, RFC 3339 (e.g. 2024-02-01T00:00:00+08:00).
+        #[arg(long)]
+        from: String,
+        #[command(flatten)]
+        storage: StorageArgs,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum LogCommand {
+    /// Rebuild the log from the certificate rows and check every entry and published checkpoint;
+    /// exit code 1 names the first inconsistency.
+    Verify {
+        #[command(flatten)]
+        storage: StorageArgs,
+    },
 }
 
 #[derive(Subcommand)]
@@ -276,6 +314,13 @@ pub async fn run(cli: Cli) -> i32 {
             storage,
         }) => admin::add(&email, &name, &role, &scope, agency.as_deref(), &storage),
         Command::Audit(AuditCommand::Verify { storage }) => admin::verify_audit(&storage),
+        Command::Keys(KeysCommand::Rotate { storage }) => keys::rotate(&storage),
+        Command::Keys(KeysCommand::Revoke {
+            key_id,
+            from,
+            storage,
+        }) => keys::revoke(&key_id, &from, &storage),
+        Command::Log(LogCommand::Verify { storage }) => log::verify(&storage),
         Command::Coverage(CoverageCommand::Unsigned {
             campaign,
             area,

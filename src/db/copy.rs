@@ -11,9 +11,10 @@ use super::certificates::CertificateRow;
 use super::coverage::{DailySigning, RosterCount, SignedCount};
 use super::employees::Employee;
 use super::keys::IssuerKeyRow;
+use super::log::{CheckpointRow, LogEntryRow, LogNodeRow};
 use super::schema::{
     admins, areas, audit_log, campaigns, certificates, counters, daily_signings, documents,
-    employees, issuer_keys, roster_counts, signed_counts,
+    employees, issuer_keys, log_checkpoints, log_entries, log_nodes, roster_counts, signed_counts,
 };
 use super::{on_backend, Db, DbConnection, DbError};
 
@@ -71,6 +72,12 @@ fn counts(conn: &mut DbConnection) -> QueryResult<Vec<(&'static str, i64)>> {
         ),
         ("admins", admins::table.count().get_result(conn)?),
         ("audit_log", audit_log::table.count().get_result(conn)?),
+        ("log_entries", log_entries::table.count().get_result(conn)?),
+        ("log_nodes", log_nodes::table.count().get_result(conn)?),
+        (
+            "log_checkpoints",
+            log_checkpoints::table.count().get_result(conn)?,
+        ),
     ])
 }
 
@@ -238,6 +245,41 @@ pub fn copy_all(from: &Db, to: &Db) -> Result<CopyReport, CopyError> {
             |e| e.seq,
             |c, rows| {
                 on_backend!(c, |c| diesel::insert_into(audit_log::table)
+                    .values(rows)
+                    .execute(c))
+            },
+        )?;
+        // The public log, entry by entry and node by node: its proofs and checkpoints must
+        // stay valid in the new database.
+        pages(
+            &mut source,
+            target,
+            |c, after: Option<&i64>| super::log::entries_page(c, after.copied(), PAGE),
+            |e: &LogEntryRow| e.idx,
+            |c, rows| {
+                on_backend!(c, |c| diesel::insert_into(log_entries::table)
+                    .values(rows)
+                    .execute(c))
+            },
+        )?;
+        pages(
+            &mut source,
+            target,
+            |c, after: Option<&(i32, i64)>| super::log::nodes_page(c, after.copied(), PAGE),
+            |n: &LogNodeRow| (n.level, n.idx),
+            |c, rows| {
+                on_backend!(c, |c| diesel::insert_into(log_nodes::table)
+                    .values(rows)
+                    .execute(c))
+            },
+        )?;
+        pages(
+            &mut source,
+            target,
+            |c, after: Option<&i64>| super::log::checkpoints_page(c, after.copied(), PAGE),
+            |cp: &CheckpointRow| cp.tree_size,
+            |c, rows| {
+                on_backend!(c, |c| diesel::insert_into(log_checkpoints::table)
                     .values(rows)
                     .execute(c))
             },

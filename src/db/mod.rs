@@ -11,6 +11,7 @@ pub mod copy;
 pub mod coverage;
 pub mod employees;
 pub mod keys;
+pub mod log;
 pub mod schema;
 
 use std::time::Duration;

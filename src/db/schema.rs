@@ -54,6 +54,8 @@ diesel::table! {
         public_key -> Binary,
         valid_from -> BigInt,
         valid_until -> Nullable<BigInt>,
+        retired_at -> Nullable<BigInt>,
+        revoked_at -> Nullable<BigInt>,
     }
 }
 
@@ -186,5 +188,33 @@ diesel::table! {
         detail -> Text,
         prev_hash -> Text,
         entry_hash -> Text,
+    }
+}
+
+diesel::table! {
+    log_entries (idx) {
+        idx -> BigInt,
+        kind -> Text,
+        certificate_id -> Text,
+        entry -> Binary,
+        appended_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    log_nodes (level, idx) {
+        level -> Integer,
+        idx -> BigInt,
+        hash -> Binary,
+    }
+}
+
+diesel::table! {
+    log_checkpoints (tree_size) {
+        tree_size -> BigInt,
+        root -> Binary,
+        key_id -> Text,
+        created_at -> BigInt,
+        note -> Text,
     }
 }

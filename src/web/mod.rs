@@ -9,6 +9,7 @@ mod coverage;
 pub mod error;
 mod health;
 mod issuer;
+mod log;
 mod pact;
 pub mod pages;
 pub mod security;
@@ -55,6 +56,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(certificates::routes)
         .configure(verify::routes)
         .configure(issuer::routes)
+        .configure(log::routes)
         .configure(coverage::routes)
         .configure(admin::routes)
         .default_service(web::to(|| async {

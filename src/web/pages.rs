@@ -156,7 +156,14 @@ pub struct VerifyDetails {
     pub key_id: String,
     pub revoked_on: Option<String>,
     pub revocation_reason: Option<String>,
+    /// The certificate's place in the public log and how its inclusion proof fared.
+    pub log: String,
 }
+
+/// The verification page kept by the service worker for use without signal.
+#[derive(Template)]
+#[template(path = "verify_offline.html")]
+pub struct VerifyOffline;
 
 #[derive(Template)]
 #[template(path = "verify.html")]

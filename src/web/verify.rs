@@ -10,10 +10,11 @@ use super::security::{check_csrf, CsrfToken};
 use super::upload::{receive, UploadLimit};
 use super::{rfc3339, AppState, PageError, WebError};
 use crate::certificate::{self, pdf_signature, PdfSignatureError};
-use crate::db::{areas, campaigns, keys, Db, DbError};
+use crate::db::{areas, campaigns, keys, log, Db, DbError};
 use crate::domain::{AreaCode, CertificateId, IndonesianZone, RevocationReason};
 use crate::signing::cms::SignedData;
 use crate::signing::{verify_certificate, Verdict, Verification};
+use crate::transparency::{self, LogCheck};
 
 /// Certificates are about 30 KB; anything much larger is not one of ours.
 pub const MAX_UPLOAD_BYTES: usize = 2 * 1024 * 1024;
@@ -23,6 +24,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/.well-known/ikrar-keys.json", web::get().to(keys_json))
         .route("/v", web::get().to(upload_page))
         .route("/v", web::post().to(upload_submit))
+        .route("/v/luring", web::get().to(offline_page))
         .route("/v/{id}", web::get().to(verify_page));
 }
 
@@ -36,13 +38,25 @@ pub struct VerifiedView {
     pub verification: Verification,
     pub campaign_title: String,
     pub work_area: String,
+    /// `None` for an unknown certificate, or one issued before the log existed.
+    pub log: Option<LogCheck>,
 }
 
 fn verify(db: &Db, id: &str, claim: Option<&str>) -> Result<VerifiedView, DbError> {
     let mut conn = db.read()?;
-    let verification = verify_certificate(&mut conn, id, claim)?;
+    let mut verification = verify_certificate(&mut conn, id, claim)?;
     let (mut campaign_title, mut work_area) = (String::new(), String::new());
+    let mut log = None;
     if let Some(c) = &verification.certificate {
+        log = transparency::check_certificate(&mut conn, c)?;
+        if log.as_ref().and_then(|l| l.included) == Some(false)
+            && verification.verdict != Verdict::Tampered
+        {
+            // The record differs from what the log committed to, or the log was rewritten.
+            verification.verdict = Verdict::Tampered;
+            verification.problem =
+                Some("catatan sertifikat tidak cocok dengan yang tercatat di log publik");
+        }
         campaign_title = campaigns::find(&mut conn, &c.campaign_id)?
             .map(|c| c.title)
             .unwrap_or_default();
@@ -54,6 +68,7 @@ fn verify(db: &Db, id: &str, claim: Option<&str>) -> Result<VerifiedView, DbErro
         verification,
         campaign_title,
         work_area,
+        log,
     })
 }
 
@@ -117,8 +132,41 @@ async fn api_verify(
             .and_then(RevocationReason::of_stored);
         body["revocation_reason"] = reason.map(RevocationReason::as_str).into();
         body["revocation_reason_label"] = reason.map(RevocationReason::label).into();
+        body["log"] = view.log.as_ref().map(log_json).into();
     }
     Ok(HttpResponse::build(status_of(v.verdict)).json(body))
+}
+
+fn log_json(l: &LogCheck) -> serde_json::Value {
+    serde_json::json!({
+        "index": l.index,
+        "revocation_index": l.revocation_index,
+        "checkpoint_size": l.checkpoint_size,
+        "checkpoint_at": l.checkpoint_at.map(rfc3339),
+        "inclusion_verified": l.included,
+    })
+}
+
+/// One sentence for the page: where the certificate is in the log and what was checked.
+fn log_sentence(log: Option<&LogCheck>) -> String {
+    let Some(l) = log else {
+        return "Sertifikat ini diterbitkan sebelum log publik ada, sehingga tidak tercatat di dalamnya."
+            .into();
+    };
+    let mut text = format!("Tercatat pada indeks {}. ", l.index);
+    text += &match (l.included, l.checkpoint_size) {
+        (Some(true), Some(size)) => format!(
+            "Bukti inklusinya telah diperiksa dan cocok dengan checkpoint terbaru yang ditandatangani penerbit (ukuran log {size})."
+        ),
+        (Some(false), _) => {
+            "Bukti inklusinya TIDAK cocok dengan checkpoint terbaru yang ditandatangani penerbit.".into()
+        }
+        _ => "Checkpoint terbaru belum memuat entri ini; checkpoint berikutnya terbit dalam beberapa detik.".into(),
+    };
+    if let Some(r) = l.revocation_index {
+        text += &format!(" Pencabutannya tercatat pada indeks {r}.");
+    }
+    text
 }
 
 fn verdict_page(view: &VerifiedView, id: &str, checked_claim: bool) -> pages::Verify {
@@ -146,6 +194,7 @@ fn verdict_page(view: &VerifiedView, id: &str, checked_claim: bool) -> pages::Ve
                 .as_deref()
                 .and_then(RevocationReason::of_stored)
                 .map(|r| r.label().to_string()),
+            log: log_sentence(view.log.as_ref()),
         }
     });
     pages::Verify {
@@ -184,11 +233,19 @@ async fn verify_page(
 
 async fn keys_json(state: web::Data<AppState>) -> Result<HttpResponse, WebError> {
     let db = state.db.clone();
-    let rows = web::block(move || keys::all(&mut *db.read()?)).await??;
-    let current = state.key.id().to_hex();
+    let (rows, latest) = web::block(move || -> Result<_, DbError> {
+        let mut conn = db.read()?;
+        Ok((keys::all(&mut conn)?, log::latest_checkpoint(&mut conn)?))
+    })
+    .await??;
+    let origin = latest
+        .as_ref()
+        .and_then(|c| c.note.lines().next().map(str::to_string))
+        .unwrap_or_else(|| transparency::default_origin(&state.base_url));
     let keys: Vec<_> = rows
         .iter()
         .map(|k| {
+            let public: Option<[u8; 32]> = k.public_key.clone().try_into().ok();
             serde_json::json!({
                 "key_id": k.key_id,
                 "algorithm": k.algorithm,
@@ -196,13 +253,28 @@ async fn keys_json(state: web::Data<AppState>) -> Result<HttpResponse, WebError>
                 "public_key_hex": data_encoding::HEXLOWER.encode(&k.public_key),
                 "valid_from": rfc3339(k.valid_from),
                 "valid_until": k.valid_until.map(rfc3339),
-                "status": if k.key_id == current { "active" } else { "retired" },
+                "status": k.status().as_str(),
+                "retired_at": k.retired_at.map(rfc3339),
+                "revoked_at": k.revoked_at.map(rfc3339),
+                "log_verifier_key": public.map(|p| transparency::checkpoint::verifier_key(&origin, &p)),
             })
         })
         .collect();
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "public, max-age=300"))
-        .json(serde_json::json!({ "issuer": state.base_url, "claim_format": "ikrar/claim/v1", "keys": keys })))
+        .json(serde_json::json!({
+            "issuer": state.base_url,
+            "claim_format": "ikrar/claim/v1",
+            "keys": keys,
+            "log": {
+                "origin": origin,
+                "checkpoint": format!("{}/log/checkpoint", state.base_url),
+            },
+        })))
+}
+
+async fn offline_page() -> Result<HttpResponse, PageError> {
+    render(&pages::VerifyOffline)
 }
 
 async fn upload_page(csrf: CsrfToken) -> Result<HttpResponse, PageError> {
