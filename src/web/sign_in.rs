@@ -63,19 +63,31 @@ fn parse_id(raw: &str) -> Result<LoginId, WebError> {
 
 /// Sends the code; a mail failure is logged, not shown, so the answer never tells whether the id
 /// is on the roster.
+/// Runs one step of the sign-in core off the executor, as this client (address and limits).
+pub(crate) async fn as_client<T: Send + 'static>(
+    state: &web::Data<AppState>,
+    req: &HttpRequest,
+    step: impl FnOnce(&AppState, &Client<'_>) -> Result<T, SignInError> + Send + 'static,
+) -> Result<Result<T, SignInError>, WebError> {
+    let state = state.clone();
+    let addr = client_addr(req);
+    Ok(web::block(move || {
+        let client = Client {
+            addr: &addr,
+            limits: state.address_limits,
+        };
+        step(&state, &client)
+    })
+    .await?)
+}
+
 async fn send_code(
     state: &web::Data<AppState>,
     req: &HttpRequest,
     id: LoginId,
 ) -> Result<(), WebError> {
-    let state = state.clone();
-    let addr = client_addr(req);
-    let outcome = web::block(move || {
-        let client = Client {
-            addr: &addr,
-            limits: state.address_limits,
-        };
-        sign_in::request_code(&state.db, &state.mailer, &id, &client)
+    let outcome = as_client(state, req, move |state, client| {
+        sign_in::request_code(&state.db, &state.mailer, &id, client)
     })
     .await?;
     match outcome {
@@ -94,14 +106,8 @@ async fn redeem(
     id: LoginId,
     code: String,
 ) -> Result<String, WebError> {
-    let state = state.clone();
-    let addr = client_addr(req);
-    web::block(move || {
-        let client = Client {
-            addr: &addr,
-            limits: state.address_limits,
-        };
-        sign_in::redeem_code(&state.db, &id, &code, &client)
+    as_client(state, req, move |state, client| {
+        sign_in::redeem_code(&state.db, &id, &code, client)
     })
     .await?
     .map(|(token, _)| token)

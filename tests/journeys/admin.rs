@@ -411,15 +411,7 @@ async fn every_admin_route_for_every_role_inside_and_outside_its_scope(backend: 
         }
     }
     // The Jakarta certificate was never revoked by anyone outside Jakarta.
-    let verdict: Value = app
-        .api
-        .get(app.url(&format!("/api/v1/verify/{budi}")))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let verdict: Value = app.verdict(&budi).await;
     if verdict["status"] != "genuine" {
         wrong
             .borrow_mut()
@@ -476,15 +468,7 @@ async fn a_regency_admin_revokes_a_certificate_and_the_employee_signs_again(back
         .unwrap();
     assert_eq!(revoked.status(), 303);
 
-    let verdict: Value = app
-        .api
-        .get(app.url(&format!("/api/v1/verify/{id}")))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let verdict: Value = app.verdict(&id).await;
     assert_eq!(verdict["status"], "revoked");
     assert_eq!(verdict["revocation_reason"], "data_keliru");
     assert!(verdict["revoked_at"].is_string());
@@ -567,15 +551,7 @@ async fn a_forged_csrf_token_is_refused_and_changes_nothing(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(r.status(), 403);
-    let verdict: Value = app
-        .api
-        .get(app.url(&format!("/api/v1/verify/{id}")))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let verdict: Value = app.verdict(&id).await;
     assert_eq!(verdict["status"], "genuine");
     assert_eq!(app.count("admins"), 1);
 

@@ -348,6 +348,18 @@ impl TestApp {
         (token, response.json().await.unwrap())
     }
 
+    /// What `/api/v1/verify/{id}` answers, as JSON.
+    pub async fn verdict(&self, id: &str) -> Value {
+        self.api
+            .get(self.url(&format!("/api/v1/verify/{id}")))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
     pub async fn me(&self, token: &str) -> Value {
         let response = self
             .api

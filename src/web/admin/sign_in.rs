@@ -7,10 +7,10 @@ use serde::Deserialize;
 
 use super::{cookie, expired_cookie, SignedInAdmin};
 use crate::domain::EmailAddress;
-use crate::sign_in::{self, Client, SignInError};
+use crate::sign_in::{self, SignInError};
 use crate::web::pages::{self, render, render_with_status};
-use crate::web::security::{check_csrf, client_addr, CsrfToken};
-use crate::web::sign_in::sign_in_error;
+use crate::web::security::{check_csrf, CsrfToken};
+use crate::web::sign_in::{as_client, sign_in_error};
 use crate::web::{AppState, PageError, WebError};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -74,14 +74,8 @@ async fn sign_in_submit(
         }
     };
     let target = format!("/admin/masuk/kode?email={}", email.as_str());
-    let state = state.clone();
-    let addr = client_addr(&req);
-    let outcome = web::block(move || {
-        let client = Client {
-            addr: &addr,
-            limits: state.address_limits,
-        };
-        sign_in::request_admin_code(&state.db, &state.mailer, &email, &client)
+    let outcome = as_client(&state, &req, move |state, client| {
+        sign_in::request_admin_code(&state.db, &state.mailer, &email, client)
     })
     .await?;
     match outcome {
@@ -122,14 +116,8 @@ async fn code_submit(
     check_csrf(&req, &form.csrf)?;
     let email = EmailAddress::parse(&form.email).map_err(|e| WebError::bad("email", e))?;
     let shown = email.as_str().to_string();
-    let state2 = state.clone();
-    let addr = client_addr(&req);
-    let outcome = web::block(move || {
-        let client = Client {
-            addr: &addr,
-            limits: state2.address_limits,
-        };
-        sign_in::redeem_admin_code(&state2.db, &email, &form.code, &form.authenticator, &client)
+    let outcome = as_client(&state, &req, move |state, client| {
+        sign_in::redeem_admin_code(&state.db, &email, &form.code, &form.authenticator, client)
     })
     .await?;
     match outcome {
