@@ -55,6 +55,35 @@ fn reference() -> Vec<Area> {
     all
 }
 
+/// The village codes of the built-in reference, without a database (a roster file is generated
+/// before any database exists).
+pub fn reference_village_codes() -> impl Iterator<Item = String> {
+    VILLAGES
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split(',').next())
+        .filter(|c| !c.trim().is_empty())
+        .map(str::to_string)
+}
+
+/// The nation as an area of level 0 with the code "": a national campaign's scope refers to it.
+fn nation() -> Area {
+    Area {
+        code: String::new(),
+        parent_code: None,
+        level: 0,
+        name: "Indonesia".into(),
+    }
+}
+
+fn find_nation(conn: &mut DbConnection) -> Result<Option<Area>, DbError> {
+    Ok(areas::table
+        .find("")
+        .select(Area::as_select())
+        .first(conn)
+        .optional()?)
+}
+
 fn unquote(s: &str) -> String {
     let s = s.trim();
     s.strip_prefix('"')
@@ -67,9 +96,15 @@ fn unquote(s: &str) -> String {
 pub fn load_reference(conn: &mut DbConnection) -> Result<usize, DbError> {
     let present: i64 = areas::table.count().get_result(conn)?;
     if present > 0 {
+        // Databases loaded before the nation had its row get it now.
+        if find_nation(conn)?.is_none() {
+            diesel::insert_into(areas::table)
+                .values(nation())
+                .execute(conn)?;
+        }
         return Ok(0);
     }
-    let all = reference();
+    let all: Vec<Area> = std::iter::once(nation()).chain(reference()).collect();
     conn.transaction(|conn| {
         // Parents before children: the reference is ordered by level.
         for chunk in all.chunks(5_000) {
@@ -107,7 +142,7 @@ pub fn children(conn: &mut DbConnection, parent: Option<&AreaCode>) -> Result<Ve
         .into_boxed();
     let query = match parent {
         Some(code) => query.filter(areas::parent_code.eq(code.as_str().to_string())),
-        None => query.filter(areas::parent_code.is_null()),
+        None => query.filter(areas::level.eq(AreaLevel::Province as i32)),
     };
     Ok(query.load(conn)?)
 }

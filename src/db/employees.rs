@@ -184,9 +184,11 @@ pub fn upsert_batch(
             (None, None) => fresh.push(record),
         }
     }
+    let mut counts = coverage::CountDeltas::default();
     for record in fresh.iter().filter(|r| r.active) {
-        coverage::add_roster(conn, &record.placement(), 1)?;
+        counts.roster(&record.placement(), 1);
     }
+    counts.write(conn)?;
     let rows: Vec<NewEmployee> = fresh
         .into_iter()
         .map(|r| NewEmployee {
@@ -201,6 +203,18 @@ pub fn upsert_batch(
     }
     count.inserted = rows.len();
     Ok(Ok(count))
+}
+
+/// Inserts employees known to be new (ids made by the caller), without counting them: a bulk
+/// loader counts a whole batch at once with `coverage::CountDeltas`.
+pub fn insert_new(conn: &mut DbConnection, rows: &[Employee]) -> QueryResult<()> {
+    // 12 columns x 1,000 rows stays under both backends' limits on bound parameters.
+    for chunk in rows.chunks(1_000) {
+        super::on_backend!(conn, |c| diesel::insert_into(employees::table)
+            .values(chunk)
+            .execute(c))?;
+    }
+    Ok(())
 }
 
 pub fn count(conn: &mut DbConnection) -> Result<i64, DbError> {
@@ -227,6 +241,25 @@ pub fn first_unsigned(
         .select(Employee::as_select())
         .first(conn)
         .optional()?)
+}
+
+/// Up to `limit` active employees who hold no standing certificate for the campaign, in no
+/// particular order: the signers of a load test.
+pub fn unsigned_sample(
+    conn: &mut DbConnection,
+    campaign_id: &str,
+    limit: usize,
+) -> Result<Vec<Employee>, DbError> {
+    let signed = certificates::table
+        .filter(certificates::employee_id.eq(employees::id))
+        .filter(certificates::campaign_id.eq(campaign_id))
+        .filter(certificates::revoked_at.is_null());
+    Ok(employees::table
+        .filter(employees::active.eq(true))
+        .filter(diesel::dsl::not(diesel::dsl::exists(signed)))
+        .limit(limit as i64)
+        .select(Employee::as_select())
+        .load(conn)?)
 }
 
 /// The village codes of an area as a range, so that both backends use the index on

@@ -303,7 +303,7 @@ async fn a_sqlite_pilot_moves_to_postgresql_and_every_certificate_still_verifies
     );
     assert!(
         stdout.contains("employees: 4 baris")
-            && stdout.contains("areas: 91599 baris")
+            && stdout.contains("areas: 91600 baris")
             && stdout.contains("roster_counts: "),
         "{stdout}"
     );

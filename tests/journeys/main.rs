@@ -9,3 +9,4 @@ mod nodes;
 mod refusals;
 mod sign_in;
 mod signing_pages;
+mod synthetic_nation;
