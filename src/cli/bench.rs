@@ -10,7 +10,9 @@ use std::time::{Duration, Instant};
 use super::StorageArgs;
 use crate::certificate::{self, CertificateContext, QrMatrix};
 use crate::db::campaigns::{Campaign, StoredDocument};
-use crate::db::{campaigns, employees, now};
+use diesel::Connection;
+
+use crate::db::{campaigns, employees, now, DbError};
 use crate::domain::PactDocument;
 use crate::signing::issue::sign_row;
 use crate::signing::IssuerKey;
@@ -179,9 +181,15 @@ pub fn signers(
     };
     let sha = campaigns::current_document(&mut conn, campaign_id)?.sha256;
     let unsigned = employees::unsigned_sample(&mut conn, campaign_id, count)?;
+    // One transaction for all sessions: one disk flush instead of one per employee.
+    let tokens = db.write()?.transaction(|conn| {
+        unsigned
+            .iter()
+            .map(|e| crate::sign_in::open_session(conn, e.id))
+            .collect::<Result<Vec<_>, DbError>>()
+    })?;
     let mut file = std::io::BufWriter::new(std::fs::File::create(out)?);
-    for employee in &unsigned {
-        let token = crate::sign_in::open_session(&db, employee.id)?;
+    for (employee, token) in unsigned.iter().zip(tokens) {
         let body = serde_json::json!({
             "full_name": employee.full_name,
             "document_sha256": sha,

@@ -1,6 +1,7 @@
 //! The Kemendagri area reference: loaded once from the CSV files built into the binary.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
+use std::sync::{Mutex, OnceLock};
 
 use diesel::prelude::*;
 
@@ -142,7 +143,10 @@ pub fn children(conn: &mut DbConnection, parent: Option<&AreaCode>) -> Result<Ve
         .into_boxed();
     let query = match parent {
         Some(code) => query.filter(areas::parent_code.eq(code.as_str().to_string())),
-        None => query.filter(areas::level.eq(AreaLevel::Province as i32)),
+        // The nation's own row also has no parent; the parent index still serves the query.
+        None => query
+            .filter(areas::parent_code.is_null())
+            .filter(areas::level.eq(AreaLevel::Province as i32)),
     };
     Ok(query.load(conn)?)
 }
@@ -163,7 +167,30 @@ pub fn lineage(conn: &mut DbConnection, code: &AreaCode) -> Result<Vec<Area>, Db
 }
 
 /// "Kelurahan X, Kecamatan Y, Kota Z, Provinsi W" style description of a work area.
+///
+/// Remembered per process: the reference never changes once loaded, and every verification
+/// and certificate names the signer's work area.
 pub fn describe(conn: &mut DbConnection, code: &AreaCode) -> Result<String, DbError> {
+    static DESCRIBED: OnceLock<Mutex<HashMap<String, String>>> = OnceLock::new();
+    let described = DESCRIBED.get_or_init(Mutex::default);
+    if let Some(known) = described
+        .lock()
+        .ok()
+        .and_then(|d| d.get(code.as_str()).cloned())
+    {
+        return Ok(known);
+    }
+    let text = describe_from(conn, code)?;
+    // Only a full lineage is remembered; the reference has 83,762 villages, so the map stays small.
+    if text.matches(", ").count() + 1 == code.level() as usize {
+        if let Ok(mut d) = described.lock() {
+            d.insert(code.as_str().to_string(), text.clone());
+        }
+    }
+    Ok(text)
+}
+
+fn describe_from(conn: &mut DbConnection, code: &AreaCode) -> Result<String, DbError> {
     let names: Vec<String> = lineage(conn, code)?
         .into_iter()
         .rev()

@@ -141,6 +141,11 @@ impl CountDeltas {
         }
     }
 
+    /// Counter rows waiting to be written.
+    pub fn len(&self) -> usize {
+        self.rows.len() + self.days.len()
+    }
+
     pub fn is_empty(&self) -> bool {
         self.rows.is_empty() && self.days.is_empty()
     }

@@ -146,10 +146,13 @@ pub struct IdentityClash {
 }
 
 /// Inserts new employees and updates known ones, matched by NIK or else by NIP. Runs inside the
-/// caller's transaction so that a whole file lands or none of it does.
+/// caller's transaction so that a whole file lands or none of it does. New employees are counted
+/// into `counts`, which the caller writes (`CountDeltas::write`) before its transaction ends: a
+/// file's counters are then summed over many batches and each counter row moves once.
 pub fn upsert_batch(
     conn: &mut DbConnection,
     batch: &[EmployeeRecord],
+    counts: &mut coverage::CountDeltas,
 ) -> Result<Result<UpsertCount, IdentityClash>, DbError> {
     let niks: Vec<&str> = batch.iter().map(|r| r.nik.as_str()).collect();
     let nips: Vec<&str> = batch.iter().filter_map(|r| r.nip.as_deref()).collect();
@@ -184,11 +187,9 @@ pub fn upsert_batch(
             (None, None) => fresh.push(record),
         }
     }
-    let mut counts = coverage::CountDeltas::default();
     for record in fresh.iter().filter(|r| r.active) {
         counts.roster(&record.placement(), 1);
     }
-    counts.write(conn)?;
     let rows: Vec<NewEmployee> = fresh
         .into_iter()
         .map(|r| NewEmployee {
