@@ -68,7 +68,7 @@ pub fn machine() -> String {
     format!("{model}, {cores} cores")
 }
 
-pub fn run(quick: bool, samples: Option<usize>) -> anyhow::Result<i32> {
+pub fn run(quick: bool, samples: Option<usize>, pdf_out: Option<&Path>) -> anyhow::Result<i32> {
     let samples = samples.unwrap_or(if quick { 3 } else { 3_000 });
     let key = IssuerKey::from_seed([7; 32]);
     let at = now();
@@ -117,7 +117,11 @@ pub fn run(quick: bool, samples: Option<usize>) -> anyhow::Result<i32> {
         })
         .expect("the benchmark certificate renders")
     };
-    let pdf_bytes = render(&row).len();
+    let sample = render(&row);
+    let pdf_bytes = sample.len();
+    if let Some(path) = pdf_out {
+        std::fs::write(path, &sample)?;
+    }
     let link = certificate::link_for(base_url, &row)?;
 
     let whole = time(samples, || {

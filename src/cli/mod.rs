@@ -77,6 +77,9 @@ pub enum Command {
         quick: bool,
         #[arg(long)]
         samples: Option<usize>,
+        /// Also write the benchmark's certificate to this file, to look at.
+        #[arg(long)]
+        pdf_out: Option<PathBuf>,
     },
     /// Prepare a load test: sign in employees who have not signed the campaign yet and write
     /// `token<TAB>request body` lines for scripts/bench-http.sh.
@@ -297,7 +300,11 @@ pub async fn run(cli: Cli) -> i32 {
             roster_file.as_deref(),
             &storage,
         ),
-        Command::Bench { quick, samples } => bench::run(quick, samples),
+        Command::Bench {
+            quick,
+            samples,
+            pdf_out,
+        } => bench::run(quick, samples, pdf_out.as_deref()),
         Command::BenchSigners {
             campaign,
             count,
