@@ -349,7 +349,6 @@ pub fn import(db: &Db, path: &Path) -> Result<ImportReport, ImportError> {
         if !batch.is_empty() {
             flush(&mut batch, &mut lines, conn)?;
         }
-        drop(flush);
         counts.write(conn)?;
         Ok::<_, ImportError>(())
     });

@@ -144,6 +144,9 @@ impl Db {
             r2d2::Pool::builder()
                 .max_size(size)
                 .min_idle(Some(1))
+                // r2d2 would run "SELECT 1" on every checkout: a parsed statement per query.
+                // A broken connection shows as a query error instead.
+                .test_on_check_out(false)
                 .connection_timeout(Duration::from_secs(30))
                 .build(Manager(url.clone()))
         };
