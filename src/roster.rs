@@ -9,6 +9,7 @@ use std::path::Path;
 
 use diesel::Connection;
 
+use crate::db::coverage::CountDeltas;
 use crate::db::employees::{self, EmployeeRecord, UpsertCount};
 use crate::db::{areas, now, Db, DbError};
 use crate::domain::{
@@ -27,6 +28,8 @@ pub const COLUMNS: [&str; 9] = [
     "email",
 ];
 const BATCH: usize = 1_000;
+/// Counter rows held in memory before they are written (about 150 bytes each).
+const MAX_PENDING_COUNTS: usize = 2_000_000;
 
 /// One problem in one cell (or row) of the file, located as a spreadsheet user would look for it.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -345,6 +348,9 @@ pub fn import_within(
     let outcome = conn.transaction(|conn| {
         let mut batch: Vec<EmployeeRecord> = Vec::with_capacity(BATCH);
         let mut lines: Vec<u64> = Vec::with_capacity(BATCH);
+        // Counters are summed over many batches: a national file has ~3 million counter rows,
+        // and writing them per batch would move the upper levels' rows 14 million times.
+        let mut counts = CountDeltas::default();
         let mut flush = |batch: &mut Vec<EmployeeRecord>, lines: &mut Vec<u64>, conn: &mut _| {
             if let Some(scope) = scope {
                 let placed = employees::current_placements(conn, batch)?;
@@ -366,7 +372,10 @@ pub fn import_within(
                     }
                 }
             }
-            let result = employees::upsert_batch(conn, batch)?;
+            let result = employees::upsert_batch(conn, batch, &mut counts)?;
+            if counts.len() > MAX_PENDING_COUNTS {
+                counts.write(conn)?;
+            }
             let out = match result {
                 Ok(n) => {
                     total.inserted += n.inserted;
@@ -397,6 +406,7 @@ pub fn import_within(
         if !batch.is_empty() {
             flush(&mut batch, &mut lines, conn)?;
         }
+        counts.write(conn)?;
         Ok::<_, ImportError>(())
     });
     outcome?;

@@ -1,4 +1,5 @@
-use qrcode::{Color, EcLevel, QrCode, Version};
+use qrcode::canvas::{Canvas, MaskPattern};
+use qrcode::{bits, ec, Color, EcLevel, Version};
 
 /// The largest QR version that still reads when the code is printed 3 cm wide.
 pub const MAX_VERSION: i16 = 12;
@@ -17,16 +18,28 @@ pub struct QrMatrix {
 
 impl QrMatrix {
     /// Error correction M: readable with 15% of the code damaged or dirty.
+    ///
+    /// The mask is fixed instead of scored: `QrCode::new` draws all eight masks and scores each
+    /// (about 1.5 ms for our links, more than the signature and the PDF together). A mask only
+    /// exists to break up large single-colour areas, and our links end in a signed claim that
+    /// reads like random bytes, so the checkerboard mask never yields a worse-reading code; every
+    /// reader accepts any of the eight masks because the format bits name it.
     pub fn encode(data: &str) -> Result<Self, QrError> {
-        let code = QrCode::with_error_correction_level(data.as_bytes(), EcLevel::M)
-            .map_err(|_| QrError::TooLong)?;
-        match code.version() {
+        let bits = bits::encode_auto(data.as_bytes(), EcLevel::M).map_err(|_| QrError::TooLong)?;
+        let version = bits.version();
+        match version {
             Version::Normal(v) if v <= MAX_VERSION => {}
             _ => return Err(QrError::TooLong),
         }
-        let width = code.width();
-        let modules = code
-            .to_colors()
+        let (data, ec) = ec::construct_codewords(&bits.into_bytes(), version, EcLevel::M)
+            .map_err(|_| QrError::TooLong)?;
+        let mut canvas = Canvas::new(version, EcLevel::M);
+        canvas.draw_all_functional_patterns();
+        canvas.draw_data(&data, &ec);
+        canvas.apply_mask(MaskPattern::Checkerboard);
+        let width = version.width() as usize;
+        let modules = canvas
+            .into_colors()
             .into_iter()
             .map(|c| c == Color::Dark)
             .collect();

@@ -102,15 +102,17 @@ fn seed(db: &Db, key: &IssuerKey, employee_count: usize) -> anyhow::Result<DemoF
         let mut generator = RosterGenerator::new(2024);
         let mut rng = fastrand::Rng::with_seed(73);
         conn.transaction(|conn| {
+            let mut counts = crate::db::coverage::CountDeltas::default();
             let mut batch = Vec::with_capacity(1_000);
             for i in 0..employee_count {
                 let villages = &regencies[i % regencies.len()];
                 batch.push(generator.employee(&villages[rng.usize(0..villages.len())], at));
                 if batch.len() == 1_000 || i + 1 == employee_count {
-                    let _ = employees::upsert_batch(conn, &batch)?;
+                    let _ = employees::upsert_batch(conn, &batch, &mut counts)?;
                     batch.clear();
                 }
             }
+            counts.write(conn)?;
             // Signatures through the real signing code, spread over the week the campaign ran.
             let roster: Vec<Employee> = employees::in_area(conn, PROVINCE)?;
             let sha = document.sha256_hex();

@@ -1,6 +1,7 @@
 //! The command line: a stable interface that operators and scripts depend on.
 
 mod admin;
+mod bench;
 mod campaign;
 mod coverage;
 mod db;
@@ -8,6 +9,7 @@ mod demo;
 mod keys;
 mod log;
 mod roster;
+mod synth;
 
 use std::path::PathBuf;
 
@@ -54,6 +56,51 @@ pub enum Command {
     /// Coverage reports for area admins.
     #[command(subcommand)]
     Coverage(CoverageCommand),
+    /// Fill an empty database with a synthetic nation: employees over all 38 provinces in
+    /// proportion to their civil servants, optionally a share already signed.
+    Synth {
+        #[arg(long)]
+        employees: u64,
+        /// Share (0 to 1) who have already signed a national campaign, through the signing code.
+        #[arg(long, default_value_t = 0.0)]
+        campaign_signed_share: f64,
+        #[arg(long, default_value_t = 2024)]
+        seed: u64,
+        /// Write a roster CSV file (the import format) instead of filling the database.
+        #[arg(long)]
+        roster_file: Option<PathBuf>,
+        #[command(flatten)]
+        storage: StorageArgs,
+    },
+    /// Benchmark figures measured in process: one certificate rendered on one core, and where
+    /// its time goes. HTTP figures come from scripts/bench-http.sh.
+    Bench {
+        /// A few samples only (a smoke test).
+        #[arg(long)]
+        quick: bool,
+        #[arg(long)]
+        samples: Option<usize>,
+        /// Also write the benchmark's certificate to this file, to look at.
+        #[arg(long)]
+        pdf_out: Option<PathBuf>,
+    },
+    /// Prepare a load test: sign in employees who have not signed the campaign yet and write
+    /// `token<TAB>request body` lines for scripts/bench-http.sh.
+    BenchSigners {
+        #[arg(long)]
+        campaign: String,
+        #[arg(long, default_value_t = 100_000)]
+        count: usize,
+        #[arg(long)]
+        out: PathBuf,
+        /// Also write ids of standing certificates of the campaign, one a line.
+        #[arg(long)]
+        certificates_out: Option<PathBuf>,
+        #[arg(long, default_value_t = 100_000)]
+        certificates: usize,
+        #[command(flatten)]
+        storage: StorageArgs,
+    },
     /// Administrators and their scopes.
     #[command(subcommand)]
     Admin(AdminCommand),
@@ -336,6 +383,38 @@ pub async fn run(cli: Cli) -> i32 {
             employee_type,
             &format,
             output.as_deref(),
+            &storage,
+        ),
+        Command::Synth {
+            employees,
+            campaign_signed_share,
+            seed,
+            roster_file,
+            storage,
+        } => synth::run(
+            employees,
+            campaign_signed_share,
+            seed,
+            roster_file.as_deref(),
+            &storage,
+        ),
+        Command::Bench {
+            quick,
+            samples,
+            pdf_out,
+        } => bench::run(quick, samples, pdf_out.as_deref()),
+        Command::BenchSigners {
+            campaign,
+            count,
+            out,
+            certificates_out,
+            certificates,
+            storage,
+        } => bench::signers(
+            &campaign,
+            count,
+            &out,
+            certificates_out.as_deref().map(|p| (p, certificates)),
             &storage,
         ),
     };

@@ -1,6 +1,7 @@
 //! The Kemendagri area reference: loaded once from the CSV files built into the binary.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
+use std::sync::{Mutex, OnceLock};
 
 use diesel::prelude::*;
 
@@ -25,22 +26,10 @@ pub struct Area {
     pub name: String,
 }
 
-/// The whole nation as an area of its own (code `""`, level 0), so that national campaigns and
-/// admins refer to an area like every other scope.
-fn nation() -> Area {
-    Area {
-        code: String::new(),
-        parent_code: None,
-        level: 0,
-        name: "Indonesia".into(),
-    }
-}
-
 /// Reads the built-in reference; every file is `code,parent_code,name` after the header except
 /// provinces, which have no parent.
 fn reference() -> Vec<Area> {
     let mut all = Vec::with_capacity(92_000);
-    all.push(nation());
     for (csv, level) in [
         (PROVINCES, AreaLevel::Province),
         (REGENCIES, AreaLevel::Regency),
@@ -67,6 +56,35 @@ fn reference() -> Vec<Area> {
     all
 }
 
+/// The village codes of the built-in reference, without a database (a roster file is generated
+/// before any database exists).
+pub fn reference_village_codes() -> impl Iterator<Item = String> {
+    VILLAGES
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split(',').next())
+        .filter(|c| !c.trim().is_empty())
+        .map(str::to_string)
+}
+
+/// The nation as an area of level 0 with the code "": a national campaign's scope refers to it.
+fn nation() -> Area {
+    Area {
+        code: String::new(),
+        parent_code: None,
+        level: 0,
+        name: "Indonesia".into(),
+    }
+}
+
+fn find_nation(conn: &mut DbConnection) -> Result<Option<Area>, DbError> {
+    Ok(areas::table
+        .find("")
+        .select(Area::as_select())
+        .first(conn)
+        .optional()?)
+}
+
 fn unquote(s: &str) -> String {
     let s = s.trim();
     s.strip_prefix('"')
@@ -79,9 +97,15 @@ fn unquote(s: &str) -> String {
 pub fn load_reference(conn: &mut DbConnection) -> Result<usize, DbError> {
     let present: i64 = areas::table.count().get_result(conn)?;
     if present > 0 {
+        // Databases loaded before the nation had its row get it now.
+        if find_nation(conn)?.is_none() {
+            diesel::insert_into(areas::table)
+                .values(nation())
+                .execute(conn)?;
+        }
         return Ok(0);
     }
-    let all = reference();
+    let all: Vec<Area> = std::iter::once(nation()).chain(reference()).collect();
     conn.transaction(|conn| {
         // Parents before children: the reference is ordered by level.
         for chunk in all.chunks(5_000) {
@@ -119,7 +143,10 @@ pub fn children(conn: &mut DbConnection, parent: Option<&AreaCode>) -> Result<Ve
         .into_boxed();
     let query = match parent {
         Some(code) => query.filter(areas::parent_code.eq(code.as_str().to_string())),
-        None => query.filter(areas::level.eq(AreaLevel::Province as i32)),
+        // The nation's own row also has no parent; the parent index still serves the query.
+        None => query
+            .filter(areas::parent_code.is_null())
+            .filter(areas::level.eq(AreaLevel::Province as i32)),
     };
     Ok(query.load(conn)?)
 }
@@ -140,7 +167,30 @@ pub fn lineage(conn: &mut DbConnection, code: &AreaCode) -> Result<Vec<Area>, Db
 }
 
 /// "Kelurahan X, Kecamatan Y, Kota Z, Provinsi W" style description of a work area.
+///
+/// Remembered per process: the reference never changes once loaded, and every verification
+/// and certificate names the signer's work area.
 pub fn describe(conn: &mut DbConnection, code: &AreaCode) -> Result<String, DbError> {
+    static DESCRIBED: OnceLock<Mutex<HashMap<String, String>>> = OnceLock::new();
+    let described = DESCRIBED.get_or_init(Mutex::default);
+    if let Some(known) = described
+        .lock()
+        .ok()
+        .and_then(|d| d.get(code.as_str()).cloned())
+    {
+        return Ok(known);
+    }
+    let text = describe_from(conn, code)?;
+    // Only a full lineage is remembered; the reference has 83,762 villages, so the map stays small.
+    if text.matches(", ").count() + 1 == code.level() as usize {
+        if let Ok(mut d) = described.lock() {
+            d.insert(code.as_str().to_string(), text.clone());
+        }
+    }
+    Ok(text)
+}
+
+fn describe_from(conn: &mut DbConnection, code: &AreaCode) -> Result<String, DbError> {
     let names: Vec<String> = lineage(conn, code)?
         .into_iter()
         .rev()
@@ -165,8 +215,7 @@ mod tests {
         assert_eq!(count(AreaLevel::Regency), 514);
         assert_eq!(count(AreaLevel::District), 7_285);
         assert_eq!(count(AreaLevel::Village), 83_762);
-        assert_eq!(all[0].code, "", "the nation comes first");
-        assert!(all[1..]
+        assert!(all
             .iter()
             .all(|a| AreaCode::parse(&a.code).is_ok() && !a.name.is_empty()));
     }

@@ -78,6 +78,33 @@ pub fn next_serial(conn: &mut DbConnection) -> Result<i64, diesel::result::Error
         .first(conn)
 }
 
+/// Takes `n` consecutive certificate numbers at once and returns the first.
+pub fn reserve_serials(conn: &mut DbConnection, n: i64) -> Result<i64, diesel::result::Error> {
+    let name = "certificate_serial";
+    diesel::update(counters::table.find(name))
+        .set(counters::value.eq(counters::value + n))
+        .execute(conn)?;
+    let last: i64 = counters::table
+        .find(name)
+        .select(counters::value)
+        .first(conn)?;
+    Ok(last - n + 1)
+}
+
+/// Inserts many certificates; the caller counts them (see `coverage::CountDeltas`).
+pub fn insert_many(
+    conn: &mut DbConnection,
+    rows: &[CertificateRow],
+) -> Result<(), diesel::result::Error> {
+    // 20 columns x 500 rows stays under both backends' limits on bound parameters.
+    for chunk in rows.chunks(500) {
+        super::on_backend!(conn, |c| diesel::insert_into(certificates::table)
+            .values(chunk)
+            .execute(c))?;
+    }
+    Ok(())
+}
+
 pub fn insert(conn: &mut DbConnection, row: &CertificateRow) -> Result<(), diesel::result::Error> {
     diesel::insert_into(certificates::table)
         .values(row)
@@ -109,6 +136,20 @@ pub fn standing(
         .select(CertificateRow::as_select())
         .first(conn)
         .optional()
+}
+
+/// Ids of up to `limit` standing certificates of the campaign: what a load test verifies.
+pub fn standing_ids(
+    conn: &mut DbConnection,
+    campaign_id: &str,
+    limit: usize,
+) -> Result<Vec<String>, DbError> {
+    Ok(certificates::table
+        .filter(certificates::campaign_id.eq(campaign_id))
+        .filter(certificates::revoked_at.is_null())
+        .limit(limit as i64)
+        .select(certificates::id)
+        .load(conn)?)
 }
 
 pub fn count(conn: &mut DbConnection) -> Result<i64, DbError> {

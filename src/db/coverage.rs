@@ -2,7 +2,7 @@
 //! village), agency and employee type move in the same transaction as the roster row or the
 //! certificate they count, so a drill-down reads a few small rows and always equals a recount.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use diesel::prelude::*;
 
@@ -43,7 +43,7 @@ pub struct DailySigning {
 const ABOVE_NATION: &str = "^";
 
 /// Where an employee counts: their work village, agency and type.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Placement {
     pub village_code: String,
     pub agency: String,
@@ -67,25 +67,107 @@ fn lineage(village_code: &str) -> Vec<(String, String)> {
 
 pub fn add_roster(conn: &mut DbConnection, p: &Placement, delta: i64) -> QueryResult<()> {
     for (area, parent) in lineage(&p.village_code) {
-        let row = (
-            roster_counts::area_code.eq(&area),
-            roster_counts::parent_code.eq(&parent),
-            roster_counts::agency.eq(&p.agency),
-            roster_counts::employee_type.eq(&p.employee_type),
-            roster_counts::employees.eq(delta),
-        );
-        on_backend!(conn, |c| diesel::insert_into(roster_counts::table)
-            .values(row)
-            .on_conflict((
-                roster_counts::area_code,
-                roster_counts::agency,
-                roster_counts::employee_type
-            ))
-            .do_update()
-            .set(roster_counts::employees.eq(roster_counts::employees + delta))
-            .execute(c))?;
+        upsert_roster(conn, &area, &parent, &p.agency, &p.employee_type, delta)?;
     }
     Ok(())
+}
+
+fn upsert_roster(
+    conn: &mut DbConnection,
+    area: &str,
+    parent: &str,
+    agency: &str,
+    employee_type: &str,
+    delta: i64,
+) -> QueryResult<()> {
+    let row = (
+        roster_counts::area_code.eq(area),
+        roster_counts::parent_code.eq(parent),
+        roster_counts::agency.eq(agency),
+        roster_counts::employee_type.eq(employee_type),
+        roster_counts::employees.eq(delta),
+    );
+    on_backend!(conn, |c| diesel::insert_into(roster_counts::table)
+        .values(row)
+        .on_conflict((
+            roster_counts::area_code,
+            roster_counts::agency,
+            roster_counts::employee_type
+        ))
+        .do_update()
+        .set(roster_counts::employees.eq(roster_counts::employees + delta))
+        .execute(c))?;
+    Ok(())
+}
+
+/// Counter deltas of many employees or certificates, summed per counter row in memory before
+/// anything is written. A batch of a thousand roster rows then moves each province, regency and
+/// district row once instead of once per employee, and the rows are written in key order, which
+/// keeps the database's page cache warm.
+#[derive(Debug, Default)]
+pub struct CountDeltas {
+    /// (campaign or "" for the roster, area, agency, type) -> (parent, delta)
+    rows: HashMap<(String, String, String, String), (String, i64)>,
+    /// (campaign, area, day) -> signings
+    days: HashMap<(String, String, i64), i64>,
+}
+
+impl CountDeltas {
+    fn add(&mut self, campaign: &str, p: &Placement, delta: i64) {
+        for (area, parent) in lineage(&p.village_code) {
+            let key = (
+                campaign.to_string(),
+                area,
+                p.agency.clone(),
+                p.employee_type.clone(),
+            );
+            self.rows.entry(key).or_insert((parent, 0)).1 += delta;
+        }
+    }
+
+    pub fn roster(&mut self, p: &Placement, delta: i64) {
+        self.add("", p, delta);
+    }
+
+    /// A certificate signed at `at`: counted as signed and on its signing day.
+    pub fn signed(&mut self, campaign_id: &str, p: &Placement, at: i64) {
+        self.add(campaign_id, p, 1);
+        let day = day_of(at);
+        for (area, _) in lineage(&p.village_code) {
+            *self
+                .days
+                .entry((campaign_id.to_string(), area, day))
+                .or_default() += 1;
+        }
+    }
+
+    /// Counter rows waiting to be written.
+    pub fn len(&self) -> usize {
+        self.rows.len() + self.days.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty() && self.days.is_empty()
+    }
+
+    /// Writes the summed deltas in the caller's transaction and empties the batch.
+    pub fn write(&mut self, conn: &mut DbConnection) -> QueryResult<()> {
+        let mut rows: Vec<_> = self.rows.drain().filter(|(_, (_, d))| *d != 0).collect();
+        rows.sort_unstable();
+        for ((campaign, area, agency, kind), (parent, delta)) in rows {
+            if campaign.is_empty() {
+                upsert_roster(conn, &area, &parent, &agency, &kind, delta)?;
+            } else {
+                upsert_signed(conn, &campaign, &area, &parent, &agency, &kind, delta)?;
+            }
+        }
+        let mut days: Vec<_> = self.days.drain().collect();
+        days.sort_unstable();
+        for ((campaign, area, day), n) in days {
+            upsert_day(conn, &campaign, &area, day, n)?;
+        }
+        Ok(())
+    }
 }
 
 pub fn add_signed(
@@ -95,26 +177,47 @@ pub fn add_signed(
     delta: i64,
 ) -> QueryResult<()> {
     for (area, parent) in lineage(&p.village_code) {
-        let row = (
-            signed_counts::campaign_id.eq(campaign_id),
-            signed_counts::area_code.eq(&area),
-            signed_counts::parent_code.eq(&parent),
-            signed_counts::agency.eq(&p.agency),
-            signed_counts::employee_type.eq(&p.employee_type),
-            signed_counts::signed.eq(delta),
-        );
-        on_backend!(conn, |c| diesel::insert_into(signed_counts::table)
-            .values(row)
-            .on_conflict((
-                signed_counts::campaign_id,
-                signed_counts::area_code,
-                signed_counts::agency,
-                signed_counts::employee_type,
-            ))
-            .do_update()
-            .set(signed_counts::signed.eq(signed_counts::signed + delta))
-            .execute(c))?;
+        upsert_signed(
+            conn,
+            campaign_id,
+            &area,
+            &parent,
+            &p.agency,
+            &p.employee_type,
+            delta,
+        )?;
     }
+    Ok(())
+}
+
+fn upsert_signed(
+    conn: &mut DbConnection,
+    campaign_id: &str,
+    area: &str,
+    parent: &str,
+    agency: &str,
+    employee_type: &str,
+    delta: i64,
+) -> QueryResult<()> {
+    let row = (
+        signed_counts::campaign_id.eq(campaign_id),
+        signed_counts::area_code.eq(area),
+        signed_counts::parent_code.eq(parent),
+        signed_counts::agency.eq(agency),
+        signed_counts::employee_type.eq(employee_type),
+        signed_counts::signed.eq(delta),
+    );
+    on_backend!(conn, |c| diesel::insert_into(signed_counts::table)
+        .values(row)
+        .on_conflict((
+            signed_counts::campaign_id,
+            signed_counts::area_code,
+            signed_counts::agency,
+            signed_counts::employee_type,
+        ))
+        .do_update()
+        .set(signed_counts::signed.eq(signed_counts::signed + delta))
+        .execute(c))?;
     Ok(())
 }
 
@@ -131,23 +234,34 @@ pub fn add_signing_day(
 ) -> QueryResult<()> {
     let day = day_of(at);
     for (area, _) in lineage(village_code) {
-        let row = (
-            daily_signings::campaign_id.eq(campaign_id),
-            daily_signings::area_code.eq(&area),
-            daily_signings::day.eq(day),
-            daily_signings::signings.eq(1i64),
-        );
-        on_backend!(conn, |c| diesel::insert_into(daily_signings::table)
-            .values(row)
-            .on_conflict((
-                daily_signings::campaign_id,
-                daily_signings::area_code,
-                daily_signings::day
-            ))
-            .do_update()
-            .set(daily_signings::signings.eq(daily_signings::signings + 1))
-            .execute(c))?;
+        upsert_day(conn, campaign_id, &area, day, 1)?;
     }
+    Ok(())
+}
+
+fn upsert_day(
+    conn: &mut DbConnection,
+    campaign_id: &str,
+    area: &str,
+    day: i64,
+    signings: i64,
+) -> QueryResult<()> {
+    let row = (
+        daily_signings::campaign_id.eq(campaign_id),
+        daily_signings::area_code.eq(area),
+        daily_signings::day.eq(day),
+        daily_signings::signings.eq(signings),
+    );
+    on_backend!(conn, |c| diesel::insert_into(daily_signings::table)
+        .values(row)
+        .on_conflict((
+            daily_signings::campaign_id,
+            daily_signings::area_code,
+            daily_signings::day
+        ))
+        .do_update()
+        .set(daily_signings::signings.eq(daily_signings::signings + signings))
+        .execute(c))?;
     Ok(())
 }
 

@@ -146,10 +146,13 @@ pub struct IdentityClash {
 }
 
 /// Inserts new employees and updates known ones, matched by NIK or else by NIP. Runs inside the
-/// caller's transaction so that a whole file lands or none of it does.
+/// caller's transaction so that a whole file lands or none of it does. New employees are counted
+/// into `counts`, which the caller writes (`CountDeltas::write`) before its transaction ends: a
+/// file's counters are then summed over many batches and each counter row moves once.
 pub fn upsert_batch(
     conn: &mut DbConnection,
     batch: &[EmployeeRecord],
+    counts: &mut coverage::CountDeltas,
 ) -> Result<Result<UpsertCount, IdentityClash>, DbError> {
     let niks: Vec<&str> = batch.iter().map(|r| r.nik.as_str()).collect();
     let nips: Vec<&str> = batch.iter().filter_map(|r| r.nip.as_deref()).collect();
@@ -185,7 +188,7 @@ pub fn upsert_batch(
         }
     }
     for record in fresh.iter().filter(|r| r.active) {
-        coverage::add_roster(conn, &record.placement(), 1)?;
+        counts.roster(&record.placement(), 1);
     }
     let rows: Vec<NewEmployee> = fresh
         .into_iter()
@@ -237,6 +240,18 @@ pub fn current_placements(
         .collect())
 }
 
+/// Inserts employees known to be new (ids made by the caller), without counting them: a bulk
+/// loader counts a whole batch at once with `coverage::CountDeltas`.
+pub fn insert_new(conn: &mut DbConnection, rows: &[Employee]) -> QueryResult<()> {
+    // 12 columns x 1,000 rows stays under both backends' limits on bound parameters.
+    for chunk in rows.chunks(1_000) {
+        super::on_backend!(conn, |c| diesel::insert_into(employees::table)
+            .values(chunk)
+            .execute(c))?;
+    }
+    Ok(())
+}
+
 pub fn count(conn: &mut DbConnection) -> Result<i64, DbError> {
     Ok(employees::table.count().get_result(conn)?)
 }
@@ -261,6 +276,25 @@ pub fn first_unsigned(
         .select(Employee::as_select())
         .first(conn)
         .optional()?)
+}
+
+/// Up to `limit` active employees who hold no standing certificate for the campaign, in no
+/// particular order: the signers of a load test.
+pub fn unsigned_sample(
+    conn: &mut DbConnection,
+    campaign_id: &str,
+    limit: usize,
+) -> Result<Vec<Employee>, DbError> {
+    let signed = certificates::table
+        .filter(certificates::employee_id.eq(employees::id))
+        .filter(certificates::campaign_id.eq(campaign_id))
+        .filter(certificates::revoked_at.is_null());
+    Ok(employees::table
+        .filter(employees::active.eq(true))
+        .filter(diesel::dsl::not(diesel::dsl::exists(signed)))
+        .limit(limit as i64)
+        .select(Employee::as_select())
+        .load(conn)?)
 }
 
 /// The village codes of an area as a range, so that both backends use the index on

@@ -1,5 +1,3 @@
-use diesel::Connection;
-
 use super::{IssuerKey, SignedRecord};
 use crate::db::campaigns::{self, Campaign};
 use crate::db::certificates::{self, CertificateRow};
@@ -54,50 +52,31 @@ pub fn issue_certificate(
     request: &SigningRequest<'_>,
     now: i64,
 ) -> Result<Issued, IssueError> {
-    let mut conn = db.write()?;
-    let attempt = conn.transaction(|conn| {
-        let campaign =
-            campaigns::find(conn, request.campaign_id)?.ok_or(IssueError::CampaignNotFound)?;
-        check_eligibility(&campaign, request.employee, now)?;
-        let document = campaigns::current_document(conn, &campaign.id)?;
-        if !document
-            .sha256
-            .eq_ignore_ascii_case(request.document_sha256.trim())
-        {
-            return Err(IssueError::DocumentOutdated);
-        }
-        let roster_name =
-            FullName::parse(&request.employee.full_name).map_err(|_| IssueError::NameMismatch)?;
-        if !roster_name.matches_typed(request.typed_name) {
-            return Err(IssueError::NameMismatch);
-        }
-        if let Some(existing) = certificates::standing(conn, &campaign.id, request.employee.id)? {
-            return Ok(Issued {
-                certificate: existing,
-                created: false,
-            });
-        }
-        let serial = certificates::next_serial(conn)?;
-        let row = sign_row(
-            key,
-            request.employee,
-            &campaign.id,
-            &document.sha256,
-            serial,
-            now,
-        );
-        store(conn, &row, request.employee)?;
-        Ok(Issued {
-            certificate: row,
-            created: true,
-        })
+    // Owned copies: the signing may be committed by whichever request holds the writer.
+    let (key_copy, employee) = (key.clone(), request.employee.clone());
+    let (campaign_id, typed_name, document_sha256) = (
+        request.campaign_id.to_string(),
+        request.typed_name.to_string(),
+        request.document_sha256.to_string(),
+    );
+    let attempt = db.write_grouped(move |conn| {
+        let request = SigningRequest {
+            employee: &employee,
+            campaign_id: &campaign_id,
+            typed_name: &typed_name,
+            document_sha256: &document_sha256,
+        };
+        issue_in(conn, &key_copy, &request, now)
     });
     match attempt {
         Err(IssueError::Db(DbError::Query(e))) if is_unique_violation(&e) => {
             // A concurrent request for the same employee won the race on another connection.
-            let existing =
-                certificates::standing(&mut conn, request.campaign_id, request.employee.id)?
-                    .ok_or(IssueError::Db(DbError::Query(e)))?;
+            let existing = certificates::standing(
+                &mut *db.write()?,
+                request.campaign_id,
+                request.employee.id,
+            )?
+            .ok_or(IssueError::Db(DbError::Query(e)))?;
             Ok(Issued {
                 certificate: existing,
                 created: false,
@@ -105,6 +84,50 @@ pub fn issue_certificate(
         }
         other => other,
     }
+}
+
+/// One signing inside the caller's transaction (or savepoint of a group commit).
+fn issue_in(
+    conn: &mut DbConnection,
+    key: &IssuerKey,
+    request: &SigningRequest<'_>,
+    now: i64,
+) -> Result<Issued, IssueError> {
+    let campaign =
+        campaigns::find(conn, request.campaign_id)?.ok_or(IssueError::CampaignNotFound)?;
+    check_eligibility(&campaign, request.employee, now)?;
+    let document = campaigns::current_document(conn, &campaign.id)?;
+    if !document
+        .sha256
+        .eq_ignore_ascii_case(request.document_sha256.trim())
+    {
+        return Err(IssueError::DocumentOutdated);
+    }
+    let roster_name =
+        FullName::parse(&request.employee.full_name).map_err(|_| IssueError::NameMismatch)?;
+    if !roster_name.matches_typed(request.typed_name) {
+        return Err(IssueError::NameMismatch);
+    }
+    if let Some(existing) = certificates::standing(conn, &campaign.id, request.employee.id)? {
+        return Ok(Issued {
+            certificate: existing,
+            created: false,
+        });
+    }
+    let serial = certificates::next_serial(conn)?;
+    let row = sign_row(
+        key,
+        request.employee,
+        &campaign.id,
+        &document.sha256,
+        serial,
+        now,
+    );
+    store(conn, &row, request.employee)?;
+    Ok(Issued {
+        certificate: row,
+        created: true,
+    })
 }
 
 /// Stores a signed certificate, appends it to the public log and counts it for the signer's

@@ -47,6 +47,7 @@ pub enum KeyError {
 }
 
 /// The issuer's signing key. Every node of one deployment loads the same key file.
+#[derive(Clone)]
 pub struct IssuerKey {
     signing: SigningKey,
     id: KeyId,

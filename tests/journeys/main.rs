@@ -14,3 +14,4 @@ mod public_log;
 mod refusals;
 mod sign_in;
 mod signing_pages;
+mod synthetic_nation;

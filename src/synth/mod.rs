@@ -1,17 +1,20 @@
 //! Synthetic civil servants for demos and benchmarks: valid NIPs and NIKs, plausible names,
 //! positions and agencies. No real person is described; the word lists are in `assets/synth/`.
 
+pub mod load;
+pub mod nation;
+
 use std::collections::HashSet;
 
 use crate::db::employees::EmployeeRecord;
 use crate::domain::{EmployeeType, Nik, Nip};
 
-const GIVEN: &str = include_str!("../assets/synth/given_names.txt");
-const FAMILY: &str = include_str!("../assets/synth/family_names.txt");
-const PREFIXES: &str = include_str!("../assets/synth/name_prefixes.txt");
-const DEGREES: &str = include_str!("../assets/synth/degrees.txt");
-const AGENCIES: &str = include_str!("../assets/synth/agencies.txt");
-const POSITIONS: &str = include_str!("../assets/synth/positions.txt");
+const GIVEN: &str = include_str!("../../assets/synth/given_names.txt");
+const FAMILY: &str = include_str!("../../assets/synth/family_names.txt");
+const PREFIXES: &str = include_str!("../../assets/synth/name_prefixes.txt");
+const DEGREES: &str = include_str!("../../assets/synth/degrees.txt");
+const AGENCIES: &str = include_str!("../../assets/synth/agencies.txt");
+const POSITIONS: &str = include_str!("../../assets/synth/positions.txt");
 
 struct Weighted<T> {
     items: Vec<(T, u32)>,
@@ -45,7 +48,8 @@ fn fields(text: &str) -> impl Iterator<Item = Vec<&str>> {
 /// Makes employees one at a time, never repeating a NIP or NIK.
 pub struct RosterGenerator {
     rng: fastrand::Rng,
-    given: Vec<(bool, String)>,
+    /// Given names by sex: `[male, female]`.
+    given: [Vec<String>; 2],
     family: Vec<String>,
     prefixes: Vec<(String, u32)>,
     degrees: Weighted<String>,
@@ -59,9 +63,12 @@ pub struct RosterGenerator {
 
 impl RosterGenerator {
     pub fn new(seed: u64) -> Self {
-        let given = fields(GIVEN)
-            .map(|f| (f[0] == "F", f[1].to_string()))
-            .collect();
+        let given = [false, true].map(|female| {
+            fields(GIVEN)
+                .filter(|f| (f[0] == "F") == female)
+                .map(|f| f[1].to_string())
+                .collect()
+        });
         let family = fields(FAMILY).map(|f| f[0].to_string()).collect();
         let prefixes = fields(PREFIXES)
             .map(|f| (f[0].to_string(), f[1].parse().unwrap_or(0)))
@@ -113,12 +120,7 @@ impl RosterGenerator {
 
     fn name(&mut self, female: bool) -> String {
         let rng = &mut self.rng;
-        let pool: Vec<&String> = self
-            .given
-            .iter()
-            .filter(|(f, _)| *f == female)
-            .map(|(_, n)| n)
-            .collect();
+        let pool = &self.given[usize::from(female)];
         let mut name = String::new();
         for (prefix, percent) in &self.prefixes {
             if rng.u32(0..100) < *percent {
@@ -127,7 +129,7 @@ impl RosterGenerator {
                 break;
             }
         }
-        name.push_str(pool[rng.usize(0..pool.len())]);
+        name.push_str(&pool[rng.usize(0..pool.len())]);
         if rng.u32(0..100) < 85 {
             name.push(' ');
             name.push_str(&self.family[rng.usize(0..self.family.len())]);
@@ -137,6 +139,11 @@ impl RosterGenerator {
             name.push_str(self.degrees.pick(rng));
         }
         name
+    }
+
+    /// How many employees were made so far.
+    pub fn made(&self) -> u64 {
+        self.serial
     }
 
     /// One employee working in `village_code` (a village of the reference).

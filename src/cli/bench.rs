@@ -1,0 +1,219 @@
+//! `ikrar bench`: the in-process figures of the benchmark (one certificate rendered on one core,
+//! and where its time goes), and `ikrar bench-signers`, which prepares signed-in employees and
+//! certificate ids for the HTTP load in `scripts/bench-http.sh`. HTTP figures come from wrk,
+//! never from here.
+
+use std::io::Write;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use super::StorageArgs;
+use crate::certificate::{self, CertificateContext, QrMatrix};
+use crate::db::campaigns::{Campaign, StoredDocument};
+use diesel::Connection;
+
+use crate::db::{campaigns, employees, now, DbError};
+use crate::domain::PactDocument;
+use crate::signing::issue::sign_row;
+use crate::signing::IssuerKey;
+use crate::synth::RosterGenerator;
+
+/// Median and 99th percentile of a set of timings.
+pub struct Spread {
+    pub median: Duration,
+    pub p99: Duration,
+}
+
+fn spread(mut samples: Vec<Duration>) -> Spread {
+    samples.sort_unstable();
+    let at = |q: f64| samples[((samples.len() - 1) as f64 * q).round() as usize];
+    Spread {
+        median: at(0.5),
+        p99: at(0.99),
+    }
+}
+
+fn time(samples: usize, mut f: impl FnMut()) -> Spread {
+    // A few rounds first, so that lazily parsed fonts and caches do not count.
+    for _ in 0..samples.min(20) {
+        f();
+    }
+    spread(
+        (0..samples)
+            .map(|_| {
+                let started = Instant::now();
+                f();
+                started.elapsed()
+            })
+            .collect(),
+    )
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.3} ms", d.as_secs_f64() * 1000.0)
+}
+
+/// The machine, as the table states it: CPU model and the cores this process may use.
+pub fn machine() -> String {
+    let model = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|info| {
+            info.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split_once(':'))
+                .map(|(_, m)| m.trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    format!("{model}, {cores} cores")
+}
+
+pub fn run(quick: bool, samples: Option<usize>, pdf_out: Option<&Path>) -> anyhow::Result<i32> {
+    let samples = samples.unwrap_or(if quick { 3 } else { 3_000 });
+    let key = IssuerKey::from_seed([7; 32]);
+    let at = now();
+    let document = PactDocument::default_pact();
+    let campaign = Campaign {
+        id: Campaign::new_id(),
+        title: "Pemilu dan Pilkada Serentak 2024".into(),
+        scope_code: "73".into(),
+        opens_at: at - 86_400,
+        closes_at: at + 86_400,
+        created_at: at - 86_400,
+    };
+    let stored = StoredDocument {
+        campaign_id: campaign.id.clone(),
+        version: 1,
+        sha256: document.sha256_hex(),
+        body: document.text().to_string(),
+        created_at: at - 86_400,
+    };
+    let record = RosterGenerator::new(1).employee("73.71.01.1001", at);
+    let employee = crate::db::employees::Employee {
+        id: 1,
+        nip: record.nip,
+        nik: record.nik,
+        full_name: record.full_name,
+        position: record.position,
+        agency: record.agency,
+        unit: record.unit,
+        employee_type: record.employee_type,
+        village_code: record.village_code,
+        email: record.email,
+        active: true,
+        updated_at: at,
+    };
+    let base_url = "https://ikrar.sulselprov.go.id";
+    let work_area =
+        "Kelurahan Bontoala, Kecamatan Bontoala, Kota Makassar, Provinsi Sulawesi Selatan";
+    let row = sign_row(&key, &employee, &campaign.id, &stored.sha256, 1, at);
+    // The issuer certificate is made once per key and kept, as a node does.
+    let issuer = crate::signing::IssuerCertificate::issue(&key, at);
+    let render = |row: &crate::db::certificates::CertificateRow| {
+        certificate::render_pdf(
+            &CertificateContext {
+                certificate: row,
+                campaign: &campaign,
+                document: &stored,
+                work_area,
+                base_url,
+            },
+            certificate::PdfSigner {
+                key: &key,
+                certificate: &issuer,
+            },
+        )
+        .expect("the benchmark certificate renders")
+    };
+    let sample = render(&row);
+    let pdf_bytes = sample.len();
+    if let Some(path) = pdf_out {
+        std::fs::write(path, &sample)?;
+    }
+    let link = certificate::link_for(base_url, &row)?;
+
+    let whole = time(samples, || {
+        let row = sign_row(&key, &employee, &campaign.id, &stored.sha256, 1, at);
+        std::hint::black_box(render(&row));
+    });
+    let signing = time(samples, || {
+        std::hint::black_box(sign_row(
+            &key,
+            &employee,
+            &campaign.id,
+            &stored.sha256,
+            1,
+            at,
+        ));
+    });
+    let qr = time(samples, || {
+        std::hint::black_box(QrMatrix::encode(&link).expect("the link fits"));
+    });
+    let pdf = time(samples, || {
+        std::hint::black_box(render(&row));
+    });
+
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "mesin: {}", machine())?;
+    writeln!(out, "| figure | median | p99 |")?;
+    writeln!(out, "| --- | --- | --- |")?;
+    for (name, s) in [
+        (
+            "render one certificate (claim signed, QR, PDF bytes), one core",
+            &whole,
+        ),
+        ("  of which: claim built and signed (Ed25519)", &signing),
+        ("  of which: QR code of the link", &qr),
+        ("  of which: QR and PDF of a signed record", &pdf),
+    ] {
+        writeln!(out, "| {name} | {} | {} |", ms(s.median), ms(s.p99))?;
+    }
+    writeln!(
+        out,
+        "({samples} samples each; PDF {pdf_bytes} bytes; QR {} modules wide)",
+        QrMatrix::encode(&link)?.width()
+    )?;
+    Ok(0)
+}
+
+/// Signs in `count` employees who have not signed the campaign yet and writes, one a line,
+/// `token<TAB>JSON body` of their signing request; optionally also ids of standing certificates.
+pub fn signers(
+    campaign_id: &str,
+    count: usize,
+    out: &Path,
+    certificate_ids: Option<(&Path, usize)>,
+    storage: &StorageArgs,
+) -> anyhow::Result<i32> {
+    let (db, _) = crate::startup::open_storage(&storage.settings()?)?;
+    let mut conn = db.read()?;
+    let Some(_) = campaigns::find(&mut conn, campaign_id)? else {
+        eprintln!("--campaign: kampanye {campaign_id} tidak ditemukan");
+        return Ok(1);
+    };
+    let sha = campaigns::current_document(&mut conn, campaign_id)?.sha256;
+    let unsigned = employees::unsigned_sample(&mut conn, campaign_id, count)?;
+    // One transaction for all sessions: one disk flush instead of one per employee.
+    let tokens = db.write()?.transaction(|conn| {
+        unsigned
+            .iter()
+            .map(|e| crate::sign_in::open_session(conn, e.id))
+            .collect::<Result<Vec<_>, DbError>>()
+    })?;
+    let mut file = std::io::BufWriter::new(std::fs::File::create(out)?);
+    for (employee, token) in unsigned.iter().zip(tokens) {
+        let body = serde_json::json!({
+            "full_name": employee.full_name,
+            "document_sha256": sha,
+            "accept": true,
+        });
+        writeln!(file, "{token}\t{body}")?;
+    }
+    file.flush()?;
+    if let Some((path, n)) = certificate_ids {
+        let ids = crate::db::certificates::standing_ids(&mut conn, campaign_id, n)?;
+        std::fs::write(path, ids.join("\n") + "\n")?;
+    }
+    println!("{} pegawai siap menandatangani", unsigned.len());
+    Ok(0)
+}

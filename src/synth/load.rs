@@ -1,0 +1,273 @@
+//! A synthetic nation written to the database (or to a roster file): employees spread over the
+//! provinces, their coverage counters, and optionally a share already signed with the issuer key
+//! by the same code that signs a real request (`signing::issue::sign_row`).
+//!
+//! Built for millions of rows: one thread makes employees and signs their certificates while the
+//! other writes the previous chunk, each chunk lands in one transaction, and counters are summed
+//! per chunk before they are written.
+
+use std::path::Path;
+use std::sync::mpsc;
+
+use diesel::connection::SimpleConnection;
+use diesel::Connection;
+
+use super::nation::{Nation, NationError};
+use super::RosterGenerator;
+use crate::db::campaigns::{self, Campaign};
+use crate::db::certificates::{self, CertificateRow};
+use crate::db::coverage::CountDeltas;
+use crate::db::employees::{self, Employee};
+use crate::db::{areas, now, random_id, Db, DbConnection, DbError};
+use crate::domain::PactDocument;
+use crate::roster::COLUMNS;
+use crate::signing::issue::sign_row;
+use crate::signing::IssuerKey;
+
+/// Employees per transaction: large enough that commits cost nothing, small enough that a chunk
+/// of employees and certificates stays a few tens of megabytes.
+const CHUNK: usize = 20_000;
+
+pub const CAMPAIGN_TITLE: &str = "Pemilu dan Pilkada Serentak 2024 (data sintetis)";
+
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub employees: u64,
+    /// Share of employees (0.0 to 1.0) who have already signed the national campaign.
+    pub signed_share: f64,
+    pub seed: u64,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Loaded {
+    pub employees: u64,
+    pub signed: u64,
+    /// The national campaign the signed share signed, if any.
+    pub campaign_id: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SynthError {
+    #[error("daftar pegawai sudah berisi {0} pegawai; ikrar synth hanya mengisi basis data yang daftar pegawainya kosong")]
+    RosterNotEmpty(i64),
+    #[error("--campaign-signed-share harus antara 0 dan 1, bukan {0}")]
+    Share(f64),
+    #[error(transparent)]
+    Nation(#[from] NationError),
+    #[error(transparent)]
+    Db(#[from] DbError),
+    #[error("berkas daftar pegawai tidak dapat ditulis: {0}")]
+    Csv(#[from] csv::Error),
+}
+
+impl From<diesel::result::Error> for SynthError {
+    fn from(e: diesel::result::Error) -> Self {
+        Self::Db(e.into())
+    }
+}
+
+/// One chunk as made by the generating thread, ready to write.
+struct Chunk {
+    employees: Vec<Employee>,
+    certificates: Vec<CertificateRow>,
+}
+
+fn check_share(share: f64) -> Result<(), SynthError> {
+    if (0.0..=1.0).contains(&share) {
+        Ok(())
+    } else {
+        Err(SynthError::Share(share))
+    }
+}
+
+/// Fills an empty roster with `options.employees` synthetic employees; `progress` is told how
+/// many employees and certificates are written after each chunk.
+pub fn populate(
+    db: &Db,
+    key: &IssuerKey,
+    options: &Options,
+    mut progress: impl FnMut(u64, u64),
+) -> Result<Loaded, SynthError> {
+    check_share(options.signed_share)?;
+    let mut conn = db.write()?;
+    let present = employees::count(&mut conn)?;
+    if present > 0 {
+        return Err(SynthError::RosterNotEmpty(present));
+    }
+    if let DbConnection::Sqlite(c) = &mut *conn {
+        // Random NIKs, NIPs and ids land all over their indexes: a larger page cache for this
+        // connection (256 MB) saves re-reading index pages from the OS for every chunk.
+        c.batch_execute("PRAGMA cache_size = -262144;")
+            .map_err(DbError::from)?;
+    }
+    let nation = Nation::new(areas::village_codes(&mut conn)?)?;
+    let campaign = if options.signed_share > 0.0 {
+        let at = now();
+        let campaign = Campaign {
+            id: Campaign::new_id(),
+            title: CAMPAIGN_TITLE.into(),
+            scope_code: String::new(),
+            opens_at: at - 7 * 86_400,
+            closes_at: at + 90 * 86_400,
+            created_at: at - 7 * 86_400,
+        };
+        campaigns::create(&mut conn, &campaign, &PactDocument::default_pact())?;
+        Some(campaign)
+    } else {
+        None
+    };
+    let first_serial = certificates::reserve_serials(&mut conn, 0)?;
+
+    let mut loaded = Loaded {
+        campaign_id: campaign.as_ref().map(|c| c.id.clone()),
+        ..Loaded::default()
+    };
+    let (sender, chunks) = mpsc::sync_channel::<Chunk>(2);
+    std::thread::scope(|scope| {
+        let maker = scope.spawn(|| {
+            make_chunks(
+                &nation,
+                key,
+                options,
+                campaign.as_ref(),
+                first_serial,
+                sender,
+            )
+        });
+        let written = (|| {
+            for chunk in chunks.iter() {
+                write_chunk(&mut conn, &chunk, campaign.as_ref())?;
+                loaded.employees += chunk.employees.len() as u64;
+                loaded.signed += chunk.certificates.len() as u64;
+                progress(loaded.employees, loaded.signed);
+            }
+            Ok::<_, SynthError>(())
+        })();
+        // Dropping the receiver stops the maker if writing failed.
+        drop(chunks);
+        maker.join().expect("the generating thread does not panic");
+        written
+    })?;
+    Ok(loaded)
+}
+
+fn make_chunks(
+    nation: &Nation,
+    key: &IssuerKey,
+    options: &Options,
+    campaign: Option<&Campaign>,
+    first_serial: i64,
+    sender: mpsc::SyncSender<Chunk>,
+) {
+    let document_sha256 = PactDocument::default_pact().sha256_hex();
+    let mut generator = RosterGenerator::new(options.seed);
+    let mut rng = fastrand::Rng::with_seed(options.seed ^ 0x5eed);
+    let mut serial = first_serial;
+    let at = now();
+    let mut left = options.employees;
+    while left > 0 {
+        let n = left.min(CHUNK as u64) as usize;
+        left -= n as u64;
+        let mut chunk = Chunk {
+            employees: Vec::with_capacity(n),
+            certificates: Vec::new(),
+        };
+        for _ in 0..n {
+            let r = generator.employee(nation.village(&mut rng), at);
+            let employee = Employee {
+                id: random_id(),
+                nip: r.nip,
+                nik: r.nik,
+                full_name: r.full_name,
+                position: r.position,
+                agency: r.agency,
+                unit: r.unit,
+                employee_type: r.employee_type,
+                village_code: r.village_code,
+                email: r.email,
+                active: r.active,
+                updated_at: r.updated_at,
+            };
+            if let Some(c) = campaign.filter(|_| rng.f64() < options.signed_share) {
+                // Spread over the week the campaign has been open, as a real campaign would be.
+                let signed_at = c.opens_at + rng.i64(0..(at - c.opens_at).max(1));
+                chunk.certificates.push(sign_row(
+                    key,
+                    &employee,
+                    &c.id,
+                    &document_sha256,
+                    serial,
+                    signed_at,
+                ));
+                serial += 1;
+            }
+            chunk.employees.push(employee);
+        }
+        if sender.send(chunk).is_err() {
+            return;
+        }
+    }
+}
+
+fn write_chunk(
+    conn: &mut DbConnection,
+    chunk: &Chunk,
+    campaign: Option<&Campaign>,
+) -> Result<(), SynthError> {
+    conn.transaction(|conn| {
+        employees::insert_new(conn, &chunk.employees)?;
+        let mut counts = CountDeltas::default();
+        for e in &chunk.employees {
+            counts.roster(&e.placement(), 1);
+        }
+        if let (Some(c), false) = (campaign, chunk.certificates.is_empty()) {
+            let first = certificates::reserve_serials(conn, chunk.certificates.len() as i64)?;
+            debug_assert_eq!(first, chunk.certificates[0].serial);
+            certificates::insert_many(conn, &chunk.certificates)?;
+            let by_id: std::collections::HashMap<i64, &Employee> =
+                chunk.employees.iter().map(|e| (e.id, e)).collect();
+            for cert in &chunk.certificates {
+                counts.signed(&c.id, &by_id[&cert.employee_id].placement(), cert.signed_at);
+            }
+        }
+        counts.write(conn)?;
+        Ok::<_, SynthError>(())
+    })
+}
+
+/// Writes a synthetic roster file in the import format instead (for the import benchmark).
+pub fn write_roster_file(
+    path: &Path,
+    options: &Options,
+    mut progress: impl FnMut(u64),
+) -> Result<u64, SynthError> {
+    let nation = Nation::new(areas::reference_village_codes())?;
+    let mut generator = RosterGenerator::new(options.seed);
+    let mut rng = fastrand::Rng::with_seed(options.seed ^ 0x5eed);
+    let mut out = csv::Writer::from_writer(std::io::BufWriter::with_capacity(
+        1 << 20,
+        std::fs::File::create(path).map_err(csv::Error::from)?,
+    ));
+    out.write_record(COLUMNS)?;
+    let at = now();
+    for i in 1..=options.employees {
+        let r = generator.employee(nation.village(&mut rng), at);
+        out.write_record([
+            r.nip.as_deref().unwrap_or(""),
+            &r.nik,
+            &r.full_name,
+            &r.position,
+            &r.agency,
+            &r.unit,
+            &r.employee_type,
+            &r.village_code,
+            r.email.as_deref().unwrap_or(""),
+        ])?;
+        if i % CHUNK as u64 == 0 {
+            progress(i);
+        }
+    }
+    out.flush().map_err(csv::Error::from)?;
+    progress(options.employees);
+    Ok(options.employees)
+}
