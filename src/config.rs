@@ -16,6 +16,9 @@ pub struct Settings {
     pub key_file: PathBuf,
     pub mail: MailSettings,
     pub mail_from: String,
+    /// Trust `X-Forwarded-For` for the client address (only behind your own reverse proxy).
+    pub trusted_proxy: bool,
+    pub address_limits: crate::sign_in::AddressLimits,
 }
 
 impl Settings {
@@ -28,6 +31,8 @@ impl Settings {
             key_file: data_dir.join("issuer-key.ed25519"),
             mail: MailSettings::Outbox(data_dir.join("outbox")),
             mail_from: "ikrar <noreply@ikrar.localhost>".into(),
+            trusted_proxy: false,
+            address_limits: Default::default(),
             data_dir,
         }
     }

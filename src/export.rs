@@ -4,7 +4,27 @@ use std::collections::HashMap;
 use std::io::Write;
 
 use crate::db::employees::Employee;
-use crate::domain::Nik;
+use crate::db::{areas, DbConnection, DbError};
+use crate::domain::{AreaCode, Nik};
+
+/// The names of the villages a list mentions, looked up once each.
+pub fn village_names(
+    conn: &mut DbConnection,
+    employees: &[Employee],
+) -> Result<HashMap<String, String>, DbError> {
+    let mut names: HashMap<String, String> = HashMap::new();
+    for e in employees {
+        if !names.contains_key(&e.village_code) {
+            if let Ok(code) = AreaCode::parse(&e.village_code) {
+                let name = areas::find(conn, &code)?
+                    .map(|a| a.name)
+                    .unwrap_or_default();
+                names.insert(e.village_code.clone(), name);
+            }
+        }
+    }
+    Ok(names)
+}
 
 pub const HEADER: [&str; 10] = [
     "nip",

@@ -13,4 +13,6 @@ pub mod sign_in;
 pub mod signing;
 pub mod startup;
 pub mod synth;
+pub mod totp;
+pub mod transparency;
 pub mod web;

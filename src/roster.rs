@@ -12,7 +12,9 @@ use diesel::Connection;
 use crate::db::coverage::CountDeltas;
 use crate::db::employees::{self, EmployeeRecord, UpsertCount};
 use crate::db::{areas, now, Db, DbError};
-use crate::domain::{AreaCode, AreaLevel, EmailAddress, EmployeeType, FullName, Nik, Nip};
+use crate::domain::{
+    AdminScope, AreaCode, AreaLevel, EmailAddress, EmployeeType, FullName, Nik, Nip,
+};
 
 pub const COLUMNS: [&str; 9] = [
     "nip",
@@ -264,6 +266,38 @@ fn for_each_row(
 
 /// Checks every row of the file, then writes all of it or nothing.
 pub fn import(db: &Db, path: &Path) -> Result<ImportReport, ImportError> {
+    import_within(db, path, None)
+}
+
+/// The reason a row is not this administrator's to write, if it is not.
+fn outside(scope: &AdminScope, village_code: &str, agency: &str) -> Option<RowError> {
+    if !scope.covers_area(village_code) {
+        return Some(RowError {
+            line: 0,
+            column: "village_code".into(),
+            value: village_code.into(),
+            reason: format!("desa/kelurahan ini berada di luar wilayah Anda ({scope})"),
+        });
+    }
+    if !scope.covers(village_code, agency) {
+        return Some(RowError {
+            line: 0,
+            column: "agency".into(),
+            value: agency.into(),
+            reason: format!("instansi ini berada di luar kewenangan Anda ({scope})"),
+        });
+    }
+    None
+}
+
+/// Like `import`, for an administrator: every row must place the employee inside `scope`, and an
+/// employee already on the roster may only be changed if they are inside it now, so an upload can
+/// neither add people elsewhere nor pull someone out of another admin's area.
+pub fn import_within(
+    db: &Db,
+    path: &Path,
+    scope: Option<&AdminScope>,
+) -> Result<ImportReport, ImportError> {
     let villages = areas::village_codes(&mut *db.read()?)?;
 
     // Pass 1: check. Ids are kept as integers (both are all digits) to find duplicates cheaply.
@@ -276,6 +310,9 @@ pub fn import(db: &Db, path: &Path) -> Result<ImportReport, ImportError> {
         match row {
             Err(mut e) => errors.append(&mut e),
             Ok(r) => {
+                if let Some(problem) = scope.and_then(|s| outside(s, &r.village_code, &r.agency)) {
+                    errors.push(RowError { line, ..problem });
+                }
                 let nik: u64 = r.nik.parse().expect("digits");
                 if let Some(first) = seen_nik.insert(nik, line) {
                     errors.push(RowError {
@@ -315,6 +352,26 @@ pub fn import(db: &Db, path: &Path) -> Result<ImportReport, ImportError> {
         // and writing them per batch would move the upper levels' rows 14 million times.
         let mut counts = CountDeltas::default();
         let mut flush = |batch: &mut Vec<EmployeeRecord>, lines: &mut Vec<u64>, conn: &mut _| {
+            if let Some(scope) = scope {
+                let placed = employees::current_placements(conn, batch)?;
+                for (index, record) in batch.iter().enumerate() {
+                    let problem = placed[index]
+                        .as_ref()
+                        .and_then(|(village, agency)| outside(scope, village, agency));
+                    if let Some(problem) = problem {
+                        return Err(ImportError::Rows(vec![RowError {
+                            line: lines[index],
+                            column: "nik".into(),
+                            value: record.nik.clone(),
+                            reason: format!(
+                                "pegawai ini sudah terdaftar di luar kewenangan Anda ({}); \
+                                 pemindahannya dilakukan oleh admin yang membawahi kedua tempat",
+                                problem.reason
+                            ),
+                        }]));
+                    }
+                }
+            }
             let result = employees::upsert_batch(conn, batch, &mut counts)?;
             if counts.len() > MAX_PENDING_COUNTS {
                 counts.write(conn)?;

@@ -1,29 +1,75 @@
-//! Signing in with a NIP or NIK and a six-digit code sent by email.
+//! Signing in with a six-digit code sent by email: employees by NIP or NIK, administrators by
+//! email address (plus an authenticator code if they turned one on). One mechanism, one set of
+//! limits: per identity (codes per hour, tries per code) and per client address, and every
+//! request, success and failure goes into the audit trail.
 
 use sha2::{Digest, Sha256};
 
+use crate::db::admins::{self, AdminRow};
+use crate::db::audit::{self, AuditEvent};
 use crate::db::auth::{self, LoginCode, Session};
 use crate::db::employees::{self, Employee};
 use crate::db::{now, Db, DbConnection, DbError};
-use crate::domain::LoginId;
+use crate::domain::{EmailAddress, LoginId};
 use crate::mail::{MailError, Mailer};
+use crate::totp;
 
 pub const CODE_LIFETIME_SECS: i64 = 10 * 60;
 pub const SESSION_LIFETIME_SECS: i64 = 12 * 3600;
 /// Codes one identity may be sent per hour; more requests are answered alike but send nothing.
 pub const CODES_PER_HOUR: i64 = 5;
 
+/// Audit actions of signing in; the per-address limits count them.
+pub const CODE_REQUESTED: &str = "kode_diminta";
+pub const SIGNED_IN: &str = "masuk";
+pub const SIGN_IN_FAILED: &str = "masuk_gagal";
+
+/// Limits per client address and hour. An office behind one NAT address signs in together on a
+/// ceremony morning, so these are far above what one person needs and far below what guessing
+/// codes needs.
+#[derive(Debug, Clone, Copy)]
+pub struct AddressLimits {
+    pub code_requests_per_hour: i64,
+    pub failed_tries_per_hour: i64,
+}
+
+impl Default for AddressLimits {
+    fn default() -> Self {
+        Self {
+            code_requests_per_hour: 2_000,
+            failed_tries_per_hour: 300,
+        }
+    }
+}
+
+/// Where a request comes from, for the audit trail and the per-address limits.
+#[derive(Debug, Clone, Copy)]
+pub struct Client<'a> {
+    pub addr: &'a str,
+    pub limits: AddressLimits,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum SignInError {
     #[error("Kode salah, sudah kedaluwarsa, atau sudah dipakai. Periksa surel terbaru atau minta kode baru.")]
     WrongCode,
+    #[error(
+        "Terlalu banyak permintaan dari alamat jaringan Anda. Silakan coba lagi dalam satu jam."
+    )]
+    TooManyFromAddress,
     #[error(transparent)]
     Db(#[from] DbError),
     #[error(transparent)]
     Mail(#[from] MailError),
 }
 
-fn hash(parts: &[&str]) -> String {
+impl From<diesel::result::Error> for SignInError {
+    fn from(e: diesel::result::Error) -> Self {
+        Self::Db(e.into())
+    }
+}
+
+pub(crate) fn hash(parts: &[&str]) -> String {
     let mut h = Sha256::new();
     for p in parts {
         h.update((p.len() as u32).to_be_bytes());
@@ -44,19 +90,101 @@ fn random_code() -> String {
     }
 }
 
-/// Sends a code if the id belongs to an active employee with an email address. The caller answers
-/// the same either way, so the endpoint cannot be used to find out who is on the roster.
-pub fn request_code(db: &Db, mailer: &Mailer, id: &LoginId) -> Result<(), SignInError> {
-    let Some(employee) = employees::find_by_login(&mut *db.read()?, id)? else {
-        return Ok(());
-    };
-    let Some(email) = employee.email.as_deref() else {
+/// Someone who can be sent a code: an employee on the roster or an administrator.
+struct Recipient {
+    subject: String,
+    email: Option<String>,
+    name: String,
+    scope_code: String,
+    agency: String,
+}
+
+impl Recipient {
+    fn employee(e: &Employee) -> Self {
+        Self {
+            subject: auth::employee_subject(e.id),
+            email: e.email.clone(),
+            name: e.full_name.clone(),
+            scope_code: e.village_code.clone(),
+            agency: e.agency.clone(),
+        }
+    }
+
+    fn admin(a: &AdminRow) -> Self {
+        Self {
+            subject: auth::admin_subject(&a.id),
+            email: Some(a.email.clone()),
+            name: a.full_name.clone(),
+            scope_code: a.scope_code.clone(),
+            agency: a.agency.clone(),
+        }
+    }
+}
+
+fn record(
+    conn: &mut DbConnection,
+    client: &Client<'_>,
+    recipient: Option<&Recipient>,
+    action: &str,
+    target: &str,
+) -> Result<(), DbError> {
+    let (actor, scope_code, agency) = recipient.map_or(("tidak dikenal", "", ""), |r| {
+        (r.subject.as_str(), r.scope_code.as_str(), r.agency.as_str())
+    });
+    audit::append(
+        conn,
+        &AuditEvent {
+            actor,
+            action,
+            target,
+            scope_code,
+            agency,
+            client_addr: client.addr,
+            detail: "",
+        },
+        now(),
+    )?;
+    Ok(())
+}
+
+fn over_address_limit(
+    conn: &mut DbConnection,
+    client: &Client<'_>,
+    action: &str,
+    limit: i64,
+) -> Result<bool, DbError> {
+    Ok(audit::count_from_address(conn, client.addr, action, now() - 3600)? >= limit)
+}
+
+/// Sends a code if the identity is known and has an email address. The caller answers the same
+/// either way, so the endpoint cannot be used to find out who is on the roster.
+fn send_code(
+    db: &Db,
+    mailer: &Mailer,
+    recipient: Option<Recipient>,
+    typed: &str,
+    client: &Client<'_>,
+) -> Result<(), SignInError> {
+    let mut conn = db.write()?;
+    if over_address_limit(
+        &mut conn,
+        client,
+        CODE_REQUESTED,
+        client.limits.code_requests_per_hour,
+    )? {
+        return Err(SignInError::TooManyFromAddress);
+    }
+    record(&mut conn, client, recipient.as_ref(), CODE_REQUESTED, typed)?;
+    let Some((recipient, email)) = recipient.and_then(|r| r.email.clone().map(|email| (r, email)))
+    else {
         return Ok(());
     };
     let at = now();
-    let mut conn = db.write()?;
-    if auth::codes_sent_since(&mut conn, employee.id, at - 3600)? >= CODES_PER_HOUR {
-        tracing::warn!(employee = employee.id, "sign-in code rate limit reached");
+    if auth::codes_sent_since(&mut conn, &recipient.subject, at - 3600)? >= CODES_PER_HOUR {
+        tracing::warn!(
+            subject = recipient.subject,
+            "sign-in code rate limit reached"
+        );
         return Ok(());
     }
     let code = random_code();
@@ -68,7 +196,7 @@ pub fn request_code(db: &Db, mailer: &Mailer, id: &LoginId) -> Result<(), SignIn
         &LoginCode {
             code_hash: hash(&[&code_id, &code]),
             id: code_id,
-            employee_id: employee.id,
+            subject: recipient.subject.clone(),
             created_at: at,
             expires_at: at + CODE_LIFETIME_SECS,
             attempts: 0,
@@ -77,64 +205,187 @@ pub fn request_code(db: &Db, mailer: &Mailer, id: &LoginId) -> Result<(), SignIn
     )?;
     drop(conn);
     mailer.send(
-        email,
+        &email,
         &format!("Kode masuk ikrar: {code}"),
         format!(
             "Yth. {name},\n\nKode masuk Anda: {code}\n\nKode ini berlaku 10 menit dan hanya dapat dipakai \
              satu kali. Jangan berikan kode ini kepada siapa pun, termasuk petugas.\n\nJika Anda tidak \
              meminta kode ini, abaikan surel ini.\n\n-- \nikrar: penandatanganan Pakta Integritas dan \
              Pernyataan Netralitas ASN\n",
-            name = employee.full_name
+            name = recipient.name
         ),
     )?;
     Ok(())
 }
 
-/// Exchanges a correct code for a session token (returned once, stored only as a hash).
-pub fn redeem_code(db: &Db, id: &LoginId, code: &str) -> Result<(String, Employee), SignInError> {
+/// Checks a typed code (and, where `second_factor` says so, more) and opens a session.
+/// Every failure counts against the code's tries and the client address, and is audited.
+fn redeem(
+    db: &Db,
+    recipient: Option<Recipient>,
+    typed: &str,
+    code: &str,
+    client: &Client<'_>,
+    second_factor: impl FnOnce(&mut DbConnection) -> Result<bool, DbError>,
+) -> Result<String, SignInError> {
     let code = code.trim();
-    let employee = employees::find_by_login(&mut *db.read()?, id)?.ok_or(SignInError::WrongCode)?;
     let mut conn = db.write()?;
-    let at = now();
-    let live = auth::live_code(&mut conn, employee.id, at)?.ok_or(SignInError::WrongCode)?;
-    let matches = code.len() == 6 && hash(&[&live.id, code]) == live.code_hash;
-    if !auth::record_attempt(&mut conn, &live.id, matches)? || !matches {
-        return Err(SignInError::WrongCode);
+    if over_address_limit(
+        &mut conn,
+        client,
+        SIGN_IN_FAILED,
+        client.limits.failed_tries_per_hour,
+    )? {
+        return Err(SignInError::TooManyFromAddress);
     }
-    let token = start_session(&mut conn, employee.id, at)?;
-    Ok((token, employee))
-}
-
-fn start_session(conn: &mut DbConnection, employee_id: i64, at: i64) -> Result<String, DbError> {
+    let at = now();
+    let fail = |conn: &mut DbConnection, who: Option<&Recipient>| {
+        record(conn, client, who, SIGN_IN_FAILED, typed)?;
+        Err(SignInError::WrongCode)
+    };
+    let Some(recipient) = recipient else {
+        return fail(&mut conn, None);
+    };
+    let subject = recipient.subject.as_str();
+    let Some(live) = auth::live_code(&mut conn, subject, at)? else {
+        return fail(&mut conn, Some(&recipient));
+    };
+    let matches =
+        code.len() == 6 && hash(&[&live.id, code]) == live.code_hash && second_factor(&mut conn)?;
+    if !auth::record_attempt(&mut conn, &live.id, matches)? || !matches {
+        return fail(&mut conn, Some(&recipient));
+    }
     let mut token_bytes = [0u8; 32];
     getrandom::fill(&mut token_bytes).expect("the operating system's random source");
     let token = data_encoding::BASE64URL_NOPAD.encode(&token_bytes);
     auth::create_session(
-        conn,
+        &mut conn,
         &Session {
             token_hash: hash(&[&token]),
-            employee_id,
+            subject: subject.to_string(),
             created_at: at,
             expires_at: at + SESSION_LIFETIME_SECS,
         },
     )?;
+    record(&mut conn, client, Some(&recipient), SIGNED_IN, typed)?;
     Ok(token)
 }
 
-/// A session opened by the operator without a code, for load tests run from the command line
-/// (which has the database in hand anyway); never reachable over HTTP.
-pub fn open_session(conn: &mut DbConnection, employee_id: i64) -> Result<String, DbError> {
-    start_session(conn, employee_id, now())
+pub fn request_code(
+    db: &Db,
+    mailer: &Mailer,
+    id: &LoginId,
+    client: &Client<'_>,
+) -> Result<(), SignInError> {
+    let employee = employees::find_by_login(&mut *db.read()?, id)?;
+    let recipient = employee.as_ref().map(Recipient::employee);
+    send_code(db, mailer, recipient, &id.masked(), client)
+}
+
+/// Exchanges a correct code for a session token (returned once, stored only as a hash).
+pub fn redeem_code(
+    db: &Db,
+    id: &LoginId,
+    code: &str,
+    client: &Client<'_>,
+) -> Result<(String, Employee), SignInError> {
+    let employee = employees::find_by_login(&mut *db.read()?, id)?;
+    let recipient = employee.as_ref().map(Recipient::employee);
+    let token = redeem(db, recipient, &id.masked(), code, client, |_| Ok(true))?;
+    Ok((
+        token,
+        employee.expect("a session opens only for a known employee"),
+    ))
+}
+
+fn active_admin(db: &Db, email: &EmailAddress) -> Result<Option<AdminRow>, DbError> {
+    Ok(admins::find_by_email(&mut *db.read()?, email.as_str())?.filter(|a| a.active))
+}
+
+pub fn request_admin_code(
+    db: &Db,
+    mailer: &Mailer,
+    email: &EmailAddress,
+    client: &Client<'_>,
+) -> Result<(), SignInError> {
+    let recipient = active_admin(db, email)?.as_ref().map(Recipient::admin);
+    send_code(db, mailer, recipient, email.as_str(), client)
+}
+
+/// Like `redeem_code`; an admin who turned on an authenticator must also give its current code,
+/// and each authenticator code works once.
+pub fn redeem_admin_code(
+    db: &Db,
+    email: &EmailAddress,
+    code: &str,
+    authenticator_code: &str,
+    client: &Client<'_>,
+) -> Result<(String, AdminRow), SignInError> {
+    let admin = active_admin(db, email)?;
+    let recipient = admin.as_ref().map(Recipient::admin);
+    let second_factor = |conn: &mut DbConnection| {
+        let Some(admin) = &admin else {
+            return Ok(false);
+        };
+        let Some(secret) = &admin.totp_secret else {
+            return Ok(true);
+        };
+        match totp::matching_step(secret, authenticator_code, now()) {
+            Some(step) => admins::use_totp_step(conn, &admin.id, step),
+            None => Ok(false),
+        }
+    };
+    let token = redeem(db, recipient, email.as_str(), code, client, second_factor)?;
+    Ok((
+        token,
+        admin.expect("a session opens only for a known admin"),
+    ))
+}
+
+/// What a session token stands for.
+fn subject_for_token(conn: &mut DbConnection, token: &str) -> Result<Option<String>, DbError> {
+    auth::session_subject(conn, &hash(&[token]), now())
 }
 
 pub fn employee_for_token(db: &Db, token: &str) -> Result<Option<Employee>, DbError> {
     let mut conn = db.read()?;
-    match auth::session_employee(&mut conn, &hash(&[token]), now())? {
+    let id = subject_for_token(&mut conn, token)?
+        .and_then(|s| s.strip_prefix("pegawai:").and_then(|id| id.parse().ok()));
+    match id {
         Some(id) => Ok(employees::find(&mut conn, id)?.filter(|e| e.active)),
+        None => Ok(None),
+    }
+}
+
+pub fn admin_for_token(db: &Db, token: &str) -> Result<Option<AdminRow>, DbError> {
+    let mut conn = db.read()?;
+    match subject_for_token(&mut conn, token)?
+        .and_then(|s| s.strip_prefix("admin:").map(str::to_string))
+    {
+        Some(id) => Ok(admins::find(&mut conn, &id)?.filter(|a| a.active)),
         None => Ok(None),
     }
 }
 
 pub fn end_session(db: &Db, token: &str) -> Result<(), DbError> {
     auth::end_session(&mut *db.write()?, &hash(&[token]))
+}
+
+/// A session opened by the operator without a code, for load tests run from the command line
+/// (which has the database in hand anyway); never reachable over HTTP.
+pub fn open_session(conn: &mut DbConnection, employee_id: i64) -> Result<String, DbError> {
+    let mut token_bytes = [0u8; 32];
+    getrandom::fill(&mut token_bytes).expect("the operating system's random source");
+    let token = data_encoding::BASE64URL_NOPAD.encode(&token_bytes);
+    let at = now();
+    auth::create_session(
+        conn,
+        &Session {
+            token_hash: hash(&[&token]),
+            subject: auth::employee_subject(employee_id),
+            created_at: at,
+            expires_at: at + SESSION_LIFETIME_SECS,
+        },
+    )?;
+    Ok(token)
 }

@@ -28,6 +28,14 @@ pub fn open_storage(settings: &Settings) -> anyhow::Result<(Db, IssuerKey)> {
     }
     let key = IssuerKey::load_or_create(&settings.key_file)?;
     keys::register(&mut *db.write()?, &key).context("registering the issuer key")?;
+    keys::ensure_signing(&mut *db.read()?, &key)?;
+    let backfilled = crate::transparency::backfill(&mut *db.write()?).context("filling the log")?;
+    if backfilled > 0 {
+        tracing::info!(
+            entries = backfilled,
+            "logged the certificates and revocations that predate the public log"
+        );
+    }
     Ok((db, key))
 }
 
@@ -54,16 +62,28 @@ impl Application {
             .trim_end_matches('/')
             .to_string();
         let mailer = Mailer::new(&settings.mail, &settings.mail_from)?;
+        let key = Arc::new(key);
+        tokio::spawn(crate::transparency::checkpoint_loop(
+            db.clone(),
+            key.clone(),
+            crate::transparency::default_origin(&base_url),
+        ));
         let state = web::Data::new(AppState {
             db,
-            key: Arc::new(key),
+            key,
             mailer,
             secure_cookies: base_url.starts_with("https://"),
             base_url: base_url.clone(),
+            trusted_proxy: settings.trusted_proxy,
+            address_limits: settings.address_limits,
         });
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())
+                .wrap(actix_web::middleware::from_fn(
+                    crate::web::security::csrf_cookie,
+                ))
+                .wrap(crate::web::security::headers())
                 .wrap(actix_web::middleware::Compress::default())
                 .configure(crate::web::routes)
         })

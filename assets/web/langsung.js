@@ -9,7 +9,7 @@
     document.getElementById("live-signed").textContent = t.signed;
     document.getElementById("live-roster").textContent = t.roster;
     document.getElementById("live-percent").textContent = t.percent;
-    document.getElementById("live-bar").style.width = t.percent.replace(",", ".") + "%";
+    document.getElementById("live-bar").setAttribute("width", t.percent.replace(",", "."));
     document.getElementById("live-time").textContent = t.updated;
   };
 })();

@@ -1,9 +1,272 @@
-// The QR link carries the signed claim in the fragment, which the browser never sends. Before the
-// page is shown, hand it to the server as a query so the verdict also checks the claim.
+// The QR link carries the signed claim in the fragment, which the browser never sends to a server.
+// This script checks it here, in the browser: base32 → claim bytes → Ed25519 signature by a
+// published issuer key (WebCrypto), with the keys kept in localStorage. That part needs no signal.
+// When the server answers too, it adds what only it knows: revocation, the full record and the
+// public log. The page says which checks ran where. docs/certificate-format.md is the spec.
 (function () {
-  var claim = window.location.hash.slice(1);
-  if (claim) {
-    // Anything else than our base32 is passed on too, so that a damaged link is judged, not ignored.
-    window.location.replace(window.location.pathname + "?claim=" + encodeURIComponent(claim));
+  "use strict";
+  var KEYS_URL = "/.well-known/ikrar-keys.json";
+  var KEYS_STORE = "ikrar-kunci";
+  var CONTEXT = "ikrar/claim/v1\n";
+
+  if ("serviceWorker" in navigator) {
+    // Keeps this page, its style and script for the next visit without signal.
+    navigator.serviceWorker.register("/aset/sw.js", { scope: "/v/" }).catch(function () {});
+    // Marks the page once the copy for use without signal is in place.
+    navigator.serviceWorker.ready.then(function () {
+      document.documentElement.setAttribute("data-luring", "siap");
+    });
   }
+
+  function storedKeys() {
+    try {
+      return JSON.parse(localStorage.getItem(KEYS_STORE) || "null");
+    } catch (e) {
+      return null;
+    }
+  }
+
+  // Fresh keys when online (and kept for later); the kept ones otherwise.
+  function loadKeys() {
+    return fetch(KEYS_URL, { cache: "no-cache" })
+      .then(function (r) {
+        if (!r.ok) throw new Error("HTTP " + r.status);
+        return r.json();
+      })
+      .then(function (doc) {
+        var kept = { saved_at: new Date().toISOString(), keys: doc.keys || [] };
+        try {
+          localStorage.setItem(KEYS_STORE, JSON.stringify(kept));
+        } catch (e) {}
+        return { kept: kept, online: true };
+      })
+      .catch(function () {
+        return { kept: storedKeys(), online: false };
+      });
+  }
+
+  var claimText = window.location.hash.slice(1);
+  try {
+    claimText = decodeURIComponent(claimText).trim();
+  } catch (e) {
+    // A damaged link is judged below, not ignored.
+  }
+  var match = window.location.pathname.match(/^\/v\/([A-Za-z2-7]{16})$/);
+  if (!claimText || !match) {
+    // No claim to check: still keep the keys for a later visit without signal.
+    loadKeys();
+    return;
+  }
+  var certificateId = match[1].toUpperCase();
+
+  function base32(text) {
+    var alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+    var clean = text.toUpperCase().replace(/=+$/, "");
+    var out = [], bits = 0, value = 0;
+    for (var i = 0; i < clean.length; i++) {
+      var v = alphabet.indexOf(clean[i]);
+      if (v < 0) throw new Error("bukan base32");
+      value = (value << 5) | v;
+      bits += 5;
+      if (bits >= 8) {
+        out.push((value >>> (bits - 8)) & 0xff);
+        bits -= 8;
+      }
+    }
+    return new Uint8Array(out);
+  }
+
+  function hex(bytes) {
+    return Array.prototype.map.call(bytes, function (b) {
+      return ("0" + b.toString(16)).slice(-2);
+    }).join("");
+  }
+
+  // The claim bytes as the table in docs/certificate-format.md lays them out.
+  function parseClaim(bytes) {
+    if (bytes.length < 75 + 3) throw new Error("terlalu pendek");
+    if (bytes[0] !== 1) throw new Error("versi " + bytes[0] + " tidak dikenal");
+    var view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    var at = 75;
+    var decoder = new TextDecoder("utf-8", { fatal: true });
+    function text() {
+      var n = bytes[at];
+      if (at + 1 + n > bytes.length) throw new Error("terpotong");
+      var s = decoder.decode(bytes.subarray(at + 1, at + 1 + n));
+      at += 1 + n;
+      return s;
+    }
+    var claim = {
+      keyId: hex(bytes.subarray(1, 9)),
+      certificateId: base32Encode(bytes.subarray(9, 19)),
+      signedAt: Number(view.getBigInt64(19)),
+      documentSha256: hex(bytes.subarray(27, 59)),
+    };
+    claim.campaignId = text();
+    claim.signerName = text();
+    claim.maskedId = text();
+    if (at !== bytes.length) throw new Error("ada bita berlebih");
+    return claim;
+  }
+
+  function base32Encode(bytes) {
+    var alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+    var out = "", bits = 0, value = 0;
+    for (var i = 0; i < bytes.length; i++) {
+      value = (value << 8) | bytes[i];
+      bits += 8;
+      while (bits >= 5) {
+        out += alphabet[(value >>> (bits - 5)) & 31];
+        bits -= 5;
+      }
+    }
+    if (bits > 0) out += alphabet[(value << (5 - bits)) & 31];
+    return out;
+  }
+
+  var section = document.createElement("section");
+  section.className = "card";
+  section.id = "periksa-luring";
+  section.setAttribute("aria-live", "polite");
+  var main = document.querySelector("main") || document.body;
+  main.insertBefore(section, main.firstChild);
+
+  function add(tag, text, cls) {
+    var el = document.createElement(tag);
+    el.textContent = text;
+    if (cls) el.className = cls;
+    section.appendChild(el);
+    return el;
+  }
+
+  add("h2", "Pemeriksaan data kode QR");
+
+  function verdict(state, text) {
+    var p = add("p", text, "verdict small-verdict " + (state === "sah" ? "genuine" : "tampered"));
+    p.id = "hasil-luring";
+    p.setAttribute("data-hasil", state);
+    p.setAttribute("role", state === "sah" ? "status" : "alert");
+  }
+
+  function facts(claim) {
+    var dl = document.createElement("dl");
+    dl.className = "facts";
+    var when = new Date(claim.signedAt * 1000);
+    [
+      ["Nama", claim.signerName],
+      ["NIP/NIK (disamarkan)", claim.maskedId],
+      ["Kode kegiatan", claim.campaignId],
+      ["Waktu penandatanganan", when.toLocaleString("id-ID", { weekday: "long", year: "numeric", month: "long", day: "numeric", hour: "2-digit", minute: "2-digit", timeZoneName: "short" })],
+      ["SHA-256 dokumen", claim.documentSha256],
+      ["ID kunci penerbit", claim.keyId],
+    ].forEach(function (row) {
+      var dt = document.createElement("dt");
+      dt.textContent = row[0];
+      var dd = document.createElement("dd");
+      dd.textContent = row[1];
+      dl.appendChild(dt);
+      dl.appendChild(dd);
+    });
+    section.appendChild(dl);
+  }
+
+  function offlineCheck(keys) {
+    var blob, claimBytes, signature, claim;
+    try {
+      blob = base32(claimText);
+      if (blob.length < 64 + 78) throw new Error("terlalu pendek");
+      claimBytes = blob.subarray(0, blob.length - 64);
+      signature = blob.subarray(blob.length - 64);
+      claim = parseClaim(claimBytes);
+    } catch (e) {
+      return Promise.resolve({ state: "tidak-sah", why: "data pada kode QR rusak (" + e.message + ")" });
+    }
+    if (claim.certificateId !== certificateId) {
+      return Promise.resolve({ state: "tidak-sah", why: "data QR menyebut sertifikat lain", claim: claim });
+    }
+    if (!window.crypto || !crypto.subtle) {
+      return Promise.resolve({ state: "tidak-dapat", why: "peramban ini tidak menyediakan WebCrypto di halaman ini", claim: claim });
+    }
+    var key = keys && (keys.keys || []).filter(function (k) { return k.key_id === claim.keyId; })[0];
+    if (!key) {
+      return Promise.resolve({
+        state: "tidak-dapat",
+        why: keys ? "kunci penerbit " + claim.keyId + " tidak ada pada daftar kunci yang tersimpan" : "daftar kunci penerbit belum pernah tersimpan di perangkat ini; buka halaman ini sekali saat ada sinyal",
+        claim: claim,
+      });
+    }
+    var pk = new Uint8Array(key.public_key_hex.match(/../g).map(function (h) { return parseInt(h, 16); }));
+    var message = new Uint8Array(CONTEXT.length + claimBytes.length);
+    message.set(new TextEncoder().encode(CONTEXT), 0);
+    message.set(claimBytes, CONTEXT.length);
+    return crypto.subtle.digest("SHA-256", pk)
+      .then(function (digest) {
+        if (hex(new Uint8Array(digest).subarray(0, 8)) !== claim.keyId) throw new Error("kunci tidak cocok dengan ID-nya");
+        return crypto.subtle.importKey("raw", pk, { name: "Ed25519" }, false, ["verify"]);
+      })
+      .then(function (cryptoKey) {
+        return crypto.subtle.verify({ name: "Ed25519" }, cryptoKey, signature, message);
+      })
+      .then(function (valid) {
+        if (!valid) return { state: "tidak-sah", why: "tanda tangan penerbit pada data QR tidak sah", claim: claim, key: key };
+        var until = key.valid_until ? Date.parse(key.valid_until) / 1000 : null;
+        if (until !== null && claim.signedAt > until) {
+          return { state: "tidak-sah", why: "ditandatangani sesudah kunci penerbitnya " + (key.status === "revoked" ? "dicabut karena bocor" : "tidak berlaku"), claim: claim, key: key };
+        }
+        return { state: "sah", claim: claim, key: key };
+      })
+      .catch(function (e) {
+        return { state: "tidak-dapat", why: "peramban ini tidak dapat memeriksa tanda tangan Ed25519 (" + e.message + ")", claim: claim };
+      });
+  }
+
+  var STATUS = {
+    genuine: "ASLI: catatan penerbit cocok dengan data QR dan sertifikat tidak dicabut.",
+    revoked: "DICABUT: sertifikat ini sudah dicabut dan tidak berlaku lagi.",
+    tampered: "TIDAK SAH menurut server",
+    not_found: "TIDAK DITEMUKAN: server tidak mengenal sertifikat ini.",
+  };
+
+  function serverCheck() {
+    var line = add("p", "Menghubungi server…", "small");
+    line.id = "hasil-server";
+    return fetch("/api/v1/verify/" + certificateId + "?claim=" + encodeURIComponent(claimText), { cache: "no-store" })
+      .then(function (r) { return r.json(); })
+      .then(function (body) {
+        var text = "Diperiksa server: " + (STATUS[body.status] || body.status);
+        if (body.problem) text += " (" + body.problem + ")";
+        if (body.log) {
+          text += " Tercatat di log publik pada indeks " + body.log.index;
+          text += body.log.inclusion_verified === true
+            ? "; bukti inklusinya cocok dengan checkpoint terbaru (ukuran " + body.log.checkpoint_size + ")."
+            : body.log.inclusion_verified === false
+              ? "; bukti inklusinya TIDAK cocok dengan checkpoint terbaru."
+              : "; checkpoint yang memuatnya segera diterbitkan.";
+        }
+        line.textContent = text;
+        line.setAttribute("data-status", body.status);
+      })
+      .catch(function () {
+        line.textContent = "Server tidak dapat dihubungi (luring). Status pencabutan, kecocokan dengan catatan lengkap penerbit dan bukti log publik baru dapat diperiksa saat ada sinyal.";
+        line.setAttribute("data-status", "luring");
+      });
+  }
+
+  loadKeys().then(function (loaded) {
+    return offlineCheck(loaded.kept).then(function (result) {
+      if (result.state === "sah") {
+        verdict("sah", "Tanda tangan sah");
+      } else if (result.state === "tidak-sah") {
+        verdict("tidak-sah", "TIDAK SAH: " + result.why);
+      } else {
+        verdict("tidak-dapat", "Belum dapat diperiksa: " + result.why);
+      }
+      if (result.claim) facts(result.claim);
+      var kept = loaded.kept && loaded.kept.saved_at ? new Date(loaded.kept.saved_at).toLocaleString("id-ID") : "-";
+      add("p", "Diperiksa di perangkat ini, tanpa server: bentuk data QR dan tanda tangan Ed25519 penerbit" +
+        (result.key ? " (kunci " + result.key.key_id + ", status " + result.key.status + ")" : "") +
+        ", dengan daftar kunci penerbit " + (loaded.online ? "yang baru diambil dari server" : "yang tersimpan sejak " + kept) + ".", "small");
+      return serverCheck();
+    });
+  });
 })();

@@ -1,6 +1,7 @@
 //! Where a certificate is drawn: the PDF a signer downloads and the QR link printed on it.
 
 pub mod pdf;
+pub mod pdf_signature;
 mod qr;
 
 pub use qr::{verify_link, QrError, QrMatrix};
@@ -10,6 +11,7 @@ use crate::db::certificates::CertificateRow;
 use crate::domain::{Block, IndonesianZone, PactDocument};
 use crate::signing::Claim;
 use pdf::{CertificateSheet, DocumentBlock};
+pub use pdf_signature::{PdfSignatureError, PdfSigner};
 
 /// Everything a certificate shows besides the stored record itself.
 pub struct CertificateContext<'a> {
@@ -29,6 +31,8 @@ pub enum CertificateError {
     Qr(#[from] QrError),
     #[error(transparent)]
     Pdf(#[from] pdf::PdfError),
+    #[error(transparent)]
+    Signature(#[from] PdfSignatureError),
 }
 
 /// "Rabu, 15 November 2023 pukul 10.30 WITA" in the zone of the signer's work area.
@@ -61,8 +65,12 @@ pub fn link_for(base_url: &str, certificate: &CertificateRow) -> Result<String, 
     ))
 }
 
-/// Renders the certificate PDF. Deterministic: the same record renders to the same bytes.
-pub fn render_pdf(ctx: &CertificateContext<'_>) -> Result<Vec<u8>, CertificateError> {
+/// Renders the certificate PDF and signs it as a standard PDF signature by `signer`.
+/// Deterministic: the same record and signer give the same bytes.
+pub fn render_pdf(
+    ctx: &CertificateContext<'_>,
+    signer: PdfSigner<'_>,
+) -> Result<Vec<u8>, CertificateError> {
     let c = ctx.certificate;
     let document = PactDocument::parse(&ctx.document.body).map_err(|_| CertificateError::Record)?;
     let link = link_for(ctx.base_url, c)?;
@@ -126,7 +134,8 @@ pub fn render_pdf(ctx: &CertificateContext<'_>) -> Result<Vec<u8>, CertificateEr
         attribution: "Ditandatangani secara elektronik dengan kunci Ed25519 penerbit. Data wilayah: idn-area-data (ODbL 1.0).",
         subject: &subject,
     };
-    Ok(pdf::render(&sheet)?)
+    let unsigned = pdf::render(&sheet)?;
+    Ok(pdf_signature::sign(unsigned, signer, c.signed_at)?)
 }
 
 /// Finds the certificate id a PDF of ours names in its document information.

@@ -1,9 +1,8 @@
-use std::collections::HashMap;
 use std::path::Path;
 
 use super::StorageArgs;
+use crate::db::campaigns;
 use crate::db::employees::{self, UnsignedFilter};
-use crate::db::{areas, campaigns};
 use crate::domain::{AreaCode, EmployeeType};
 use crate::export;
 
@@ -48,17 +47,7 @@ pub fn unsigned(
         employee_type,
     };
     let list = employees::unsigned(&mut conn, &campaign.id, &filter)?;
-    let mut names: HashMap<String, String> = HashMap::new();
-    for e in &list {
-        if !names.contains_key(&e.village_code) {
-            if let Ok(code) = AreaCode::parse(&e.village_code) {
-                let name = areas::find(&mut conn, &code)?
-                    .map(|a| a.name)
-                    .unwrap_or_default();
-                names.insert(e.village_code.clone(), name);
-            }
-        }
-    }
+    let names = export::village_names(&mut conn, &list)?;
     match (format, output) {
         ("xlsx", Some(path)) => {
             let title = format!(

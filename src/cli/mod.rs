@@ -1,10 +1,13 @@
 //! The command line: a stable interface that operators and scripts depend on.
 
+mod admin;
 mod bench;
 mod campaign;
 mod coverage;
 mod db;
 mod demo;
+mod keys;
+mod log;
 mod roster;
 mod synth;
 
@@ -98,6 +101,81 @@ pub enum Command {
         #[command(flatten)]
         storage: StorageArgs,
     },
+    /// Administrators and their scopes.
+    #[command(subcommand)]
+    Admin(AdminCommand),
+    /// The append-only audit trail.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+    /// Rotate or revoke issuer keys.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+    /// The public append-only log of certificates and revocations.
+    #[command(subcommand)]
+    Log(LogCommand),
+}
+
+#[derive(Subcommand)]
+pub enum KeysCommand {
+    /// Make a new issuer key the signing key; the old one is retired and its certificates stay
+    /// genuine. Nodes pick the new key up when they restart.
+    Rotate {
+        #[command(flatten)]
+        storage: StorageArgs,
+    },
+    /// Mark a compromised key: certificates it signed after --from are no longer genuine.
+    Revoke {
+        /// The key id (16 hex digits) from /.well-known/ikrar-keys.json.
+        key_id: String,
+        /// First instant of the compromise, RFC 3339 (e.g. 2024-02-01T00:00:00+08:00).
+        #[arg(long)]
+        from: String,
+        #[command(flatten)]
+        storage: StorageArgs,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum LogCommand {
+    /// Rebuild the log from the certificate rows and check every entry and published checkpoint;
+    /// exit code 1 names the first inconsistency.
+    Verify {
+        #[command(flatten)]
+        storage: StorageArgs,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum AdminCommand {
+    /// Add an administrator; prints their id. They sign in at /admin/masuk with an emailed code.
+    Add {
+        #[arg(long)]
+        email: String,
+        /// Full name as it should appear to other admins.
+        #[arg(long)]
+        name: String,
+        /// national, province, regency, district, village or agency (or nasional, provinsi,
+        /// kabupaten, kecamatan, desa, instansi).
+        #[arg(long)]
+        role: String,
+        /// Area code fitting the role (73, 73.71, 73.71.01, 73.71.01.1001), or ID for national.
+        #[arg(long)]
+        scope: String,
+        /// Agency name exactly as on the roster; required for the agency role.
+        #[arg(long)]
+        agency: Option<String>,
+        #[command(flatten)]
+        storage: StorageArgs,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum AuditCommand {
+    /// Recompute the hash chain and report the first entry that was altered or removed.
+    Verify {
+        #[command(flatten)]
+        storage: StorageArgs,
+    },
 }
 
 #[derive(Subcommand)]
@@ -178,6 +256,9 @@ pub struct ServeArgs {
         default_value = "ikrar <noreply@ikrar.localhost>"
     )]
     pub mail_from: String,
+    /// Take the client address from X-Forwarded-For (set only behind your own reverse proxy).
+    #[arg(long, env = "IKRAR_TRUSTED_PROXY")]
+    pub trusted_proxy: bool,
 }
 
 #[derive(Subcommand)]
@@ -231,6 +312,7 @@ impl ServeArgs {
         settings.bind = self.bind.clone();
         settings.base_url = self.base_url.clone();
         settings.mail_from = self.mail_from.clone();
+        settings.trusted_proxy = self.trusted_proxy;
         if let Some(host) = &self.smtp_host {
             settings.mail = MailSettings::Smtp {
                 host: host.clone(),
@@ -270,6 +352,22 @@ pub async fn run(cli: Cli) -> i32 {
             &storage,
         ),
         Command::Db(DbCommand::Copy { from, to }) => db::copy(&from, &to),
+        Command::Admin(AdminCommand::Add {
+            email,
+            name,
+            role,
+            scope,
+            agency,
+            storage,
+        }) => admin::add(&email, &name, &role, &scope, agency.as_deref(), &storage),
+        Command::Audit(AuditCommand::Verify { storage }) => admin::verify_audit(&storage),
+        Command::Keys(KeysCommand::Rotate { storage }) => keys::rotate(&storage),
+        Command::Keys(KeysCommand::Revoke {
+            key_id,
+            from,
+            storage,
+        }) => keys::revoke(&key_id, &from, &storage),
+        Command::Log(LogCommand::Verify { storage }) => log::verify(&storage),
         Command::Coverage(CoverageCommand::Unsigned {
             campaign,
             area,

@@ -26,10 +26,22 @@ pub struct Area {
     pub name: String,
 }
 
+/// The whole nation as an area of its own (code `""`, level 0), so that national campaigns and
+/// admins refer to an area like every other scope.
+fn nation() -> Area {
+    Area {
+        code: String::new(),
+        parent_code: None,
+        level: 0,
+        name: "Indonesia".into(),
+    }
+}
+
 /// Reads the built-in reference; every file is `code,parent_code,name` after the header except
 /// provinces, which have no parent.
 fn reference() -> Vec<Area> {
     let mut all = Vec::with_capacity(92_000);
+    all.push(nation());
     for (csv, level) in [
         (PROVINCES, AreaLevel::Province),
         (REGENCIES, AreaLevel::Regency),
@@ -67,24 +79,6 @@ pub fn reference_village_codes() -> impl Iterator<Item = String> {
         .map(str::to_string)
 }
 
-/// The nation as an area of level 0 with the code "": a national campaign's scope refers to it.
-fn nation() -> Area {
-    Area {
-        code: String::new(),
-        parent_code: None,
-        level: 0,
-        name: "Indonesia".into(),
-    }
-}
-
-fn find_nation(conn: &mut DbConnection) -> Result<Option<Area>, DbError> {
-    Ok(areas::table
-        .find("")
-        .select(Area::as_select())
-        .first(conn)
-        .optional()?)
-}
-
 fn unquote(s: &str) -> String {
     let s = s.trim();
     s.strip_prefix('"')
@@ -97,15 +91,9 @@ fn unquote(s: &str) -> String {
 pub fn load_reference(conn: &mut DbConnection) -> Result<usize, DbError> {
     let present: i64 = areas::table.count().get_result(conn)?;
     if present > 0 {
-        // Databases loaded before the nation had its row get it now.
-        if find_nation(conn)?.is_none() {
-            diesel::insert_into(areas::table)
-                .values(nation())
-                .execute(conn)?;
-        }
         return Ok(0);
     }
-    let all: Vec<Area> = std::iter::once(nation()).chain(reference()).collect();
+    let all = reference();
     conn.transaction(|conn| {
         // Parents before children: the reference is ordered by level.
         for chunk in all.chunks(5_000) {
@@ -215,7 +203,8 @@ mod tests {
         assert_eq!(count(AreaLevel::Regency), 514);
         assert_eq!(count(AreaLevel::District), 7_285);
         assert_eq!(count(AreaLevel::Village), 83_762);
-        assert!(all
+        assert_eq!(all[0].code, "", "the nation comes first");
+        assert!(all[1..]
             .iter()
             .all(|a| AreaCode::parse(&a.code).is_ok() && !a.name.is_empty()));
     }

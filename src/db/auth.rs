@@ -11,7 +11,7 @@ pub const MAX_ATTEMPTS: i32 = 5;
 #[diesel(table_name = login_codes)]
 pub struct LoginCode {
     pub id: String,
-    pub employee_id: i64,
+    pub subject: String,
     pub code_hash: String,
     pub created_at: i64,
     pub expires_at: i64,
@@ -19,23 +19,32 @@ pub struct LoginCode {
     pub used: bool,
 }
 
-/// How many codes the employee was sent since `since`, for the per-identity rate limit.
+/// Who a code or session belongs to, as stored: `pegawai:<id>` or `admin:<id>`.
+pub fn employee_subject(employee_id: i64) -> String {
+    format!("pegawai:{employee_id}")
+}
+
+pub fn admin_subject(admin_id: &str) -> String {
+    format!("admin:{admin_id}")
+}
+
+/// How many codes the subject was sent since `since`, for the per-identity rate limit.
 pub fn codes_sent_since(
     conn: &mut DbConnection,
-    employee_id: i64,
+    subject: &str,
     since: i64,
 ) -> Result<i64, DbError> {
     Ok(login_codes::table
-        .filter(login_codes::employee_id.eq(employee_id))
+        .filter(login_codes::subject.eq(subject))
         .filter(login_codes::created_at.ge(since))
         .count()
         .get_result(conn)?)
 }
 
-/// Stores a new code and retires the employee's earlier ones: only the latest email counts.
+/// Stores a new code and retires the subject's earlier ones: only the latest email counts.
 pub fn replace_code(conn: &mut DbConnection, code: &LoginCode) -> Result<(), DbError> {
     conn.transaction(|conn| {
-        diesel::update(login_codes::table.filter(login_codes::employee_id.eq(code.employee_id)))
+        diesel::update(login_codes::table.filter(login_codes::subject.eq(&code.subject)))
             .set(login_codes::used.eq(true))
             .execute(conn)?;
         diesel::insert_into(login_codes::table)
@@ -46,14 +55,14 @@ pub fn replace_code(conn: &mut DbConnection, code: &LoginCode) -> Result<(), DbE
     Ok(())
 }
 
-/// The employee's live code: not used, not expired, tries left.
+/// The subject's live code: not used, not expired, tries left.
 pub fn live_code(
     conn: &mut DbConnection,
-    employee_id: i64,
+    subject: &str,
     now: i64,
 ) -> Result<Option<LoginCode>, DbError> {
     Ok(login_codes::table
-        .filter(login_codes::employee_id.eq(employee_id))
+        .filter(login_codes::subject.eq(subject))
         .filter(login_codes::used.eq(false))
         .filter(login_codes::expires_at.gt(now))
         .filter(login_codes::attempts.lt(MAX_ATTEMPTS))
@@ -93,7 +102,7 @@ pub fn record_attempt(
 #[diesel(table_name = sessions)]
 pub struct Session {
     pub token_hash: String,
-    pub employee_id: i64,
+    pub subject: String,
     pub created_at: i64,
     pub expires_at: i64,
 }
@@ -105,15 +114,16 @@ pub fn create_session(conn: &mut DbConnection, session: &Session) -> Result<(), 
     Ok(())
 }
 
-pub fn session_employee(
+/// The subject a live session belongs to.
+pub fn session_subject(
     conn: &mut DbConnection,
     token_hash: &str,
     now: i64,
-) -> Result<Option<i64>, DbError> {
+) -> Result<Option<String>, DbError> {
     Ok(sessions::table
         .find(token_hash)
         .filter(sessions::expires_at.gt(now))
-        .select(sessions::employee_id)
+        .select(sessions::subject)
         .first(conn)
         .optional()?)
 }

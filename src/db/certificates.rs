@@ -156,8 +156,9 @@ pub fn count(conn: &mut DbConnection) -> Result<i64, DbError> {
     Ok(certificates::table.count().get_result(conn)?)
 }
 
-/// Revokes a standing certificate and takes it out of the coverage counts; the employee may sign
-/// again. Returns false if the certificate is unknown or already revoked.
+/// Revokes a standing certificate, appends the revocation to the public log and takes it out of
+/// the coverage counts, all in one transaction; the employee may sign again. Returns false if the
+/// certificate is unknown or already revoked.
 pub fn revoke(
     conn: &mut DbConnection,
     id: &CertificateId,
@@ -180,6 +181,7 @@ pub fn revoke(
                 certificates::revocation_reason.eq(reason),
             ))
             .execute(conn)?;
+        crate::transparency::log_revocation(conn, &row, at, reason)?;
         let employee = super::employees::find_q(conn, row.employee_id)?;
         if employee.active {
             super::coverage::add_signed(conn, &row.campaign_id, &employee.placement(), -1)?;
@@ -187,4 +189,13 @@ pub fn revoke(
         Ok::<_, diesel::result::Error>(true)
     })?;
     Ok(revoked)
+}
+
+/// How many certificates a key signed after an instant: what revoking it from then on affects.
+pub fn signed_by_after(conn: &mut DbConnection, key_id: &str, after: i64) -> Result<i64, DbError> {
+    Ok(certificates::table
+        .filter(certificates::key_id.eq(key_id))
+        .filter(certificates::signed_at.gt(after))
+        .count()
+        .get_result(conn)?)
 }

@@ -3,15 +3,18 @@
 
 use diesel::prelude::*;
 
+use super::admins::AdminRow;
 use super::areas::Area;
+use super::audit::AuditEntry;
 use super::campaigns::{Campaign, StoredDocument};
 use super::certificates::CertificateRow;
 use super::coverage::{DailySigning, RosterCount, SignedCount};
 use super::employees::Employee;
 use super::keys::IssuerKeyRow;
+use super::log::{CheckpointRow, LogEntryRow, LogNodeRow};
 use super::schema::{
-    areas, campaigns, certificates, counters, daily_signings, documents, employees, issuer_keys,
-    roster_counts, signed_counts,
+    admins, areas, audit_log, campaigns, certificates, counters, daily_signings, documents,
+    employees, issuer_keys, log_checkpoints, log_entries, log_nodes, roster_counts, signed_counts,
 };
 use super::{on_backend, Db, DbConnection, DbError};
 
@@ -66,6 +69,14 @@ fn counts(conn: &mut DbConnection) -> QueryResult<Vec<(&'static str, i64)>> {
         (
             "daily_signings",
             daily_signings::table.count().get_result(conn)?,
+        ),
+        ("admins", admins::table.count().get_result(conn)?),
+        ("audit_log", audit_log::table.count().get_result(conn)?),
+        ("log_entries", log_entries::table.count().get_result(conn)?),
+        ("log_nodes", log_nodes::table.count().get_result(conn)?),
+        (
+            "log_checkpoints",
+            log_checkpoints::table.count().get_result(conn)?,
         ),
     ])
 }
@@ -210,6 +221,69 @@ pub fn copy_all(from: &Db, to: &Db) -> Result<CopyReport, CopyError> {
                 .values(chunk)
                 .execute(c))?;
         }
+        let all_admins: Vec<AdminRow> = admins::table
+            .select(AdminRow::as_select())
+            .load(&mut *source)?;
+        on_backend!(target, |c| diesel::insert_into(admins::table)
+            .values(&all_admins)
+            .execute(c))?;
+        // The audit trail keeps its numbers and hashes, so its chain still verifies after the move.
+        pages(
+            &mut source,
+            target,
+            |c, after: Option<&i64>| {
+                let mut q = audit_log::table
+                    .select(AuditEntry::as_select())
+                    .order(audit_log::seq)
+                    .limit(PAGE)
+                    .into_boxed();
+                if let Some(seq) = after {
+                    q = q.filter(audit_log::seq.gt(*seq));
+                }
+                q.load(c)
+            },
+            |e| e.seq,
+            |c, rows| {
+                on_backend!(c, |c| diesel::insert_into(audit_log::table)
+                    .values(rows)
+                    .execute(c))
+            },
+        )?;
+        // The public log, entry by entry and node by node: its proofs and checkpoints must
+        // stay valid in the new database.
+        pages(
+            &mut source,
+            target,
+            |c, after: Option<&i64>| super::log::entries_page(c, after.copied(), PAGE),
+            |e: &LogEntryRow| e.idx,
+            |c, rows| {
+                on_backend!(c, |c| diesel::insert_into(log_entries::table)
+                    .values(rows)
+                    .execute(c))
+            },
+        )?;
+        pages(
+            &mut source,
+            target,
+            |c, after: Option<&(i32, i64)>| super::log::nodes_page(c, after.copied(), PAGE),
+            |n: &LogNodeRow| (n.level, n.idx),
+            |c, rows| {
+                on_backend!(c, |c| diesel::insert_into(log_nodes::table)
+                    .values(rows)
+                    .execute(c))
+            },
+        )?;
+        pages(
+            &mut source,
+            target,
+            |c, after: Option<&i64>| super::log::checkpoints_page(c, after.copied(), PAGE),
+            |cp: &CheckpointRow| cp.tree_size,
+            |c, rows| {
+                on_backend!(c, |c| diesel::insert_into(log_checkpoints::table)
+                    .values(rows)
+                    .execute(c))
+            },
+        )?;
         let counters: Vec<(String, i64)> = counters::table
             .select((counters::name, counters::value))
             .load(&mut *source)?;

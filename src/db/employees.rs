@@ -218,6 +218,40 @@ pub fn insert_new(conn: &mut DbConnection, rows: &[Employee]) -> QueryResult<()>
     Ok(())
 }
 
+/// Where the employees a batch names (by NIK, else NIP) are placed now: village and agency, or
+/// `None` for someone new. Lets an admin upload refuse rows about people outside their scope.
+pub fn current_placements(
+    conn: &mut DbConnection,
+    batch: &[EmployeeRecord],
+) -> Result<Vec<Option<(String, String)>>, DbError> {
+    let niks: Vec<&str> = batch.iter().map(|r| r.nik.as_str()).collect();
+    let nips: Vec<&str> = batch.iter().filter_map(|r| r.nip.as_deref()).collect();
+    let known: Vec<(String, Option<String>, String, String)> = employees::table
+        .filter(
+            employees::nik
+                .eq_any(&niks)
+                .or(employees::nip.eq_any(&nips)),
+        )
+        .select((
+            employees::nik,
+            employees::nip,
+            employees::village_code,
+            employees::agency,
+        ))
+        .load(conn)?;
+    Ok(batch
+        .iter()
+        .map(|r| {
+            known
+                .iter()
+                .find(|(nik, nip, _, _)| {
+                    *nik == r.nik || (nip.is_some() && nip.as_deref() == r.nip.as_deref())
+                })
+                .map(|(_, _, village, agency)| (village.clone(), agency.clone()))
+        })
+        .collect())
+}
+
 pub fn count(conn: &mut DbConnection) -> Result<i64, DbError> {
     Ok(employees::table.count().get_result(conn)?)
 }

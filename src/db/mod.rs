@@ -1,7 +1,9 @@
 //! Storage: one diesel schema and one set of queries over SQLite (the embedded default) and
 //! PostgreSQL (national scale). The backend is chosen from the database URL's scheme.
 
+pub mod admins;
 pub mod areas;
+pub mod audit;
 pub mod auth;
 pub mod campaigns;
 pub mod certificates;
@@ -9,6 +11,7 @@ pub mod copy;
 pub mod coverage;
 pub mod employees;
 pub mod keys;
+pub mod log;
 pub mod schema;
 
 use std::sync::{mpsc, Arc, Mutex};

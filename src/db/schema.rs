@@ -54,6 +54,8 @@ diesel::table! {
         public_key -> Binary,
         valid_from -> BigInt,
         valid_until -> Nullable<BigInt>,
+        retired_at -> Nullable<BigInt>,
+        revoked_at -> Nullable<BigInt>,
     }
 }
 
@@ -92,7 +94,7 @@ diesel::table! {
 diesel::table! {
     login_codes (id) {
         id -> Text,
-        employee_id -> BigInt,
+        subject -> Text,
         code_hash -> Text,
         created_at -> BigInt,
         expires_at -> BigInt,
@@ -104,7 +106,7 @@ diesel::table! {
 diesel::table! {
     sessions (token_hash) {
         token_hash -> Text,
-        employee_id -> BigInt,
+        subject -> Text,
         created_at -> BigInt,
         expires_at -> BigInt,
     }
@@ -154,5 +156,65 @@ diesel::table! {
         area_code -> Text,
         day -> BigInt,
         signings -> BigInt,
+    }
+}
+
+diesel::table! {
+    admins (id) {
+        id -> Text,
+        email -> Text,
+        full_name -> Text,
+        role -> Text,
+        scope_code -> Text,
+        agency -> Text,
+        totp_secret -> Nullable<Binary>,
+        totp_last_step -> Nullable<BigInt>,
+        invited_by -> Nullable<Text>,
+        created_at -> BigInt,
+        active -> Bool,
+    }
+}
+
+diesel::table! {
+    audit_log (seq) {
+        seq -> BigInt,
+        at -> BigInt,
+        actor -> Text,
+        action -> Text,
+        target -> Text,
+        scope_code -> Text,
+        agency -> Text,
+        client_addr -> Text,
+        detail -> Text,
+        prev_hash -> Text,
+        entry_hash -> Text,
+    }
+}
+
+diesel::table! {
+    log_entries (idx) {
+        idx -> BigInt,
+        kind -> Text,
+        certificate_id -> Text,
+        entry -> Binary,
+        appended_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    log_nodes (level, idx) {
+        level -> Integer,
+        idx -> BigInt,
+        hash -> Binary,
+    }
+}
+
+diesel::table! {
+    log_checkpoints (tree_size) {
+        tree_size -> BigInt,
+        root -> Binary,
+        key_id -> Text,
+        created_at -> BigInt,
+        note -> Text,
     }
 }

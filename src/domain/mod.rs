@@ -1,6 +1,7 @@
 //! Types that can only hold valid values. Every raw string from a form, a CSV row or a URL is
 //! parsed into one of these at the edge; code past the edge trusts them.
 
+mod admin_scope;
 mod area_code;
 mod certificate_id;
 mod document;
@@ -10,8 +11,10 @@ mod full_name;
 mod login_id;
 mod nik;
 mod nip;
+mod revocation_reason;
 mod time_zone;
 
+pub use admin_scope::{AdminRole, AdminScope, AdminScopeError};
 pub use area_code::{AreaCode, AreaCodeError, AreaLevel};
 pub use certificate_id::{CertificateId, CertificateIdError};
 pub use document::{Block, DocumentError, PactDocument};
@@ -21,6 +24,7 @@ pub use full_name::{FullName, FullNameError};
 pub use login_id::{LoginId, LoginIdError};
 pub use nik::{Nik, NikError};
 pub use nip::{Nip, NipError};
+pub use revocation_reason::RevocationReason;
 pub use time_zone::IndonesianZone;
 
 /// Checks a calendar date without pulling a date library into every parser.

@@ -130,13 +130,15 @@ fn issue_in(
     })
 }
 
-/// Stores a signed certificate and counts it for the signer's areas, in the caller's transaction.
+/// Stores a signed certificate, appends it to the public log and counts it for the signer's
+/// areas, in the caller's transaction.
 pub fn store(
     conn: &mut DbConnection,
     row: &CertificateRow,
     employee: &Employee,
 ) -> Result<(), diesel::result::Error> {
     certificates::insert(conn, row)?;
+    crate::transparency::log_issuance(conn, row)?;
     coverage::add_signed(conn, &row.campaign_id, &employee.placement(), 1)?;
     coverage::add_signing_day(
         conn,

@@ -62,33 +62,44 @@ impl IssuerKey {
 
     /// Reads the key file, or creates it (mode 0600) with a fresh key if it does not exist.
     pub fn load_or_create(path: &Path) -> Result<Self, KeyError> {
+        match Self::load(path) {
+            Err(KeyError::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
+                Self::create(path)
+            }
+            other => other,
+        }
+    }
+
+    /// Reads an existing key file.
+    pub fn load(path: &Path) -> Result<Self, KeyError> {
+        let text = fs::read_to_string(path).map_err(|source| KeyError::Io {
+            path: path.display().to_string(),
+            source,
+        })?;
+        let seed = data_encoding::HEXLOWER_PERMISSIVE
+            .decode(text.trim().as_bytes())
+            .ok()
+            .and_then(|b| <[u8; 32]>::try_from(b).ok())
+            .ok_or_else(|| KeyError::Malformed(path.display().to_string()))?;
+        Ok(Self::from_seed(seed))
+    }
+
+    /// Writes a fresh key to a new file, readable by its owner only; never overwrites a file.
+    pub fn create(path: &Path) -> Result<Self, KeyError> {
         let io = |source| KeyError::Io {
             path: path.display().to_string(),
             source,
         };
-        match fs::read_to_string(path) {
-            Ok(text) => {
-                let seed = data_encoding::HEXLOWER_PERMISSIVE
-                    .decode(text.trim().as_bytes())
-                    .ok()
-                    .and_then(|b| <[u8; 32]>::try_from(b).ok())
-                    .ok_or_else(|| KeyError::Malformed(path.display().to_string()))?;
-                Ok(Self::from_seed(seed))
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                let mut seed = [0u8; 32];
-                getrandom::fill(&mut seed).expect("the operating system's random source");
-                let mut options = fs::OpenOptions::new();
-                options.write(true).create_new(true);
-                #[cfg(unix)]
-                std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-                let mut file = options.open(path).map_err(io)?;
-                writeln!(file, "{}", data_encoding::HEXLOWER.encode(&seed)).map_err(io)?;
-                file.sync_all().map_err(io)?;
-                Ok(Self::from_seed(seed))
-            }
-            Err(e) => Err(io(e)),
-        }
+        let mut seed = [0u8; 32];
+        getrandom::fill(&mut seed).expect("the operating system's random source");
+        let mut options = fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let mut file = options.open(path).map_err(io)?;
+        writeln!(file, "{}", data_encoding::HEXLOWER.encode(&seed)).map_err(io)?;
+        file.sync_all().map_err(io)?;
+        Ok(Self::from_seed(seed))
     }
 
     pub fn id(&self) -> KeyId {

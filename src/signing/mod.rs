@@ -2,11 +2,15 @@
 //! and the workflow that turns an employee's consent into a certificate.
 
 mod claim;
+pub mod cms;
+mod der;
 pub mod issue;
 mod key;
 mod verify;
+mod x509;
 
 pub use claim::{Claim, ClaimError, SignedRecord, CLAIM_CONTEXT};
 pub use issue::{issue_certificate, IssueError, Issued, SigningRequest};
 pub use key::{verify_with, IssuerKey, KeyError, KeyId};
 pub use verify::{verify_certificate, Verdict, Verification};
+pub use x509::IssuerCertificate;

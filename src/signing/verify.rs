@@ -110,9 +110,15 @@ pub fn verify_certificate(
         ));
     }
     if key.valid_until.is_some_and(|until| row.signed_at > until) {
+        // A revoked key may be in a forger's hands: what it signed after the compromise began
+        // proves nothing, however well the signature checks.
         return Ok(tampered(
             row,
-            "sertifikat ditandatangani dengan kunci yang sudah tidak berlaku",
+            if key.revoked_at.is_some() {
+                "sertifikat ditandatangani sesudah kunci penerbitnya dinyatakan bocor dan dicabut"
+            } else {
+                "sertifikat ditandatangani dengan kunci yang sudah tidak berlaku"
+            },
         ));
     }
     if let Some(text) = link_claim.filter(|t| !t.trim().is_empty()) {

@@ -5,10 +5,11 @@ use actix_web::{web, HttpResponse};
 
 use super::pages::{self, render};
 use super::{AppState, PageError, SignedInEmployee, WebError};
-use crate::certificate::{self, CertificateContext, QrMatrix};
+use crate::certificate::{self, CertificateContext, PdfSigner, QrMatrix};
 use crate::db::certificates::{self, CertificateRow};
 use crate::db::{areas, campaigns, Db};
 use crate::domain::{AreaCode, CertificateId};
+use crate::signing::IssuerKey;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route(
@@ -22,10 +23,12 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     .route("/sertifikat/{id}", web::get().to(certificate_page));
 }
 
-/// Renders a stored certificate as its PDF; `None` if there is no such certificate.
+/// Renders a stored certificate as its PDF, signed by `key`; `None` if there is no such
+/// certificate.
 pub fn render_stored(
     db: &Db,
     base_url: &str,
+    key: &IssuerKey,
     id: &CertificateId,
 ) -> anyhow::Result<Option<(CertificateRow, Vec<u8>)>> {
     let mut conn = db.read()?;
@@ -37,14 +40,22 @@ pub fn render_stored(
     let document = campaigns::document_by_hash(&mut conn, &row.campaign_id, &row.document_sha256)?
         .ok_or_else(|| anyhow::anyhow!("certificate {} names a missing document", row.id))?;
     let work_area = areas::describe(&mut conn, &AreaCode::parse(&row.village_code)?)?;
+    let issuer = super::issuer::certificate_of(&mut conn, key)?
+        .ok_or_else(|| anyhow::anyhow!("issuer key {} is not registered", key.id().to_hex()))?;
     drop(conn);
-    let pdf = certificate::render_pdf(&CertificateContext {
-        certificate: &row,
-        campaign: &campaign,
-        document: &document,
-        work_area: &work_area,
-        base_url,
-    })?;
+    let pdf = certificate::render_pdf(
+        &CertificateContext {
+            certificate: &row,
+            campaign: &campaign,
+            document: &document,
+            work_area: &work_area,
+            base_url,
+        },
+        PdfSigner {
+            key,
+            certificate: &issuer,
+        },
+    )?;
     Ok(Some((row, pdf)))
 }
 
@@ -58,7 +69,7 @@ async fn download(
     let not_found = || WebError::NotFound("sertifikat tidak ditemukan".into());
     let id = CertificateId::parse(&path).map_err(|_| not_found())?;
     let st = state.clone();
-    let rendered = web::block(move || render_stored(&st.db, &st.base_url, &id))
+    let rendered = web::block(move || render_stored(&st.db, &st.base_url, &st.key, &id))
         .await?
         .map_err(WebError::internal)?;
     match rendered {

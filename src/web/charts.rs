@@ -11,12 +11,22 @@ fn escape(text: &str) -> String {
 
 /// Green from 80%, amber from 50%, red below: the colours a governor's staff read at a glance.
 pub fn colour(percent: f64) -> &'static str {
+    match tone(percent) {
+        "baik" => "#0b6b2f",
+        "sedang" => "#a86a00",
+        _ => "#b3261e",
+    }
+}
+
+/// The same three bands as CSS class suffixes (`tone-baik`, …): pages carry no inline styles,
+/// so the Content-Security-Policy can forbid them.
+pub fn tone(percent: f64) -> &'static str {
     if percent >= 80.0 {
-        "#0b6b2f"
+        "baik"
     } else if percent >= 50.0 {
-        "#a86a00"
+        "sedang"
     } else {
-        "#b3261e"
+        "rendah"
     }
 }
 

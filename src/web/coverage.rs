@@ -294,7 +294,7 @@ async fn dashboard(
         roster: thousands(t.roster),
         signed: thousands(t.signed),
         percent: percent_id(t.percent()),
-        colour: charts::colour(t.percent()),
+        tone: charts::tone(t.percent()),
     };
     render(&pages::Coverage {
         campaign_title: view.campaign.title.clone(),

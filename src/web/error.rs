@@ -23,6 +23,11 @@ pub enum WebError {
     NotFound(String),
     #[error("{0}")]
     Conflict(String),
+    #[error("{0}")]
+    TooManyRequests(String),
+    /// An admin page asked for without an admin session: the page sends them to admin sign-in.
+    #[error("silakan masuk sebagai admin terlebih dahulu")]
+    AdminUnauthorized,
     #[error("berkas terlalu besar (paling besar {0})")]
     PayloadTooLarge(&'static str),
     #[error("terjadi gangguan pada server; silakan coba lagi beberapa saat lagi")]
@@ -44,7 +49,8 @@ impl WebError {
     fn code(&self) -> &'static str {
         match self {
             Self::BadRequest { .. } => "invalid_input",
-            Self::Unauthorized => "unauthorized",
+            Self::Unauthorized | Self::AdminUnauthorized => "unauthorized",
+            Self::TooManyRequests(_) => "too_many_requests",
             Self::WrongCode(_) => "wrong_code",
             Self::Forbidden(_) => "forbidden",
             Self::NotFound(_) => "not_found",
@@ -77,7 +83,10 @@ impl ResponseError for WebError {
     fn status_code(&self) -> StatusCode {
         match self {
             Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
-            Self::Unauthorized | Self::WrongCode(_) => StatusCode::UNAUTHORIZED,
+            Self::Unauthorized | Self::AdminUnauthorized | Self::WrongCode(_) => {
+                StatusCode::UNAUTHORIZED
+            }
+            Self::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Conflict(_) => StatusCode::CONFLICT,
@@ -122,9 +131,14 @@ impl ResponseError for PageError {
 
     fn error_response(&self) -> HttpResponse {
         self.0.log();
-        if matches!(self.0, WebError::Unauthorized) {
+        let sign_in = match self.0 {
+            WebError::Unauthorized => Some("/masuk"),
+            WebError::AdminUnauthorized => Some("/admin/masuk"),
+            _ => None,
+        };
+        if let Some(target) = sign_in {
             return HttpResponse::SeeOther()
-                .insert_header((header::LOCATION, "/masuk"))
+                .insert_header((header::LOCATION, target))
                 .finish();
         }
         let page = super::pages::ErrorPage {

@@ -1,16 +1,21 @@
 //! HTTP: the JSON API under `/api/v1`, the pages, and the public verification site.
 //! One module per area of the site; handlers parse input into domain types and call the core.
 
+pub mod admin;
 mod assets;
 mod certificates;
 mod charts;
 mod coverage;
 pub mod error;
 mod health;
+mod issuer;
+mod log;
 mod pact;
 pub mod pages;
+pub mod security;
 mod session;
-mod sign_in;
+pub(crate) mod sign_in;
+mod upload;
 mod verify;
 
 use std::sync::Arc;
@@ -29,6 +34,9 @@ pub struct AppState {
     pub mailer: Mailer,
     pub base_url: String,
     pub secure_cookies: bool,
+    /// Behind a reverse proxy, take the client address from `X-Forwarded-For`.
+    pub trusted_proxy: bool,
+    pub address_limits: crate::sign_in::AddressLimits,
 }
 
 /// Instants in JSON answers: RFC 3339 in UTC.
@@ -47,7 +55,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(pact::routes)
         .configure(certificates::routes)
         .configure(verify::routes)
+        .configure(issuer::routes)
+        .configure(log::routes)
         .configure(coverage::routes)
+        .configure(admin::routes)
         .default_service(web::to(|| async {
             Err::<actix_web::HttpResponse, _>(PageError(WebError::NotFound(
                 "Halaman tidak ditemukan.".into(),

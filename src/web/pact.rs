@@ -3,10 +3,11 @@
 use std::collections::HashMap;
 
 use actix_web::http::{header, StatusCode};
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 
 use super::pages::{self, render, render_with_status};
+use super::security::{check_csrf, CsrfToken};
 use super::{rfc3339, AppState, PageError, SignedInEmployee, WebError};
 use crate::db::campaigns::{self, Campaign, StoredDocument};
 use crate::db::certificates::{self, CertificateRow};
@@ -191,6 +192,7 @@ async fn api_sign(
 async fn campaigns_page(
     state: web::Data<AppState>,
     me: Option<SignedInEmployee>,
+    csrf: CsrfToken,
 ) -> Result<HttpResponse, PageError> {
     let Some(me) = me else {
         return Err(WebError::Unauthorized.into());
@@ -218,6 +220,7 @@ async fn campaigns_page(
     render(&pages::Campaigns {
         name: me.employee.full_name.clone(),
         items,
+        csrf: csrf.0,
     })
 }
 
@@ -241,6 +244,7 @@ async fn load_view(
 fn sign_form(
     view: &CampaignView,
     employee: &Employee,
+    csrf: &CsrfToken,
     typed: &str,
     error: Option<String>,
     ticked: Vec<usize>,
@@ -257,30 +261,35 @@ fn sign_form(
         certificate_id: view.certificate.as_ref().map(|c| c.id.clone()),
         error,
         ticked,
+        csrf: csrf.0.clone(),
     }
 }
 
 async fn sign_page(
     state: web::Data<AppState>,
     me: Option<SignedInEmployee>,
+    csrf: CsrfToken,
     path: web::Path<String>,
 ) -> Result<HttpResponse, PageError> {
     let Some(me) = me else {
         return Err(WebError::Unauthorized.into());
     };
     let view = load_view(&state, &me.employee, &path).await?;
-    render(&sign_form(&view, &me.employee, "", None, Vec::new()))
+    render(&sign_form(&view, &me.employee, &csrf, "", None, Vec::new()))
 }
 
 async fn sign_submit(
     state: web::Data<AppState>,
+    req: HttpRequest,
     me: Option<SignedInEmployee>,
+    csrf: CsrfToken,
     path: web::Path<String>,
     form: web::Form<HashMap<String, String>>,
 ) -> Result<HttpResponse, PageError> {
     let Some(me) = me else {
         return Err(WebError::Unauthorized.into());
     };
+    check_csrf(&req, form.get("csrf").map_or("", String::as_str))?;
     let view = load_view(&state, &me.employee, &path).await?;
     let typed = form.get("full_name").cloned().unwrap_or_default();
     let total = view.parsed.commitments().count();
@@ -290,7 +299,14 @@ async fn sign_submit(
     let fail = |status, message: String| {
         Ok(render_with_status(
             status,
-            &sign_form(&view, &me.employee, &typed, Some(message), ticked.clone()),
+            &sign_form(
+                &view,
+                &me.employee,
+                &csrf,
+                &typed,
+                Some(message),
+                ticked.clone(),
+            ),
         ))
     };
     if ticked.len() < total {

@@ -46,6 +46,7 @@ pub struct ErrorPage {
 pub struct SignIn {
     pub id: String,
     pub error: Option<String>,
+    pub csrf: String,
 }
 
 #[derive(Template)]
@@ -54,6 +55,7 @@ pub struct EnterCode {
     pub id: String,
     pub notice: String,
     pub error: Option<String>,
+    pub csrf: String,
 }
 
 pub struct CampaignItem {
@@ -69,6 +71,7 @@ pub struct CampaignItem {
 pub struct Campaigns {
     pub name: String,
     pub items: Vec<CampaignItem>,
+    pub csrf: String,
 }
 
 /// A document block flattened for the template; commitments carry their checkbox index.
@@ -93,6 +96,7 @@ pub struct SignForm {
     pub error: Option<String>,
     /// Commitments already ticked, kept when the form comes back with an error.
     pub ticked: Vec<usize>,
+    pub csrf: String,
 }
 
 impl SignForm {
@@ -152,7 +156,14 @@ pub struct VerifyDetails {
     pub key_id: String,
     pub revoked_on: Option<String>,
     pub revocation_reason: Option<String>,
+    /// The certificate's place in the public log and how its inclusion proof fared.
+    pub log: String,
 }
+
+/// The verification page kept by the service worker for use without signal.
+#[derive(Template)]
+#[template(path = "verify_offline.html")]
+pub struct VerifyOffline;
 
 #[derive(Template)]
 #[template(path = "verify.html")]
@@ -169,6 +180,7 @@ pub struct Verify {
 #[template(path = "upload.html")]
 pub struct Upload {
     pub error: Option<String>,
+    pub csrf: String,
 }
 
 pub struct CoverageRow {
@@ -177,7 +189,7 @@ pub struct CoverageRow {
     pub roster: String,
     pub signed: String,
     pub percent: String,
-    pub colour: &'static str,
+    pub tone: &'static str,
 }
 
 #[derive(Template)]
@@ -220,4 +232,167 @@ pub struct Live {
     /// "10.30 WITA"
     pub updated: String,
     pub qr_svg: String,
+}
+
+/// The strip at the top of every admin page: who is signed in and for which scope.
+pub struct AdminHeader {
+    pub name: String,
+    pub role: &'static str,
+    pub scope: String,
+}
+
+impl AdminHeader {
+    pub fn of(me: &super::admin::SignedInAdmin) -> Self {
+        Self {
+            name: me.admin.full_name.clone(),
+            role: me.scope.role().label(),
+            scope: me.scope.to_string(),
+        }
+    }
+}
+
+pub struct AdminCampaignItem {
+    pub id: String,
+    pub title: String,
+    pub scope: String,
+}
+
+#[derive(Template)]
+#[template(path = "admin/home.html")]
+pub struct AdminHome {
+    pub admin: AdminHeader,
+    pub campaigns: Vec<AdminCampaignItem>,
+    pub can_create_campaign: bool,
+    pub csrf: String,
+}
+
+#[derive(Template)]
+#[template(path = "admin/sign_in.html")]
+pub struct AdminSignIn {
+    pub email: String,
+    pub error: Option<String>,
+    pub csrf: String,
+}
+
+#[derive(Template)]
+#[template(path = "admin/code.html")]
+pub struct AdminCode {
+    pub email: String,
+    pub notice: String,
+    pub error: Option<String>,
+    pub csrf: String,
+}
+
+pub struct UnsignedRow {
+    pub nip: String,
+    pub name: String,
+    pub agency: String,
+    pub unit: String,
+    pub village: String,
+}
+
+#[derive(Template)]
+#[template(path = "admin/unsigned.html")]
+pub struct AdminUnsigned {
+    pub admin: AdminHeader,
+    pub campaign_id: String,
+    pub campaign_title: String,
+    pub area: String,
+    pub agency: String,
+    pub count: usize,
+    pub rows: Vec<UnsignedRow>,
+    pub csv_href: String,
+    pub xlsx_href: String,
+}
+
+#[derive(Template)]
+#[template(path = "admin/new_campaign.html")]
+pub struct AdminNewCampaign {
+    pub admin: AdminHeader,
+    pub scope: String,
+    pub title: String,
+    pub opens: String,
+    pub closes: String,
+    pub error: Option<String>,
+    pub csrf: String,
+}
+
+pub struct AdminCertificateView {
+    pub id: String,
+    pub serial: i64,
+    pub signer: String,
+    pub identity: String,
+    pub agency: String,
+    pub unit: String,
+    pub village_code: String,
+    pub signed_at: String,
+    pub revoked: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "admin/certificate.html")]
+pub struct AdminCertificate {
+    pub admin: AdminHeader,
+    pub certificate: Option<AdminCertificateView>,
+    pub reasons: Vec<(&'static str, &'static str)>,
+    pub error: Option<String>,
+    pub csrf: String,
+}
+
+pub struct AuditRow {
+    pub seq: i64,
+    pub at: String,
+    pub actor: String,
+    pub action: String,
+    pub target: String,
+    pub client_addr: String,
+}
+
+#[derive(Template)]
+#[template(path = "admin/audit.html")]
+pub struct AdminAudit {
+    pub admin: AdminHeader,
+    pub rows: Vec<AuditRow>,
+}
+
+#[derive(Template)]
+#[template(path = "admin/roster.html")]
+pub struct AdminRoster {
+    pub admin: AdminHeader,
+    pub scope: String,
+    pub columns: String,
+    pub report: Option<crate::roster::ImportReport>,
+    pub problems: Vec<String>,
+    pub problem_count: usize,
+    pub error: Option<String>,
+    pub csrf: String,
+}
+
+pub struct TeamRow {
+    pub name: String,
+    pub email: String,
+    pub role: &'static str,
+    pub scope: String,
+    pub agency: String,
+    pub second_factor: bool,
+}
+
+#[derive(Template)]
+#[template(path = "admin/team.html")]
+pub struct AdminTeam {
+    pub admin: AdminHeader,
+    pub rows: Vec<TeamRow>,
+    pub roles: Vec<(&'static str, &'static str)>,
+    pub csrf: String,
+}
+
+#[derive(Template)]
+#[template(path = "admin/totp.html")]
+pub struct AdminTotp {
+    pub admin: AdminHeader,
+    pub enabled: bool,
+    pub secret: String,
+    pub qr_svg: String,
+    pub error: Option<String>,
+    pub csrf: String,
 }

@@ -2,16 +2,19 @@
 
 use actix_multipart::Multipart;
 use actix_web::http::StatusCode;
-use actix_web::{web, HttpResponse};
-use futures_util::StreamExt;
+use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 
 use super::pages::{self, render, render_with_status};
+use super::security::{check_csrf, CsrfToken};
+use super::upload::{receive, UploadLimit};
 use super::{rfc3339, AppState, PageError, WebError};
-use crate::certificate;
-use crate::db::{areas, campaigns, keys, Db, DbError};
-use crate::domain::{AreaCode, CertificateId, IndonesianZone};
+use crate::certificate::{self, pdf_signature, PdfSignatureError};
+use crate::db::{areas, campaigns, keys, log, Db, DbError};
+use crate::domain::{AreaCode, CertificateId, IndonesianZone, RevocationReason};
+use crate::signing::cms::SignedData;
 use crate::signing::{verify_certificate, Verdict, Verification};
+use crate::transparency::{self, LogCheck};
 
 /// Certificates are about 30 KB; anything much larger is not one of ours.
 pub const MAX_UPLOAD_BYTES: usize = 2 * 1024 * 1024;
@@ -21,6 +24,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/.well-known/ikrar-keys.json", web::get().to(keys_json))
         .route("/v", web::get().to(upload_page))
         .route("/v", web::post().to(upload_submit))
+        .route("/v/luring", web::get().to(offline_page))
         .route("/v/{id}", web::get().to(verify_page));
 }
 
@@ -34,13 +38,25 @@ pub struct VerifiedView {
     pub verification: Verification,
     pub campaign_title: String,
     pub work_area: String,
+    /// `None` for an unknown certificate, or one issued before the log existed.
+    pub log: Option<LogCheck>,
 }
 
 fn verify(db: &Db, id: &str, claim: Option<&str>) -> Result<VerifiedView, DbError> {
     let mut conn = db.read()?;
-    let verification = verify_certificate(&mut conn, id, claim)?;
+    let mut verification = verify_certificate(&mut conn, id, claim)?;
     let (mut campaign_title, mut work_area) = (String::new(), String::new());
+    let mut log = None;
     if let Some(c) = &verification.certificate {
+        log = transparency::check_certificate(&mut conn, c)?;
+        if log.as_ref().and_then(|l| l.included) == Some(false)
+            && verification.verdict != Verdict::Tampered
+        {
+            // The record differs from what the log committed to, or the log was rewritten.
+            verification.verdict = Verdict::Tampered;
+            verification.problem =
+                Some("catatan sertifikat tidak cocok dengan yang tercatat di log publik");
+        }
         campaign_title = campaigns::find(&mut conn, &c.campaign_id)?
             .map(|c| c.title)
             .unwrap_or_default();
@@ -52,6 +68,7 @@ fn verify(db: &Db, id: &str, claim: Option<&str>) -> Result<VerifiedView, DbErro
         verification,
         campaign_title,
         work_area,
+        log,
     })
 }
 
@@ -108,9 +125,48 @@ async fn api_verify(
             .into();
         body["key_id"] = c.key_id.clone().into();
         body["revoked_at"] = c.revoked_at.map(rfc3339).into();
-        body["revocation_reason"] = c.revocation_reason.clone().into();
+        // Only the category is public; the admin's note stays in the audit trail.
+        let reason = c
+            .revocation_reason
+            .as_deref()
+            .and_then(RevocationReason::of_stored);
+        body["revocation_reason"] = reason.map(RevocationReason::as_str).into();
+        body["revocation_reason_label"] = reason.map(RevocationReason::label).into();
+        body["log"] = view.log.as_ref().map(log_json).into();
     }
     Ok(HttpResponse::build(status_of(v.verdict)).json(body))
+}
+
+fn log_json(l: &LogCheck) -> serde_json::Value {
+    serde_json::json!({
+        "index": l.index,
+        "revocation_index": l.revocation_index,
+        "checkpoint_size": l.checkpoint_size,
+        "checkpoint_at": l.checkpoint_at.map(rfc3339),
+        "inclusion_verified": l.included,
+    })
+}
+
+/// One sentence for the page: where the certificate is in the log and what was checked.
+fn log_sentence(log: Option<&LogCheck>) -> String {
+    let Some(l) = log else {
+        return "Sertifikat ini diterbitkan sebelum log publik ada, sehingga tidak tercatat di dalamnya."
+            .into();
+    };
+    let mut text = format!("Tercatat pada indeks {}. ", l.index);
+    text += &match (l.included, l.checkpoint_size) {
+        (Some(true), Some(size)) => format!(
+            "Bukti inklusinya telah diperiksa dan cocok dengan checkpoint terbaru yang ditandatangani penerbit (ukuran log {size})."
+        ),
+        (Some(false), _) => {
+            "Bukti inklusinya TIDAK cocok dengan checkpoint terbaru yang ditandatangani penerbit.".into()
+        }
+        _ => "Checkpoint terbaru belum memuat entri ini; checkpoint berikutnya terbit dalam beberapa detik.".into(),
+    };
+    if let Some(r) = l.revocation_index {
+        text += &format!(" Pencabutannya tercatat pada indeks {r}.");
+    }
+    text
 }
 
 fn verdict_page(view: &VerifiedView, id: &str, checked_claim: bool) -> pages::Verify {
@@ -133,7 +189,12 @@ fn verdict_page(view: &VerifiedView, id: &str, checked_claim: bool) -> pages::Ve
                 IndonesianZone::of_province(&c.village_code)
                     .format_date(chrono::DateTime::from_timestamp(at, 0).unwrap_or_default())
             }),
-            revocation_reason: c.revocation_reason.clone(),
+            revocation_reason: c
+                .revocation_reason
+                .as_deref()
+                .and_then(RevocationReason::of_stored)
+                .map(|r| r.label().to_string()),
+            log: log_sentence(view.log.as_ref()),
         }
     });
     pages::Verify {
@@ -172,11 +233,19 @@ async fn verify_page(
 
 async fn keys_json(state: web::Data<AppState>) -> Result<HttpResponse, WebError> {
     let db = state.db.clone();
-    let rows = web::block(move || keys::all(&mut *db.read()?)).await??;
-    let current = state.key.id().to_hex();
+    let (rows, latest) = web::block(move || -> Result<_, DbError> {
+        let mut conn = db.read()?;
+        Ok((keys::all(&mut conn)?, log::latest_checkpoint(&mut conn)?))
+    })
+    .await??;
+    let origin = latest
+        .as_ref()
+        .and_then(|c| c.note.lines().next().map(str::to_string))
+        .unwrap_or_else(|| transparency::default_origin(&state.base_url));
     let keys: Vec<_> = rows
         .iter()
         .map(|k| {
+            let public: Option<[u8; 32]> = k.public_key.clone().try_into().ok();
             serde_json::json!({
                 "key_id": k.key_id,
                 "algorithm": k.algorithm,
@@ -184,50 +253,77 @@ async fn keys_json(state: web::Data<AppState>) -> Result<HttpResponse, WebError>
                 "public_key_hex": data_encoding::HEXLOWER.encode(&k.public_key),
                 "valid_from": rfc3339(k.valid_from),
                 "valid_until": k.valid_until.map(rfc3339),
-                "status": if k.key_id == current { "active" } else { "retired" },
+                "status": k.status().as_str(),
+                "retired_at": k.retired_at.map(rfc3339),
+                "revoked_at": k.revoked_at.map(rfc3339),
+                "log_verifier_key": public.map(|p| transparency::checkpoint::verifier_key(&origin, &p)),
             })
         })
         .collect();
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "public, max-age=300"))
-        .json(serde_json::json!({ "issuer": state.base_url, "claim_format": "ikrar/claim/v1", "keys": keys })))
+        .json(serde_json::json!({
+            "issuer": state.base_url,
+            "claim_format": "ikrar/claim/v1",
+            "keys": keys,
+            "log": {
+                "origin": origin,
+                "checkpoint": format!("{}/log/checkpoint", state.base_url),
+            },
+        })))
 }
 
-async fn upload_page() -> Result<HttpResponse, PageError> {
-    render(&pages::Upload { error: None })
+async fn offline_page() -> Result<HttpResponse, PageError> {
+    render(&pages::VerifyOffline)
 }
 
-/// Reads the one uploaded file, refusing it as soon as it passes the limit.
-async fn read_upload(mut payload: Multipart) -> Result<Vec<u8>, WebError> {
-    let mut bytes = Vec::new();
-    while let Some(field) = payload.next().await {
-        let mut field =
-            field.map_err(|e| WebError::bad("berkas", format!("unggahan tidak terbaca: {e}")))?;
-        while let Some(chunk) = field.next().await {
-            let chunk =
-                chunk.map_err(|e| WebError::bad("berkas", format!("unggahan terputus: {e}")))?;
-            if bytes.len() + chunk.len() > MAX_UPLOAD_BYTES {
-                return Err(WebError::PayloadTooLarge("2 MB"));
-            }
-            bytes.extend_from_slice(&chunk);
+async fn upload_page(csrf: CsrfToken) -> Result<HttpResponse, PageError> {
+    render(&pages::Upload {
+        error: None,
+        csrf: csrf.0,
+    })
+}
+
+/// What a person is told when the PDF signature in an uploaded file does not hold.
+fn signature_problem(error: &PdfSignatureError) -> &'static str {
+    match error {
+        PdfSignatureError::NotSigned => "berkas tidak memuat tanda tangan PDF penerbit",
+        PdfSignatureError::ByteRange => {
+            "tanda tangan PDF tidak mencakup seluruh isi berkas: berkas diubah atau ditambahi setelah ditandatangani"
         }
-        if !bytes.is_empty() {
-            break;
-        }
+        PdfSignatureError::Digest => "isi berkas berubah setelah ditandatangani",
+        PdfSignatureError::Structure(_)
+        | PdfSignatureError::Contents
+        | PdfSignatureError::Cms(_) => "tanda tangan PDF di dalam berkas rusak",
     }
-    if bytes.is_empty() {
-        return Err(WebError::bad(
-            "berkas",
-            "pilih berkas PDF sertifikat yang akan diperiksa",
-        ));
-    }
-    Ok(bytes)
 }
 
-/// An uploaded PDF is ours and unaltered exactly when it equals the certificate we render for
-/// the id it names: rendering is deterministic, so one changed byte shows.
+/// Checks the CMS signature of an uploaded PDF under the issuer key it names; `Some(problem)`
+/// when it does not hold.
+fn check_pdf_signature(
+    db: &Db,
+    signature: Result<SignedData, PdfSignatureError>,
+) -> Result<Option<&'static str>, DbError> {
+    let signed = match signature {
+        Ok(signed) => signed,
+        Err(e) => return Ok(Some(signature_problem(&e))),
+    };
+    let key = keys::find(&mut *db.read()?, &signed.key_id.to_hex())?;
+    Ok(match key {
+        None => Some("tanda tangan PDF dibuat dengan kunci yang tidak dikenal penerbit ini"),
+        Some(key) if !signed.verifies_with(&key.public_key) => Some("tanda tangan PDF tidak sah"),
+        Some(_) => None,
+    })
+}
+
+/// An uploaded PDF is ours and unaltered exactly when its embedded PDF signature covers the
+/// whole file and verifies under one of our issuer keys. The certificate it names is then
+/// judged against the records like a QR scan. No byte-for-byte comparison with a fresh render:
+/// the signature already covers every byte, and a render after a key rotation would differ.
 async fn upload_submit(
     state: web::Data<AppState>,
+    req: HttpRequest,
+    csrf: CsrfToken,
     payload: Multipart,
 ) -> Result<HttpResponse, PageError> {
     let refuse = |status: StatusCode, message: String| {
@@ -235,11 +331,24 @@ async fn upload_submit(
             status,
             &pages::Upload {
                 error: Some(message),
+                csrf: csrf.0.clone(),
             },
         ))
     };
-    let bytes = match read_upload(payload).await {
-        Ok(b) => b,
+    let mut bytes = Vec::new();
+    let limit = UploadLimit {
+        bytes: MAX_UPLOAD_BYTES,
+        shown: "2 MB",
+    };
+    let received = receive(
+        payload,
+        "berkas",
+        limit,
+        &mut bytes,
+        "pilih berkas PDF sertifikat yang akan diperiksa",
+    );
+    match received.await {
+        Ok(submitted) => check_csrf(&req, &submitted)?,
         Err(e @ (WebError::PayloadTooLarge(_) | WebError::BadRequest { .. })) => {
             return refuse(actix_web::ResponseError::status_code(&e), e.to_string())
         }
@@ -260,25 +369,21 @@ async fn upload_submit(
     };
     let st = state.clone();
     let lookup = id.clone();
-    let (rendered, view) = web::block(move || -> anyhow::Result<_> {
-        let rendered = super::certificates::render_stored(&st.db, &st.base_url, &lookup)?;
+    let (problem, view) = web::block(move || -> Result<_, DbError> {
+        let problem = check_pdf_signature(&st.db, pdf_signature::read_signature(&bytes))?;
         let view = verify(&st.db, lookup.as_str(), None)?;
-        Ok((rendered, view))
+        Ok((problem, view))
     })
-    .await?
-    .map_err(WebError::internal)?;
+    .await??;
     let mut page = verdict_page(&view, id.as_str(), false);
     page.uploaded = true;
-    match rendered {
-        Some((_, original)) if original == bytes => Ok(render_with_status(
-            status_of(view.verification.verdict),
-            &page,
-        )),
-        Some(_) => {
-            page.verdict = Verdict::Tampered.as_str().to_string();
-            page.problem = Some("isi berkas berbeda dari sertifikat asli yang diterbitkan".into());
-            Ok(render_with_status(StatusCode::UNPROCESSABLE_ENTITY, &page))
-        }
-        None => Ok(render_with_status(StatusCode::NOT_FOUND, &page)),
+    if let Some(problem) = problem {
+        page.verdict = Verdict::Tampered.as_str().to_string();
+        page.problem = Some(problem.into());
+        return Ok(render_with_status(StatusCode::UNPROCESSABLE_ENTITY, &page));
     }
+    Ok(render_with_status(
+        status_of(view.verification.verdict),
+        &page,
+    ))
 }

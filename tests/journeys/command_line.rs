@@ -10,13 +10,6 @@ crate::on_both_backends!(
     a_campaign_is_created_from_the_command_line
 );
 
-fn ikrar(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_ikrar"))
-        .args(args)
-        .output()
-        .expect("the binary runs")
-}
-
 async fn a_bad_roster_file_is_reported_row_by_row_and_nothing_is_imported(backend: Backend) {
     let Some(app) = spawn_app(backend).await else {
         return;

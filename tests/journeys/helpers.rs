@@ -171,6 +171,14 @@ pub struct TestApp {
 /// A server on a random port with a fresh database of the backend; `None` when the backend is
 /// not available here (PostgreSQL outside CI).
 pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
+    spawn_app_with(backend, |_| {}).await
+}
+
+/// Like `spawn_app`, with settings changed first (e.g. lower rate limits).
+pub async fn spawn_app_with(
+    backend: Backend,
+    configure: impl FnOnce(&mut Settings),
+) -> Option<TestApp> {
     static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     let template = template(backend)?;
     let dir = tempfile::tempdir().unwrap();
@@ -201,6 +209,7 @@ pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
             guard = Some(PostgresGuard(name));
         }
     }
+    configure(&mut settings);
     let database_url = match &settings.database_url {
         DatabaseUrl::Sqlite(path) => format!("sqlite://{path}"),
         DatabaseUrl::Postgres(url) => url.clone(),
@@ -339,6 +348,18 @@ impl TestApp {
         (token, response.json().await.unwrap())
     }
 
+    /// What `/api/v1/verify/{id}` answers, as JSON.
+    pub async fn verdict(&self, id: &str) -> Value {
+        self.api
+            .get(self.url(&format!("/api/v1/verify/{id}")))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
     pub async fn me(&self, token: &str) -> Value {
         let response = self
             .api
@@ -424,4 +445,85 @@ pub fn tool_output(program: &str, args: &[&str], pdf: &[u8]) -> (bool, String) {
         out.status.success(),
         String::from_utf8_lossy(&out.stdout).to_string(),
     )
+}
+
+/// The CSRF token a page puts in its forms; the browser client keeps the matching cookie.
+pub fn csrf_in(html: &str) -> String {
+    let marker = "name=\"csrf\" value=\"";
+    let start = html
+        .find(marker)
+        .expect("the page has a form with a CSRF token")
+        + marker.len();
+    html[start..start + 43].to_string()
+}
+
+/// Opens a page with the browser client and returns the CSRF token of its forms.
+pub async fn csrf_token(browser: &reqwest::Client, url: &str) -> String {
+    let html = browser.get(url).send().await.unwrap().text().await.unwrap();
+    csrf_in(&html)
+}
+
+/// A browser (cookies kept, redirects not followed) signed in as an admin through the pages:
+/// email, emailed code, and the authenticator code if one is given. Returns it with its CSRF token.
+pub async fn admin_browser(
+    app: &TestApp,
+    email: &str,
+    totp_secret: Option<&[u8]>,
+) -> (reqwest::Client, String) {
+    let b = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let csrf = csrf_token(&b, &app.url("/admin/masuk")).await;
+    let sent = b
+        .post(app.url("/admin/masuk"))
+        .form(&[("email", email), ("csrf", &csrf)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(sent.status(), 303);
+    let code = app.take_code(email).expect("an admin code was mailed");
+    let authenticator = totp_secret
+        .map(|s| {
+            format!(
+                "{:06}",
+                ikrar::totp::code_at_step(s, ikrar::totp::step_at(now()))
+            )
+        })
+        .unwrap_or_default();
+    let signed_in = b
+        .post(app.url("/admin/masuk/kode"))
+        .form(&[
+            ("email", email),
+            ("code", &code),
+            ("authenticator", &authenticator),
+            ("csrf", &csrf),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(signed_in.status(), 303, "admin {email} signs in");
+    (b, csrf)
+}
+
+/// Adds an admin straight into the database, as `ikrar admin add` does.
+pub fn add_admin(app: &TestApp, email: &str, role: &str, scope: &str, agency: Option<&str>) {
+    use ikrar::domain::{AdminRole, AdminScope, EmailAddress, FullName};
+    let scope = AdminScope::parse(AdminRole::parse(role).unwrap(), scope, agency).unwrap();
+    let admin = ikrar::web::admin::new_admin(
+        &EmailAddress::parse(email).unwrap(),
+        &FullName::parse("Admin Uji").unwrap(),
+        &scope,
+        None,
+    );
+    ikrar::db::admins::insert(&mut app.db.write().unwrap(), &admin).unwrap();
+}
+
+/// Runs the `ikrar` binary built with the tests.
+pub fn ikrar(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_ikrar"))
+        .args(args)
+        .output()
+        .expect("the binary runs")
 }

@@ -2,10 +2,15 @@
 
 mod helpers;
 
+mod admin;
 mod certificate_journey;
 mod command_line;
 mod coverage;
+mod key_rotation;
 mod nodes;
+mod offline;
+mod pdf_signature;
+mod public_log;
 mod refusals;
 mod sign_in;
 mod signing_pages;

@@ -153,4 +153,20 @@ async fn two_nodes_on_one_postgresql_database_sign_concurrently() {
         3,
         "certificate numbers are unique across nodes"
     );
+
+    // The public log took each certificate exactly once, at dense indices, whichever node issued
+    // it; the audit rebuilds the same tree every node's checkpoints sign.
+    assert_eq!(app.count("log_entries"), 3);
+    crate::public_log::checkpoint_covering(&app, 3).await;
+    let audit = Command::new(env!("CARGO_BIN_EXE_ikrar"))
+        .args(["log", "verify", "--database-url", &app.database_url])
+        .arg("--data-dir")
+        .arg(app.dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        audit.status.success(),
+        "{}",
+        String::from_utf8_lossy(&audit.stderr)
+    );
 }

@@ -23,10 +23,12 @@ async fn an_employee_signs_through_the_pages_without_javascript(backend: Backend
         .await
         .unwrap();
     assert!(home.contains("Masuk untuk menandatangani"));
+    let csrf = csrf_token(b, &app.url("/masuk")).await;
+    let csrf = csrf.as_str();
 
     let bad = b
         .post(app.url("/masuk"))
-        .form(&[("id", "12")])
+        .form(&[("id", "12"), ("csrf", csrf)])
         .send()
         .await
         .unwrap();
@@ -39,7 +41,7 @@ async fn an_employee_signs_through_the_pages_without_javascript(backend: Backend
 
     let sent = b
         .post(app.url("/masuk"))
-        .form(&[("id", "19850330 201001 2 004")])
+        .form(&[("id", "19850330 201001 2 004"), ("csrf", csrf)])
         .send()
         .await
         .unwrap();
@@ -49,7 +51,7 @@ async fn an_employee_signs_through_the_pages_without_javascript(backend: Backend
 
     let wrong = b
         .post(app.url("/masuk/kode"))
-        .form(&[("id", ANDI_NIP), ("code", "99999")])
+        .form(&[("id", ANDI_NIP), ("code", "99999"), ("csrf", csrf)])
         .send()
         .await
         .unwrap();
@@ -58,7 +60,7 @@ async fn an_employee_signs_through_the_pages_without_javascript(backend: Backend
 
     let signed_in = b
         .post(app.url("/masuk/kode"))
-        .form(&[("id", ANDI_NIP), ("code", code.as_str())])
+        .form(&[("id", ANDI_NIP), ("code", code.as_str()), ("csrf", csrf)])
         .send()
         .await
         .unwrap();
@@ -100,6 +102,7 @@ async fn an_employee_signs_through_the_pages_without_javascript(backend: Backend
     let mut fields: Vec<(String, String)> = vec![
         ("document_sha256".into(), app.document_sha256.clone()),
         ("full_name".into(), "Andi Nurul Hidayah, S.Pd.".into()),
+        ("csrf".into(), csrf.into()),
     ];
     fields.extend((0..commitments - 1).map(|i| (format!("c{i}"), "1".into())));
     let missing_one = b
@@ -157,7 +160,12 @@ async fn an_employee_signs_through_the_pages_without_javascript(backend: Backend
         .unwrap();
     assert_eq!(stranger.status(), 401);
 
-    let out = b.post(app.url("/keluar")).send().await.unwrap();
+    let out = b
+        .post(app.url("/keluar"))
+        .form(&[("csrf", csrf)])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(out.status(), 303);
     let after = b.get(app.url("/pakta")).send().await.unwrap();
     assert_eq!(after.status(), 303);

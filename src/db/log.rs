@@ -1,0 +1,245 @@
+//! The stored Merkle log: entries, the hashes of complete subtrees and the signed checkpoints.
+//! An append touches O(log n) rows (amortised two) and never recomputes the tree.
+
+use std::collections::HashMap;
+
+use diesel::prelude::*;
+
+use super::schema::{counters, log_checkpoints, log_entries, log_nodes};
+use super::DbConnection;
+use crate::transparency::merkle::{leaf_hash, node_hash, Hash, NodeId};
+use crate::transparency::EntryKind;
+
+const SIZE_COUNTER: &str = "log_size";
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = log_entries)]
+pub struct LogEntryRow {
+    pub idx: i64,
+    pub kind: String,
+    pub certificate_id: String,
+    pub entry: Vec<u8>,
+    pub appended_at: i64,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = log_nodes)]
+pub struct LogNodeRow {
+    pub level: i32,
+    pub idx: i64,
+    pub hash: Vec<u8>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = log_checkpoints)]
+pub struct CheckpointRow {
+    pub tree_size: i64,
+    pub root: Vec<u8>,
+    pub key_id: String,
+    pub created_at: i64,
+    pub note: String,
+}
+
+/// Appends an entry in the caller's transaction and returns its index. The size counter row stays
+/// locked until that transaction ends, so indices are dense and ordered across every node.
+pub fn append(
+    conn: &mut DbConnection,
+    kind: EntryKind,
+    certificate_id: &str,
+    entry: &[u8],
+    at: i64,
+) -> QueryResult<u64> {
+    diesel::update(counters::table.find(SIZE_COUNTER))
+        .set(counters::value.eq(counters::value + 1))
+        .execute(conn)?;
+    let size: i64 = counters::table
+        .find(SIZE_COUNTER)
+        .select(counters::value)
+        .first(conn)?;
+    let index = size - 1;
+    diesel::insert_into(log_entries::table)
+        .values(&LogEntryRow {
+            idx: index,
+            kind: kind.as_str().into(),
+            certificate_id: certificate_id.into(),
+            entry: entry.to_vec(),
+            appended_at: at,
+        })
+        .execute(conn)?;
+    // Store the leaf, then every subtree this leaf completes: while the node is a right child,
+    // its parent is complete too.
+    let mut hash = leaf_hash(entry);
+    let (mut level, mut at_index) = (0u32, index as u64);
+    insert_node(conn, level, at_index, &hash)?;
+    while at_index & 1 == 1 {
+        let left = node(conn, (level, at_index - 1))?;
+        hash = node_hash(&left, &hash);
+        level += 1;
+        at_index >>= 1;
+        insert_node(conn, level, at_index, &hash)?;
+    }
+    Ok(index as u64)
+}
+
+fn insert_node(conn: &mut DbConnection, level: u32, index: u64, hash: &Hash) -> QueryResult<()> {
+    diesel::insert_into(log_nodes::table)
+        .values(&LogNodeRow {
+            level: level as i32,
+            idx: index as i64,
+            hash: hash.to_vec(),
+        })
+        .execute(conn)
+        .map(drop)
+}
+
+fn node(conn: &mut DbConnection, (level, index): NodeId) -> QueryResult<Hash> {
+    let bytes: Vec<u8> = log_nodes::table
+        .find((level as i32, index as i64))
+        .select(log_nodes::hash)
+        .first(conn)?;
+    bytes
+        .try_into()
+        .map_err(|_| diesel::result::Error::DeserializationError("log node is not 32 bytes".into()))
+}
+
+/// The number of entries in the log.
+pub fn size(conn: &mut DbConnection) -> QueryResult<u64> {
+    counters::table
+        .find(SIZE_COUNTER)
+        .select(counters::value)
+        .first::<i64>(conn)
+        .map(|v| v as u64)
+}
+
+/// Reads the given stored nodes in one statement; absent ones are left out of the map.
+pub fn nodes(conn: &mut DbConnection, ids: &[NodeId]) -> QueryResult<HashMap<NodeId, Hash>> {
+    let mut found = HashMap::with_capacity(ids.len());
+    // A proof needs at most 2·64 nodes; chunks keep one statement's parameters few anyway.
+    for chunk in ids.chunks(128) {
+        let mut query = log_nodes::table
+            .select(LogNodeRow::as_select())
+            .filter(log_nodes::level.eq(-1))
+            .into_boxed();
+        for &(level, index) in chunk {
+            query = query.or_filter(
+                log_nodes::level
+                    .eq(level as i32)
+                    .and(log_nodes::idx.eq(index as i64)),
+            );
+        }
+        for row in query.load(conn)? {
+            if let Ok(hash) = row.hash.try_into() {
+                found.insert((row.level as u32, row.idx as u64), hash);
+            }
+        }
+    }
+    Ok(found)
+}
+
+/// Stored nodes in (level, index) order, a page after `after`: what an audit compares.
+pub fn nodes_page(
+    conn: &mut DbConnection,
+    after: Option<(i32, i64)>,
+    limit: i64,
+) -> QueryResult<Vec<LogNodeRow>> {
+    let mut q = log_nodes::table
+        .select(LogNodeRow::as_select())
+        .order((log_nodes::level, log_nodes::idx))
+        .limit(limit)
+        .into_boxed();
+    if let Some((level, idx)) = after {
+        q = q.filter(
+            log_nodes::level
+                .gt(level)
+                .or(log_nodes::level.eq(level).and(log_nodes::idx.gt(idx))),
+        );
+    }
+    q.load(conn)
+}
+
+pub fn entry_of(
+    conn: &mut DbConnection,
+    certificate_id: &str,
+    kind: EntryKind,
+) -> QueryResult<Option<LogEntryRow>> {
+    log_entries::table
+        .filter(log_entries::certificate_id.eq(certificate_id))
+        .filter(log_entries::kind.eq(kind.as_str()))
+        .select(LogEntryRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn entry_at(conn: &mut DbConnection, index: u64) -> QueryResult<Option<LogEntryRow>> {
+    log_entries::table
+        .find(index as i64)
+        .select(LogEntryRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Entries in index order, a page after `after`.
+pub fn entries_page(
+    conn: &mut DbConnection,
+    after: Option<i64>,
+    limit: i64,
+) -> QueryResult<Vec<LogEntryRow>> {
+    let mut q = log_entries::table
+        .select(LogEntryRow::as_select())
+        .order(log_entries::idx)
+        .limit(limit)
+        .into_boxed();
+    if let Some(after) = after {
+        q = q.filter(log_entries::idx.gt(after));
+    }
+    q.load(conn)
+}
+
+pub fn latest_checkpoint(conn: &mut DbConnection) -> QueryResult<Option<CheckpointRow>> {
+    log_checkpoints::table
+        .order(log_checkpoints::tree_size.desc())
+        .select(CheckpointRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Checkpoints in size order, a page after `after`: one is signed per second while the log grows,
+/// so there are too many to load at once.
+pub fn checkpoints_page(
+    conn: &mut DbConnection,
+    after: Option<i64>,
+    limit: i64,
+) -> QueryResult<Vec<CheckpointRow>> {
+    let mut q = log_checkpoints::table
+        .order(log_checkpoints::tree_size)
+        .select(CheckpointRow::as_select())
+        .limit(limit)
+        .into_boxed();
+    if let Some(after) = after {
+        q = q.filter(log_checkpoints::tree_size.gt(after));
+    }
+    q.load(conn)
+}
+
+pub fn checkpoint_of_size(
+    conn: &mut DbConnection,
+    size: u64,
+) -> QueryResult<Option<CheckpointRow>> {
+    log_checkpoints::table
+        .find(size as i64)
+        .select(CheckpointRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Stores a checkpoint; another node may have stored the same size first, which is fine.
+pub fn insert_checkpoint(conn: &mut DbConnection, row: &CheckpointRow) -> QueryResult<bool> {
+    match diesel::insert_into(log_checkpoints::table)
+        .values(row)
+        .execute(conn)
+    {
+        Ok(_) => Ok(true),
+        Err(e) if super::is_unique_violation(&e) => Ok(false),
+        Err(e) => Err(e),
+    }
+}

@@ -1,0 +1,248 @@
+//! The public, append-only log of every certificate and revocation (docs/log.md): RFC 6962 Merkle
+//! hashing, signed checkpoints, proofs for anyone who does not trust our server, and the audit
+//! behind `ikrar log verify`.
+
+pub mod audit;
+pub mod checkpoint;
+pub mod entry;
+pub mod merkle;
+
+use std::time::Duration;
+
+use crate::db::certificates::CertificateRow;
+use crate::db::log::{self, CheckpointRow};
+use crate::db::{Db, DbConnection, DbError};
+use crate::signing::IssuerKey;
+pub use entry::EntryKind;
+use merkle::Hash;
+
+/// How often a node looks whether the log grew and, if so, signs a checkpoint: a new certificate
+/// is covered by a published checkpoint within about this long.
+pub const CHECKPOINT_INTERVAL: Duration = Duration::from_secs(1);
+
+/// Appends the issuance of a certificate, in the caller's (issuing) transaction.
+pub fn log_issuance(conn: &mut DbConnection, row: &CertificateRow) -> diesel::QueryResult<u64> {
+    let entry = entry::issued(row).ok_or_else(damaged)?;
+    log::append(conn, EntryKind::Issued, &row.id, &entry, row.signed_at)
+}
+
+/// Appends a revocation, in the caller's (revoking) transaction.
+pub fn log_revocation(
+    conn: &mut DbConnection,
+    row: &CertificateRow,
+    at: i64,
+    reason: &str,
+) -> diesel::QueryResult<u64> {
+    let entry = entry::revoked(row, at, reason).ok_or_else(damaged)?;
+    log::append(conn, EntryKind::Revoked, &row.id, &entry, at)
+}
+
+fn damaged() -> diesel::result::Error {
+    diesel::result::Error::QueryBuilderError("certificate id is not one of ours".into())
+}
+
+/// Appends the certificates and revocations that predate the log (a database from before the
+/// log existed), in serial order, then revocation order. Cheap when nothing is missing: three
+/// counts. The size counter is locked first, so nodes starting together do not append twice.
+pub fn backfill(conn: &mut DbConnection) -> Result<u64, DbError> {
+    use diesel::prelude::*;
+
+    use crate::db::schema::{certificates, counters, log_entries};
+    conn.transaction(|conn| {
+        diesel::update(counters::table.find("log_size"))
+            .set(counters::value.eq(counters::value))
+            .execute(conn)?;
+        let issued: i64 = certificates::table.count().get_result(conn)?;
+        let revoked: i64 = certificates::table
+            .filter(certificates::revoked_at.is_not_null())
+            .count()
+            .get_result(conn)?;
+        let logged: i64 = log_entries::table.count().get_result(conn)?;
+        if issued + revoked <= logged {
+            return Ok(0);
+        }
+        let known: std::collections::HashSet<(String, String)> = log_entries::table
+            .select((log_entries::certificate_id, log_entries::kind))
+            .load(conn)?
+            .into_iter()
+            .collect();
+        let rows: Vec<CertificateRow> = certificates::table
+            .order(certificates::serial)
+            .select(CertificateRow::as_select())
+            .load(conn)?;
+        let mut appended = 0;
+        for row in &rows {
+            if !known.contains(&(row.id.clone(), EntryKind::Issued.as_str().to_string())) {
+                log_issuance(conn, row)?;
+                appended += 1;
+            }
+        }
+        let mut revocations: Vec<&CertificateRow> =
+            rows.iter().filter(|r| r.revoked_at.is_some()).collect();
+        revocations.sort_by_key(|r| r.revoked_at);
+        for row in revocations {
+            if !known.contains(&(row.id.clone(), EntryKind::Revoked.as_str().to_string())) {
+                let (at, reason) = (
+                    row.revoked_at.unwrap_or_default(),
+                    row.revocation_reason.clone(),
+                );
+                log_revocation(conn, row, at, reason.as_deref().unwrap_or_default())?;
+                appended += 1;
+            }
+        }
+        Ok(appended)
+    })
+}
+
+/// The log's name in its checkpoints: the public address without scheme, plus `/log`. Once a
+/// checkpoint is published the log keeps that origin, whatever address a node is started with.
+pub fn default_origin(base_url: &str) -> String {
+    let host = base_url
+        .split_once("://")
+        .map_or(base_url, |(_, rest)| rest)
+        .trim_end_matches('/');
+    format!("{host}/log")
+}
+
+fn origin_of(note: &str) -> &str {
+    note.lines().next().unwrap_or_default()
+}
+
+/// Signs and stores a checkpoint if the log grew since the latest one. Returns the new one.
+pub fn make_checkpoint(
+    conn: &mut DbConnection,
+    key: &IssuerKey,
+    default_origin: &str,
+    now: i64,
+) -> Result<Option<CheckpointRow>, DbError> {
+    let size = log::size(conn)?;
+    let latest = log::latest_checkpoint(conn)?;
+    if size == 0 || latest.as_ref().is_some_and(|c| c.tree_size as u64 >= size) {
+        return Ok(None);
+    }
+    let origin = latest
+        .as_ref()
+        .map_or(default_origin, |c| origin_of(&c.note))
+        .to_string();
+    let ids = merkle::nodes_for(&[merkle::root_range(size)]);
+    let nodes = log::nodes(conn, &ids)?;
+    let root = merkle::root_of(size, &nodes).ok_or_else(|| {
+        DbError::Query(diesel::result::Error::DeserializationError(
+            "a complete subtree of the log is missing".into(),
+        ))
+    })?;
+    let row = CheckpointRow {
+        tree_size: size as i64,
+        root: root.to_vec(),
+        key_id: key.id().to_hex(),
+        created_at: now,
+        note: checkpoint::sign(&origin, size, &root, key),
+    };
+    Ok(log::insert_checkpoint(conn, &row)?.then_some(row))
+}
+
+/// Signs checkpoints for as long as the node runs. Errors are logged and retried next tick: a late
+/// checkpoint delays proofs, it does not lose entries.
+pub async fn checkpoint_loop(db: Db, key: std::sync::Arc<IssuerKey>, default_origin: String) {
+    let mut tick = tokio::time::interval(CHECKPOINT_INTERVAL);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let (db, key, origin) = (db.clone(), key.clone(), default_origin.clone());
+        let made =
+            tokio::task::spawn_blocking(move || -> Result<Option<CheckpointRow>, DbError> {
+                // Read first: a write connection is taken only when there is something to sign.
+                let grew = {
+                    let mut conn = db.read()?;
+                    let size = log::size(&mut conn)?;
+                    let latest = log::latest_checkpoint(&mut conn)?;
+                    size > latest.map_or(0, |c| c.tree_size as u64)
+                };
+                if !grew {
+                    return Ok(None);
+                }
+                make_checkpoint(&mut *db.write()?, &key, &origin, crate::db::now())
+            })
+            .await;
+        match made {
+            Ok(Ok(Some(c))) => tracing::debug!(size = c.tree_size, "signed a log checkpoint"),
+            Ok(Ok(None)) => {}
+            Ok(Err(e)) => tracing::warn!(error = %e, "cannot sign a log checkpoint"),
+            Err(e) => tracing::warn!(error = %e, "the checkpoint task failed"),
+        }
+    }
+}
+
+/// The proof hashes for leaf `index` in the tree of `size` leaves, from stored nodes.
+pub fn inclusion_proof(
+    conn: &mut DbConnection,
+    index: u64,
+    size: u64,
+) -> diesel::QueryResult<Option<Vec<Hash>>> {
+    let ranges = merkle::inclusion_ranges(index, size);
+    let nodes = log::nodes(conn, &merkle::nodes_for(&ranges))?;
+    Ok(merkle::hashes_of(&ranges, &nodes))
+}
+
+/// The proof hashes that the tree of `second` leaves extends the one of `first` leaves.
+pub fn consistency_proof(
+    conn: &mut DbConnection,
+    first: u64,
+    second: u64,
+) -> diesel::QueryResult<Option<Vec<Hash>>> {
+    let ranges = merkle::consistency_ranges(first, second);
+    let nodes = log::nodes(conn, &merkle::nodes_for(&ranges))?;
+    Ok(merkle::hashes_of(&ranges, &nodes))
+}
+
+/// Where a certificate stands in the log, as the verification page reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogCheck {
+    pub index: u64,
+    pub revocation_index: Option<u64>,
+    /// The latest checkpoint, if one was published yet.
+    pub checkpoint_size: Option<u64>,
+    pub checkpoint_at: Option<i64>,
+    /// The certificate as stored hashes to a leaf whose inclusion proof leads to the latest
+    /// checkpoint's root. `None` when the checkpoint is older than the entry.
+    pub included: Option<bool>,
+}
+
+/// Finds the certificate's entry and checks its inclusion in the latest checkpoint. Read-only:
+/// a handful of indexed reads and about log₂(n) hashes, no tree recomputation.
+pub fn check_certificate(
+    conn: &mut DbConnection,
+    row: &CertificateRow,
+) -> diesel::QueryResult<Option<LogCheck>> {
+    let Some(issued) = log::entry_of(conn, &row.id, EntryKind::Issued)? else {
+        return Ok(None);
+    };
+    let revocation_index = match row.revoked_at {
+        Some(_) => log::entry_of(conn, &row.id, EntryKind::Revoked)?.map(|e| e.idx as u64),
+        None => None,
+    };
+    let index = issued.idx as u64;
+    let latest = log::latest_checkpoint(conn)?;
+    let mut check = LogCheck {
+        index,
+        revocation_index,
+        checkpoint_size: latest.as_ref().map(|c| c.tree_size as u64),
+        checkpoint_at: latest.as_ref().map(|c| c.created_at),
+        included: None,
+    };
+    if let Some(cp) = latest.filter(|c| c.tree_size as u64 > index) {
+        // The leaf comes from the certificate row, not from the stored entry: the proof then
+        // says that this very record is the one the log committed to.
+        let leaf = entry::issued(row).map(|e| merkle::leaf_hash(&e));
+        let root: Option<Hash> = cp.root.try_into().ok();
+        let size = cp.tree_size as u64;
+        let proof = inclusion_proof(conn, index, size)?;
+        check.included = Some(match (leaf, root, proof) {
+            (Some(leaf), Some(root), Some(proof)) => {
+                merkle::verify_inclusion(index, size, &leaf, &proof, &root)
+            }
+            _ => false,
+        });
+    }
+    Ok(Some(check))
+}

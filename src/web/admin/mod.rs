@@ -1,0 +1,199 @@
+//! The administrators' site under `/admin`. Every handler takes a `SignedInAdmin` and checks its
+//! target against the admin's scope before reading anything personal. Outside the scope, a target
+//! named by id (a campaign, a certificate) answers 404 exactly as an unknown id does, so the
+//! answer reveals nothing; an area or agency the admin asks to act on answers 403.
+
+mod audit_trail;
+mod campaigns;
+mod certificates;
+mod roster;
+mod sign_in;
+pub(crate) mod team;
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::cookie::{Cookie, SameSite};
+use actix_web::{dev::Payload, web, FromRequest, HttpRequest, HttpResponse};
+
+use super::pages::{self, render};
+use super::security::{client_addr, CsrfToken};
+use super::{AppState, PageError, WebError};
+use crate::db::admins::AdminRow;
+use crate::db::audit::{self, AuditEvent};
+use crate::db::auth::admin_subject;
+use crate::db::{campaigns as campaign_db, now, DbConnection, DbError};
+use crate::domain::AdminScope;
+
+pub const COOKIE: &str = "ikrar_admin";
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/admin", web::get().to(home))
+        .configure(sign_in::routes)
+        .configure(campaigns::routes)
+        .configure(roster::routes)
+        .configure(certificates::routes)
+        .configure(audit_trail::routes)
+        .configure(team::routes);
+}
+
+/// An administrator with a live session and a scope that parses.
+pub struct SignedInAdmin {
+    pub admin: AdminRow,
+    pub scope: AdminScope,
+    pub token: String,
+}
+
+impl SignedInAdmin {
+    pub fn subject(&self) -> String {
+        admin_subject(&self.admin.id)
+    }
+
+    /// Records what this admin did, in the caller's transaction.
+    pub fn record(
+        &self,
+        conn: &mut DbConnection,
+        client_addr: &str,
+        action: &str,
+        target: &str,
+        detail: &str,
+    ) -> Result<(), DbError> {
+        audit::append(
+            conn,
+            &AuditEvent {
+                actor: &self.subject(),
+                action,
+                target,
+                scope_code: self.scope.scope_code(),
+                agency: self.scope.agency().unwrap_or(""),
+                client_addr,
+                detail,
+            },
+            now(),
+        )?;
+        Ok(())
+    }
+}
+
+impl FromRequest for SignedInAdmin {
+    type Error = PageError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, PageError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let token = req.cookie(COOKIE).map(|c| c.value().to_string());
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        Box::pin(async move {
+            let (Some(token), Some(state)) = (token, state) else {
+                return Err(WebError::AdminUnauthorized.into());
+            };
+            let lookup = token.clone();
+            let admin =
+                web::block(move || crate::sign_in::admin_for_token(&state.db, &lookup)).await??;
+            let Some((admin, scope)) = admin.and_then(|a| a.scope().map(|s| (a, s))) else {
+                return Err(WebError::AdminUnauthorized.into());
+            };
+            Ok(Self {
+                admin,
+                scope,
+                token,
+            })
+        })
+    }
+}
+
+/// The admin session cookie: only sent to `/admin`, never on a request from another site.
+pub fn cookie(state: &AppState, token: &str) -> Cookie<'static> {
+    Cookie::build(COOKIE, token.to_string())
+        .path("/admin")
+        .http_only(true)
+        .secure(state.secure_cookies)
+        .same_site(SameSite::Strict)
+        .max_age(actix_web::cookie::time::Duration::seconds(
+            crate::sign_in::SESSION_LIFETIME_SECS,
+        ))
+        .finish()
+}
+
+pub fn expired_cookie() -> Cookie<'static> {
+    let mut c = Cookie::build(COOKIE, "").path("/admin").finish();
+    c.make_removal();
+    c
+}
+
+/// Runs an admin's action with its audit entry in one transaction: both land or neither does.
+pub async fn audited<T: Send + 'static>(
+    state: &web::Data<AppState>,
+    req: &HttpRequest,
+    me: &SignedInAdmin,
+    action: &'static str,
+    target: String,
+    detail: String,
+    work: impl FnOnce(&mut DbConnection) -> Result<T, WebError> + Send + 'static,
+) -> Result<T, WebError> {
+    use diesel::Connection;
+    let db = state.db.clone();
+    let addr = client_addr(req);
+    let me = SignedInAdmin {
+        admin: me.admin.clone(),
+        scope: me.scope.clone(),
+        token: String::new(),
+    };
+    web::block(move || {
+        let mut conn = db.write()?;
+        conn.transaction(|conn| {
+            let out = work(conn)?;
+            me.record(conn, &addr, action, &target, &detail)?;
+            Ok(out)
+        })
+    })
+    .await?
+}
+
+impl From<diesel::result::Error> for WebError {
+    fn from(e: diesel::result::Error) -> Self {
+        Self::internal(e)
+    }
+}
+
+/// Campaigns an admin may look at: those covering their area and those inside it.
+pub fn campaign_visible(scope: &AdminScope, campaign: &campaign_db::Campaign) -> bool {
+    campaign.covers(scope.scope_code()) || scope.covers_area(&campaign.scope_code)
+}
+
+/// The same 404 for a campaign that does not exist and one outside the admin's scope.
+pub fn no_such_campaign() -> WebError {
+    WebError::NotFound("Kampanye tidak ditemukan.".into())
+}
+
+async fn home(
+    state: web::Data<AppState>,
+    me: SignedInAdmin,
+    csrf: CsrfToken,
+) -> Result<HttpResponse, PageError> {
+    let db = state.db.clone();
+    let scope = me.scope.clone();
+    let campaigns = web::block(move || -> Result<_, DbError> {
+        let mut conn = db.read()?;
+        Ok(campaign_db::all(&mut conn)?
+            .into_iter()
+            .filter(|c| campaign_visible(&scope, c))
+            .map(|c| pages::AdminCampaignItem {
+                id: c.id,
+                title: c.title,
+                scope: if c.scope_code.is_empty() {
+                    "nasional".into()
+                } else {
+                    c.scope_code
+                },
+            })
+            .collect::<Vec<_>>())
+    })
+    .await??;
+    render(&pages::AdminHome {
+        admin: pages::AdminHeader::of(&me),
+        campaigns,
+        can_create_campaign: me.scope.agency().is_none(),
+        csrf: csrf.0,
+    })
+}
+pub use team::new_admin;

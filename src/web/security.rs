@@ -1,0 +1,127 @@
+//! What every response and every form carries: security headers with a Content-Security-Policy
+//! that allows no inline script, a CSRF token, and the client's address for the audit trail and
+//! the per-address limits.
+
+use actix_web::body::MessageBody;
+use actix_web::cookie::{Cookie, SameSite};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header;
+use actix_web::middleware::{DefaultHeaders, Next};
+use actix_web::{web, HttpMessage, HttpRequest};
+
+use super::{AppState, WebError};
+
+pub const CSRF_COOKIE: &str = "ikrar_csrf";
+/// The hidden form field that must repeat the cookie.
+pub const CSRF_FIELD: &str = "csrf";
+
+pub fn headers() -> DefaultHeaders {
+    DefaultHeaders::new()
+        .add((
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+             connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; \
+             frame-ancestors 'none'",
+        ))
+        .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .add((header::X_FRAME_OPTIONS, "DENY"))
+        .add((header::REFERRER_POLICY, "same-origin"))
+}
+
+/// The token a page puts into its forms; the same value sits in an HttpOnly cookie, which a page
+/// of another site can neither read nor set.
+#[derive(Debug, Clone)]
+pub struct CsrfToken(pub String);
+
+fn fresh_token() -> String {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).expect("the operating system's random source");
+    data_encoding::BASE64URL_NOPAD.encode(&bytes)
+}
+
+fn csrf_cookie_of(req: &HttpRequest) -> Option<String> {
+    req.cookie(CSRF_COOKIE)
+        .map(|c| c.value().to_string())
+        .filter(|v| v.len() == 43)
+}
+
+/// Gives every visitor a CSRF token before the first form is shown. The cookie is only set on
+/// HTML pages, so API clients and QR scanners are not handed cookies they never use.
+pub async fn csrf_cookie(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let existing = csrf_cookie_of(req.request());
+    let token = existing.clone().unwrap_or_else(fresh_token);
+    let secure = req
+        .app_data::<web::Data<AppState>>()
+        .is_some_and(|s| s.secure_cookies);
+    req.extensions_mut().insert(CsrfToken(token.clone()));
+    let mut res = next.call(req).await?;
+    let is_page = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"));
+    if existing.is_none() && is_page {
+        let cookie = Cookie::build(CSRF_COOKIE, token)
+            .path("/")
+            .http_only(true)
+            .secure(secure)
+            .same_site(SameSite::Strict)
+            .finish();
+        res.response_mut().add_cookie(&cookie)?;
+    }
+    Ok(res)
+}
+
+impl actix_web::FromRequest for CsrfToken {
+    type Error = actix_web::Error;
+    type Future = std::future::Ready<Result<Self, actix_web::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+        let token = req
+            .extensions()
+            .get::<CsrfToken>()
+            .cloned()
+            .unwrap_or_else(|| CsrfToken(fresh_token()));
+        std::future::ready(Ok(token))
+    }
+}
+
+/// Refuses a form whose token does not repeat the visitor's cookie.
+pub fn check_csrf(req: &HttpRequest, submitted: &str) -> Result<(), WebError> {
+    let expected = csrf_cookie_of(req);
+    let same = expected.is_some_and(|e| {
+        e.len() == submitted.len()
+            && e.bytes()
+                .zip(submitted.bytes())
+                .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+                == 0
+    });
+    if same {
+        Ok(())
+    } else {
+        Err(WebError::Forbidden(
+            "Formulir ini sudah kedaluwarsa atau tidak dikirim dari halaman ikrar. \
+             Muat ulang halaman, lalu kirim kembali."
+                .into(),
+        ))
+    }
+}
+
+/// The address a request came from: the peer, or behind a trusted reverse proxy the address it
+/// reports in `X-Forwarded-For`.
+pub fn client_addr(req: &HttpRequest) -> String {
+    let behind_proxy = req
+        .app_data::<web::Data<AppState>>()
+        .is_some_and(|s| s.trusted_proxy);
+    if behind_proxy {
+        if let Some(addr) = req.connection_info().realip_remote_addr() {
+            return addr.to_string();
+        }
+    }
+    req.peer_addr()
+        .map(|a| a.ip().to_string())
+        .unwrap_or_else(|| "tidak diketahui".into())
+}
