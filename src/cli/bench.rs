@@ -8,14 +8,14 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use super::StorageArgs;
-use crate::certificate::{self, CertificateContext, QrMatrix};
+use crate::certificate::{self, CertificateContext, PdfSigner, QrMatrix};
 use crate::db::campaigns::{Campaign, StoredDocument};
 use diesel::Connection;
 
 use crate::db::{campaigns, employees, now, DbError};
 use crate::domain::PactDocument;
 use crate::signing::issue::sign_row;
-use crate::signing::IssuerKey;
+use crate::signing::{IssuerCertificate, IssuerKey};
 use crate::synth::RosterGenerator;
 
 /// Median and 99th percentile of a set of timings.
@@ -107,8 +107,7 @@ pub fn run(quick: bool, samples: Option<usize>, pdf_out: Option<&Path>) -> anyho
     let work_area =
         "Kelurahan Bontoala, Kecamatan Bontoala, Kota Makassar, Provinsi Sulawesi Selatan";
     let row = sign_row(&key, &employee, &campaign.id, &stored.sha256, 1, at);
-    // The issuer certificate is made once per key and kept, as a node does.
-    let issuer = crate::signing::IssuerCertificate::issue(&key, at);
+    let issuer = IssuerCertificate::issue(&key, at - 86_400);
     let render = |row: &crate::db::certificates::CertificateRow| {
         certificate::render_pdf(
             &CertificateContext {
@@ -118,7 +117,7 @@ pub fn run(quick: bool, samples: Option<usize>, pdf_out: Option<&Path>) -> anyho
                 work_area,
                 base_url,
             },
-            certificate::PdfSigner {
+            PdfSigner {
                 key: &key,
                 certificate: &issuer,
             },
@@ -164,7 +163,10 @@ pub fn run(quick: bool, samples: Option<usize>, pdf_out: Option<&Path>) -> anyho
         ),
         ("  of which: claim built and signed (Ed25519)", &signing),
         ("  of which: QR code of the link", &qr),
-        ("  of which: QR and PDF of a signed record", &pdf),
+        (
+            "  of which: QR, PDF and PDF signature of a signed record",
+            &pdf,
+        ),
     ] {
         writeln!(out, "| {name} | {} | {} |", ms(s.median), ms(s.p99))?;
     }

@@ -224,6 +224,10 @@ fn write_chunk(
             let first = certificates::reserve_serials(conn, chunk.certificates.len() as i64)?;
             debug_assert_eq!(first, chunk.certificates[0].serial);
             certificates::insert_many(conn, &chunk.certificates)?;
+            // Each certificate enters the public log in serial order, as a signing would.
+            for cert in &chunk.certificates {
+                crate::transparency::log_issuance(conn, cert)?;
+            }
             let by_id: std::collections::HashMap<i64, &Employee> =
                 chunk.employees.iter().map(|e| (e.id, e)).collect();
             for cert in &chunk.certificates {
