@@ -146,7 +146,10 @@ impl Db {
             // hold 16 PostgreSQL connections per node and per command-line run.
             r2d2::Pool::builder()
                 .max_size(size)
-                .min_idle(Some(1))
+                // No idle minimum: r2d2 would reopen a connection in a background thread each time
+                // the last idle one is checked out, and a command-line run that ends while that
+                // thread is inside libpq's connect is killed by a signal at exit.
+                .min_idle(Some(0))
                 // r2d2 would run "SELECT 1" on every checkout: a parsed statement per query.
                 // A broken connection shows as a query error instead.
                 .test_on_check_out(false)

@@ -464,7 +464,7 @@ async fn log_verify_names_the_first_altered_or_removed_certificate(backend: Back
         .unwrap();
     let out = log_verify(&app);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(1), "{:?} {stderr}", out.status);
     assert!(
         stderr.contains("Ketidakcocokan pertama: indeks 2: entri log ini hilang"),
         "{stderr}"
