@@ -9,8 +9,8 @@ use std::path::Path;
 
 use diesel::Connection;
 
-use crate::db::coverage::CountDeltas;
-use crate::db::employees::{self, EmployeeRecord, UpsertCount};
+use crate::db::coverage::{CountDeltas, Placement};
+use crate::db::employees::{self, BatchRefusal, EmployeeRecord, UpsertCount};
 use crate::db::{areas, now, Db, DbError};
 use crate::domain::{
     AdminScope, AreaCode, AreaLevel, EmailAddress, EmployeeType, FullName, Nik, Nip,
@@ -269,23 +269,19 @@ pub fn import(db: &Db, path: &Path) -> Result<ImportReport, ImportError> {
     import_within(db, path, None)
 }
 
-/// The reason a row is not this administrator's to write, if it is not.
-fn outside(scope: &AdminScope, village_code: &str, agency: &str) -> Option<RowError> {
+/// Which column places an employee outside this administrator's scope, and why, if one does.
+fn outside(scope: &AdminScope, village_code: &str, agency: &str) -> Option<(&'static str, String)> {
     if !scope.covers_area(village_code) {
-        return Some(RowError {
-            line: 0,
-            column: "village_code".into(),
-            value: village_code.into(),
-            reason: format!("desa/kelurahan ini berada di luar wilayah Anda ({scope})"),
-        });
+        return Some((
+            "village_code",
+            format!("desa/kelurahan ini berada di luar wilayah Anda ({scope})"),
+        ));
     }
     if !scope.covers(village_code, agency) {
-        return Some(RowError {
-            line: 0,
-            column: "agency".into(),
-            value: agency.into(),
-            reason: format!("instansi ini berada di luar kewenangan Anda ({scope})"),
-        });
+        return Some((
+            "agency",
+            format!("instansi ini berada di luar kewenangan Anda ({scope})"),
+        ));
     }
     None
 }
@@ -310,8 +306,20 @@ pub fn import_within(
         match row {
             Err(mut e) => errors.append(&mut e),
             Ok(r) => {
-                if let Some(problem) = scope.and_then(|s| outside(s, &r.village_code, &r.agency)) {
-                    errors.push(RowError { line, ..problem });
+                if let Some((column, reason)) =
+                    scope.and_then(|s| outside(s, &r.village_code, &r.agency))
+                {
+                    let value = if column == "agency" {
+                        &r.agency
+                    } else {
+                        &r.village_code
+                    };
+                    errors.push(RowError {
+                        line,
+                        column: column.into(),
+                        value: value.clone(),
+                        reason,
+                    });
                 }
                 let nik: u64 = r.nik.parse().expect("digits");
                 if let Some(first) = seen_nik.insert(nik, line) {
@@ -352,27 +360,10 @@ pub fn import_within(
         // and writing them per batch would move the upper levels' rows 14 million times.
         let mut counts = CountDeltas::default();
         let mut flush = |batch: &mut Vec<EmployeeRecord>, lines: &mut Vec<u64>, conn: &mut _| {
-            if let Some(scope) = scope {
-                let placed = employees::current_placements(conn, batch)?;
-                for (index, record) in batch.iter().enumerate() {
-                    let problem = placed[index]
-                        .as_ref()
-                        .and_then(|(village, agency)| outside(scope, village, agency));
-                    if let Some(problem) = problem {
-                        return Err(ImportError::Rows(vec![RowError {
-                            line: lines[index],
-                            column: "nik".into(),
-                            value: record.nik.clone(),
-                            reason: format!(
-                                "pegawai ini sudah terdaftar di luar kewenangan Anda ({}); \
-                                 pemindahannya dilakukan oleh admin yang membawahi kedua tempat",
-                                problem.reason
-                            ),
-                        }]));
-                    }
-                }
-            }
-            let result = employees::upsert_batch(conn, batch, &mut counts)?;
+            let may_change = |p: &Placement| {
+                scope.is_none_or(|s| outside(s, &p.village_code, &p.agency).is_none())
+            };
+            let result = employees::upsert_batch(conn, batch, &mut counts, may_change)?;
             if counts.len() > MAX_PENDING_COUNTS {
                 counts.write(conn)?;
             }
@@ -382,14 +373,30 @@ pub fn import_within(
                     total.updated += n.updated;
                     Ok(())
                 }
-                Err(clash) => Err(ImportError::Rows(vec![RowError {
-                    line: lines[clash.index],
-                    column: "nik".into(),
-                    value: batch[clash.index].nik.clone(),
-                    reason:
-                        "NIK dan NIP pada baris ini milik dua pegawai yang berbeda dalam daftar"
-                            .into(),
-                }])),
+                Err(BatchRefusal::IdentityClash { index }) => {
+                    Err(ImportError::Rows(vec![RowError {
+                        line: lines[index],
+                        column: "nik".into(),
+                        value: batch[index].nik.clone(),
+                        reason:
+                            "NIK dan NIP pada baris ini milik dua pegawai yang berbeda dalam daftar"
+                                .into(),
+                    }]))
+                }
+                Err(BatchRefusal::NotYours { index, current }) => {
+                    let (_, why) = scope
+                        .and_then(|s| outside(s, &current.village_code, &current.agency))
+                        .unwrap_or_default();
+                    Err(ImportError::Rows(vec![RowError {
+                        line: lines[index],
+                        column: "nik".into(),
+                        value: batch[index].nik.clone(),
+                        reason: format!(
+                            "pegawai ini sudah terdaftar di luar kewenangan Anda ({why}); \
+                             pemindahannya dilakukan oleh admin yang membawahi kedua tempat"
+                        ),
+                    }]))
+                }
             };
             batch.clear();
             lines.clear();

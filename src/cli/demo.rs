@@ -108,7 +108,7 @@ fn seed(db: &Db, key: &IssuerKey, employee_count: usize) -> anyhow::Result<DemoF
                 let villages = &regencies[i % regencies.len()];
                 batch.push(generator.employee(&villages[rng.usize(0..villages.len())], at));
                 if batch.len() == 1_000 || i + 1 == employee_count {
-                    let _ = employees::upsert_batch(conn, &batch, &mut counts)?;
+                    let _ = employees::upsert_batch(conn, &batch, &mut counts, |_| true)?;
                     batch.clear();
                 }
             }

@@ -81,6 +81,21 @@ fn counts(conn: &mut DbConnection) -> QueryResult<Vec<(&'static str, i64)>> {
     ])
 }
 
+/// Copies a table that is small enough to hold in memory (campaigns, keys, counters, admins),
+/// inserting it in pages under PostgreSQL's limit on bound parameters.
+macro_rules! copy_whole {
+    ($source:expr, $target:expr, $table:ident, $row:ty) => {{
+        let rows: Vec<$row> = $table::table
+            .select(<$row>::as_select())
+            .load(&mut *$source)?;
+        for chunk in rows.chunks(PAGE as usize) {
+            on_backend!($target, |c| diesel::insert_into($table::table)
+                .values(chunk)
+                .execute(c))?;
+        }
+    }};
+}
+
 /// Copies pages ordered by key until the source runs out.
 fn pages<T, K>(
     source: &mut DbConnection,
@@ -157,24 +172,9 @@ pub fn copy_all(from: &Db, to: &Db) -> Result<CopyReport, CopyError> {
                     .execute(c))
             },
         )?;
-        let all_campaigns: Vec<Campaign> = campaigns::table
-            .select(Campaign::as_select())
-            .load(&mut *source)?;
-        on_backend!(target, |c| diesel::insert_into(campaigns::table)
-            .values(&all_campaigns)
-            .execute(c))?;
-        let all_documents: Vec<StoredDocument> = documents::table
-            .select(StoredDocument::as_select())
-            .load(&mut *source)?;
-        on_backend!(target, |c| diesel::insert_into(documents::table)
-            .values(&all_documents)
-            .execute(c))?;
-        let all_keys: Vec<IssuerKeyRow> = issuer_keys::table
-            .select(IssuerKeyRow::as_select())
-            .load(&mut *source)?;
-        on_backend!(target, |c| diesel::insert_into(issuer_keys::table)
-            .values(&all_keys)
-            .execute(c))?;
+        copy_whole!(source, target, campaigns, Campaign);
+        copy_whole!(source, target, documents, StoredDocument);
+        copy_whole!(source, target, issuer_keys, IssuerKeyRow);
         pages(
             &mut source,
             target,
@@ -197,36 +197,10 @@ pub fn copy_all(from: &Db, to: &Db) -> Result<CopyReport, CopyError> {
             },
         )?;
         // The coverage counters are small (areas × agencies × types) and copied whole.
-        let rows: Vec<RosterCount> = roster_counts::table
-            .select(RosterCount::as_select())
-            .load(&mut *source)?;
-        for chunk in rows.chunks(PAGE as usize) {
-            on_backend!(target, |c| diesel::insert_into(roster_counts::table)
-                .values(chunk)
-                .execute(c))?;
-        }
-        let rows: Vec<SignedCount> = signed_counts::table
-            .select(SignedCount::as_select())
-            .load(&mut *source)?;
-        for chunk in rows.chunks(PAGE as usize) {
-            on_backend!(target, |c| diesel::insert_into(signed_counts::table)
-                .values(chunk)
-                .execute(c))?;
-        }
-        let rows: Vec<DailySigning> = daily_signings::table
-            .select(DailySigning::as_select())
-            .load(&mut *source)?;
-        for chunk in rows.chunks(PAGE as usize) {
-            on_backend!(target, |c| diesel::insert_into(daily_signings::table)
-                .values(chunk)
-                .execute(c))?;
-        }
-        let all_admins: Vec<AdminRow> = admins::table
-            .select(AdminRow::as_select())
-            .load(&mut *source)?;
-        on_backend!(target, |c| diesel::insert_into(admins::table)
-            .values(&all_admins)
-            .execute(c))?;
+        copy_whole!(source, target, roster_counts, RosterCount);
+        copy_whole!(source, target, signed_counts, SignedCount);
+        copy_whole!(source, target, daily_signings, DailySigning);
+        copy_whole!(source, target, admins, AdminRow);
         // The audit trail keeps its numbers and hashes, so its chain still verifies after the move.
         pages(
             &mut source,

@@ -139,10 +139,14 @@ pub struct UpsertCount {
     pub updated: usize,
 }
 
-/// A row names one employee by NIK and another by NIP: the file contradicts the roster.
+/// Why a batch was not written; `index` is the row in the batch.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct IdentityClash {
-    pub index: usize,
+pub enum BatchRefusal {
+    /// The row names one employee by NIK and another by NIP: the file contradicts the roster.
+    IdentityClash { index: usize },
+    /// The row names an employee on the roster whom the caller may not change (an admin upload
+    /// about someone outside the admin's scope); `current` is where they are placed now.
+    NotYours { index: usize, current: Placement },
 }
 
 /// Inserts new employees and updates known ones, matched by NIK or else by NIP. Runs inside the
@@ -153,7 +157,8 @@ pub fn upsert_batch(
     conn: &mut DbConnection,
     batch: &[EmployeeRecord],
     counts: &mut coverage::CountDeltas,
-) -> Result<Result<UpsertCount, IdentityClash>, DbError> {
+    may_change: impl Fn(&Placement) -> bool,
+) -> Result<Result<UpsertCount, BatchRefusal>, DbError> {
     let niks: Vec<&str> = batch.iter().map(|r| r.nik.as_str()).collect();
     let nips: Vec<&str> = batch.iter().filter_map(|r| r.nip.as_deref()).collect();
     let known: Vec<Employee> = employees::table
@@ -176,7 +181,15 @@ pub fn upsert_batch(
         let via_nik = by_nik.get(record.nik.as_str()).copied();
         let via_nip = record.nip.as_deref().and_then(|n| by_nip.get(n).copied());
         match (via_nik, via_nip) {
-            (Some(a), Some(b)) if a.id != b.id => return Ok(Err(IdentityClash { index })),
+            (Some(a), Some(b)) if a.id != b.id => {
+                return Ok(Err(BatchRefusal::IdentityClash { index }))
+            }
+            (Some(old), _) | (None, Some(old)) if !may_change(&old.placement()) => {
+                return Ok(Err(BatchRefusal::NotYours {
+                    index,
+                    current: old.placement(),
+                }))
+            }
             (Some(old), _) | (None, Some(old)) => {
                 diesel::update(employees::table.find(old.id))
                     .set(record)
@@ -204,40 +217,6 @@ pub fn upsert_batch(
     }
     count.inserted = rows.len();
     Ok(Ok(count))
-}
-
-/// Where the employees a batch names (by NIK, else NIP) are placed now: village and agency, or
-/// `None` for someone new. Lets an admin upload refuse rows about people outside their scope.
-pub fn current_placements(
-    conn: &mut DbConnection,
-    batch: &[EmployeeRecord],
-) -> Result<Vec<Option<(String, String)>>, DbError> {
-    let niks: Vec<&str> = batch.iter().map(|r| r.nik.as_str()).collect();
-    let nips: Vec<&str> = batch.iter().filter_map(|r| r.nip.as_deref()).collect();
-    let known: Vec<(String, Option<String>, String, String)> = employees::table
-        .filter(
-            employees::nik
-                .eq_any(&niks)
-                .or(employees::nip.eq_any(&nips)),
-        )
-        .select((
-            employees::nik,
-            employees::nip,
-            employees::village_code,
-            employees::agency,
-        ))
-        .load(conn)?;
-    Ok(batch
-        .iter()
-        .map(|r| {
-            known
-                .iter()
-                .find(|(nik, nip, _, _)| {
-                    *nik == r.nik || (nip.is_some() && nip.as_deref() == r.nip.as_deref())
-                })
-                .map(|(_, _, village, agency)| (village.clone(), agency.clone()))
-        })
-        .collect())
 }
 
 /// Inserts employees known to be new (ids made by the caller), without counting them: a bulk

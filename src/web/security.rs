@@ -45,25 +45,22 @@ fn csrf_cookie_of(req: &HttpRequest) -> Option<String> {
         .filter(|v| v.len() == 43)
 }
 
-/// Gives every visitor a CSRF token before the first form is shown. The cookie is only set on
-/// HTML pages, so API clients and QR scanners are not handed cookies they never use.
+/// A token made during this request because the visitor had none; the response sets its cookie.
+#[derive(Debug, Clone)]
+struct FreshCsrf(String);
+
+/// Sets the CSRF cookie when a page handed out a new token. Tokens are only made when a handler
+/// asks for one (a page with a form), so API calls and QR scans do no work here.
 pub async fn csrf_cookie(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    let existing = csrf_cookie_of(req.request());
-    let token = existing.clone().unwrap_or_else(fresh_token);
     let secure = req
         .app_data::<web::Data<AppState>>()
         .is_some_and(|s| s.secure_cookies);
-    req.extensions_mut().insert(CsrfToken(token.clone()));
     let mut res = next.call(req).await?;
-    let is_page = res
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("text/html"));
-    if existing.is_none() && is_page {
+    let fresh = res.request().extensions().get::<FreshCsrf>().cloned();
+    if let Some(FreshCsrf(token)) = fresh {
         let cookie = Cookie::build(CSRF_COOKIE, token)
             .path("/")
             .http_only(true)
@@ -80,12 +77,14 @@ impl actix_web::FromRequest for CsrfToken {
     type Future = std::future::Ready<Result<Self, actix_web::Error>>;
 
     fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
-        let token = req
-            .extensions()
-            .get::<CsrfToken>()
-            .cloned()
-            .unwrap_or_else(|| CsrfToken(fresh_token()));
-        std::future::ready(Ok(token))
+        let known = csrf_cookie_of(req)
+            .or_else(|| req.extensions().get::<FreshCsrf>().map(|f| f.0.clone()));
+        let token = known.unwrap_or_else(|| {
+            let token = fresh_token();
+            req.extensions_mut().insert(FreshCsrf(token.clone()));
+            token
+        });
+        std::future::ready(Ok(CsrfToken(token)))
     }
 }
 

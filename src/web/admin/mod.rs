@@ -49,11 +49,30 @@ impl SignedInAdmin {
         admin_subject(&self.admin.id)
     }
 
+    /// The admin as the audit trail records them, acting from this request's address.
+    pub fn actor(&self, req: &HttpRequest) -> AdminActor {
+        AdminActor {
+            subject: self.subject(),
+            scope_code: self.scope.scope_code().to_string(),
+            agency: self.scope.agency().unwrap_or("").to_string(),
+            client_addr: client_addr(req),
+        }
+    }
+}
+
+/// Who did something, owned so that it can go with the work to a blocking thread.
+pub struct AdminActor {
+    subject: String,
+    scope_code: String,
+    agency: String,
+    client_addr: String,
+}
+
+impl AdminActor {
     /// Records what this admin did, in the caller's transaction.
     pub fn record(
         &self,
         conn: &mut DbConnection,
-        client_addr: &str,
         action: &str,
         target: &str,
         detail: &str,
@@ -61,12 +80,12 @@ impl SignedInAdmin {
         audit::append(
             conn,
             &AuditEvent {
-                actor: &self.subject(),
+                actor: &self.subject,
                 action,
                 target,
-                scope_code: self.scope.scope_code(),
-                agency: self.scope.agency().unwrap_or(""),
-                client_addr,
+                scope_code: &self.scope_code,
+                agency: &self.agency,
+                client_addr: &self.client_addr,
                 detail,
             },
             now(),
@@ -132,17 +151,12 @@ pub async fn audited<T: Send + 'static>(
 ) -> Result<T, WebError> {
     use diesel::Connection;
     let db = state.db.clone();
-    let addr = client_addr(req);
-    let me = SignedInAdmin {
-        admin: me.admin.clone(),
-        scope: me.scope.clone(),
-        token: String::new(),
-    };
+    let actor = me.actor(req);
     web::block(move || {
         let mut conn = db.write()?;
         conn.transaction(|conn| {
             let out = work(conn)?;
-            me.record(conn, &addr, action, &target, &detail)?;
+            actor.record(conn, action, &target, &detail)?;
             Ok(out)
         })
     })

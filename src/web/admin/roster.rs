@@ -6,11 +6,9 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 
 use super::SignedInAdmin;
-use crate::db::audit::{self, AuditEvent};
-use crate::db::now;
 use crate::roster::{self, ImportError};
 use crate::web::pages::{self, render, render_with_status};
-use crate::web::security::{check_csrf, client_addr, CsrfToken};
+use crate::web::security::{check_csrf, CsrfToken};
 use crate::web::upload::{receive, UploadLimit};
 use crate::web::{AppState, PageError, WebError};
 
@@ -75,8 +73,7 @@ async fn upload(
     check_csrf(&req, &submitted)?;
     let db = state.db.clone();
     let scope = me.scope.clone();
-    let actor = me.subject();
-    let addr = client_addr(&req);
+    let actor = me.actor(&req);
     let outcome = web::block(move || {
         let outcome = roster::import_within(&db, file.path(), Some(&scope));
         // Refused uploads are recorded too: they show who tried to write where.
@@ -87,19 +84,7 @@ async fn upload(
             ),
             Err(e) => format!("ditolak: {e}"),
         };
-        audit::append(
-            &mut *db.write()?,
-            &AuditEvent {
-                actor: &actor,
-                action: "unggah_daftar_pegawai",
-                target: "",
-                scope_code: scope.scope_code(),
-                agency: scope.agency().unwrap_or(""),
-                client_addr: &addr,
-                detail: &detail,
-            },
-            now(),
-        )?;
+        actor.record(&mut *db.write()?, "unggah_daftar_pegawai", "", &detail)?;
         Ok::<_, crate::db::DbError>(outcome)
     })
     .await??;
