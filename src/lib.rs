@@ -8,6 +8,7 @@ pub mod db;
 pub mod domain;
 pub mod export;
 pub mod mail;
+pub mod memo;
 pub mod roster;
 pub mod sign_in;
 pub mod signing;

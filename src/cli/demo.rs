@@ -112,7 +112,6 @@ fn seed(db: &Db, key: &IssuerKey, employee_count: usize) -> anyhow::Result<DemoF
                     batch.clear();
                 }
             }
-            counts.write(conn)?;
             // Signatures through the real signing code, spread over the week the campaign ran.
             let roster: Vec<Employee> = employees::in_area(conn, PROVINCE)?;
             let sha = document.sha256_hex();
@@ -121,9 +120,10 @@ fn seed(db: &Db, key: &IssuerKey, employee_count: usize) -> anyhow::Result<DemoF
                     let serial = certificates::next_serial(conn)?;
                     let signed_at = campaign.opens_at + rng.i64(0..7 * 86_400);
                     let row = sign_row(key, employee, &campaign.id, &sha, serial, signed_at);
-                    store(conn, &row, employee)?;
+                    store(conn, &mut counts, &row, employee)?;
                 }
             }
+            counts.write(conn)?;
             Ok::<_, anyhow::Error>(())
         })?;
     }

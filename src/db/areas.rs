@@ -1,13 +1,13 @@
 //! The Kemendagri area reference: loaded once from the CSV files built into the binary.
 
-use std::collections::{HashMap, HashSet};
-use std::sync::{Mutex, OnceLock};
+use std::collections::HashSet;
 
 use diesel::prelude::*;
 
 use super::schema::areas;
 use super::{DbConnection, DbError};
 use crate::domain::{AreaCode, AreaLevel};
+use crate::memo::Memo;
 
 /// Attribution the ODbL asks for wherever the area data is shown or shipped.
 pub const ATTRIBUTION: &str = "Data wilayah: idn-area-data (ODbL 1.0)";
@@ -171,21 +171,15 @@ pub fn lineage(conn: &mut DbConnection, code: &AreaCode) -> Result<Vec<Area>, Db
 /// Remembered per process: the reference never changes once loaded, and every verification
 /// and certificate names the signer's work area.
 pub fn describe(conn: &mut DbConnection, code: &AreaCode) -> Result<String, DbError> {
-    static DESCRIBED: OnceLock<Mutex<HashMap<String, String>>> = OnceLock::new();
-    let described = DESCRIBED.get_or_init(Mutex::default);
-    if let Some(known) = described
-        .lock()
-        .ok()
-        .and_then(|d| d.get(code.as_str()).cloned())
-    {
+    // The reference has 83,762 villages, so every described area fits.
+    static DESCRIBED: Memo<String, String> = Memo::new(200_000);
+    if let Some(known) = DESCRIBED.get(&code.as_str().to_string()) {
         return Ok(known);
     }
     let text = describe_from(conn, code)?;
-    // Only a full lineage is remembered; the reference has 83,762 villages, so the map stays small.
+    // Only a full lineage is remembered: a missing ancestor may yet be loaded.
     if text.matches(", ").count() + 1 == code.level() as usize {
-        if let Ok(mut d) = described.lock() {
-            d.insert(code.as_str().to_string(), text.clone());
-        }
+        DESCRIBED.remember(code.as_str().to_string(), text.clone());
     }
     Ok(text)
 }

@@ -141,6 +141,16 @@ impl CountDeltas {
         }
     }
 
+    /// Takes over another batch's deltas (a signing whose savepoint held, into its group commit).
+    pub fn absorb(&mut self, other: CountDeltas) {
+        for (key, (parent, delta)) in other.rows {
+            self.rows.entry(key).or_insert((parent, 0)).1 += delta;
+        }
+        for (key, n) in other.days {
+            *self.days.entry(key).or_default() += n;
+        }
+    }
+
     /// Counter rows waiting to be written.
     pub fn len(&self) -> usize {
         self.rows.len() + self.days.len()
@@ -224,19 +234,6 @@ fn upsert_signed(
 /// Calendar day number in Indonesian central time (UTC+8), the day a ceremony is reported on.
 pub fn day_of(at: i64) -> i64 {
     (at + 8 * 3600).div_euclid(86_400)
-}
-
-pub fn add_signing_day(
-    conn: &mut DbConnection,
-    campaign_id: &str,
-    village_code: &str,
-    at: i64,
-) -> QueryResult<()> {
-    let day = day_of(at);
-    for (area, _) in lineage(village_code) {
-        upsert_day(conn, campaign_id, &area, day, 1)?;
-    }
-    Ok(())
 }
 
 fn upsert_day(

@@ -1,8 +1,9 @@
 use super::{IssuerKey, SignedRecord};
 use crate::db::campaigns::{self, Campaign};
 use crate::db::certificates::{self, CertificateRow};
+use crate::db::coverage::CountDeltas;
 use crate::db::employees::Employee;
-use crate::db::{coverage, is_unique_violation, Db, DbConnection, DbError};
+use crate::db::{is_unique_violation, Db, DbConnection, DbError};
 use crate::domain::{CertificateId, FullName};
 
 /// An employee's consent, as received: the name they typed and the document version they read.
@@ -59,14 +60,14 @@ pub fn issue_certificate(
         request.typed_name.to_string(),
         request.document_sha256.to_string(),
     );
-    let attempt = db.write_grouped(move |conn| {
+    let attempt = db.write_grouped(move |conn, counts| {
         let request = SigningRequest {
             employee: &employee,
             campaign_id: &campaign_id,
             typed_name: &typed_name,
             document_sha256: &document_sha256,
         };
-        issue_in(conn, &key_copy, &request, now)
+        issue_in(conn, counts, &key_copy, &request, now)
     });
     match attempt {
         Err(IssueError::Db(DbError::Query(e))) if is_unique_violation(&e) => {
@@ -89,6 +90,7 @@ pub fn issue_certificate(
 /// One signing inside the caller's transaction (or savepoint of a group commit).
 fn issue_in(
     conn: &mut DbConnection,
+    counts: &mut CountDeltas,
     key: &IssuerKey,
     request: &SigningRequest<'_>,
     now: i64,
@@ -123,29 +125,25 @@ fn issue_in(
         serial,
         now,
     );
-    store(conn, &row, request.employee)?;
+    store(conn, counts, &row, request.employee)?;
     Ok(Issued {
         certificate: row,
         created: true,
     })
 }
 
-/// Stores a signed certificate, appends it to the public log and counts it for the signer's
-/// areas, in the caller's transaction.
+/// Stores a signed certificate and appends it to the public log, in the caller's transaction,
+/// and counts it for the signer's areas in `counts`, which the caller writes before it commits.
 pub fn store(
     conn: &mut DbConnection,
+    counts: &mut CountDeltas,
     row: &CertificateRow,
     employee: &Employee,
 ) -> Result<(), diesel::result::Error> {
     certificates::insert(conn, row)?;
     crate::transparency::log_issuance(conn, row)?;
-    coverage::add_signed(conn, &row.campaign_id, &employee.placement(), 1)?;
-    coverage::add_signing_day(
-        conn,
-        &row.campaign_id,
-        &employee.village_code,
-        row.signed_at,
-    )
+    counts.signed(&row.campaign_id, &employee.placement(), row.signed_at);
+    Ok(())
 }
 
 fn check_eligibility(campaign: &Campaign, employee: &Employee, now: i64) -> Result<(), IssueError> {

@@ -1,6 +1,3 @@
-use std::collections::HashSet;
-use std::sync::{Mutex, OnceLock};
-
 use sha2::{Digest, Sha256};
 
 use super::key::verify_with;
@@ -8,34 +5,27 @@ use super::Claim;
 use crate::db::certificates::{self, CertificateRow};
 use crate::db::{keys, DbConnection, DbError};
 use crate::domain::CertificateId;
-
-/// How many verified signatures the process remembers (32 bytes each, about 8 MB when full).
-const REMEMBERED: usize = 200_000;
+use crate::memo::Memo;
 
 /// `verify_with`, remembering what it accepted: a certificate scanned again (a poster on a
 /// notice board, a journalist re-checking) costs a SHA-256 instead of an Ed25519 verification
 /// (about 1 µs instead of 40 µs). The memo is keyed by the exact key, message and signature
 /// bytes, so a record changed in the database is verified afresh; rejections are not remembered.
 fn verify_remembered(public: &[u8], message: &[u8], signature: &[u8]) -> bool {
-    static ACCEPTED: OnceLock<Mutex<HashSet<[u8; 32]>>> = OnceLock::new();
+    // 200,000 digests: about 10 MB when full.
+    static ACCEPTED: Memo<[u8; 32], ()> = Memo::new(200_000);
     let mut h = Sha256::new();
     for part in [public, message, signature] {
         h.update((part.len() as u32).to_be_bytes());
         h.update(part);
     }
     let digest: [u8; 32] = h.finalize().into();
-    let accepted = ACCEPTED.get_or_init(Mutex::default);
-    if accepted.lock().is_ok_and(|seen| seen.contains(&digest)) {
+    if ACCEPTED.get(&digest).is_some() {
         return true;
     }
     let ok = verify_with(public, message, signature);
     if ok {
-        if let Ok(mut seen) = accepted.lock() {
-            if seen.len() >= REMEMBERED {
-                seen.clear();
-            }
-            seen.insert(digest);
-        }
+        ACCEPTED.remember(digest, ());
     }
     ok
 }

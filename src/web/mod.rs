@@ -39,6 +39,22 @@ pub struct AppState {
     pub address_limits: crate::sign_in::AddressLimits,
 }
 
+/// Runs a short database read for a public hot path (a QR scan, a drill-down, the session behind a
+/// signing). SQLite answers a point read from memory in microseconds, less than handing the work to
+/// the blocking pool and back costs in thread wake-ups, so it runs on the worker itself; a
+/// PostgreSQL read waits on the network and goes to the blocking pool. Long reads and every write
+/// keep using `web::block`.
+pub async fn quick_read<T: Send + 'static>(
+    db: &Db,
+    read: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, actix_web::error::BlockingError> {
+    if db.url().is_sqlite() {
+        Ok(read())
+    } else {
+        web::block(read).await
+    }
+}
+
 /// Instants in JSON answers: RFC 3339 in UTC.
 pub fn rfc3339(at: i64) -> String {
     chrono::DateTime::from_timestamp(at, 0)

@@ -6,7 +6,7 @@ use std::pin::Pin;
 use actix_web::cookie::{Cookie, SameSite};
 use actix_web::{dev::Payload, http::header, web, FromRequest, HttpRequest};
 
-use super::{AppState, WebError};
+use super::{quick_read, AppState, WebError};
 use crate::db::employees::Employee;
 
 pub const COOKIE: &str = "ikrar_sesi";
@@ -58,8 +58,10 @@ impl FromRequest for SignedInEmployee {
             };
             let db = state.db.clone();
             let lookup = token.clone();
-            let employee =
-                web::block(move || crate::sign_in::employee_for_token(&db, &lookup)).await??;
+            let employee = quick_read(&state.db, move || {
+                crate::sign_in::employee_for_token(&db, &lookup)
+            })
+            .await??;
             employee
                 .map(|employee| Self { employee, token })
                 .ok_or(WebError::Unauthorized)

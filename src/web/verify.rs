@@ -8,10 +8,11 @@ use serde::Deserialize;
 use super::pages::{self, render, render_with_status};
 use super::security::{check_csrf, CsrfToken};
 use super::upload::{receive, UploadLimit};
-use super::{rfc3339, AppState, PageError, WebError};
+use super::{quick_read, rfc3339, AppState, PageError, WebError};
 use crate::certificate::{self, pdf_signature, PdfSignatureError};
 use crate::db::{areas, campaigns, keys, log, Db, DbError};
 use crate::domain::{AreaCode, CertificateId, IndonesianZone, RevocationReason};
+use crate::memo::Memo;
 use crate::signing::cms::SignedData;
 use crate::signing::{verify_certificate, Verdict, Verification};
 use crate::transparency::{self, LogCheck};
@@ -57,8 +58,12 @@ fn verify(db: &Db, id: &str, claim: Option<&str>) -> Result<VerifiedView, DbErro
             verification.problem =
                 Some("catatan sertifikat tidak cocok dengan yang tercatat di log publik");
         }
-        campaign_title = campaigns::find(&mut conn, &c.campaign_id)?
-            .map(|c| c.title)
+        // A campaign's title never changes once it is created.
+        static TITLES: Memo<String, String> = Memo::new(10_000);
+        campaign_title = TITLES
+            .get_or_try(c.campaign_id.clone(), || {
+                Ok::<_, DbError>(campaigns::find(&mut conn, &c.campaign_id)?.map(|c| c.title))
+            })?
             .unwrap_or_default();
         if let Ok(code) = AreaCode::parse(&c.village_code) {
             work_area = areas::describe(&mut conn, &code)?;
@@ -96,7 +101,7 @@ async fn api_verify(
     let id = path.into_inner();
     let claim = query.into_inner().claim;
     let shown_id = id.clone();
-    let view = web::block(move || verify(&db, &id, claim.as_deref())).await??;
+    let view = quick_read(&state.db, move || verify(&db, &id, claim.as_deref())).await??;
     let v = &view.verification;
     let mut body = serde_json::json!({ "status": v.verdict.as_str(), "certificate_id": shown_id });
     if let Some(problem) = v.problem {
@@ -217,7 +222,7 @@ async fn verify_page(
     let claim = query.into_inner().claim;
     let checked_claim = claim.is_some();
     let lookup = id.clone();
-    let view = web::block(move || verify(&db, &lookup, claim.as_deref())).await??;
+    let view = quick_read(&state.db, move || verify(&db, &lookup, claim.as_deref())).await??;
     let page = verdict_page(
         &view,
         &CertificateId::parse(&id)
