@@ -92,6 +92,15 @@ pub enum PdfError {
 /// [`PdfError::QrShape`] if the QR matrix is not square; the other variants indicate a
 /// broken build (unreadable embedded font) or a failing compressor.
 pub fn render(sheet: &CertificateSheet) -> Result<Vec<u8>, PdfError> {
+    render_for_signing(sheet).map(|rendered| rendered.bytes)
+}
+
+/// [`render`], keeping what the PDF signature can reuse: see [`KnownPrefix`].
+///
+/// # Errors
+///
+/// As [`render`].
+pub fn render_for_signing(sheet: &CertificateSheet) -> Result<RenderedPdf, PdfError> {
     if sheet.qr_width == 0 || sheet.qr_modules.len() != sheet.qr_width * sheet.qr_width {
         return Err(PdfError::QrShape {
             len: sheet.qr_modules.len(),
@@ -1095,22 +1104,67 @@ fn draw_checkbox(canvas: &mut Canvas, x: f32, y: f32) {
 // ---------------------------------------------------------------------------------------
 // Document assembly
 
-/// Object numbers: the catalog, the page tree and the document information come first,
-/// then five objects per embedded face, then each page and its content stream.
-const CATALOG: u32 = 1;
-const PAGE_TREE: u32 = 2;
-const INFO: u32 = 3;
-
 /// zlib level of the content streams. Level 9 spent most of a render searching for matches;
 /// this level gives files a few percent larger (measured in docs/performance.md) in a
 /// fraction of the time.
 const DEFLATE_LEVEL: u32 = 2;
 
+/// The first bytes of every certificate whose text stays within the prepared fonts: the
+/// header and both faces' font objects (numbers 1 to 10), with the SHA-512 state over them.
+/// Copied into each such file, so that neither the font objects nor the hash over their
+/// 70 KB are computed again per certificate.
+pub struct KnownPrefix {
+    bytes: Vec<u8>,
+    offsets: Vec<usize>,
+    font_resources: String,
+    sha512: sha2::Sha512,
+}
+
+impl KnownPrefix {
+    /// SHA-512 state after the first bytes of `pdf` and how many bytes that is, if `pdf`
+    /// starts with this prefix. Compared byte for byte, so a file that does not start with
+    /// it is hashed from its start as usual.
+    pub fn sha512_state(&self, pdf: &[u8]) -> Option<(usize, sha2::Sha512)> {
+        pdf.starts_with(&self.bytes)
+            .then(|| (self.bytes.len(), self.sha512.clone()))
+    }
+}
+
+fn known_prefix(faces: &Faces) -> &'static KnownPrefix {
+    use sha2::Digest;
+    static PREFIX: OnceLock<KnownPrefix> = OnceLock::new();
+    PREFIX.get_or_init(|| {
+        let mut file = PdfFile::new(80 * 1024);
+        let fonts: Vec<(&FontFace, &EmbeddedFont)> =
+            faces.iter().map(|face| (face, face.prepared())).collect();
+        let font_resources = write_fonts(&mut file, &fonts);
+        let (bytes, offsets) = file.into_parts();
+        let sha512 = sha2::Sha512::new().chain_update(&bytes);
+        KnownPrefix {
+            bytes,
+            offsets,
+            font_resources,
+            sha512,
+        }
+    })
+}
+
+/// A rendered certificate, before its PDF signature.
+#[derive(Clone)]
+pub struct RenderedPdf {
+    pub bytes: Vec<u8>,
+    /// The prefix the file starts with, when it uses the prepared fonts.
+    pub known_prefix: Option<&'static KnownPrefix>,
+}
+
+/// Objects: the fonts first (five per face, so that files sharing the prepared fonts share
+/// their first 70 KB), then the catalog, the page tree, the document information, and each
+/// page with its content stream.
 fn write_document(
     sheet: &CertificateSheet,
     faces: &Faces,
     pages: Vec<Canvas<'_>>,
-) -> Result<Vec<u8>, PdfError> {
+) -> Result<RenderedPdf, PdfError> {
     let pages: Vec<PageContent> = pages.into_iter().map(Canvas::finish).collect();
     // Each face used embeds its prepared objects, or, if the document shows characters
     // outside them, objects built for this document.
@@ -1135,22 +1189,40 @@ fn write_document(
         .map(|page| deflate(&page.content, DEFLATE_LEVEL))
         .collect::<Result<Vec<_>, _>>()?;
 
-    let first_font = INFO + 1;
-    let first_page = first_font + 5 * fonts.len() as u32;
-    let page_object = |index: usize| first_page + 2 * index as u32;
     let capacity = 4096
         + fonts
             .iter()
             .map(|(_, f)| f.program.len() + f.to_unicode.len() + f.widths.len() + 512)
             .sum::<usize>()
         + contents.iter().map(|c| c.len() + 512).sum::<usize>();
-    let mut file = PdfFile::new(capacity);
-    let mut body = Vec::with_capacity(1024);
+    let all_prepared = fonts.len() == faces.len()
+        && fonts
+            .iter()
+            .all(|(_, embedded)| matches!(embedded, Cow::Borrowed(_)));
+    let (mut file, font_resources, known) = if all_prepared {
+        let prefix = known_prefix(faces);
+        let file = PdfFile::starting_with(&prefix.bytes, &prefix.offsets, capacity);
+        (
+            file,
+            Cow::Borrowed(prefix.font_resources.as_str()),
+            Some(prefix),
+        )
+    } else {
+        let mut file = PdfFile::new(capacity);
+        let fonts: Vec<(&FontFace, &EmbeddedFont)> =
+            fonts.iter().map(|(face, f)| (*face, f.as_ref())).collect();
+        let resources = write_fonts(&mut file, &fonts);
+        (file, Cow::Owned(resources), None)
+    };
 
+    let catalog = file.next_object();
+    let (page_tree, info, first_page) = (catalog + 1, catalog + 2, catalog + 3);
+    let page_object = |index: usize| first_page + 2 * index as u32;
+    let mut body = Vec::with_capacity(1024);
     file.object(
-        CATALOG,
+        catalog,
         format!(
-            "<</Type/Catalog/Pages {PAGE_TREE} 0 R/Lang(id-ID)\
+            "<</Type/Catalog/Pages {page_tree} 0 R/Lang(id-ID)\
              /ViewerPreferences<</DisplayDocTitle true>>>>"
         )
         .as_bytes(),
@@ -1161,7 +1233,7 @@ fn write_document(
         let _ = write!(Bytes(&mut body), "{separator}{} 0 R", page_object(index));
     }
     let _ = write!(Bytes(&mut body), "]/Count {}>>", pages.len());
-    file.object(PAGE_TREE, &body);
+    file.object(page_tree, &body);
 
     body.clear();
     body.extend_from_slice(b"<</Title");
@@ -1173,10 +1245,38 @@ fn write_document(
         text_string(&mut body, sheet.subject);
     }
     body.extend_from_slice(b">>");
-    file.object(INFO, &body);
+    file.object(info, &body);
 
+    let mut media_box = ContentStream::default();
+    media_box.numbers([PAGE_W, PAGE_H]);
+    let media_box = media_box.into_bytes();
+    for (index, content) in contents.iter().enumerate() {
+        let page = page_object(index);
+        body.clear();
+        let _ = write!(
+            Bytes(&mut body),
+            "<</Type/Page/Parent {page_tree} 0 R/MediaBox[0 0 "
+        );
+        body.extend_from_slice(media_box.trim_ascii_end());
+        let _ = write!(
+            Bytes(&mut body),
+            "]/Resources<<{font_resources}>>/Contents {} 0 R>>",
+            page + 1
+        );
+        file.object(page, &body);
+        file.deflated_stream(page + 1, "", content);
+    }
+    Ok(RenderedPdf {
+        bytes: file.finish(catalog, info, &file_id(sheet)),
+        known_prefix: known,
+    })
+}
+
+/// Writes five objects per face (Type0 font, CIDFontType2 font, descriptor, font program,
+/// `/ToUnicode`) and returns the `/Font` resource entry naming them.
+fn write_fonts(file: &mut PdfFile, fonts: &[(&FontFace, &EmbeddedFont)]) -> String {
     let mut font_resources = String::from("/Font<<");
-    for (face, embedded) in &fonts {
+    for (face, embedded) in fonts {
         let type0 = file.next_object();
         let (cid_font, descriptor, program, to_unicode) =
             (type0 + 1, type0 + 2, type0 + 3, type0 + 4);
@@ -1216,26 +1316,7 @@ fn write_document(
         file.deflated_stream(to_unicode, "", &embedded.to_unicode);
     }
     font_resources.push_str(">>");
-
-    for (index, content) in contents.iter().enumerate() {
-        let page = page_object(index);
-        body.clear();
-        let _ = write!(
-            Bytes(&mut body),
-            "<</Type/Page/Parent {PAGE_TREE} 0 R/MediaBox[0 0 "
-        );
-        let mut size = ContentStream::default();
-        size.numbers([PAGE_W, PAGE_H]);
-        body.extend_from_slice(size.into_bytes().trim_ascii_end());
-        let _ = write!(
-            Bytes(&mut body),
-            "]/Resources<<{font_resources}>>/Contents {} 0 R>>",
-            page + 1
-        );
-        file.object(page, &body);
-        file.deflated_stream(page + 1, "", content);
-    }
-    Ok(file.finish(CATALOG, INFO, &file_id(sheet)))
+    font_resources
 }
 
 /// `data` as a zlib stream (what `/FlateDecode` reads) at `level`.
@@ -1380,17 +1461,25 @@ mod tests {
 
     #[test]
     fn indonesian_text_uses_the_prepared_fonts_and_extracts_as_written() {
-        let paragraph = "Saya menyatakan “tidak berpihak” – termasuk café, naïve, Šibenik… • selesai—";
+        let paragraph =
+            "Saya menyatakan “tidak berpihak” – termasuk café, naïve, Šibenik… • selesai—";
         let pdf = render_with(
             "Andi Nurul Hidayah, S.Pd.",
             &[DocumentBlock::Paragraph(paragraph)],
         );
-        assert_eq!(pdf, render_with("Andi Nurul Hidayah, S.Pd.", &[DocumentBlock::Paragraph(paragraph)]));
+        assert_eq!(
+            pdf,
+            render_with(
+                "Andi Nurul Hidayah, S.Pd.",
+                &[DocumentBlock::Paragraph(paragraph)]
+            )
+        );
         let faces = faces().unwrap();
-        let prepared: Vec<String> = faces
+        let mut prepared: Vec<String> = faces
             .iter()
             .map(|face| face.prepared().base_font.clone())
             .collect();
+        prepared.sort();
         assert_eq!(base_fonts(&pdf), prepared);
 
         let (ok, check) = tool("qpdf", &["--check"], &pdf);
@@ -1405,7 +1494,10 @@ mod tests {
     fn characters_outside_the_prepared_fonts_get_a_font_of_their_own() {
         let name = "Δημήτρης Иванов";
         let pdf = render_with(name, &[DocumentBlock::Paragraph("Paragraf biasa.")]);
-        assert_eq!(pdf, render_with(name, &[DocumentBlock::Paragraph("Paragraf biasa.")]));
+        assert_eq!(
+            pdf,
+            render_with(name, &[DocumentBlock::Paragraph("Paragraf biasa.")])
+        );
         let faces = faces().unwrap();
         let fonts = base_fonts(&pdf);
         // The name is set in bold: that face is built for this document, the other is not.
@@ -1417,6 +1509,46 @@ mod tests {
         assert!(ok, "{check}");
         let (_, text) = tool("pdftotext", &[], &pdf);
         assert!(words(&text).contains(name), "{text}");
+    }
+
+    #[test]
+    fn signing_from_the_known_prefix_gives_the_same_signature_as_hashing_it_all() {
+        use super::super::pdf_signature::{read_signature, sign, sign_rendered};
+        let key = crate::signing::IssuerKey::from_seed([5; 32]);
+        let certificate = crate::signing::IssuerCertificate::issue(&key, 1_700_000_000);
+        let signer = super::super::PdfSigner {
+            key: &key,
+            certificate: &certificate,
+        };
+        let blocks = [DocumentBlock::Paragraph("Paragraf biasa.")];
+        for (name, prefixed) in [("Andi Nurul Hidayah", true), ("Δημήτρης", false)] {
+            let sheet_render = || {
+                let qr = QrMatrix::encode("https://ikrar.example/v/AAAAAAAAAAAAAAAA#AB").unwrap();
+                let signer_rows = [("Nama", name)];
+                render_for_signing(&CertificateSheet {
+                    heading: "SERTIFIKAT",
+                    document_title: "Pakta Integritas",
+                    campaign_title: "Pemilu 2024",
+                    signer_rows: &signer_rows,
+                    document_blocks: &blocks,
+                    footer_rows: &[],
+                    qr_modules: qr.modules(),
+                    qr_width: qr.width(),
+                    qr_caption: "Pindai",
+                    attribution: "ikrar",
+                    subject: "ikrar-certificate:AAAAAAAAAAAAAAAA",
+                })
+                .unwrap()
+            };
+            let rendered = sheet_render();
+            assert_eq!(rendered.known_prefix.is_some(), prefixed, "{name}");
+            let plain = sign(sheet_render().bytes, signer, 1_700_000_100).unwrap();
+            let signed = sign_rendered(rendered, signer, 1_700_000_100).unwrap();
+            assert_eq!(signed, plain, "{name}");
+            assert!(read_signature(&signed)
+                .unwrap()
+                .verifies_with(key.public().as_bytes()));
+        }
     }
 
     #[test]

@@ -11,9 +11,11 @@ pub(super) struct ContentStream {
     bytes: Vec<u8>,
 }
 
-/// A number in thousandths, the resolution of everything written here.
+/// A number in thousandths, the resolution of everything written here, rounded half away
+/// from zero. Adding ±0.5 and truncating is what `f64::round` does, without its call into libm.
 pub(super) fn thousandths(value: f32) -> i64 {
-    (f64::from(value) * 1000.0).round() as i64
+    let scaled = f64::from(value) * 1000.0;
+    (scaled + 0.5_f64.copysign(scaled)) as i64
 }
 
 impl ContentStream {

@@ -26,6 +26,22 @@ impl PdfFile {
         }
     }
 
+    /// A file that begins with `bytes`, a header and objects 1 to `offsets.len()` written
+    /// earlier by another `PdfFile` (see [`PdfFile::into_parts`]).
+    pub(super) fn starting_with(bytes: &[u8], offsets: &[usize], capacity: usize) -> Self {
+        let mut copy = Vec::with_capacity(capacity.max(bytes.len()));
+        copy.extend_from_slice(bytes);
+        Self {
+            bytes: copy,
+            offsets: offsets.to_vec(),
+        }
+    }
+
+    /// The bytes and object offsets written so far, to start other files with.
+    pub(super) fn into_parts(self) -> (Vec<u8>, Vec<usize>) {
+        (self.bytes, self.offsets)
+    }
+
     /// The number the next object gets.
     pub(super) fn next_object(&self) -> u32 {
         self.offsets.len() as u32 + 1
@@ -136,12 +152,12 @@ mod tests {
 
     #[test]
     fn text_strings_are_literal_for_ascii_and_utf16_otherwise() {
-        assert_eq!(
-            string("ikrar-certificate:ABC"),
-            "(ikrar-certificate:ABC)"
-        );
+        assert_eq!(string("ikrar-certificate:ABC"), "(ikrar-certificate:ABC)");
         assert_eq!(string("a(b)\\c\n\u{7}"), "(a\\(b\\)\\\\c\\n\\007)");
-        assert_eq!(string("Pakta “é”"), "<FEFF00500061006B0074006100201C0000E9201D>");
+        assert_eq!(
+            string("Pakta “é”"),
+            "<FEFF00500061006B007400610020201C00E9201D>"
+        );
     }
 
     #[test]
@@ -151,7 +167,11 @@ mod tests {
         file.object(2, b"<</Type/Pages/Kids[]/Count 0>>");
         file.deflated_stream(3, "/Length1 1", b"x");
         let bytes = file.finish(1, 2, &[0xAB; 16]);
-        let text = String::from_utf8_lossy(&bytes);
+        // Offsets count bytes; the header's binary comment would not survive as text.
+        let header = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n".len();
+        assert!(bytes.starts_with(b"%PDF-1.4\n"));
+        let text = String::from_utf8(bytes[header..].to_vec()).unwrap();
+        let at = |offset: usize| &text[offset - header..];
         let xref_at: usize = text
             .rsplit("startxref\n")
             .next()
@@ -159,10 +179,10 @@ mod tests {
             .unwrap()
             .parse()
             .unwrap();
-        assert!(text[xref_at..].starts_with("xref\n0 4\n"));
-        for (number, line) in text[xref_at..].lines().skip(3).take(3).enumerate() {
+        assert!(at(xref_at).starts_with("xref\n0 4\n"));
+        for (number, line) in at(xref_at).lines().skip(3).take(3).enumerate() {
             let offset: usize = line[..10].parse().unwrap();
-            assert!(text[offset..].starts_with(&format!("{} 0 obj\n", number + 1)));
+            assert!(at(offset).starts_with(&format!("{} 0 obj\n", number + 1)));
             assert_eq!(line.len(), 19, "entries are 20 bytes with their line end");
         }
         assert!(text.contains("/Size 4/Root 1 0 R/Info 2 0 R/ID[<ABAB"));

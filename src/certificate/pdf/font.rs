@@ -147,9 +147,7 @@ impl FontFace {
             .iter()
             .flat_map(|range| range.clone().filter_map(char::from_u32))
             .collect();
-        face.prepared = face
-            .embed(&prepared_chars, PREPARED_DEFLATE_LEVEL)
-            .ok()?;
+        face.prepared = face.embed(&prepared_chars, PREPARED_DEFLATE_LEVEL).ok()?;
         let mut prepared_glyphs = vec![false; usize::from(num_glyphs)];
         for &ch in &prepared_chars {
             prepared_glyphs[usize::from(face.glyph(ch))] = true;
@@ -161,7 +159,10 @@ impl FontFace {
     /// The glyph that draws `ch`; 0 (`.notdef`) if the font has none.
     pub(super) fn glyph(&self, ch: char) -> u16 {
         let code = u32::from(ch);
-        match usize::try_from(code).ok().and_then(|i| self.bmp_glyphs.get(i)) {
+        match usize::try_from(code)
+            .ok()
+            .and_then(|i| self.bmp_glyphs.get(i))
+        {
             Some(&gid) => gid,
             None => self.astral_glyphs.get(&code).copied().unwrap_or(0),
         }
@@ -223,8 +224,7 @@ impl FontFace {
             first_char.entry(gid).or_insert(ch);
         }
         let gids: BTreeSet<u16> = first_char.keys().copied().collect();
-        let program =
-            strip_unused_glyphs(self.program, &gids, &mapped).ok_or_else(broken)?;
+        let program = strip_unused_glyphs(self.program, &gids, &mapped).ok_or_else(broken)?;
         let to_unicode = to_unicode_cmap(&first_char);
         let d = &self.descriptor;
         Ok(EmbeddedFont {
@@ -237,7 +237,13 @@ impl FontFace {
             descriptor: format!(
                 "/Flags 32/FontBBox[{} {} {} {}]/ItalicAngle 0/Ascent {}/Descent {}\
                  /CapHeight {}/StemV {}",
-                d.bbox[0], d.bbox[1], d.bbox[2], d.bbox[3], d.ascent, d.descent, d.cap_height,
+                d.bbox[0],
+                d.bbox[1],
+                d.bbox[2],
+                d.bbox[3],
+                d.ascent,
+                d.descent,
+                d.cap_height,
                 d.stem_v
             ),
             program_length: program.len(),
@@ -780,7 +786,14 @@ mod tests {
 
     #[test]
     fn the_written_cmap_maps_exactly_the_characters_it_was_given() {
-        let mapped = [('A', 36), ('B', 37), ('C', 38), ('é', 136), ('—', 2807), ('😀', 9)];
+        let mapped = [
+            ('A', 36),
+            ('B', 37),
+            ('C', 38),
+            ('é', 136),
+            ('—', 2807),
+            ('😀', 9),
+        ];
         let cmap = bmp_cmap(&mapped).unwrap();
         let subtables = unicode_subtables(&cmap).unwrap();
         assert_eq!(subtables.len(), 1);
