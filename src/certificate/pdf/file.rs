@@ -74,7 +74,7 @@ impl PdfFile {
             "PDF objects are written in order"
         );
         self.offsets.push(self.bytes.len());
-        let _ = write!(Bytes(&mut self.bytes), "{number} 0 obj\n");
+        let _ = writeln!(Bytes(&mut self.bytes), "{number} 0 obj");
     }
 
     /// Appends the cross-reference table and the trailer and returns the file.
@@ -84,7 +84,7 @@ impl PdfFile {
         let mut out = Bytes(&mut self.bytes);
         let _ = write!(out, "xref\n0 {size}\n0000000000 65535 f \n");
         for offset in &self.offsets {
-            let _ = write!(out, "{offset:010} 00000 n \n");
+            let _ = writeln!(out, "{offset:010} 00000 n ");
         }
         let id = hex(id);
         let _ = write!(
