@@ -71,6 +71,18 @@ pub fn render_pdf(
     ctx: &CertificateContext<'_>,
     signer: PdfSigner<'_>,
 ) -> Result<Vec<u8>, CertificateError> {
+    let unsigned = render_unsigned_pdf(ctx)?;
+    Ok(pdf_signature::sign_rendered(
+        unsigned,
+        signer,
+        ctx.certificate.signed_at,
+    )?)
+}
+
+/// The certificate PDF before its PDF signature (the benchmark times the two apart).
+pub fn render_unsigned_pdf(
+    ctx: &CertificateContext<'_>,
+) -> Result<pdf::RenderedPdf, CertificateError> {
     let c = ctx.certificate;
     let document = PactDocument::parse(&ctx.document.body).map_err(|_| CertificateError::Record)?;
     let link = link_for(ctx.base_url, c)?;
@@ -134,8 +146,7 @@ pub fn render_pdf(
         attribution: "Ditandatangani secara elektronik dengan kunci Ed25519 penerbit. Data wilayah: idn-area-data (ODbL 1.0).",
         subject: &subject,
     };
-    let unsigned = pdf::render(&sheet)?;
-    Ok(pdf_signature::sign(unsigned, signer, c.signed_at)?)
+    Ok(pdf::render_for_signing(&sheet)?)
 }
 
 /// Finds the certificate id a PDF of ours names in its document information.

@@ -5,30 +5,32 @@
 //! the advance widths of the embedded DejaVu fonts, body paragraphs are justified, and
 //! the text flows onto continuation pages when it does not fit on the first.
 //!
-//! Three properties matter more than looks:
+//! Four properties matter more than looks:
 //!
 //! * **Self-contained.** Only embedded DejaVu Sans is used (never a standard-14 font), so
 //!   Indonesian text with `é`, curly quotes or dashes renders the same everywhere.
-//! * **Small.** printpdf 0.12 only subsets fonts with its `text_layout` feature, which pulls
-//!   in the azul layout stack. Without it the full 760 KB font would be embedded for every
-//!   face. Instead [`strip_unused_glyphs`] empties the outlines of every glyph the
-//!   document does not use. Glyph ids do not change, so printpdf's widths, `/ToUnicode`
-//!   map and content stream stay valid.
-//! * **Deterministic.** The same sheet always gives the same bytes. printpdf picks random
-//!   font resource ids and a random trailer `/ID`, and writes 1970 placeholder dates.
-//!   Here the font ids are fixed, the `/ID` is a hash of the sheet, and the dates are
-//!   removed.
+//! * **Small.** The fonts are subsets: the glyphs Indonesian text uses, not the 760 KB
+//!   programs (see [`font`]).
+//! * **Fast.** A certificate is rendered for every download, so the file is written
+//!   directly: the pages draw into their content streams ([`content`]), the fonts are
+//!   prepared once per process and copied in byte for byte, and the objects go into one
+//!   buffer with their cross-reference table ([`file`]).
+//! * **Deterministic.** The same sheet always gives the same bytes: fixed resource names,
+//!   a `/ID` hashed from the sheet, no dates (the signing time is printed on the page).
+
+mod content;
+mod file;
+mod font;
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
+use std::fmt::Write as _;
+use std::io::Write as _;
 use std::sync::OnceLock;
 
-use printpdf::{
-    Color, CurTransMat, DictItem, FontId, Line as PathLine, LineCapStyle, LineJoinStyle, LinePoint,
-    Mm, Op, PaintMode, ParsedFont, PdfDocument, PdfFont, PdfFontHandle, PdfPage,
-    PdfParseErrorSeverity, PdfSaveOptions, Point, Polygon, PolygonRing, Pt, Rect, Rgb, TextItem,
-    TextMatrix, WindingOrder,
-};
+use content::{thousandths, ContentStream};
+use file::{text_string, Bytes, PdfFile};
+use font::{EmbeddedFont, FontFace};
 
 /// Everything printed on a certificate, already formatted as display strings (Indonesian).
 pub struct CertificateSheet<'a> {
@@ -76,9 +78,10 @@ pub enum PdfError {
     /// `qr_modules` does not hold `qr_width × qr_width` entries.
     #[error("QR matrix has {len} modules, expected {width}×{width}")]
     QrShape { len: usize, width: usize },
-    /// printpdf or lopdf reported an error while writing the file.
-    #[error("PDF serialisation failed: {0}")]
-    Serialize(String),
+    /// zlib failed to deflate a stream. Writing into memory cannot fail, so this would be a
+    /// bug in the compressor.
+    #[error("deflating a PDF stream failed")]
+    Deflate(#[from] std::io::Error),
 }
 
 /// Renders the A4 certificate: one page, more if the document text overflows.
@@ -87,8 +90,17 @@ pub enum PdfError {
 /// # Errors
 ///
 /// [`PdfError::QrShape`] if the QR matrix is not square; the other variants indicate a
-/// broken build (unreadable embedded font) or a printpdf/lopdf failure.
+/// broken build (unreadable embedded font) or a failing compressor.
 pub fn render(sheet: &CertificateSheet) -> Result<Vec<u8>, PdfError> {
+    render_for_signing(sheet).map(|rendered| rendered.bytes)
+}
+
+/// [`render`], keeping what the PDF signature can reuse: see [`KnownPrefix`].
+///
+/// # Errors
+///
+/// As [`render`].
+pub fn render_for_signing(sheet: &CertificateSheet) -> Result<RenderedPdf, PdfError> {
     if sheet.qr_width == 0 || sheet.qr_modules.len() != sheet.qr_width * sheet.qr_width {
         return Err(PdfError::QrShape {
             len: sheet.qr_modules.len(),
@@ -201,87 +213,9 @@ enum Face {
     Bold = 1,
 }
 
-/// One embedded font face, parsed once per process.
-struct FontFace {
-    /// Resource name in the page's `/Font` dictionary; fixed so output is deterministic.
-    resource: &'static str,
-    /// PostScript name, written as `/BaseFont` behind a subset tag.
-    postscript_name: &'static str,
-    program: &'static [u8],
-    parsed: ParsedFont,
-}
-
-impl FontFace {
-    fn load(
-        resource: &'static str,
-        postscript_name: &'static str,
-        program: &'static [u8],
-    ) -> Option<Self> {
-        let mut warnings = Vec::new();
-        let parsed = ParsedFont::from_bytes(program, 0, &mut warnings)?;
-        if parsed.units_per_em == 0 || parsed.codepoint_to_glyph.is_empty() {
-            return None;
-        }
-        Some(Self {
-            resource,
-            postscript_name,
-            program,
-            parsed,
-        })
-    }
-
-    /// Advance width of `ch` in thousandths of an em, computed (and truncated) exactly like
-    /// printpdf computes the `/W` widths, so measured and rendered widths match. A character
-    /// the font lacks is drawn as `.notdef` with no `/W` entry, i.e. the default width 1000.
-    fn advance(&self, ch: char) -> u32 {
-        let Some(gid) = self.parsed.lookup_glyph_index(u32::from(ch)) else {
-            return 1000;
-        };
-        let width = self.parsed.get_glyph_width(gid).unwrap_or(0);
-        (f32::from(width) * 1000.0 / f32::from(self.parsed.units_per_em)) as u32
-    }
-
-    fn width(&self, text: &str, size: f32) -> f32 {
-        let thousandths: u32 = text.chars().map(|c| self.advance(c)).sum();
-        thousandths as f32 * size / 1000.0
-    }
-
-    /// A font program holding only the glyphs for `chars`, as a printpdf font whose
-    /// character and width maps are cut down to `chars` too, since printpdf clones the font
-    /// while serialising.
-    fn subset(&self, chars: &BTreeSet<char>) -> Result<ParsedFont, PdfError> {
-        let base = &self.parsed;
-        let mut codepoint_to_glyph = BTreeMap::new();
-        let mut glyph_widths = BTreeMap::new();
-        for &ch in chars {
-            if let Some(gid) = base.lookup_glyph_index(u32::from(ch)) {
-                codepoint_to_glyph.insert(u32::from(ch), gid);
-                glyph_widths.insert(gid, base.get_glyph_width(gid).unwrap_or(0));
-            }
-        }
-        let gids: BTreeSet<u16> = glyph_widths.keys().copied().collect();
-        let program =
-            strip_unused_glyphs(self.program, &gids).ok_or(PdfError::Font(self.postscript_name))?;
-        Ok(ParsedFont {
-            original_bytes: program,
-            font_index: 0,
-            font_name: Some(format!(
-                "{}+{}",
-                subset_tag(self.postscript_name, &gids),
-                self.postscript_name
-            )),
-            codepoint_to_glyph,
-            glyph_widths,
-            units_per_em: base.units_per_em,
-            font_metrics: base.font_metrics.clone(),
-            font_type: base.font_type,
-            pdf_font_metrics: base.pdf_font_metrics.clone(),
-        })
-    }
-}
-
 type Faces = [FontFace; 2];
 
+/// The two faces, parsed and prepared on first use (a few milliseconds, once per process).
 fn faces() -> Result<&'static Faces, PdfError> {
     static FACES: OnceLock<Option<Faces>> = OnceLock::new();
     FACES
@@ -301,252 +235,6 @@ fn faces() -> Result<&'static Faces, PdfError> {
         })
         .as_ref()
         .ok_or(PdfError::Font("DejaVuSans"))
-}
-
-/// The six-letter `XXXXXX+` prefix that marks a subset font (ISO 32000-1 §9.6.4),
-/// derived from the glyph set so it is stable across runs.
-fn subset_tag(name: &str, gids: &BTreeSet<u16>) -> String {
-    let mut hash = Fnv::new(0);
-    hash.write(name.as_bytes());
-    for gid in gids {
-        hash.write(&gid.to_be_bytes());
-    }
-    let mut h = hash.finish();
-    (0..6)
-        .map(|_| {
-            let letter = char::from(b'A' + (h % 26) as u8);
-            h /= 26;
-            letter
-        })
-        .collect()
-}
-
-// ---------------------------------------------------------------------------------------
-// TrueType glyph stripping
-
-/// Tables kept in the embedded font. ISO 32000-1 §9.9 requires glyf, head, hhea, hmtx,
-/// loca, maxp, cvt, fpgm and prep. cmap, OS/2, name and post are kept because some viewers
-/// (pdf.js, Preview) check them, and `name` carries the font's copyright notice. Shaping
-/// tables (GSUB, GPOS, kern, ...) are useless for pre-positioned Identity-H text and are
-/// dropped.
-const KEPT_TABLES: [&[u8; 4]; 14] = [
-    b"OS/2", b"cmap", b"cvt ", b"fpgm", b"gasp", b"glyf", b"head", b"hhea", b"hmtx", b"loca",
-    b"maxp", b"name", b"post", b"prep",
-];
-
-/// Returns a copy of the TrueType `program` in which every glyph outside `used` (and the
-/// components of used composite glyphs, and `.notdef`) has empty outline data.
-///
-/// Glyph ids are not renumbered, so the full font's cmap and advance widths, which printpdf
-/// uses for `/W`, `/ToUnicode` and the content stream, still apply. The glyph count stays;
-/// loca and the zeroed metrics of the emptied glyphs compress to almost nothing.
-fn strip_unused_glyphs(program: &[u8], used: &BTreeSet<u16>) -> Option<Vec<u8>> {
-    let tables = read_table_directory(program)?;
-    let table = |tag: &[u8; 4]| tables.iter().find(|(t, _)| t == tag).map(|(_, data)| *data);
-    let head = table(b"head")?;
-    let loca = table(b"loca")?;
-    let glyf = table(b"glyf")?;
-    let num_glyphs = usize::from(read_u16(table(b"maxp")?, 4)?);
-    let long_offsets = read_u16(head, 50)? == 1;
-
-    let offsets = (0..=num_glyphs)
-        .map(|i| {
-            if long_offsets {
-                read_u32(loca, 4 * i).map(|o| o as usize)
-            } else {
-                read_u16(loca, 2 * i).map(|o| usize::from(o) * 2)
-            }
-        })
-        .collect::<Option<Vec<usize>>>()?;
-    let glyph = |gid: usize| glyf.get(offsets[gid]..offsets[gid + 1]);
-
-    let mut keep = BTreeSet::new();
-    let mut pending: Vec<u16> = std::iter::once(0).chain(used.iter().copied()).collect();
-    while let Some(gid) = pending.pop() {
-        if usize::from(gid) < num_glyphs && keep.insert(gid) {
-            pending.extend(composite_components(glyph(usize::from(gid))?)?);
-        }
-    }
-
-    // Every kept glyph starts at an even offset, so the short loca format (offset / 2 as
-    // u16) works whenever the stripped glyf table is below 128 KB, which it always is for
-    // a certificate.
-    let mut new_glyf = Vec::new();
-    let mut starts = Vec::with_capacity(num_glyphs + 1);
-    for gid in 0..num_glyphs {
-        starts.push(new_glyf.len());
-        if keep.contains(&u16::try_from(gid).ok()?) {
-            new_glyf.extend_from_slice(glyph(gid)?);
-            new_glyf.resize(new_glyf.len().next_multiple_of(4), 0);
-        }
-    }
-    starts.push(new_glyf.len());
-    let short_loca = new_glyf.len() / 2 <= usize::from(u16::MAX);
-    let mut new_loca = Vec::with_capacity(4 * starts.len());
-    for start in starts {
-        if short_loca {
-            new_loca.extend_from_slice(&u16::try_from(start / 2).ok()?.to_be_bytes());
-        } else {
-            new_loca.extend_from_slice(&u32::try_from(start).ok()?.to_be_bytes());
-        }
-    }
-
-    let mut out_tables: Vec<([u8; 4], Cow<[u8]>)> = Vec::new();
-    for (tag, data) in &tables {
-        if !KEPT_TABLES.contains(&tag) {
-            continue;
-        }
-        let data = match tag {
-            b"glyf" => Cow::Owned(std::mem::take(&mut new_glyf)),
-            b"loca" => Cow::Owned(std::mem::take(&mut new_loca)),
-            b"head" => {
-                let mut head = data.to_vec();
-                head.get_mut(8..12)?.fill(0); // checkSumAdjustment, recomputed below
-                let loca_format = u16::from(!short_loca);
-                head.get_mut(50..52)?
-                    .copy_from_slice(&loca_format.to_be_bytes());
-                Cow::Owned(head)
-            }
-            b"hmtx" => {
-                let metrics = usize::from(read_u16(table(b"hhea")?, 34)?);
-                Cow::Owned(clear_unused_metrics(data, metrics, num_glyphs, &keep)?)
-            }
-            // Version 3 drops the 60 KB of glyph names; viewers use /ToUnicode instead.
-            b"post" if data.len() >= 32 => {
-                let mut post = data[..32].to_vec();
-                post[..4].copy_from_slice(&0x0003_0000u32.to_be_bytes());
-                Cow::Owned(post)
-            }
-            _ => Cow::Borrowed(*data),
-        };
-        out_tables.push((*tag, data));
-    }
-    out_tables.sort_by_key(|(tag, _)| *tag);
-    write_sfnt(program.get(..4)?, &out_tables)
-}
-
-/// Zeroes the horizontal metrics of glyphs that are not kept. Viewers position text with
-/// the PDF's `/W` widths; zeroing the metrics only makes hmtx compress to almost nothing.
-/// The last full metric record stays, because every glyph after it takes its advance from it.
-fn clear_unused_metrics(
-    hmtx: &[u8],
-    metrics: usize,
-    num_glyphs: usize,
-    keep: &BTreeSet<u16>,
-) -> Option<Vec<u8>> {
-    let mut out = hmtx.to_vec();
-    for gid in 0..num_glyphs {
-        if keep.contains(&u16::try_from(gid).ok()?) || gid + 1 == metrics {
-            continue;
-        }
-        let range = if gid < metrics {
-            4 * gid..4 * gid + 4
-        } else {
-            4 * metrics + 2 * (gid - metrics)..4 * metrics + 2 * (gid - metrics) + 2
-        };
-        out.get_mut(range)?.fill(0);
-    }
-    Some(out)
-}
-
-/// Table tag and data for every table in the font's directory.
-fn read_table_directory(program: &[u8]) -> Option<Vec<([u8; 4], &[u8])>> {
-    let count = usize::from(read_u16(program, 4)?);
-    (0..count)
-        .map(|i| {
-            let record = program.get(12 + 16 * i..28 + 16 * i)?;
-            let tag: [u8; 4] = record[..4].try_into().ok()?;
-            let offset = read_u32(record, 8)? as usize;
-            let length = read_u32(record, 12)? as usize;
-            Some((tag, program.get(offset..offset.checked_add(length)?)?))
-        })
-        .collect()
-}
-
-/// Glyph ids referenced by a composite glyph (empty for simple glyphs).
-fn composite_components(glyph: &[u8]) -> Option<Vec<u16>> {
-    const ARGS_ARE_WORDS: u16 = 0x0001;
-    const HAVE_SCALE: u16 = 0x0008;
-    const MORE_COMPONENTS: u16 = 0x0020;
-    const HAVE_XY_SCALE: u16 = 0x0040;
-    const HAVE_2X2: u16 = 0x0080;
-
-    if glyph.len() < 10 || read_u16(glyph, 0)? & 0x8000 == 0 {
-        return Some(Vec::new());
-    }
-    let mut components = Vec::new();
-    let mut pos = 10;
-    loop {
-        let flags = read_u16(glyph, pos)?;
-        components.push(read_u16(glyph, pos + 2)?);
-        pos += 4 + if flags & ARGS_ARE_WORDS != 0 { 4 } else { 2 };
-        pos += if flags & HAVE_SCALE != 0 {
-            2
-        } else if flags & HAVE_XY_SCALE != 0 {
-            4
-        } else if flags & HAVE_2X2 != 0 {
-            8
-        } else {
-            0
-        };
-        if flags & MORE_COMPONENTS == 0 {
-            return Some(components);
-        }
-    }
-}
-
-/// Serialises an sfnt with the given tables (sorted by tag), fixing all checksums.
-fn write_sfnt(version: &[u8], tables: &[([u8; 4], Cow<[u8]>)]) -> Option<Vec<u8>> {
-    let count = u16::try_from(tables.len()).ok()?;
-    let entry_selector = 15 - count.leading_zeros() as u16;
-    let search_range = 16u16 << entry_selector;
-    let mut out = Vec::new();
-    out.extend_from_slice(version);
-    for field in [
-        count,
-        search_range,
-        entry_selector,
-        count * 16 - search_range,
-    ] {
-        out.extend_from_slice(&field.to_be_bytes());
-    }
-    let mut offset = 12 + 16 * tables.len();
-    let mut head_offset = None;
-    for (tag, data) in tables {
-        out.extend_from_slice(tag);
-        out.extend_from_slice(&sfnt_checksum(data).to_be_bytes());
-        out.extend_from_slice(&u32::try_from(offset).ok()?.to_be_bytes());
-        out.extend_from_slice(&u32::try_from(data.len()).ok()?.to_be_bytes());
-        if tag == b"head" {
-            head_offset = Some(offset);
-        }
-        offset += data.len().next_multiple_of(4);
-    }
-    for (_, data) in tables {
-        out.extend_from_slice(data);
-        out.resize(out.len().next_multiple_of(4), 0);
-    }
-    if let Some(head) = head_offset {
-        let adjustment = 0xB1B0_AFBAu32.wrapping_sub(sfnt_checksum(&out));
-        out[head + 8..head + 12].copy_from_slice(&adjustment.to_be_bytes());
-    }
-    Some(out)
-}
-
-fn sfnt_checksum(data: &[u8]) -> u32 {
-    data.chunks(4).fold(0u32, |sum, chunk| {
-        let mut word = [0u8; 4];
-        word[..chunk.len()].copy_from_slice(chunk);
-        sum.wrapping_add(u32::from_be_bytes(word))
-    })
-}
-
-fn read_u16(data: &[u8], at: usize) -> Option<u16> {
-    Some(u16::from_be_bytes(data.get(at..at + 2)?.try_into().ok()?))
-}
-
-fn read_u32(data: &[u8], at: usize) -> Option<u32> {
-    Some(u32::from_be_bytes(data.get(at..at + 4)?.try_into().ok()?))
 }
 
 // ---------------------------------------------------------------------------------------
@@ -682,89 +370,129 @@ enum Align {
 // ---------------------------------------------------------------------------------------
 // Drawing
 
-/// Operations of one page plus the characters it shows per face. Keeps a text object open
-/// across consecutive text lines and skips redundant font and colour changes.
+/// One page being drawn: its content stream plus what the document needs to know about it.
+/// Keeps a text object open across consecutive text lines and skips redundant font and
+/// colour changes.
 struct Canvas<'f> {
     faces: &'f Faces,
-    ops: Vec<Op>,
+    content: ContentStream,
     in_text: bool,
+    /// Start of the current text line in thousandths of a point: `Td` moves relative to it,
+    /// and whole thousandths keep the moves exact.
+    line_origin: (i64, i64),
     font: Option<(Face, f32)>,
     fill: Option<Rgb3>,
     stroke: Option<(Rgb3, f32)>,
-    chars: [BTreeSet<char>; 2],
+    /// Which faces the page shows text in.
+    faces_used: [bool; 2],
+    /// Characters shown that are outside the prepared font programs, per face.
+    unprepared: [BTreeSet<char>; 2],
+}
+
+/// A finished page.
+struct PageContent {
+    content: Vec<u8>,
+    faces_used: [bool; 2],
+    unprepared: [BTreeSet<char>; 2],
 }
 
 impl<'f> Canvas<'f> {
     fn new(faces: &'f Faces) -> Self {
+        let mut content = ContentStream::with_capacity(16 * 1024);
+        // Round caps and joins, for the check marks and rules.
+        content.operator(b"1 J 1 j");
         Self {
             faces,
-            ops: vec![
-                Op::SetLineCapStyle {
-                    cap: LineCapStyle::Round,
-                },
-                Op::SetLineJoinStyle {
-                    join: LineJoinStyle::Round,
-                },
-            ],
+            content,
             in_text: false,
+            line_origin: (0, 0),
             font: None,
             fill: None,
             stroke: None,
-            chars: [BTreeSet::new(), BTreeSet::new()],
+            faces_used: [false; 2],
+            unprepared: [BTreeSet::new(), BTreeSet::new()],
         }
     }
 
-    fn finish(mut self) -> (Vec<Op>, [BTreeSet<char>; 2]) {
+    fn finish(mut self) -> PageContent {
         self.end_text();
-        (self.ops, self.chars)
+        PageContent {
+            content: self.content.into_bytes(),
+            faces_used: self.faces_used,
+            unprepared: self.unprepared,
+        }
     }
 
     fn end_text(&mut self) {
         if self.in_text {
-            self.ops.push(Op::EndTextSection);
+            self.content.operator(b"ET");
             self.in_text = false;
         }
     }
 
     fn set_fill(&mut self, color: Rgb3) {
         if self.fill != Some(color) {
-            self.ops.push(Op::SetFillColor { col: rgb(color) });
+            self.content.numbers(color);
+            self.content.operator(b"rg");
             self.fill = Some(color);
         }
     }
 
     fn set_stroke(&mut self, color: Rgb3, width: f32) {
         if self.stroke != Some((color, width)) {
-            self.ops.push(Op::SetOutlineColor { col: rgb(color) });
-            self.ops.push(Op::SetOutlineThickness { pt: Pt(width) });
+            self.content.numbers(color);
+            self.content.operator(b"RG");
+            self.content.number(width);
+            self.content.operator(b"w");
             self.stroke = Some((color, width));
         }
     }
 
-    fn show(&mut self, style: Style, x: f32, baseline: f32, items: Vec<TextItem>) {
+    /// Starts a text line at (`x`, `baseline`) in `style`.
+    fn begin_line(&mut self, style: Style, x: f32, baseline: f32) {
         if !self.in_text {
-            self.ops.push(Op::StartTextSection);
+            self.content.operator(b"BT");
             self.in_text = true;
+            self.line_origin = (0, 0);
         }
         if self.font != Some((style.face, style.size)) {
-            self.ops.push(Op::SetFont {
-                font: PdfFontHandle::External(FontId(
-                    self.faces[style.face as usize].resource.to_owned(),
-                )),
-                size: Pt(style.size),
-            });
+            self.content.raw(b"/");
+            self.content
+                .raw(self.faces[style.face as usize].resource.as_bytes());
+            self.content.raw(b" ");
+            self.content.number(style.size);
+            self.content.operator(b"Tf");
             self.font = Some((style.face, style.size));
+            self.faces_used[style.face as usize] = true;
         }
         self.set_fill(style.color);
-        self.ops.push(Op::SetTextMatrix {
-            matrix: TextMatrix::Translate(Pt(x), Pt(baseline)),
-        });
-        for item in &items {
-            if let TextItem::Text(text) = item {
-                self.chars[style.face as usize].extend(text.chars());
+        let origin = (thousandths(x), thousandths(baseline));
+        self.content.fixed(origin.0 - self.line_origin.0);
+        self.content.raw(b" ");
+        self.content.fixed(origin.1 - self.line_origin.1);
+        self.content.operator(b" Td");
+        self.line_origin = origin;
+    }
+
+    /// The glyph codes of `text` (inside a string operand).
+    fn glyphs(&mut self, face: Face, text: &str) {
+        let font = &self.faces[face as usize];
+        for ch in text.chars() {
+            let gid = font.glyph(ch);
+            if !font.is_prepared(gid) {
+                self.unprepared[face as usize].insert(ch);
             }
+            self.content.glyph(gid);
         }
-        self.ops.push(Op::ShowText { items });
+    }
+
+    /// Shows `text` as one run starting at (`x`, `baseline`).
+    fn show(&mut self, style: Style, x: f32, baseline: f32, text: &str) {
+        self.begin_line(style, x, baseline);
+        self.content.open_string();
+        self.glyphs(style.face, text);
+        self.content.close_string();
+        self.content.operator(b"Tj");
     }
 
     /// Draws one wrapped line inside the box `[x, x + width]`.
@@ -786,18 +514,24 @@ impl<'f> Canvas<'f> {
             0.0
         };
         // A line with one or two long words would turn into a row of holes; leave it ragged.
+        // Justification widens each space by a negative TJ offset; word spacing (Tw) does
+        // not apply to the 2-byte codes of Identity-H text.
         if stretch > 0.0 && stretch <= 3.0 * font.width(" ", style.size) {
             let kern = -stretch * 1000.0 / style.size;
-            let mut items = Vec::with_capacity(2 * line.words.len());
+            self.begin_line(style, x, baseline);
+            self.content.raw(b"[");
             for (i, word) in line.words.iter().enumerate() {
+                self.content.open_string();
+                self.glyphs(style.face, word);
                 if i < gaps {
-                    items.push(TextItem::Text(format!("{word} ")));
-                    items.push(TextItem::Offset(kern));
+                    self.glyphs(style.face, " ");
+                    self.content.close_string();
+                    self.content.number(kern);
                 } else {
-                    items.push(TextItem::Text((*word).to_owned()));
+                    self.content.close_string();
                 }
             }
-            self.show(style, x, baseline, items);
+            self.content.operator(b"]TJ");
             return;
         }
         let x = match align {
@@ -805,20 +539,23 @@ impl<'f> Canvas<'f> {
             Align::Right => x + slack,
             Align::Left | Align::Justify => x,
         };
-        self.show(
-            style,
-            x,
-            baseline,
-            vec![TextItem::Text(line.words.join(" "))],
-        );
+        self.begin_line(style, x, baseline);
+        self.content.open_string();
+        for (i, word) in line.words.iter().enumerate() {
+            if i > 0 {
+                self.glyphs(style.face, " ");
+            }
+            self.glyphs(style.face, word);
+        }
+        self.content.close_string();
+        self.content.operator(b"Tj");
     }
 
     fn fill_rect(&mut self, x: f32, y: f32, width: f32, height: f32, color: Rgb3) {
         self.end_text();
         self.set_fill(color);
-        self.ops.push(Op::DrawRectangle {
-            rectangle: rect(x, y, width, height, PaintMode::Fill),
-        });
+        self.content.numbers([x, y, width, height]);
+        self.content.operator(b"re f");
     }
 
     fn stroke_rect(
@@ -832,20 +569,18 @@ impl<'f> Canvas<'f> {
     ) {
         self.end_text();
         self.set_stroke(color, line_width);
-        self.ops.push(Op::DrawRectangle {
-            rectangle: rect(x, y, width, height, PaintMode::Stroke),
-        });
+        self.content.numbers([x, y, width, height]);
+        self.content.operator(b"re S");
     }
 
     fn polyline(&mut self, points: &[(f32, f32)], color: Rgb3, line_width: f32) {
         self.end_text();
         self.set_stroke(color, line_width);
-        self.ops.push(Op::DrawLine {
-            line: PathLine {
-                points: points.iter().map(|&(x, y)| line_point(x, y)).collect(),
-                is_closed: false,
-            },
-        });
+        for (i, &(x, y)) in points.iter().enumerate() {
+            self.content.numbers([x, y]);
+            self.content.raw(if i == 0 { b"m " } else { b"l " });
+        }
+        self.content.operator(b"S");
     }
 
     fn hrule(&mut self, x: f32, y: f32, width: f32, color: Rgb3, line_width: f32) {
@@ -859,60 +594,20 @@ impl<'f> Canvas<'f> {
     fn fill_grid(&mut self, x: f32, y: f32, unit: f32, rects: &[[u16; 4]], color: Rgb3) {
         self.end_text();
         self.set_fill(color);
-        let rings = rects
-            .iter()
-            .map(|&[left, bottom, width, height]| {
-                let (l, b) = (f32::from(left), f32::from(bottom));
-                let (r, t) = (l + f32::from(width), b + f32::from(height));
-                PolygonRing {
-                    points: vec![
-                        line_point(l, b),
-                        line_point(r, b),
-                        line_point(r, t),
-                        line_point(l, t),
-                    ],
-                }
-            })
-            .collect();
-        self.ops.push(Op::SaveGraphicsState);
-        self.ops.push(Op::SetTransformationMatrix {
-            matrix: CurTransMat::Raw([unit, 0.0, 0.0, unit, x, y]),
-        });
-        self.ops.push(Op::DrawPolygon {
-            polygon: Polygon {
-                rings,
-                mode: PaintMode::Fill,
-                winding_order: WindingOrder::NonZero,
-            },
-        });
-        self.ops.push(Op::RestoreGraphicsState);
-    }
-}
-
-fn rgb([r, g, b]: Rgb3) -> Color {
-    Color::Rgb(Rgb {
-        r,
-        g,
-        b,
-        icc_profile: None,
-    })
-}
-
-fn rect(x: f32, y: f32, width: f32, height: f32, mode: PaintMode) -> Rect {
-    Rect {
-        x: Pt(x),
-        y: Pt(y),
-        width: Pt(width),
-        height: Pt(height),
-        mode: Some(mode),
-        winding_order: None,
-    }
-}
-
-fn line_point(x: f32, y: f32) -> LinePoint {
-    LinePoint {
-        p: Point { x: Pt(x), y: Pt(y) },
-        bezier: false,
+        self.content.operator(b"q");
+        self.content.numbers([unit, 0.0, 0.0, unit, x, y]);
+        self.content.operator(b"cm");
+        for &[left, bottom, width, height] in rects {
+            self.content.numbers([
+                f32::from(left),
+                f32::from(bottom),
+                f32::from(width),
+                f32::from(height),
+            ]);
+            self.content.operator(b"re");
+        }
+        self.content.operator(b"f");
+        self.content.operator(b"Q");
     }
 }
 
@@ -1309,7 +1004,7 @@ impl<'a> Composer<'a> {
                     Gutter::Checkbox => draw_checkbox(canvas, MARGIN_X + 1.0, baseline - 0.6),
                     Gutter::Number(number) => {
                         let x = MARGIN_X + LIST_INDENT - 3.0 - font.width(number, style.size);
-                        canvas.show(style, x, baseline, vec![TextItem::Text(number.to_owned())]);
+                        canvas.show(style, x, baseline, number);
                     }
                 }
             }
@@ -1409,152 +1104,229 @@ fn draw_checkbox(canvas: &mut Canvas, x: f32, y: f32) {
 // ---------------------------------------------------------------------------------------
 // Document assembly
 
+/// zlib level of the content streams. Level 9 spent most of a render searching for matches;
+/// this level gives files a few percent larger (measured in docs/performance.md) in a
+/// fraction of the time.
+const DEFLATE_LEVEL: u32 = 2;
+
+/// The first bytes of every certificate whose text stays within the prepared fonts: the
+/// header and both faces' font objects (numbers 1 to 10), with the SHA-512 state over them.
+/// Copied into each such file, so that neither the font objects nor the hash over their
+/// 70 KB are computed again per certificate.
+pub struct KnownPrefix {
+    bytes: Vec<u8>,
+    offsets: Vec<usize>,
+    font_resources: String,
+    sha512: sha2::Sha512,
+}
+
+impl KnownPrefix {
+    /// SHA-512 state after the first bytes of `pdf` and how many bytes that is, if `pdf`
+    /// starts with this prefix. Compared byte for byte, so a file that does not start with
+    /// it is hashed from its start as usual.
+    pub fn sha512_state(&self, pdf: &[u8]) -> Option<(usize, sha2::Sha512)> {
+        pdf.starts_with(&self.bytes)
+            .then(|| (self.bytes.len(), self.sha512.clone()))
+    }
+}
+
+fn known_prefix(faces: &Faces) -> &'static KnownPrefix {
+    use sha2::Digest;
+    static PREFIX: OnceLock<KnownPrefix> = OnceLock::new();
+    PREFIX.get_or_init(|| {
+        let mut file = PdfFile::new(80 * 1024);
+        let fonts: Vec<(&FontFace, &EmbeddedFont)> =
+            faces.iter().map(|face| (face, face.prepared())).collect();
+        let font_resources = write_fonts(&mut file, &fonts);
+        let (bytes, offsets) = file.into_parts();
+        let sha512 = sha2::Sha512::new().chain_update(&bytes);
+        KnownPrefix {
+            bytes,
+            offsets,
+            font_resources,
+            sha512,
+        }
+    })
+}
+
+/// A rendered certificate, before its PDF signature.
+#[derive(Clone)]
+pub struct RenderedPdf {
+    pub bytes: Vec<u8>,
+    /// The prefix the file starts with, when it uses the prepared fonts.
+    pub known_prefix: Option<&'static KnownPrefix>,
+}
+
+/// Objects: the fonts first (five per face, so that files sharing the prepared fonts share
+/// their first 70 KB), then the catalog, the page tree, the document information, and each
+/// page with its content stream.
 fn write_document(
     sheet: &CertificateSheet,
     faces: &Faces,
     pages: Vec<Canvas<'_>>,
-) -> Result<Vec<u8>, PdfError> {
-    let mut chars: [BTreeSet<char>; 2] = [BTreeSet::new(), BTreeSet::new()];
-    let mut pdf_pages = Vec::with_capacity(pages.len());
-    for canvas in pages {
-        let (ops, used) = canvas.finish();
-        for (all, page) in chars.iter_mut().zip(used) {
-            all.extend(page);
+) -> Result<RenderedPdf, PdfError> {
+    let pages: Vec<PageContent> = pages.into_iter().map(Canvas::finish).collect();
+    // Each face used embeds its prepared objects, or, if the document shows characters
+    // outside them, objects built for this document.
+    let mut fonts: Vec<(&FontFace, Cow<EmbeddedFont>)> = Vec::new();
+    for (index, face) in faces.iter().enumerate() {
+        if !pages.iter().any(|page| page.faces_used[index]) {
+            continue;
         }
-        pdf_pages.push(PdfPage::new(Mm(210.0), Mm(297.0), ops));
-    }
-
-    let mut doc = PdfDocument::new(sheet.document_title);
-    // `PdfDocument::add_font` would register the font under a random id, which ends up in
-    // every content stream; a fixed id keeps the output reproducible.
-    for (face, used) in faces.iter().zip(&chars) {
-        if !used.is_empty() {
-            let font = PdfFont::new(face.subset(used)?);
-            doc.resources
-                .fonts
-                .map
-                .insert(FontId(face.resource.to_owned()), font);
-        }
-    }
-    let info = &mut doc.metadata.info;
-    info.author = "ikrar".to_owned();
-    info.creator = "ikrar".to_owned();
-    info.producer = "ikrar (printpdf 0.12)".to_owned();
-    info.subject = sheet.subject.to_owned();
-    doc.with_pages(pdf_pages);
-
-    let options = PdfSaveOptions {
-        // Subsetting is a no-op without printpdf's `text_layout` feature; the fonts
-        // registered above are already stripped to the glyphs in use.
-        subset_fonts: false,
-        image_optimization: None,
-        ..PdfSaveOptions::default()
-    };
-    let mut warnings = Vec::new();
-    let mut pdf = doc.to_lopdf_document(&options, &mut warnings);
-    if let Some(error) = warnings
-        .iter()
-        .find(|w| w.severity == PdfParseErrorSeverity::Error)
-    {
-        return Err(PdfError::Serialize(error.msg.clone()));
-    }
-
-    let lopdf_error = |e: &dyn std::fmt::Display| PdfError::Serialize(e.to_string());
-    // /Lang and /DisplayDocTitle are PDF 1.4 keys.
-    pdf.version = "1.4".to_owned();
-    let catalog = pdf.catalog_mut().map_err(|e| lopdf_error(&e))?;
-    catalog.set(
-        "Lang",
-        DictItem::String {
-            data: b"id-ID".to_vec(),
-            literal: true,
-        }
-        .to_lopdf(),
-    );
-    catalog.set(
-        "ViewerPreferences",
-        DictItem::Dict {
-            map: BTreeMap::from([("DisplayDocTitle".to_owned(), DictItem::Bool(true))]),
-        }
-        .to_lopdf(),
-    );
-    let info_id = pdf
-        .trailer
-        .get(b"Info")
-        .and_then(|o| o.as_reference())
-        .map_err(|e| lopdf_error(&e))?;
-    let info = pdf
-        .get_object_mut(info_id)
-        .and_then(|o| o.as_dict_mut())
-        .map_err(|e| lopdf_error(&e))?;
-    // printpdf always writes these; its dates are a 1970 placeholder, and the signing time
-    // is printed on the certificate anyway. Empty entries only add noise.
-    for key in [
-        "CreationDate",
-        "ModDate",
-        "Trapped",
-        "GTS_PDFXVersion",
-        "Identifier",
-        "Keywords",
-    ] {
-        info.remove(key.as_bytes());
-    }
-    // printpdf writes every text string as UTF-16; ASCII is valid PDFDocEncoding as is.
-    if sheet.subject.is_empty() {
-        info.remove(b"Subject");
-    } else if sheet.subject.is_ascii() {
-        let subject = DictItem::String {
-            data: sheet.subject.as_bytes().to_vec(),
-            literal: true,
+        let unprepared: BTreeSet<char> = pages
+            .iter()
+            .flat_map(|page| page.unprepared[index].iter().copied())
+            .collect();
+        let embedded = if unprepared.is_empty() {
+            Cow::Borrowed(face.prepared())
+        } else {
+            Cow::Owned(face.with_extra(&unprepared, DEFLATE_LEVEL)?)
         };
-        info.set("Subject", subject.to_lopdf());
+        fonts.push((face, embedded));
     }
-    // printpdf fills /ID with random strings; derive it from the content instead.
-    let id = file_id(sheet);
-    pdf.trailer.set(
-        "ID",
-        DictItem::Array(vec![
-            DictItem::Bytes(id.to_vec()),
-            DictItem::Bytes(id.to_vec()),
-        ])
-        .to_lopdf(),
-    );
+    let contents = pages
+        .iter()
+        .map(|page| deflate(&page.content, DEFLATE_LEVEL))
+        .collect::<Result<Vec<_>, _>>()?;
 
-    compress_streams(&mut pdf);
-    let mut bytes = Vec::new();
-    pdf.save_to(&mut bytes).map_err(|e| lopdf_error(&e))?;
-    Ok(bytes)
+    let capacity = 4096
+        + fonts
+            .iter()
+            .map(|(_, f)| f.program.len() + f.to_unicode.len() + f.widths.len() + 512)
+            .sum::<usize>()
+        + contents.iter().map(|c| c.len() + 512).sum::<usize>();
+    let all_prepared = fonts.len() == faces.len()
+        && fonts
+            .iter()
+            .all(|(_, embedded)| matches!(embedded, Cow::Borrowed(_)));
+    let (mut file, font_resources, known) = if all_prepared {
+        let prefix = known_prefix(faces);
+        let file = PdfFile::starting_with(&prefix.bytes, &prefix.offsets, capacity);
+        (
+            file,
+            Cow::Borrowed(prefix.font_resources.as_str()),
+            Some(prefix),
+        )
+    } else {
+        let mut file = PdfFile::new(capacity);
+        let fonts: Vec<(&FontFace, &EmbeddedFont)> =
+            fonts.iter().map(|(face, f)| (*face, f.as_ref())).collect();
+        let resources = write_fonts(&mut file, &fonts);
+        (file, Cow::Owned(resources), None)
+    };
+
+    let catalog = file.next_object();
+    let (page_tree, info, first_page) = (catalog + 1, catalog + 2, catalog + 3);
+    let page_object = |index: usize| first_page + 2 * index as u32;
+    let mut body = Vec::with_capacity(1024);
+    file.object(
+        catalog,
+        format!(
+            "<</Type/Catalog/Pages {page_tree} 0 R/Lang(id-ID)\
+             /ViewerPreferences<</DisplayDocTitle true>>>>"
+        )
+        .as_bytes(),
+    );
+    body.extend_from_slice(b"<</Type/Pages/Kids[");
+    for index in 0..pages.len() {
+        let separator = if index == 0 { "" } else { " " };
+        let _ = write!(Bytes(&mut body), "{separator}{} 0 R", page_object(index));
+    }
+    let _ = write!(Bytes(&mut body), "]/Count {}>>", pages.len());
+    file.object(page_tree, &body);
+
+    body.clear();
+    body.extend_from_slice(b"<</Title");
+    text_string(&mut body, sheet.document_title);
+    body.extend_from_slice(b"/Author(ikrar)/Creator(ikrar)/Producer(ikrar)");
+    if !sheet.subject.is_empty() {
+        // ASCII subjects are written as they are, so that `id_in_pdf` finds the id.
+        body.extend_from_slice(b"/Subject");
+        text_string(&mut body, sheet.subject);
+    }
+    body.extend_from_slice(b">>");
+    file.object(info, &body);
+
+    let mut media_box = ContentStream::default();
+    media_box.numbers([PAGE_W, PAGE_H]);
+    let media_box = media_box.into_bytes();
+    for (index, content) in contents.iter().enumerate() {
+        let page = page_object(index);
+        body.clear();
+        let _ = write!(
+            Bytes(&mut body),
+            "<</Type/Page/Parent {page_tree} 0 R/MediaBox[0 0 "
+        );
+        body.extend_from_slice(media_box.trim_ascii_end());
+        let _ = write!(
+            Bytes(&mut body),
+            "]/Resources<<{font_resources}>>/Contents {} 0 R>>",
+            page + 1
+        );
+        file.object(page, &body);
+        file.deflated_stream(page + 1, "", content);
+    }
+    Ok(RenderedPdf {
+        bytes: file.finish(catalog, info, &file_id(sheet)),
+        known_prefix: known,
+    })
 }
 
-/// zlib level for the streams. lopdf's own `compress` uses level 9, which spent more than half
-/// of a certificate's render time searching for matches; this level gives files a few percent
-/// larger (measured in docs/performance.md) in a fraction of the time.
-const DEFLATE_LEVEL: u32 = 2;
-
-fn compress_streams(pdf: &mut lopdf::Document) {
-    use std::io::Write;
-    for object in pdf.objects.values_mut() {
-        let lopdf::Object::Stream(stream) = object else {
-            continue;
-        };
-        if !stream.allows_compression || stream.dict.get(b"Filter").is_ok() {
-            continue;
-        }
-        let mut encoder = flate2::write::ZlibEncoder::new(
-            Vec::with_capacity(stream.content.len() / 2),
-            flate2::Compression::new(DEFLATE_LEVEL),
+/// Writes five objects per face (Type0 font, CIDFontType2 font, descriptor, font program,
+/// `/ToUnicode`) and returns the `/Font` resource entry naming them.
+fn write_fonts(file: &mut PdfFile, fonts: &[(&FontFace, &EmbeddedFont)]) -> String {
+    let mut font_resources = String::from("/Font<<");
+    for (face, embedded) in fonts {
+        let type0 = file.next_object();
+        let (cid_font, descriptor, program, to_unicode) =
+            (type0 + 1, type0 + 2, type0 + 3, type0 + 4);
+        let name = &embedded.base_font;
+        let _ = write!(font_resources, "/{} {type0} 0 R", face.resource);
+        file.object(
+            type0,
+            format!(
+                "<</Type/Font/Subtype/Type0/BaseFont/{name}/Encoding/Identity-H\
+                 /DescendantFonts[{cid_font} 0 R]/ToUnicode {to_unicode} 0 R>>"
+            )
+            .as_bytes(),
         );
-        let Ok(compressed) = encoder
-            .write_all(&stream.content)
-            .and_then(|()| encoder.finish())
-        else {
-            continue;
-        };
-        if compressed.len() + 19 < stream.content.len() {
-            stream.dict.set("Filter", "FlateDecode");
-            stream.set_content(compressed);
-        }
+        file.object(
+            cid_font,
+            format!(
+                "<</Type/Font/Subtype/CIDFontType2/BaseFont/{name}\
+                 /CIDSystemInfo<</Registry(Adobe)/Ordering(Identity)/Supplement 0>>\
+                 /FontDescriptor {descriptor} 0 R/CIDToGIDMap/Identity/DW 1000/W {}>>",
+                embedded.widths
+            )
+            .as_bytes(),
+        );
+        file.object(
+            descriptor,
+            format!(
+                "<</Type/FontDescriptor/FontName/{name}{}/FontFile2 {program} 0 R>>",
+                embedded.descriptor
+            )
+            .as_bytes(),
+        );
+        file.deflated_stream(
+            program,
+            &format!("/Length1 {}", embedded.program_length),
+            &embedded.program,
+        );
+        file.deflated_stream(to_unicode, "", &embedded.to_unicode);
     }
+    font_resources.push_str(">>");
+    font_resources
+}
+
+/// `data` as a zlib stream (what `/FlateDecode` reads) at `level`.
+fn deflate(data: &[u8], level: u32) -> std::io::Result<Vec<u8>> {
+    let mut encoder = flate2::write::ZlibEncoder::new(
+        Vec::with_capacity(data.len() / 2 + 64),
+        flate2::Compression::new(level),
+    );
+    encoder.write_all(data)?;
+    encoder.finish()
 }
 
 /// 16-byte file identifier: two FNV-1a hashes over everything printed on the sheet.
@@ -1621,5 +1393,216 @@ impl Fnv {
 
     fn finish(&self) -> u64 {
         self.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::certificate::QrMatrix;
+
+    /// Renders a sheet with the given signer name and document text.
+    fn render_with(name: &str, blocks: &[DocumentBlock]) -> Vec<u8> {
+        let qr = QrMatrix::encode("https://ikrar.example/v/AAAAAAAAAAAAAAAA#ABCDEF").unwrap();
+        let signer_rows = [("Nama", name), ("Jabatan", "Analis Kebijakan Ahli Muda")];
+        let footer_rows = [("ID Sertifikat", "AAAAAAAAAAAAAAAA")];
+        render(&CertificateSheet {
+            heading: "SERTIFIKAT PENANDATANGANAN ELEKTRONIK",
+            document_title: "Pakta Integritas — “Netralitas” ASN",
+            campaign_title: "Pemilu dan Pilkada Serentak 2024",
+            signer_rows: &signer_rows,
+            document_blocks: blocks,
+            footer_rows: &footer_rows,
+            qr_modules: qr.modules(),
+            qr_width: qr.width(),
+            qr_caption: "Pindai untuk memeriksa keaslian",
+            attribution: "Ditandatangani secara elektronik.",
+            subject: "ikrar-certificate:AAAAAAAAAAAAAAAA",
+        })
+        .unwrap()
+    }
+
+    fn tool(program: &str, args: &[&str], pdf: &[u8]) -> (bool, String) {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("certificate.pdf");
+        std::fs::write(&file, pdf).unwrap();
+        let to_stdout: &[&str] = if program == "pdftotext" { &["-"] } else { &[] };
+        let out = std::process::Command::new(program)
+            .args(args)
+            .arg(&file)
+            .args(to_stdout)
+            .output()
+            .unwrap_or_else(|_| panic!("{program} is installed"));
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    }
+
+    fn base_fonts(pdf: &[u8]) -> Vec<String> {
+        let text = String::from_utf8_lossy(pdf);
+        let mut names: Vec<String> = text
+            .match_indices("/FontName/")
+            .map(|(at, _)| {
+                text[at + 10..]
+                    .split(['/', '>'])
+                    .next()
+                    .unwrap()
+                    .to_string()
+            })
+            .collect();
+        names.sort();
+        names
+    }
+
+    fn words(text: &str) -> String {
+        text.split_whitespace().collect::<Vec<_>>().join(" ")
+    }
+
+    #[test]
+    fn indonesian_text_uses_the_prepared_fonts_and_extracts_as_written() {
+        let paragraph =
+            "Saya menyatakan “tidak berpihak” – termasuk café, naïve, Šibenik… • selesai—";
+        let pdf = render_with(
+            "Andi Nurul Hidayah, S.Pd.",
+            &[DocumentBlock::Paragraph(paragraph)],
+        );
+        assert_eq!(
+            pdf,
+            render_with(
+                "Andi Nurul Hidayah, S.Pd.",
+                &[DocumentBlock::Paragraph(paragraph)]
+            )
+        );
+        let faces = faces().unwrap();
+        let mut prepared: Vec<String> = faces
+            .iter()
+            .map(|face| face.prepared().base_font.clone())
+            .collect();
+        prepared.sort();
+        assert_eq!(base_fonts(&pdf), prepared);
+
+        let (ok, check) = tool("qpdf", &["--check"], &pdf);
+        assert!(ok, "{check}");
+        let (_, text) = tool("pdftotext", &[], &pdf);
+        let text = words(&text);
+        assert!(text.contains(&words(paragraph)), "{text}");
+        assert!(text.contains("Andi Nurul Hidayah, S.Pd."), "{text}");
+    }
+
+    #[test]
+    fn characters_outside_the_prepared_fonts_get_a_font_of_their_own() {
+        let name = "Δημήτρης Иванов";
+        let pdf = render_with(name, &[DocumentBlock::Paragraph("Paragraf biasa.")]);
+        assert_eq!(
+            pdf,
+            render_with(name, &[DocumentBlock::Paragraph("Paragraf biasa.")])
+        );
+        let faces = faces().unwrap();
+        let fonts = base_fonts(&pdf);
+        // The name is set in bold: that face is built for this document, the other is not.
+        assert!(fonts.contains(&faces[Face::Regular as usize].prepared().base_font));
+        assert!(!fonts.contains(&faces[Face::Bold as usize].prepared().base_font));
+        assert!(fonts.iter().any(|f| f.ends_with("+DejaVuSans-Bold")));
+
+        let (ok, check) = tool("qpdf", &["--check"], &pdf);
+        assert!(ok, "{check}");
+        let (_, text) = tool("pdftotext", &[], &pdf);
+        assert!(words(&text).contains(name), "{text}");
+    }
+
+    #[test]
+    fn signing_from_the_known_prefix_gives_the_same_signature_as_hashing_it_all() {
+        use super::super::pdf_signature::{read_signature, sign, sign_rendered};
+        let key = crate::signing::IssuerKey::from_seed([5; 32]);
+        let certificate = crate::signing::IssuerCertificate::issue(&key, 1_700_000_000);
+        let signer = super::super::PdfSigner {
+            key: &key,
+            certificate: &certificate,
+        };
+        let blocks = [DocumentBlock::Paragraph("Paragraf biasa.")];
+        for (name, prefixed) in [("Andi Nurul Hidayah", true), ("Δημήτρης", false)] {
+            let sheet_render = || {
+                let qr = QrMatrix::encode("https://ikrar.example/v/AAAAAAAAAAAAAAAA#AB").unwrap();
+                let signer_rows = [("Nama", name)];
+                render_for_signing(&CertificateSheet {
+                    heading: "SERTIFIKAT",
+                    document_title: "Pakta Integritas",
+                    campaign_title: "Pemilu 2024",
+                    signer_rows: &signer_rows,
+                    document_blocks: &blocks,
+                    footer_rows: &[],
+                    qr_modules: qr.modules(),
+                    qr_width: qr.width(),
+                    qr_caption: "Pindai",
+                    attribution: "ikrar",
+                    subject: "ikrar-certificate:AAAAAAAAAAAAAAAA",
+                })
+                .unwrap()
+            };
+            let rendered = sheet_render();
+            assert_eq!(rendered.known_prefix.is_some(), prefixed, "{name}");
+            let plain = sign(sheet_render().bytes, signer, 1_700_000_100).unwrap();
+            let signed = sign_rendered(rendered, signer, 1_700_000_100).unwrap();
+            assert_eq!(signed, plain, "{name}");
+            assert!(read_signature(&signed)
+                .unwrap()
+                .verifies_with(key.public().as_bytes()));
+        }
+    }
+
+    #[test]
+    fn a_character_no_face_has_is_drawn_as_notdef_and_measured_at_one_em() {
+        let faces = faces().unwrap();
+        let regular = &faces[Face::Regular as usize];
+        assert_eq!(regular.glyph('漢'), 0);
+        assert_eq!(regular.advance('漢'), 1000);
+        assert!(regular.advance('a') > 0 && regular.advance('a') < 1000);
+        let pdf = render_with("Wang 漢", &[DocumentBlock::Paragraph("Paragraf biasa.")]);
+        let (ok, check) = tool("qpdf", &["--check"], &pdf);
+        assert!(ok, "{check}");
+    }
+
+    #[test]
+    fn a_long_document_flows_onto_pages_the_pdf_signature_can_be_appended_to() {
+        let paragraph = "Saya bersedia menerima sanksi sesuai dengan ketentuan peraturan \
+                         perundang-undangan apabila melanggar pakta integritas ini. ";
+        let long = paragraph.repeat(12);
+        let blocks: Vec<DocumentBlock> = (0..14)
+            .map(|i| {
+                if i % 5 == 0 {
+                    DocumentBlock::Heading("Pernyataan")
+                } else if i % 2 == 0 {
+                    DocumentBlock::Commitment(&long)
+                } else {
+                    DocumentBlock::Paragraph(&long)
+                }
+            })
+            .collect();
+        let pdf = render_with("Muh. Yusran Rahman", &blocks);
+        let text = String::from_utf8_lossy(&pdf);
+        let count: usize = text
+            .split("/Type/Pages/Kids[")
+            .nth(1)
+            .and_then(|rest| rest.split("/Count ").nth(1))
+            .and_then(|rest| rest.split('>').next())
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!(count >= 3, "{count} pages");
+        let (_, extracted) = tool("pdftotext", &[], &pdf);
+        assert!(extracted.contains(&format!("{count}/{count}")));
+
+        let key = crate::signing::IssuerKey::from_seed([3; 32]);
+        let certificate = crate::signing::IssuerCertificate::issue(&key, 1_700_000_000);
+        let signer = super::super::PdfSigner {
+            key: &key,
+            certificate: &certificate,
+        };
+        let signed = super::super::pdf_signature::sign(pdf, signer, 1_700_000_100).unwrap();
+        let read = super::super::pdf_signature::read_signature(&signed).unwrap();
+        assert!(read.verifies_with(key.public().as_bytes()));
+        let (ok, check) = tool("qpdf", &["--check"], &signed);
+        assert!(ok, "{check}");
     }
 }
