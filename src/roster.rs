@@ -6,12 +6,14 @@ use std::collections::{HashMap, HashSet};
 use std::fs::File;
 use std::io::BufReader;
 use std::path::Path;
+use std::sync::mpsc;
 
 use diesel::Connection;
 
 use crate::db::coverage::{CountDeltas, Placement};
-use crate::db::employees::{self, BatchRefusal, EmployeeRecord, UpsertCount};
-use crate::db::{areas, now, Db, DbError};
+use crate::db::employees::bulk::{self, BulkLoad};
+use crate::db::employees::{self, AscendingIds, BatchRefusal, EmployeeRecord, UpsertCount};
+use crate::db::{areas, now, Db, DbConnection, DbError};
 use crate::domain::{
     AdminScope, AreaCode, AreaLevel, EmailAddress, EmployeeType, FullName, Nik, Nip,
 };
@@ -210,15 +212,15 @@ fn reader(path: &Path) -> Result<csv::Reader<BufReader<File>>, ImportError> {
 }
 
 /// Streams the rows of a roster file that passed the check, with their line numbers.
-fn for_each_row(
+fn for_each_row<E: From<ImportError>>(
     path: &Path,
     villages: &HashSet<String>,
-    mut each: impl FnMut(u64, Result<EmployeeRecord, Vec<RowError>>) -> Result<(), ImportError>,
-) -> Result<(), ImportError> {
+    mut each: impl FnMut(u64, Result<EmployeeRecord, Vec<RowError>>) -> Result<(), E>,
+) -> Result<(), E> {
     let mut rdr = reader(path)?;
     let layout = Layout::from_header(
         rdr.headers()
-            .map_err(|e| std::io::Error::other(e.to_string()))?,
+            .map_err(|e| ImportError::Io(std::io::Error::other(e.to_string())))?,
     )?;
     let mut record = csv::StringRecord::new();
     loop {
@@ -286,6 +288,22 @@ fn outside(scope: &AdminScope, village_code: &str, agency: &str) -> Option<(&'st
     None
 }
 
+/// The row's problem if it places the employee outside the administrator's scope.
+fn scope_error(scope: Option<&AdminScope>, r: &EmployeeRecord, line: u64) -> Option<RowError> {
+    let (column, reason) = outside(scope?, &r.village_code, &r.agency)?;
+    let value = if column == "agency" {
+        &r.agency
+    } else {
+        &r.village_code
+    };
+    Some(RowError {
+        line,
+        column: column.into(),
+        value: value.clone(),
+        reason,
+    })
+}
+
 /// Like `import`, for an administrator: every row must place the employee inside `scope`, and an
 /// employee already on the roster may only be changed if they are inside it now, so an upload can
 /// neither add people elsewhere nor pull someone out of another admin's area.
@@ -295,6 +313,9 @@ pub fn import_within(
     scope: Option<&AdminScope>,
 ) -> Result<ImportReport, ImportError> {
     let villages = areas::village_codes(&mut *db.read()?)?;
+    if let Some(report) = first_load(db, path, &villages, scope)? {
+        return Ok(report);
+    }
 
     // Pass 1: check. Ids are kept as integers (both are all digits) to find duplicates cheaply.
     let mut errors = Vec::new();
@@ -306,21 +327,7 @@ pub fn import_within(
         match row {
             Err(mut e) => errors.append(&mut e),
             Ok(r) => {
-                if let Some((column, reason)) =
-                    scope.and_then(|s| outside(s, &r.village_code, &r.agency))
-                {
-                    let value = if column == "agency" {
-                        &r.agency
-                    } else {
-                        &r.village_code
-                    };
-                    errors.push(RowError {
-                        line,
-                        column: column.into(),
-                        value: value.clone(),
-                        reason,
-                    });
-                }
+                errors.extend(scope_error(scope, &r, line));
                 let nik: u64 = r.nik.parse().expect("digits");
                 if let Some(first) = seen_nik.insert(nik, line) {
                     errors.push(RowError {
@@ -342,7 +349,7 @@ pub fn import_within(
                 }
             }
         }
-        Ok(())
+        Ok::<_, ImportError>(())
     })?;
     drop((seen_nik, seen_nip));
     if !errors.is_empty() {
@@ -408,7 +415,7 @@ pub fn import_within(
             if batch.len() == BATCH {
                 flush(&mut batch, &mut lines, conn)?;
             }
-            Ok(())
+            Ok::<_, ImportError>(())
         })?;
         if !batch.is_empty() {
             flush(&mut batch, &mut lines, conn)?;
@@ -421,5 +428,125 @@ pub fn import_within(
         rows,
         inserted: total.inserted,
         updated: total.updated,
+    })
+}
+
+/// Secondary indexes a first load drops and builds again at its end: the village index would take
+/// each row of a file in arbitrary order at a random page. (The NIK and NIP indexes stay: SQLite
+/// keeps unique indexes as part of their table.)
+const FIRST_LOAD_SUSPENDS: [&str; 1] = ["employees_village_code"];
+
+/// Rows handed from the reading thread to the writing one at a time.
+const FIRST_LOAD_BATCH: usize = 4_096;
+
+/// Why a first load did not finish.
+enum FirstLoad {
+    /// The roster is not empty, or the file has a problem (a bad row, a NIK or NIP twice): the
+    /// two-pass import takes over and, for a problem, reports each one with its row.
+    Declined,
+    Failed(ImportError),
+}
+
+impl From<diesel::result::Error> for FirstLoad {
+    fn from(e: diesel::result::Error) -> Self {
+        // The roster was empty when the load began, so a duplicate can only come from the file.
+        if crate::db::is_unique_violation(&e) {
+            Self::Declined
+        } else {
+            Self::Failed(e.into())
+        }
+    }
+}
+
+impl From<ImportError> for FirstLoad {
+    fn from(e: ImportError) -> Self {
+        Self::Failed(e)
+    }
+}
+
+/// A file into an empty roster (a first national load) in one pass: one thread reads and checks
+/// rows while the other writes them, all in one transaction, as a bulk load (`BulkLoad`). Whether
+/// a file is clean is known only at its last row, so at the first problem the transaction rolls
+/// back and `None` is returned: the two-pass import then reports every problem precisely. A bad
+/// file costs a second read; a clean one, the common case for a national load, is read once.
+fn first_load(
+    db: &Db,
+    path: &Path,
+    villages: &HashSet<String>,
+    scope: Option<&AdminScope>,
+) -> Result<Option<ImportReport>, ImportError> {
+    let mut conn = db.write()?;
+    let outcome = bulk::with_bulk_page_cache(&mut conn, |conn| {
+        conn.transaction(|conn| {
+            let Some(load) = BulkLoad::begin(conn, &FIRST_LOAD_SUSPENDS)? else {
+                return Err(FirstLoad::Declined);
+            };
+            let rows = write_first_load(conn, path, villages, scope)?;
+            load.finish(conn)?;
+            Ok(rows)
+        })
+    });
+    match outcome {
+        Ok(rows) => Ok(Some(ImportReport {
+            rows,
+            inserted: rows,
+            updated: 0,
+        })),
+        Err(FirstLoad::Declined) => Ok(None),
+        Err(FirstLoad::Failed(e)) => Err(e),
+    }
+}
+
+fn write_first_load(
+    conn: &mut DbConnection,
+    path: &Path,
+    villages: &HashSet<String>,
+    scope: Option<&AdminScope>,
+) -> Result<usize, FirstLoad> {
+    let (sender, batches) = mpsc::sync_channel::<Vec<EmployeeRecord>>(4);
+    std::thread::scope(|threads| {
+        let reader = threads.spawn(move || {
+            let mut batch = Vec::with_capacity(FIRST_LOAD_BATCH);
+            for_each_row(path, villages, |line, row| match row {
+                Ok(r) if scope_error(scope, &r, line).is_none() => {
+                    batch.push(r);
+                    if batch.len() == FIRST_LOAD_BATCH {
+                        let full =
+                            std::mem::replace(&mut batch, Vec::with_capacity(FIRST_LOAD_BATCH));
+                        // A closed channel: the writer stopped, and says why.
+                        sender.send(full).map_err(|_| FirstLoad::Declined)?;
+                    }
+                    Ok(())
+                }
+                _ => Err(FirstLoad::Declined),
+            })?;
+            sender.send(batch).map_err(|_| FirstLoad::Declined)
+        });
+        let written = (|| {
+            let mut ids = AscendingIds::new();
+            let mut counts = CountDeltas::default();
+            let mut rows = Vec::with_capacity(FIRST_LOAD_BATCH);
+            let mut written = 0;
+            for batch in batches.iter() {
+                for r in batch {
+                    if r.active {
+                        counts.roster_in(&r.village_code, &r.agency, &r.employee_type, 1);
+                    }
+                    rows.push(r.with_id(ids.next_id()));
+                }
+                employees::insert_new(conn, &rows)?;
+                written += rows.len();
+                rows.clear();
+                if counts.len() > MAX_PENDING_COUNTS {
+                    counts.write(conn)?;
+                }
+            }
+            counts.write(conn)?;
+            Ok::<_, FirstLoad>(written)
+        })();
+        // Dropping the receiver stops the reader if writing failed.
+        drop(batches);
+        let read = reader.join().expect("the reading thread does not panic");
+        written.and_then(|n| read.map(|()| n))
     })
 }

@@ -100,58 +100,125 @@ fn upsert_roster(
     Ok(())
 }
 
-/// Counter deltas of many employees or certificates, summed per counter row in memory before
-/// anything is written. A batch of a thousand roster rows then moves each province, regency and
-/// district row once instead of once per employee, and the rows are written in key order, which
-/// keeps the database's page cache warm.
+/// Counter deltas of many employees or certificates, summed in memory before anything is written.
+/// A batch of a thousand roster rows then moves each province, regency and district row once
+/// instead of once per employee, and the rows are written in key order, which keeps the
+/// database's page cache warm.
+///
+/// Deltas are held per village, agency and type, with every name interned: a national load adds
+/// millions of employees, and a delta costs a few hash lookups instead of allocating the five
+/// counter keys of its lineage. The lineage is summed once, when the deltas are written.
 #[derive(Debug, Default)]
 pub struct CountDeltas {
-    /// (campaign or "" for the roster, area, agency, type) -> (parent, delta)
-    rows: HashMap<(String, String, String, String), (String, i64)>,
-    /// (campaign, area, day) -> signings
-    days: HashMap<(String, String, i64), i64>,
+    names: Names,
+    /// (campaign or the roster, village, agency, type) -> delta.
+    rows: HashMap<(u32, u32, u32, u32), i64>,
+    /// (campaign, village, day) -> signings.
+    days: HashMap<(u32, u32, i64), i64>,
+}
+
+/// Interned names: campaign ids, village codes, agencies and employee types.
+#[derive(Debug, Default)]
+struct Names {
+    ids: HashMap<String, u32>,
+    names: Vec<String>,
+}
+
+impl Names {
+    /// The id of the roster's own rows in place of a campaign.
+    const ROSTER: &'static str = "";
+
+    fn id(&mut self, name: &str) -> u32 {
+        if let Some(&id) = self.ids.get(name) {
+            return id;
+        }
+        let id = self.names.len() as u32;
+        self.names.push(name.to_string());
+        self.ids.insert(name.to_string(), id);
+        id
+    }
+
+    fn name(&self, id: u32) -> &str {
+        &self.names[id as usize]
+    }
+}
+
+/// One summed counter row, ready to write; `campaign` is empty for the roster's rows.
+#[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct CountRow<'a> {
+    campaign: &'a str,
+    area: &'a str,
+    agency: &'a str,
+    employee_type: &'a str,
+    parent: &'a str,
+    delta: i64,
+}
+
+/// The codes of the areas above a village, with their parents, as slices of the village code:
+/// the nation `("", "^")`, then province, regency and district.
+fn areas_above(village_code: &str) -> impl Iterator<Item = (&str, &str)> {
+    let cuts = village_code.match_indices('.').map(|(i, _)| i);
+    std::iter::once(("", ABOVE_NATION)).chain(cuts.scan("", move |parent, i| {
+        let area = &village_code[..i];
+        Some((area, std::mem::replace(parent, area)))
+    }))
+}
+
+/// The parent of a village: its district.
+fn district_of(village_code: &str) -> &str {
+    village_code.rfind('.').map_or("", |i| &village_code[..i])
 }
 
 impl CountDeltas {
-    fn add(&mut self, campaign: &str, p: &Placement, delta: i64) {
-        for (area, parent) in lineage(&p.village_code) {
-            let key = (
-                campaign.to_string(),
-                area,
-                p.agency.clone(),
-                p.employee_type.clone(),
-            );
-            self.rows.entry(key).or_insert((parent, 0)).1 += delta;
-        }
+    /// An employee added to (`delta` 1) or taken off (-1) the roster.
+    pub fn roster(&mut self, p: &Placement, delta: i64) {
+        self.roster_in(&p.village_code, &p.agency, &p.employee_type, delta);
     }
 
-    pub fn roster(&mut self, p: &Placement, delta: i64) {
-        self.add("", p, delta);
+    /// `roster` for a placement the caller holds as borrowed fields.
+    pub fn roster_in(&mut self, village_code: &str, agency: &str, employee_type: &str, delta: i64) {
+        self.add(Names::ROSTER, village_code, agency, employee_type, delta);
+    }
+
+    fn add(&mut self, campaign: &str, village: &str, agency: &str, kind: &str, delta: i64) {
+        let key = (
+            self.names.id(campaign),
+            self.names.id(village),
+            self.names.id(agency),
+            self.names.id(kind),
+        );
+        *self.rows.entry(key).or_default() += delta;
     }
 
     /// A certificate signed at `at`: counted as signed and on its signing day.
     pub fn signed(&mut self, campaign_id: &str, p: &Placement, at: i64) {
-        self.add(campaign_id, p, 1);
-        let day = day_of(at);
-        for (area, _) in lineage(&p.village_code) {
-            *self
-                .days
-                .entry((campaign_id.to_string(), area, day))
-                .or_default() += 1;
-        }
+        self.add(campaign_id, &p.village_code, &p.agency, &p.employee_type, 1);
+        let key = (
+            self.names.id(campaign_id),
+            self.names.id(&p.village_code),
+            day_of(at),
+        );
+        *self.days.entry(key).or_default() += 1;
     }
 
     /// Takes over another batch's deltas (a signing whose savepoint held, into its group commit).
     pub fn absorb(&mut self, other: CountDeltas) {
-        for (key, (parent, delta)) in other.rows {
-            self.rows.entry(key).or_insert((parent, 0)).1 += delta;
+        let name = |id: u32| other.names.name(id);
+        for ((campaign, village, agency, kind), delta) in &other.rows {
+            let (campaign, village) = (name(*campaign), name(*village));
+            self.add(campaign, village, name(*agency), name(*kind), *delta);
         }
-        for (key, n) in other.days {
+        for ((campaign, village, day), n) in &other.days {
+            let key = (
+                self.names.id(name(*campaign)),
+                self.names.id(name(*village)),
+                *day,
+            );
             *self.days.entry(key).or_default() += n;
         }
     }
 
-    /// Counter rows waiting to be written.
+    /// Village counter rows waiting to be written (each moves up to four rows above it too).
     pub fn len(&self) -> usize {
         self.rows.len() + self.days.len()
     }
@@ -162,22 +229,167 @@ impl CountDeltas {
 
     /// Writes the summed deltas in the caller's transaction and empties the batch.
     pub fn write(&mut self, conn: &mut DbConnection) -> QueryResult<()> {
-        let mut rows: Vec<_> = self.rows.drain().filter(|(_, (_, d))| *d != 0).collect();
-        rows.sort_unstable();
-        for ((campaign, area, agency, kind), (parent, delta)) in rows {
-            if campaign.is_empty() {
-                upsert_roster(conn, &area, &parent, &agency, &kind, delta)?;
-            } else {
-                upsert_signed(conn, &campaign, &area, &parent, &agency, &kind, delta)?;
+        let names = &self.names;
+        // Village rows are distinct already; the areas above sum many villages each.
+        let mut rows: Vec<CountRow> = Vec::with_capacity(self.rows.len() * 2);
+        let mut above: HashMap<(u32, &str, u32, u32), (&str, i64)> = HashMap::new();
+        for (&(campaign, village, agency, kind), &delta) in &self.rows {
+            let village_code = names.name(village);
+            rows.push(CountRow {
+                campaign: names.name(campaign),
+                area: village_code,
+                agency: names.name(agency),
+                employee_type: names.name(kind),
+                parent: district_of(village_code),
+                delta,
+            });
+            for (area, parent) in areas_above(village_code) {
+                above
+                    .entry((campaign, area, agency, kind))
+                    .or_insert((parent, 0))
+                    .1 += delta;
             }
         }
-        let mut days: Vec<_> = self.days.drain().collect();
-        days.sort_unstable();
-        for ((campaign, area, day), n) in days {
-            upsert_day(conn, &campaign, &area, day, n)?;
+        rows.extend(
+            above.into_iter().map(
+                |((campaign, area, agency, kind), (parent, delta))| CountRow {
+                    campaign: names.name(campaign),
+                    area,
+                    agency: names.name(agency),
+                    employee_type: names.name(kind),
+                    parent,
+                    delta,
+                },
+            ),
+        );
+        rows.retain(|r| r.delta != 0);
+        rows.sort_unstable();
+        let split = rows.partition_point(|r| r.campaign.is_empty());
+        let (roster, signed) = rows.split_at(split);
+        write_roster_rows(conn, roster)?;
+        write_signed_rows(conn, signed)?;
+
+        let mut days: HashMap<(u32, &str, i64), i64> = HashMap::new();
+        for (&(campaign, village, day), &n) in &self.days {
+            let village_code = names.name(village);
+            let lineage = areas_above(village_code).map(|(area, _)| area);
+            for area in lineage.chain(std::iter::once(village_code)) {
+                *days.entry((campaign, area, day)).or_default() += n;
+            }
         }
+        let mut days: Vec<((&str, &str, i64), i64)> = days
+            .into_iter()
+            .map(|((campaign, area, day), n)| ((names.name(campaign), area, day), n))
+            .collect();
+        days.sort_unstable();
+        let days: Vec<DailySigning> = days
+            .into_iter()
+            .map(|((campaign, area, day), signings)| DailySigning {
+                campaign_id: campaign.into(),
+                area_code: area.into(),
+                day,
+                signings,
+            })
+            .collect();
+        write_day_rows(conn, &days)?;
+        *self = Self::default();
         Ok(())
     }
+}
+
+/// Rows per statement when counter rows go into an empty table: a fixed count is prepared once
+/// and reused, and 64 rows of six columns stay far under both backends' bind limits.
+const ROWS_PER_INSERT: usize = 64;
+
+/// Writes `rows` (sorted by key, each key once) adding each one's value to the stored counter.
+/// Into an empty table, such as the first load of a roster, they are plain inserts of many rows
+/// per statement; otherwise one upsert per row (diesel builds no multi-row upsert for SQLite),
+/// each a statement prepared once and reused.
+macro_rules! write_adding {
+    ($conn:expr, $rows:expr, $table:ident, ($($key:ident),+), $value:ident) => {{
+        use diesel::upsert::excluded;
+        let conn: &mut DbConnection = $conn;
+        let rows = $rows;
+        let occupied: bool = diesel::select(diesel::dsl::exists(
+            $table::table.select($table::$value),
+        ))
+        .get_result(conn)?;
+        if occupied {
+            for row in rows {
+                on_backend!(conn, |c| diesel::insert_into($table::table)
+                    .values(row)
+                    .on_conflict(($($table::$key),+))
+                    .do_update()
+                    .set($table::$value.eq($table::$value + excluded($table::$value)))
+                    .execute(c))?;
+            }
+        } else {
+            let mut full = rows.chunks_exact(ROWS_PER_INSERT);
+            for chunk in full.by_ref() {
+                let chunk: &[_; ROWS_PER_INSERT] = chunk.try_into().expect("an exact chunk");
+                on_backend!(conn, |c| diesel::insert_into($table::table)
+                    .values(chunk)
+                    .execute(c))?;
+            }
+            for row in full.remainder() {
+                on_backend!(conn, |c| diesel::insert_into($table::table)
+                    .values(row)
+                    .execute(c))?;
+            }
+        }
+        Ok::<(), diesel::result::Error>(())
+    }};
+}
+
+fn write_roster_rows(conn: &mut DbConnection, rows: &[CountRow]) -> QueryResult<()> {
+    let rows: Vec<RosterCount> = rows
+        .iter()
+        .map(|r| RosterCount {
+            area_code: r.area.into(),
+            parent_code: r.parent.into(),
+            agency: r.agency.into(),
+            employee_type: r.employee_type.into(),
+            employees: r.delta,
+        })
+        .collect();
+    write_adding!(
+        conn,
+        &rows,
+        roster_counts,
+        (area_code, agency, employee_type),
+        employees
+    )
+}
+
+fn write_signed_rows(conn: &mut DbConnection, rows: &[CountRow]) -> QueryResult<()> {
+    let rows: Vec<SignedCount> = rows
+        .iter()
+        .map(|r| SignedCount {
+            campaign_id: r.campaign.into(),
+            area_code: r.area.into(),
+            parent_code: r.parent.into(),
+            agency: r.agency.into(),
+            employee_type: r.employee_type.into(),
+            signed: r.delta,
+        })
+        .collect();
+    write_adding!(
+        conn,
+        &rows,
+        signed_counts,
+        (campaign_id, area_code, agency, employee_type),
+        signed
+    )
+}
+
+fn write_day_rows(conn: &mut DbConnection, rows: &[DailySigning]) -> QueryResult<()> {
+    write_adding!(
+        conn,
+        rows,
+        daily_signings,
+        (campaign_id, area_code, day),
+        signings
+    )
 }
 
 pub fn add_signed(
@@ -234,32 +446,6 @@ fn upsert_signed(
 /// Calendar day number in Indonesian central time (UTC+8), the day a ceremony is reported on.
 pub fn day_of(at: i64) -> i64 {
     (at + 8 * 3600).div_euclid(86_400)
-}
-
-fn upsert_day(
-    conn: &mut DbConnection,
-    campaign_id: &str,
-    area: &str,
-    day: i64,
-    signings: i64,
-) -> QueryResult<()> {
-    let row = (
-        daily_signings::campaign_id.eq(campaign_id),
-        daily_signings::area_code.eq(area),
-        daily_signings::day.eq(day),
-        daily_signings::signings.eq(signings),
-    );
-    on_backend!(conn, |c| diesel::insert_into(daily_signings::table)
-        .values(row)
-        .on_conflict((
-            daily_signings::campaign_id,
-            daily_signings::area_code,
-            daily_signings::day
-        ))
-        .do_update()
-        .set(daily_signings::signings.eq(daily_signings::signings + signings))
-        .execute(c))?;
-    Ok(())
 }
 
 /// Roster size and signed count of one group.
@@ -403,6 +589,19 @@ mod tests {
                 ("73.71.01.1001", "73.71.01")
             ]
         );
+    }
+
+    #[test]
+    fn summed_deltas_use_the_same_lineage_as_single_moves() {
+        let village = "73.71.01.1001";
+        let mut summed: Vec<(&str, &str)> = areas_above(village).collect();
+        summed.push((village, district_of(village)));
+        let single = lineage(village);
+        let single: Vec<(&str, &str)> = single
+            .iter()
+            .map(|(a, p)| (a.as_str(), p.as_str()))
+            .collect();
+        assert_eq!(summed, single);
     }
 
     #[test]

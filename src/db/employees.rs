@@ -1,5 +1,7 @@
 //! The roster: who may sign, where they work, and how to reach them.
 
+pub mod bulk;
+
 use diesel::prelude::*;
 
 use std::collections::HashMap;
@@ -10,7 +12,9 @@ use super::{DbConnection, DbError};
 use crate::domain::LoginId;
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable, Insertable)]
-#[diesel(table_name = employees)]
+// `None` is bound as NULL rather than left to the column default (also NULL): every insert
+// then has one shape, which diesel prepares once, and SQLite inserts many rows per statement.
+#[diesel(table_name = employees, treat_none_as_default_value = false)]
 pub struct Employee {
     pub id: i64,
     pub nip: Option<String>,
@@ -54,6 +58,24 @@ impl Employee {
 }
 
 impl EmployeeRecord {
+    /// The row as a new employee with the given id.
+    pub fn with_id(self, id: i64) -> Employee {
+        Employee {
+            id,
+            nip: self.nip,
+            nik: self.nik,
+            full_name: self.full_name,
+            position: self.position,
+            agency: self.agency,
+            unit: self.unit,
+            employee_type: self.employee_type,
+            village_code: self.village_code,
+            email: self.email,
+            active: self.active,
+            updated_at: self.updated_at,
+        }
+    }
+
     pub fn placement(&self) -> Placement {
         Placement {
             village_code: self.village_code.clone(),
@@ -219,16 +241,72 @@ pub fn upsert_batch(
     Ok(Ok(count))
 }
 
+/// Employees per insert statement on PostgreSQL: a fixed row count gives one statement that is
+/// prepared once and reused (a varying count is parsed anew each time), and 64 rows of 12
+/// columns stay far under the limit on bound parameters.
+const ROWS_PER_INSERT: usize = 64;
+
 /// Inserts employees known to be new (ids made by the caller), without counting them: a bulk
 /// loader counts a whole batch at once with `coverage::CountDeltas`.
 pub fn insert_new(conn: &mut DbConnection, rows: &[Employee]) -> QueryResult<()> {
-    // 12 columns x 1,000 rows stays under both backends' limits on bound parameters.
-    for chunk in rows.chunks(1_000) {
-        super::on_backend!(conn, |c| diesel::insert_into(employees::table)
-            .values(chunk)
-            .execute(c))?;
+    match conn {
+        // One row per statement. SQLite runs a multi-row VALUES as a SELECT and keeps a
+        // statement journal for it (a copy of each page the statement touches first, written to
+        // a temporary file): more work than the rows themselves. A one-row insert needs none,
+        // and its prepared statement is reused.
+        DbConnection::Sqlite(c) => {
+            for row in rows {
+                diesel::insert_into(employees::table)
+                    .values(row)
+                    .execute(c)?;
+            }
+        }
+        // PostgreSQL pays a round trip per statement instead.
+        DbConnection::Postgres(c) => {
+            let mut full = rows.chunks_exact(ROWS_PER_INSERT);
+            for chunk in full.by_ref() {
+                let chunk: &[Employee; ROWS_PER_INSERT] = chunk.try_into().expect("an exact chunk");
+                diesel::insert_into(employees::table)
+                    .values(chunk)
+                    .execute(c)?;
+            }
+            for row in full.remainder() {
+                diesel::insert_into(employees::table)
+                    .values(row)
+                    .execute(c)?;
+            }
+        }
     }
     Ok(())
+}
+
+/// Ids for the employees of one bulk load: random like `random_id`, but ascending, so the
+/// primary-key index grows at its end instead of taking each row at a random page. Gaps are
+/// random too, so the ids of a load do not count its employees.
+pub struct AscendingIds {
+    next: i64,
+    rng: fastrand::Rng,
+}
+
+impl AscendingIds {
+    pub fn new() -> Self {
+        let mut rng = fastrand::Rng::with_seed(super::random_id() as u64);
+        // Far below the top of the 63-bit range: 10 million ids with gaps of up to 2^20 use 2^44.
+        let next = rng.i64(1 << 40..1 << 61);
+        Self { next, rng }
+    }
+
+    pub fn next_id(&mut self) -> i64 {
+        let id = self.next;
+        self.next += 1 + self.rng.i64(0..1 << 20);
+        id
+    }
+}
+
+impl Default for AscendingIds {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 pub fn count(conn: &mut DbConnection) -> Result<i64, DbError> {

@@ -3,13 +3,15 @@
 //! by the same code that signs a real request (`signing::issue::sign_row`).
 //!
 //! Built for millions of rows: one thread makes employees and signs their certificates while the
-//! other writes the previous chunk, each chunk lands in one transaction, and counters are summed
-//! per chunk before they are written.
+//! other writes the previous chunk, and counters are summed per chunk before they are written.
+//! The whole nation lands in one transaction as a bulk load (`BulkLoad`: secondary indexes built
+//! after the rows, a large page cache), so a failed run leaves the roster empty and can simply be
+//! run again. Employees are made village by village in code order with ascending ids, so their
+//! indexes and their certificates' grow at the end instead of at random pages.
 
 use std::path::Path;
 use std::sync::mpsc;
 
-use diesel::connection::SimpleConnection;
 use diesel::Connection;
 
 use super::nation::{Nation, NationError};
@@ -17,16 +19,27 @@ use super::RosterGenerator;
 use crate::db::campaigns::{self, Campaign};
 use crate::db::certificates::{self, CertificateRow};
 use crate::db::coverage::CountDeltas;
-use crate::db::employees::{self, Employee};
-use crate::db::{areas, now, random_id, Db, DbConnection, DbError};
+use crate::db::employees::bulk::{self, BulkLoad};
+use crate::db::employees::{self, AscendingIds, Employee};
+use crate::db::{areas, now, Db, DbConnection, DbError};
 use crate::domain::PactDocument;
 use crate::roster::COLUMNS;
 use crate::signing::issue::sign_row;
 use crate::signing::IssuerKey;
 
-/// Employees per transaction: large enough that commits cost nothing, small enough that a chunk
-/// of employees and certificates stays a few tens of megabytes.
+/// Employees handed from the generating thread to the writing one at a time: a chunk of
+/// employees and certificates stays a few tens of megabytes.
 const CHUNK: usize = 20_000;
+
+/// Secondary indexes built after the load rather than during it. The certificate id, which the
+/// log index is keyed by, is random; the others would grow at their end anyway, and one sort per
+/// index at the end costs less than millions of B-tree inserts.
+const SUSPENDED_INDEXES: [&str; 4] = [
+    "employees_village_code",
+    "certificates_one_standing",
+    "certificates_employee",
+    "log_entries_certificate",
+];
 
 pub const CAMPAIGN_TITLE: &str = "Pemilu dan Pilkada Serentak 2024 (data sintetis)";
 
@@ -90,17 +103,26 @@ pub fn populate(
 ) -> Result<Loaded, SynthError> {
     check_share(options.signed_share)?;
     let mut conn = db.write()?;
-    let present = employees::count(&mut conn)?;
-    if present > 0 {
-        return Err(SynthError::RosterNotEmpty(present));
-    }
-    if let DbConnection::Sqlite(c) = &mut *conn {
-        // Random NIKs, NIPs and ids land all over their indexes: a larger page cache for this
-        // connection (256 MB) saves re-reading index pages from the OS for every chunk.
-        c.batch_execute("PRAGMA cache_size = -262144;")
-            .map_err(DbError::from)?;
-    }
-    let nation = Nation::new(areas::village_codes(&mut conn)?)?;
+    bulk::with_bulk_page_cache(&mut conn, |conn| {
+        conn.transaction(|conn| {
+            let Some(load) = BulkLoad::begin(conn, &SUSPENDED_INDEXES)? else {
+                return Err(SynthError::RosterNotEmpty(employees::count(conn)?));
+            };
+            let loaded = pour(conn, key, options, &mut progress)?;
+            load.finish(conn)?;
+            Ok(loaded)
+        })
+    })
+}
+
+/// Makes and writes the nation in the caller's transaction.
+fn pour(
+    conn: &mut DbConnection,
+    key: &IssuerKey,
+    options: &Options,
+    progress: &mut impl FnMut(u64, u64),
+) -> Result<Loaded, SynthError> {
+    let nation = Nation::new(areas::village_codes(conn)?)?;
     let campaign = if options.signed_share > 0.0 {
         let at = now();
         let campaign = Campaign {
@@ -111,12 +133,12 @@ pub fn populate(
             closes_at: at + 90 * 86_400,
             created_at: at - 7 * 86_400,
         };
-        campaigns::create(&mut conn, &campaign, &PactDocument::default_pact())?;
+        campaigns::create(conn, &campaign, &PactDocument::default_pact())?;
         Some(campaign)
     } else {
         None
     };
-    let first_serial = certificates::reserve_serials(&mut conn, 0)?;
+    let first_serial = certificates::reserve_serials(conn, 0)?;
 
     let mut loaded = Loaded {
         campaign_id: campaign.as_ref().map(|c| c.id.clone()),
@@ -136,7 +158,7 @@ pub fn populate(
         });
         let written = (|| {
             for chunk in chunks.iter() {
-                write_chunk(&mut conn, &chunk, campaign.as_ref())?;
+                write_chunk(conn, &chunk, campaign.as_ref())?;
                 loaded.employees += chunk.employees.len() as u64;
                 loaded.signed += chunk.certificates.len() as u64;
                 progress(loaded.employees, loaded.signed);
@@ -163,31 +185,15 @@ fn make_chunks(
     let mut generator = RosterGenerator::new(options.seed);
     let mut rng = fastrand::Rng::with_seed(options.seed ^ 0x5eed);
     let mut serial = first_serial;
+    let mut ids = AscendingIds::new();
     let at = now();
-    let mut left = options.employees;
-    while left > 0 {
-        let n = left.min(CHUNK as u64) as usize;
-        left -= n as u64;
-        let mut chunk = Chunk {
-            employees: Vec::with_capacity(n),
-            certificates: Vec::new(),
-        };
-        for _ in 0..n {
-            let r = generator.employee(nation.village(&mut rng), at);
-            let employee = Employee {
-                id: random_id(),
-                nip: r.nip,
-                nik: r.nik,
-                full_name: r.full_name,
-                position: r.position,
-                agency: r.agency,
-                unit: r.unit,
-                employee_type: r.employee_type,
-                village_code: r.village_code,
-                email: r.email,
-                active: r.active,
-                updated_at: r.updated_at,
-            };
+    let mut chunk = Chunk {
+        employees: Vec::with_capacity(CHUNK),
+        certificates: Vec::new(),
+    };
+    for (village, count) in nation.allot(options.employees, &mut rng) {
+        for _ in 0..count {
+            let employee = generator.employee(village, at).with_id(ids.next_id());
             if let Some(c) = campaign.filter(|_| rng.f64() < options.signed_share) {
                 // Spread over the week the campaign has been open, as a real campaign would be.
                 let signed_at = c.opens_at + rng.i64(0..(at - c.opens_at).max(1));
@@ -202,10 +208,22 @@ fn make_chunks(
                 serial += 1;
             }
             chunk.employees.push(employee);
+            if chunk.employees.len() == CHUNK {
+                let full = std::mem::replace(
+                    &mut chunk,
+                    Chunk {
+                        employees: Vec::with_capacity(CHUNK),
+                        certificates: Vec::new(),
+                    },
+                );
+                if sender.send(full).is_err() {
+                    return;
+                }
+            }
         }
-        if sender.send(chunk).is_err() {
-            return;
-        }
+    }
+    if !chunk.employees.is_empty() {
+        let _ = sender.send(chunk);
     }
 }
 
@@ -214,29 +232,35 @@ fn write_chunk(
     chunk: &Chunk,
     campaign: Option<&Campaign>,
 ) -> Result<(), SynthError> {
-    conn.transaction(|conn| {
-        employees::insert_new(conn, &chunk.employees)?;
-        let mut counts = CountDeltas::default();
-        for e in &chunk.employees {
-            counts.roster(&e.placement(), 1);
-        }
-        if let (Some(c), false) = (campaign, chunk.certificates.is_empty()) {
-            let first = certificates::reserve_serials(conn, chunk.certificates.len() as i64)?;
-            debug_assert_eq!(first, chunk.certificates[0].serial);
+    employees::insert_new(conn, &chunk.employees)?;
+    let mut counts = CountDeltas::default();
+    for e in &chunk.employees {
+        counts.roster_in(&e.village_code, &e.agency, &e.employee_type, 1);
+    }
+    if let (Some(c), false) = (campaign, chunk.certificates.is_empty()) {
+        let first = certificates::reserve_serials(conn, chunk.certificates.len() as i64)?;
+        debug_assert_eq!(first, chunk.certificates[0].serial);
+        if matches!(conn, DbConnection::Sqlite(_)) {
+            // One row per statement on SQLite: a multi-row insert keeps a statement journal
+            // (see `employees::insert_new`).
+            for cert in &chunk.certificates {
+                certificates::insert(conn, cert)?;
+            }
+        } else {
             certificates::insert_many(conn, &chunk.certificates)?;
-            // Each certificate enters the public log in serial order, as a signing would.
-            for cert in &chunk.certificates {
-                crate::transparency::log_issuance(conn, cert)?;
-            }
-            let by_id: std::collections::HashMap<i64, &Employee> =
-                chunk.employees.iter().map(|e| (e.id, e)).collect();
-            for cert in &chunk.certificates {
-                counts.signed(&c.id, &by_id[&cert.employee_id].placement(), cert.signed_at);
-            }
         }
-        counts.write(conn)?;
-        Ok::<_, SynthError>(())
-    })
+        // Each certificate enters the public log in serial order, as a signing would.
+        for cert in &chunk.certificates {
+            crate::transparency::log_issuance(conn, cert)?;
+        }
+        let by_id: std::collections::HashMap<i64, &Employee> =
+            chunk.employees.iter().map(|e| (e.id, e)).collect();
+        for cert in &chunk.certificates {
+            counts.signed(&c.id, &by_id[&cert.employee_id].placement(), cert.signed_at);
+        }
+    }
+    counts.write(conn)?;
+    Ok(())
 }
 
 /// Writes a synthetic roster file in the import format instead (for the import benchmark).

@@ -61,15 +61,47 @@ impl Nation {
 
     /// A work village: a province drawn by its weight, then one of its villages uniformly.
     pub fn village(&self, rng: &mut fastrand::Rng) -> &str {
+        let (province, village) = self.draw(rng);
+        &self.provinces[province].villages[village]
+    }
+}
+
+impl Nation {
+    /// Work villages for `employees` employees, drawn as `village` draws them, but returned as
+    /// (village, how many) in village-code order: a loader that writes employees village by
+    /// village appends to the village index and, since a NIK begins with its district's code,
+    /// nearly appends to the NIK index too.
+    pub fn allot(&self, employees: u64, rng: &mut fastrand::Rng) -> Vec<(&str, u32)> {
+        let mut counts: Vec<Vec<u32>> = self
+            .provinces
+            .iter()
+            .map(|p| vec![0; p.villages.len()])
+            .collect();
+        for _ in 0..employees {
+            let (province, village) = self.draw(rng);
+            counts[province][village] += 1;
+        }
+        let mut out: Vec<(&str, u32)> = self
+            .provinces
+            .iter()
+            .zip(&counts)
+            .flat_map(|(p, n)| p.villages.iter().map(String::as_str).zip(n.iter().copied()))
+            .filter(|(_, n)| *n > 0)
+            .collect();
+        out.sort_unstable_by_key(|(code, _)| *code);
+        out
+    }
+
+    /// A province by its weight, then one of its villages uniformly, as indices.
+    fn draw(&self, rng: &mut fastrand::Rng) -> (usize, usize) {
         let mut n = rng.u64(0..self.total_weight);
-        for province in &self.provinces {
+        for (i, province) in self.provinces.iter().enumerate() {
             if n < province.weight {
-                return &province.villages[rng.usize(0..province.villages.len())];
+                return (i, rng.usize(0..province.villages.len()));
             }
             n -= province.weight;
         }
-        let last = &self.provinces[self.provinces.len() - 1];
-        &last.villages[0]
+        (self.provinces.len() - 1, 0)
     }
 }
 
@@ -100,5 +132,22 @@ mod tests {
         // 363,512 and 22,187 PNS of 3.73 million: about 9.7% and 0.6%.
         assert!((9_000..10_500).contains(&east_java), "{east_java}");
         assert!((400..800).contains(&north_kalimantan), "{north_kalimantan}");
+    }
+
+    #[test]
+    fn an_allotment_lists_villages_in_code_order_and_places_everyone() {
+        let villages = PROVINCE_WEIGHTS.lines().flat_map(|l| {
+            [
+                format!("{}.02.01.2001", &l[..2]),
+                format!("{}.01.01.2001", &l[..2]),
+            ]
+        });
+        let nation = Nation::new(villages).unwrap();
+        let allotment = nation.allot(10_000, &mut fastrand::Rng::with_seed(3));
+        assert!(allotment.windows(2).all(|w| w[0].0 < w[1].0));
+        assert_eq!(
+            allotment.iter().map(|(_, n)| u64::from(*n)).sum::<u64>(),
+            10_000
+        );
     }
 }

@@ -1,7 +1,7 @@
 //! The benchmark's tools, run as the real binary at a small size: a synthetic nation in the
 //! database and as a roster file, and the in-process benchmark.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::process::Command;
 
 use diesel::prelude::*;
@@ -202,4 +202,235 @@ fn the_benchmark_prints_its_table_and_the_machine() {
         "{stdout}"
     );
     assert!(stdout.contains("QR code of the link"), "{stdout}");
+}
+
+/// `type, name, table, sql` of every schema object of a SQLite database, sorted by name.
+fn sqlite_schema(db: &Db) -> Vec<(String, String, String, Option<String>)> {
+    #[derive(diesel::QueryableByName)]
+    struct Object {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        r#type: String,
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        name: String,
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        tbl_name: String,
+        #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+        sql: Option<String>,
+    }
+    let mut conn = db.read().unwrap();
+    let ikrar::db::DbConnection::Sqlite(c) = &mut *conn else {
+        panic!("a SQLite database")
+    };
+    diesel::sql_query("SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY name")
+        .load::<Object>(c)
+        .unwrap()
+        .into_iter()
+        .map(|o| (o.r#type, o.name, o.tbl_name, o.sql))
+        .collect()
+}
+
+fn open_sqlite(dir: &std::path::Path) -> Db {
+    Db::connect(&DatabaseUrl::Sqlite(
+        dir.join("ikrar.sqlite3").display().to_string(),
+    ))
+    .unwrap()
+}
+
+/// Every counter row of the roster and of the campaign, as stored and as recounted from the
+/// employees and their standing certificates: (campaign or "", area, agency, type) -> count.
+type Counters = BTreeMap<(String, String, String, String), i64>;
+
+fn stored_and_recounted(db: &Db, campaign: &str) -> (Counters, Counters) {
+    use ikrar::db::schema::{roster_counts, signed_counts};
+    let mut conn = db.read().unwrap();
+    let mut stored = Counters::new();
+    let roster: Vec<(String, String, String, i64)> = roster_counts::table
+        .select((
+            roster_counts::area_code,
+            roster_counts::agency,
+            roster_counts::employee_type,
+            roster_counts::employees,
+        ))
+        .load(&mut *conn)
+        .unwrap();
+    for (area, agency, kind, n) in roster {
+        stored.insert((String::new(), area, agency, kind), n);
+    }
+    let signed: Vec<(String, String, String, i64)> = signed_counts::table
+        .filter(signed_counts::campaign_id.eq(campaign))
+        .select((
+            signed_counts::area_code,
+            signed_counts::agency,
+            signed_counts::employee_type,
+            signed_counts::signed,
+        ))
+        .load(&mut *conn)
+        .unwrap();
+    for (area, agency, kind, n) in signed {
+        stored.insert((campaign.to_string(), area, agency, kind), n);
+    }
+    stored.retain(|_, n| *n != 0);
+
+    let signers: BTreeSet<i64> = certificates::table
+        .filter(certificates::campaign_id.eq(campaign))
+        .filter(certificates::revoked_at.is_null())
+        .select(certificates::employee_id)
+        .load(&mut *conn)
+        .unwrap()
+        .into_iter()
+        .collect();
+    let mut recounted = Counters::new();
+    for e in ikrar::db::employees::in_area(&mut conn, "").unwrap() {
+        let parts: Vec<&str> = e.village_code.split('.').collect();
+        let areas =
+            std::iter::once(String::new()).chain((1..=parts.len()).map(|n| parts[..n].join(".")));
+        for area in areas {
+            let mut groups = vec![String::new()];
+            if signers.contains(&e.id) {
+                groups.push(campaign.to_string());
+            }
+            for group in groups {
+                *recounted
+                    .entry((
+                        group,
+                        area.clone(),
+                        e.agency.clone(),
+                        e.employee_type.clone(),
+                    ))
+                    .or_default() += 1;
+            }
+        }
+    }
+    (stored, recounted)
+}
+
+/// A first load (a roster file into an empty roster, or a synthetic nation) drops secondary
+/// indexes for speed and builds them again: afterwards the schema is the migrated one to the
+/// byte, and every counter equals a recount.
+#[test]
+fn a_bulk_loaded_database_has_the_migrated_schema_and_exact_counters() {
+    let fresh = tempfile::tempdir().unwrap();
+    succeeded(&ikrar(&[
+        "synth",
+        "--employees",
+        "0",
+        "--data-dir",
+        fresh.path().to_str().unwrap(),
+    ]));
+    let migrated = sqlite_schema(&open_sqlite(fresh.path()));
+    assert!(migrated
+        .iter()
+        .any(|(_, name, _, _)| name == "employees_village_code"));
+
+    let imported = tempfile::tempdir().unwrap();
+    let file = imported.path().join("nasional.csv");
+    succeeded(&ikrar(&[
+        "synth",
+        "--employees",
+        "2000",
+        "--roster-file",
+        file.to_str().unwrap(),
+    ]));
+    succeeded(&ikrar(&[
+        "synth",
+        "--employees",
+        "0",
+        "--data-dir",
+        imported.path().to_str().unwrap(),
+    ]));
+    let stdout = succeeded(&ikrar(&[
+        "roster",
+        "import",
+        file.to_str().unwrap(),
+        "--data-dir",
+        imported.path().to_str().unwrap(),
+    ]));
+    assert!(
+        stdout.contains("2000 baris diimpor: 2000 pegawai baru"),
+        "{stdout}"
+    );
+    let db = open_sqlite(imported.path());
+    assert_eq!(sqlite_schema(&db), migrated);
+    let (stored, recounted) = stored_and_recounted(&db, "");
+    assert_eq!(stored, recounted);
+
+    let nation = tempfile::tempdir().unwrap();
+    let stdout = succeeded(&ikrar(&[
+        "synth",
+        "--employees",
+        "2000",
+        "--campaign-signed-share",
+        "0.5",
+        "--data-dir",
+        nation.path().to_str().unwrap(),
+    ]));
+    let campaign = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("Kampanye nasional: "))
+        .expect("the campaign id is printed")
+        .to_string();
+    let db = open_sqlite(nation.path());
+    assert_eq!(sqlite_schema(&db), migrated);
+    let (stored, recounted) = stored_and_recounted(&db, &campaign);
+    assert!(stored.keys().any(|(c, ..)| c == &campaign));
+    assert_eq!(stored, recounted);
+    let verify = succeeded(&ikrar(&[
+        "log",
+        "verify",
+        "--data-dir",
+        nation.path().to_str().unwrap(),
+    ]));
+    assert!(verify.contains("log konsisten"), "{verify}");
+}
+
+/// A bad file into an empty roster takes the one-pass load, which stops at the first problem:
+/// the report is still the full, row-by-row one, nothing is written, and the indexes the load
+/// dropped are back.
+#[test]
+fn a_bad_first_load_is_reported_row_by_row_and_leaves_the_roster_empty() {
+    let dir = tempfile::tempdir().unwrap();
+    let data_dir = dir.path().to_str().unwrap();
+    succeeded(&ikrar(&[
+        "synth",
+        "--employees",
+        "0",
+        "--data-dir",
+        data_dir,
+    ]));
+    let migrated = sqlite_schema(&open_sqlite(dir.path()));
+    let header = "nip,nik,full_name,position,agency,unit,employee_type,village_code,email\n";
+    let good = "198702142012011001,7371011402870005,Syamsul Bahri,Lurah,Kecamatan Mariso,Kelurahan Bontorannu,PNS,73.71.01.1001,syamsul@contoh.go.id\n\
+                198702142012011002,7371011402870006,Rahmawati,Guru Ahli Pertama,Dinas Pendidikan,SD Negeri 1,PNS,73.71.01.1001,rahma@contoh.go.id\n";
+    for (rows, expected) in [
+        (
+            // The same NIK twice: only the unique index notices, after both rows are written.
+            "198702142012011003,7371011402870005,Kembar,Pramu Bakti,Sekretariat Daerah,,PNS,73.71.01.1001,\n",
+            "baris 4, kolom nik (\"7371011402870005\"): NIK ini sudah muncul pada baris 2",
+        ),
+        (
+            "198702142012011004,7371011402870008,Irwan,Guru,Dinas Pendidikan,,PNS,73.71.99.9999,\n",
+            "baris 4, kolom village_code (\"73.71.99.9999\"): kode desa/kelurahan tidak ada",
+        ),
+    ] {
+        let file = dir.path().join("buruk.csv");
+        std::fs::write(&file, format!("{header}{good}{rows}")).unwrap();
+        let out = ikrar(&[
+            "roster",
+            "import",
+            file.to_str().unwrap(),
+            "--data-dir",
+            data_dir,
+        ]);
+        assert_eq!(out.status.code(), Some(1));
+        let report = String::from_utf8_lossy(&out.stderr);
+        assert!(report.contains(expected), "{expected:?} not in:\n{report}");
+        assert!(report.contains("1 baris bermasalah"), "{report}");
+        let db = open_sqlite(dir.path());
+        let employees: i64 = employees::table
+            .count()
+            .get_result(&mut *db.read().unwrap())
+            .unwrap();
+        assert_eq!(employees, 0, "nothing was imported");
+        assert_eq!(sqlite_schema(&db), migrated);
+    }
 }
