@@ -39,8 +39,8 @@ pub struct AppState {
     pub address_limits: crate::sign_in::AddressLimits,
 }
 
-/// Runs a short database read for a public hot path (a QR scan, a drill-down, the session behind a
-/// signing). SQLite answers a point read from memory in microseconds, less than handing the work to
+/// Runs a short database read for a public hot path (a QR scan, the session behind a signing).
+/// SQLite answers a point read from memory in microseconds, less than handing the work to
 /// the blocking pool and back costs in thread wake-ups, so it runs on the worker itself; a
 /// PostgreSQL read waits on the network and goes to the blocking pool. Long reads and every write
 /// keep using `web::block`.
