@@ -86,7 +86,7 @@ impl PdfFile {
         for offset in &self.offsets {
             let _ = writeln!(out, "{offset:010} 00000 n ");
         }
-        let id = hex(id);
+        let id = data_encoding::HEXUPPER.encode(id);
         let _ = write!(
             out,
             "trailer\n<</Size {size}/Root {root} 0 R/Info {info} 0 R/ID[<{id}><{id}>]>>\n\
@@ -104,13 +104,6 @@ impl std::fmt::Write for Bytes<'_> {
         self.0.extend_from_slice(s.as_bytes());
         Ok(())
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().fold(String::new(), |mut out, b| {
-        let _ = write!(out, "{b:02X}");
-        out
-    })
 }
 
 /// A text string (ISO 32000-1 §7.9.2): ASCII as a literal string, so that it can be found in
