@@ -153,17 +153,28 @@ pub fn children(conn: &mut DbConnection, parent: Option<&AreaCode>) -> Result<Ve
 
 /// The area and its ancestors, province first.
 pub fn lineage(conn: &mut DbConnection, code: &AreaCode) -> Result<Vec<Area>, DbError> {
-    let mut codes = vec![code.as_str().to_string()];
+    // Always four codes (a village and its three ancestors; shorter lineages repeat the area's
+    // own code), so the statement is the same every time and stays prepared; `IN` over a list
+    // of varying length would be parsed afresh on each call.
+    let mut codes: [String; 4] = std::array::from_fn(|_| code.as_str().to_string());
     let mut cur = code.clone();
-    while let Some(parent) = cur.parent() {
-        codes.push(parent.as_str().to_string());
+    for slot in codes.iter_mut().skip(1) {
+        let Some(parent) = cur.parent() else { break };
+        *slot = parent.as_str().to_string();
         cur = parent;
     }
-    Ok(areas::table
-        .filter(areas::code.eq_any(codes))
+    let [a, b, c, d] = codes;
+    Ok(super::on_backend!(conn, |conn| areas::table
+        .filter(
+            areas::code
+                .eq(&a)
+                .or(areas::code.eq(&b))
+                .or(areas::code.eq(&c))
+                .or(areas::code.eq(&d)),
+        )
         .order(areas::level)
         .select(Area::as_select())
-        .load(conn)?)
+        .load(conn))?)
 }
 
 /// "Kelurahan X, Kecamatan Y, Kota Z, Provinsi W" style description of a work area.

@@ -116,11 +116,11 @@ pub fn find(
     conn: &mut DbConnection,
     id: &CertificateId,
 ) -> Result<Option<CertificateRow>, DbError> {
-    Ok(certificates::table
+    Ok(super::on_backend!(conn, |c| certificates::table
         .find(id.as_str())
         .select(CertificateRow::as_select())
-        .first(conn)
-        .optional()?)
+        .first(c)
+        .optional())?)
 }
 
 /// The employee's certificate for the campaign that has not been revoked, if any.

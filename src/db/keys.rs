@@ -88,11 +88,11 @@ pub fn register(conn: &mut DbConnection, key: &IssuerKey) -> Result<(), DbError>
 }
 
 pub fn find(conn: &mut DbConnection, key_id: &str) -> Result<Option<IssuerKeyRow>, DbError> {
-    Ok(issuer_keys::table
+    Ok(super::on_backend!(conn, |c| issuer_keys::table
         .find(key_id)
         .select(IssuerKeyRow::as_select())
-        .first(conn)
-        .optional()?)
+        .first(c)
+        .optional())?)
 }
 
 pub fn all(conn: &mut DbConnection) -> Result<Vec<IssuerKeyRow>, DbError> {

@@ -136,6 +136,26 @@ pub fn nodes(conn: &mut DbConnection, ids: &[NodeId]) -> QueryResult<HashMap<Nod
     Ok(found)
 }
 
+/// The leaf hashes of entries `start..end` in index order, up to the first one missing or
+/// malformed: one range read of the stored tree.
+pub fn leaves(conn: &mut DbConnection, start: u64, end: u64) -> QueryResult<Vec<Hash>> {
+    let rows: Vec<(i64, Vec<u8>)> = super::on_backend!(conn, |c| log_nodes::table
+        .filter(log_nodes::level.eq(0))
+        .filter(log_nodes::idx.ge(start as i64))
+        .filter(log_nodes::idx.lt(end as i64))
+        .order(log_nodes::idx)
+        .select((log_nodes::idx, log_nodes::hash))
+        .load(c))?;
+    Ok(rows
+        .into_iter()
+        .zip(start..)
+        .map_while(|((idx, hash), expected)| {
+            (idx as u64 == expected).then_some(())?;
+            hash.try_into().ok()
+        })
+        .collect())
+}
+
 /// Stored nodes in (level, index) order, a page after `after`: what an audit compares.
 pub fn nodes_page(
     conn: &mut DbConnection,
@@ -162,12 +182,12 @@ pub fn entry_of(
     certificate_id: &str,
     kind: EntryKind,
 ) -> QueryResult<Option<LogEntryRow>> {
-    log_entries::table
+    super::on_backend!(conn, |c| log_entries::table
         .filter(log_entries::certificate_id.eq(certificate_id))
         .filter(log_entries::kind.eq(kind.as_str()))
         .select(LogEntryRow::as_select())
-        .first(conn)
-        .optional()
+        .first(c)
+        .optional())
 }
 
 pub fn entry_at(conn: &mut DbConnection, index: u64) -> QueryResult<Option<LogEntryRow>> {
@@ -196,11 +216,11 @@ pub fn entries_page(
 }
 
 pub fn latest_checkpoint(conn: &mut DbConnection) -> QueryResult<Option<CheckpointRow>> {
-    log_checkpoints::table
+    super::on_backend!(conn, |c| log_checkpoints::table
         .order(log_checkpoints::tree_size.desc())
         .select(CheckpointRow::as_select())
-        .first(conn)
-        .optional()
+        .first(c)
+        .optional())
 }
 
 /// Checkpoints in size order, a page after `after`: one is signed per second while the log grows,

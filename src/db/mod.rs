@@ -159,6 +159,11 @@ unsafe extern "C" fn plan_without_bound_values(
 /// Runs one diesel statement on the concrete backend connection. The multi-backend connection
 /// cannot batch-insert, so statements that need to (loading 91,000 areas, a roster file) are built
 /// once here and handed to whichever backend is connected; the query code stays single.
+///
+/// The reads of a QR scan go through here too: through the multi-backend connection a statement
+/// has no static id, so diesel writes out its SQL text on every call just to find the prepared
+/// statement in its cache (an eighth of a scan's CPU); on the concrete connection the statement's
+/// type is the key.
 macro_rules! on_backend {
     ($conn:expr, |$c:ident| $body:expr) => {{
         let conn: &mut $crate::db::DbConnection = $conn;

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod checkpoint;
 pub mod entry;
 pub mod merkle;
+pub mod tree;
 
 use std::time::Duration;
 
@@ -181,8 +182,8 @@ pub fn inclusion_proof(
     size: u64,
 ) -> diesel::QueryResult<Option<Vec<Hash>>> {
     let ranges = merkle::inclusion_ranges(index, size);
-    let nodes = log::nodes(conn, &merkle::nodes_for(&ranges))?;
-    Ok(merkle::hashes_of(&ranges, &nodes))
+    let nodes = tree::Nodes::read(conn, &merkle::nodes_for(&ranges), size)?;
+    Ok(merkle::hashes_of(&ranges, &nodes.hashes))
 }
 
 /// Whether the stored nodes prove `leaf` at `index` in the tree of `size` leaves with `root`.
@@ -202,10 +203,13 @@ fn proven_included(
     if PROVEN.get(&key).is_some() {
         return Ok(true);
     }
-    let holds = inclusion_proof(conn, index, size)?
+    let ranges = merkle::inclusion_ranges(index, size);
+    let nodes = tree::Nodes::read(conn, &merkle::nodes_for(&ranges), size)?;
+    let holds = merkle::hashes_of(&ranges, &nodes.hashes)
         .is_some_and(|proof| merkle::verify_inclusion(index, size, &leaf, &proof, &root));
     if holds {
         PROVEN.remember(key, ());
+        nodes.remember_shared();
     }
     Ok(holds)
 }
@@ -217,8 +221,8 @@ pub fn consistency_proof(
     second: u64,
 ) -> diesel::QueryResult<Option<Vec<Hash>>> {
     let ranges = merkle::consistency_ranges(first, second);
-    let nodes = log::nodes(conn, &merkle::nodes_for(&ranges))?;
-    Ok(merkle::hashes_of(&ranges, &nodes))
+    let nodes = tree::Nodes::read(conn, &merkle::nodes_for(&ranges), second)?;
+    Ok(merkle::hashes_of(&ranges, &nodes.hashes))
 }
 
 /// Where a certificate stands in the log, as the verification page reports it.
