@@ -12,5 +12,7 @@ mod x509;
 pub use claim::{Claim, ClaimError, SignedRecord, CLAIM_CONTEXT};
 pub use issue::{issue_certificate, IssueError, Issued, SigningRequest};
 pub use key::{verify_with, IssuerKey, KeyError, KeyId};
-pub use verify::{verify_certificate, Verdict, Verification};
+pub use verify::{
+    find_certificate, judge, verify_certificate, SignatureCheck, Verdict, Verification,
+};
 pub use x509::IssuerCertificate;

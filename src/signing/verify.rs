@@ -58,6 +58,28 @@ pub struct Verification {
     pub problem: Option<&'static str>,
 }
 
+impl Verification {
+    pub fn not_found() -> Self {
+        Self {
+            verdict: Verdict::NotFound,
+            certificate: None,
+            problem: None,
+        }
+    }
+}
+
+/// The stored record of the certificate a link or a person names; `None` for an id that is not
+/// one of ours.
+pub fn find_certificate(
+    conn: &mut DbConnection,
+    id: &str,
+) -> Result<Option<CertificateRow>, DbError> {
+    match CertificateId::parse(id) {
+        Ok(id) => certificates::find(conn, &id),
+        Err(_) => Ok(None),
+    }
+}
+
 /// Judges a certificate by its stored record, and, when the link carried one, by the signed claim
 /// from the QR. A record whose own signature fails is reported as tampered, not as genuine.
 pub fn verify_certificate(
@@ -65,17 +87,30 @@ pub fn verify_certificate(
     id: &str,
     link_claim: Option<&str>,
 ) -> Result<Verification, DbError> {
-    let not_found = Verification {
-        verdict: Verdict::NotFound,
-        certificate: None,
-        problem: None,
-    };
-    let Ok(id) = CertificateId::parse(id) else {
-        return Ok(not_found);
-    };
-    let Some(row) = certificates::find(conn, &id)? else {
-        return Ok(not_found);
-    };
+    match find_certificate(conn, id)? {
+        Some(row) => judge(conn, row, link_claim, SignatureCheck::Verify),
+        None => Ok(Verification::not_found()),
+    }
+}
+
+/// How the record's own Ed25519 signature is established.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignatureCheck {
+    /// Verified here (or remembered from an earlier verification of the same bytes).
+    Verify,
+    /// The record, its claim and signature bytes included, is in the public log under a
+    /// checkpoint that an issuer key in service signed (`transparency::LogCheck::vouched`): the
+    /// issuer logs a record only after signing it, so the checkpoint's signature covers this one.
+    VouchedByLog,
+}
+
+/// `verify_certificate` for a record already read.
+pub fn judge(
+    conn: &mut DbConnection,
+    row: CertificateRow,
+    link_claim: Option<&str>,
+    signature: SignatureCheck,
+) -> Result<Verification, DbError> {
     let tampered = |row: CertificateRow, problem| Verification {
         verdict: Verdict::Tampered,
         certificate: Some(row),
@@ -91,9 +126,9 @@ pub fn verify_certificate(
         return Ok(tampered(row, "catatan sertifikat rusak"));
     };
     let claim = record.claim();
-    if claim.to_bytes() != row.claim
-        || !verify_remembered(&key.public_key, &claim.signing_message(), &row.signature)
-    {
+    let signature_holds = signature == SignatureCheck::VouchedByLog
+        || verify_remembered(&key.public_key, &claim.signing_message(), &row.signature);
+    if claim.to_bytes() != row.claim || !signature_holds {
         return Ok(tampered(
             row,
             "catatan sertifikat tidak cocok dengan tanda tangan penerbit",

@@ -236,6 +236,9 @@ pub struct LogCheck {
     /// The certificate as stored hashes to a leaf whose inclusion proof leads to the latest
     /// checkpoint's root. `None` when the checkpoint is older than the entry.
     pub included: Option<bool>,
+    /// Included, and the checkpoint is signed by an issuer key in service: the issuer has
+    /// vouched for this very record, its claim and its signature bytes.
+    pub vouched: bool,
 }
 
 /// Finds the certificate's entry and checks its inclusion in the latest checkpoint. Read-only:
@@ -243,7 +246,7 @@ pub struct LogCheck {
 pub fn check_certificate(
     conn: &mut DbConnection,
     row: &CertificateRow,
-) -> diesel::QueryResult<Option<LogCheck>> {
+) -> Result<Option<LogCheck>, DbError> {
     let Some(issued) = log::entry_of(conn, &row.id, EntryKind::Issued)? else {
         return Ok(None);
     };
@@ -259,17 +262,97 @@ pub fn check_certificate(
         checkpoint_size: latest.as_ref().map(|c| c.tree_size as u64),
         checkpoint_at: latest.as_ref().map(|c| c.created_at),
         included: None,
+        vouched: false,
     };
     if let Some(cp) = latest.filter(|c| c.tree_size as u64 > index) {
         // The leaf comes from the certificate row, not from the stored entry: the proof then
         // says that this very record is the one the log committed to.
         let leaf = entry::issued(row).map(|e| merkle::leaf_hash(&e));
-        let root: Option<Hash> = cp.root.try_into().ok();
+        let root: Option<Hash> = cp.root.as_slice().try_into().ok();
         let size = cp.tree_size as u64;
         check.included = Some(match (leaf, root) {
             (Some(leaf), Some(root)) => proven_included(conn, index, size, leaf, root)?,
             _ => false,
         });
+        check.vouched = check.included == Some(true) && signed_in_service(conn, &cp)?;
     }
     Ok(Some(check))
+}
+
+/// Whether the checkpoint's note is signed, for its own size and root, by the issuer key it
+/// names, and that key is neither retired nor revoked. The last checkpoint that opened is
+/// remembered: it stays the latest for a second or more, so this is one Ed25519 verification per
+/// checkpoint instead of one per scanned certificate. The key's standing is read every time, so a
+/// key revoked a moment ago vouches for nothing.
+fn signed_in_service(conn: &mut DbConnection, cp: &CheckpointRow) -> Result<bool, DbError> {
+    /// The checkpoint and the public key it last opened with.
+    static LAST_OPENED: std::sync::Mutex<Option<(CheckpointRow, Vec<u8>)>> =
+        std::sync::Mutex::new(None);
+    let Some(key) = crate::db::keys::find(conn, &cp.key_id)? else {
+        return Ok(false);
+    };
+    if key.status() != crate::db::keys::KeyStatus::Active {
+        return Ok(false);
+    }
+    let same = |(last, public): &(CheckpointRow, Vec<u8>)| {
+        (last.tree_size, &last.root, &last.note, public)
+            == (cp.tree_size, &cp.root, &cp.note, &key.public_key)
+    };
+    if LAST_OPENED
+        .lock()
+        .is_ok_and(|last| last.as_ref().is_some_and(same))
+    {
+        return Ok(true);
+    }
+    let Ok(public) = <[u8; 32]>::try_from(key.public_key.as_slice()) else {
+        return Ok(false);
+    };
+    let opened = checkpoint::open(&cp.note, &public)
+        .is_ok_and(|c| c.size == cp.tree_size as u64 && c.root[..] == cp.root[..]);
+    if opened {
+        if let Ok(mut last) = LAST_OPENED.lock() {
+            *last = Some((cp.clone(), key.public_key));
+        }
+    }
+    Ok(opened)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::{keys, DatabaseUrl};
+
+    #[test]
+    fn only_a_checkpoint_signed_by_a_key_in_service_vouches() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ikrar.sqlite3");
+        let db = Db::connect(&DatabaseUrl::Sqlite(path.to_string_lossy().into())).unwrap();
+        let conn = &mut *db.write().unwrap();
+        let (key, next) = (IssuerKey::from_seed([3; 32]), IssuerKey::from_seed([4; 32]));
+        keys::register(conn, &key).unwrap();
+        let root = [5u8; 32];
+        let cp = CheckpointRow {
+            tree_size: 7,
+            root: root.to_vec(),
+            key_id: key.id().to_hex(),
+            created_at: 0,
+            note: checkpoint::sign("ikrar.example/log", 7, &root, &key),
+        };
+        assert!(signed_in_service(conn, &cp).unwrap());
+
+        let other_root = CheckpointRow {
+            root: vec![6; 32],
+            ..cp.clone()
+        };
+        assert!(!signed_in_service(conn, &other_root).unwrap());
+        let forged = CheckpointRow {
+            note: checkpoint::sign("ikrar.example/log", 7, &root, &next),
+            ..cp.clone()
+        };
+        assert!(!signed_in_service(conn, &forged).unwrap());
+
+        // Rotated out: its checkpoints are still genuine, but no longer vouch on their own.
+        keys::rotate(conn, &key, &next, 100).unwrap();
+        assert!(!signed_in_service(conn, &cp).unwrap());
+    }
 }
