@@ -87,7 +87,7 @@ impl ManageConnection for Manager {
                 .map(DbConnection::Postgres)
                 .map_err(r2d2::Error::ConnectionError),
             DatabaseUrl::Sqlite(path) => {
-                sqlite_without_memory_statistics();
+                sqlite_process_settings();
                 let mut conn =
                     SqliteConnection::establish(path).map_err(r2d2::Error::ConnectionError)?;
                 conn.batch_execute(
@@ -114,15 +114,18 @@ impl ManageConnection for Manager {
 
 /// SQLite counts every allocation in global statistics guarded by one process-wide mutex, which
 /// the two web workers then take turns on for each query. Nothing here reads those statistics.
-/// The setting only takes effect before SQLite's first use in the process; later it is refused
-/// harmlessly.
-fn sqlite_without_memory_statistics() {
+/// Nor does a connection need its own mutex, which SQLite takes on every call (each bound value,
+/// each step): a pooled connection is used by one thread at a time. The settings only take
+/// effect before SQLite's first use in the process; later they are refused harmlessly.
+fn sqlite_process_settings() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
-        // SAFETY: SQLITE_CONFIG_MEMSTATUS takes one int; sqlite3_config is called before any
-        // connection of this process is opened (or returns SQLITE_MISUSE, changing nothing).
+        // SAFETY: SQLITE_CONFIG_MEMSTATUS takes one int, SQLITE_CONFIG_MULTITHREAD none;
+        // sqlite3_config is called before any connection of this process is opened (or returns
+        // SQLITE_MISUSE, changing nothing).
         unsafe {
             libsqlite3_sys::sqlite3_config(libsqlite3_sys::SQLITE_CONFIG_MEMSTATUS, 0);
+            libsqlite3_sys::sqlite3_config(libsqlite3_sys::SQLITE_CONFIG_MULTITHREAD);
         }
     });
 }
