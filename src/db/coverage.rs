@@ -229,6 +229,12 @@ impl CountDeltas {
 
     /// Writes the summed deltas in the caller's transaction and empties the batch.
     pub fn write(&mut self, conn: &mut DbConnection) -> QueryResult<()> {
+        std::mem::take(self).summed().write(conn)
+    }
+
+    /// The counter rows these deltas move, summed up every level to the nation and sorted by
+    /// key. Needs no connection, so a loader can sum on one thread while another writes.
+    pub fn summed(self) -> CountRows {
         let names = &self.names;
         // Village rows are distinct already; the areas above sum many villages each.
         let mut rows: Vec<CountRow> = Vec::with_capacity(self.rows.len() * 2);
@@ -266,8 +272,27 @@ impl CountDeltas {
         rows.sort_unstable();
         let split = rows.partition_point(|r| r.campaign.is_empty());
         let (roster, signed) = rows.split_at(split);
-        write_roster_rows(conn, roster)?;
-        write_signed_rows(conn, signed)?;
+        let roster = roster
+            .iter()
+            .map(|r| RosterCount {
+                area_code: r.area.into(),
+                parent_code: r.parent.into(),
+                agency: r.agency.into(),
+                employee_type: r.employee_type.into(),
+                employees: r.delta,
+            })
+            .collect();
+        let signed = signed
+            .iter()
+            .map(|r| SignedCount {
+                campaign_id: r.campaign.into(),
+                area_code: r.area.into(),
+                parent_code: r.parent.into(),
+                agency: r.agency.into(),
+                employee_type: r.employee_type.into(),
+                signed: r.delta,
+            })
+            .collect();
 
         let mut days: HashMap<(u32, &str, i64), i64> = HashMap::new();
         for (&(campaign, village, day), &n) in &self.days {
@@ -282,7 +307,7 @@ impl CountDeltas {
             .map(|((campaign, area, day), n)| ((names.name(campaign), area, day), n))
             .collect();
         days.sort_unstable();
-        let days: Vec<DailySigning> = days
+        let days = days
             .into_iter()
             .map(|((campaign, area, day), signings)| DailySigning {
                 campaign_id: campaign.into(),
@@ -291,9 +316,11 @@ impl CountDeltas {
                 signings,
             })
             .collect();
-        write_day_rows(conn, &days)?;
-        *self = Self::default();
-        Ok(())
+        CountRows {
+            roster,
+            signed,
+            days,
+        }
     }
 }
 
@@ -341,55 +368,40 @@ macro_rules! write_adding {
     }};
 }
 
-fn write_roster_rows(conn: &mut DbConnection, rows: &[CountRow]) -> QueryResult<()> {
-    let rows: Vec<RosterCount> = rows
-        .iter()
-        .map(|r| RosterCount {
-            area_code: r.area.into(),
-            parent_code: r.parent.into(),
-            agency: r.agency.into(),
-            employee_type: r.employee_type.into(),
-            employees: r.delta,
-        })
-        .collect();
-    write_adding!(
-        conn,
-        &rows,
-        roster_counts,
-        (area_code, agency, employee_type),
-        employees
-    )
+/// Summed counter rows (`CountDeltas::summed`), each key once and in key order, waiting to be
+/// added to the stored counters.
+#[derive(Debug, Default)]
+pub struct CountRows {
+    roster: Vec<RosterCount>,
+    signed: Vec<SignedCount>,
+    days: Vec<DailySigning>,
 }
 
-fn write_signed_rows(conn: &mut DbConnection, rows: &[CountRow]) -> QueryResult<()> {
-    let rows: Vec<SignedCount> = rows
-        .iter()
-        .map(|r| SignedCount {
-            campaign_id: r.campaign.into(),
-            area_code: r.area.into(),
-            parent_code: r.parent.into(),
-            agency: r.agency.into(),
-            employee_type: r.employee_type.into(),
-            signed: r.delta,
-        })
-        .collect();
-    write_adding!(
-        conn,
-        &rows,
-        signed_counts,
-        (campaign_id, area_code, agency, employee_type),
-        signed
-    )
-}
-
-fn write_day_rows(conn: &mut DbConnection, rows: &[DailySigning]) -> QueryResult<()> {
-    write_adding!(
-        conn,
-        rows,
-        daily_signings,
-        (campaign_id, area_code, day),
-        signings
-    )
+impl CountRows {
+    /// Adds the rows to the stored counters in the caller's transaction.
+    pub fn write(&self, conn: &mut DbConnection) -> QueryResult<()> {
+        write_adding!(
+            conn,
+            &self.roster,
+            roster_counts,
+            (area_code, agency, employee_type),
+            employees
+        )?;
+        write_adding!(
+            conn,
+            &self.signed,
+            signed_counts,
+            (campaign_id, area_code, agency, employee_type),
+            signed
+        )?;
+        write_adding!(
+            conn,
+            &self.days,
+            daily_signings,
+            (campaign_id, area_code, day),
+            signings
+        )
+    }
 }
 
 pub fn add_signed(

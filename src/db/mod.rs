@@ -87,7 +87,7 @@ impl ManageConnection for Manager {
                 .map(DbConnection::Postgres)
                 .map_err(r2d2::Error::ConnectionError),
             DatabaseUrl::Sqlite(path) => {
-                configure_sqlite_process();
+                sqlite_process_settings();
                 let mut conn =
                     SqliteConnection::establish(path).map_err(r2d2::Error::ConnectionError)?;
                 conn.batch_execute(
@@ -116,22 +116,25 @@ impl ManageConnection for Manager {
 ///
 /// SQLite counts every allocation in global statistics guarded by one process-wide mutex, which
 /// the two web workers then take turns on for each query. Nothing here reads those statistics.
-/// That setting only takes effect before SQLite's first use in the process; later it is refused
-/// harmlessly.
+/// Nor does a connection need its own mutex, which SQLite takes on every call (each bound value,
+/// each step): a pooled connection is used by one thread at a time. These settings only take
+/// effect before SQLite's first use in the process; later they are refused harmlessly.
 ///
 /// Every connection also gets the query planner's stability guarantee (QPSG). Without it SQLite
 /// plans `LIMIT ?` with the bound number in mind and marks the prepared statement stale whenever
 /// that parameter is bound again, so each `.first()` query (a certificate, its key, its log
 /// entry, the latest checkpoint) was parsed and planned afresh on every call despite diesel's
 /// statement cache: a third of a QR scan's CPU. Our plans never depend on a bound value.
-fn configure_sqlite_process() {
+fn sqlite_process_settings() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
-        // SAFETY: SQLITE_CONFIG_MEMSTATUS takes one int; sqlite3_config is called before any
-        // connection of this process is opened (or returns SQLITE_MISUSE, changing nothing).
-        // sqlite3_auto_extension takes an entry point of exactly the signature below.
+        // SAFETY: SQLITE_CONFIG_MEMSTATUS takes one int, SQLITE_CONFIG_MULTITHREAD none;
+        // sqlite3_config is called before any connection of this process is opened (or returns
+        // SQLITE_MISUSE, changing nothing). sqlite3_auto_extension takes an entry point of
+        // exactly the signature below.
         unsafe {
             libsqlite3_sys::sqlite3_config(libsqlite3_sys::SQLITE_CONFIG_MEMSTATUS, 0);
+            libsqlite3_sys::sqlite3_config(libsqlite3_sys::SQLITE_CONFIG_MULTITHREAD);
             libsqlite3_sys::sqlite3_auto_extension(Some(plan_without_bound_values));
         }
     });

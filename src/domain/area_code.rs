@@ -66,6 +66,10 @@ impl AreaCode {
         &self.0
     }
 
+    pub fn into_string(self) -> String {
+        self.0
+    }
+
     pub fn level(&self) -> AreaLevel {
         AreaLevel::from_i32(self.0.split('.').count() as i32).expect("checked at parse")
     }

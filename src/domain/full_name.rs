@@ -38,6 +38,10 @@ impl FullName {
         &self.0
     }
 
+    pub fn into_string(self) -> String {
+        self.0
+    }
+
     /// Whether a typed name is the roster name, case and spacing aside.
     pub fn matches_typed(&self, typed: &str) -> bool {
         let norm = |s: &str| {

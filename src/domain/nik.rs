@@ -52,6 +52,10 @@ impl Nik {
         &self.0
     }
 
+    pub fn into_string(self) -> String {
+        self.0
+    }
+
     /// Only the region and the serial are shown; the birth date never leaves the server.
     pub fn masked(&self) -> String {
         format!("{}********{}", &self.0[..4], &self.0[12..])

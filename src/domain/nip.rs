@@ -62,6 +62,10 @@ impl Nip {
         &self.0
     }
 
+    pub fn into_string(self) -> String {
+        self.0
+    }
+
     /// Shown on public pages: birth date and serial hidden, enough to tell two people apart.
     pub fn masked(&self) -> String {
         format!("{}**********{}", &self.0[..4], &self.0[14..])

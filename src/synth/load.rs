@@ -103,7 +103,7 @@ pub fn populate(
 ) -> Result<Loaded, SynthError> {
     check_share(options.signed_share)?;
     let mut conn = db.write()?;
-    bulk::with_bulk_page_cache(&mut conn, |conn| {
+    bulk::with_settings(&mut conn, bulk::Settings::RANDOM_INSERTS, |conn| {
         conn.transaction(|conn| {
             let Some(load) = BulkLoad::begin(conn, &SUSPENDED_INDEXES)? else {
                 return Err(SynthError::RosterNotEmpty(employees::count(conn)?));
