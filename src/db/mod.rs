@@ -301,9 +301,10 @@ impl Db {
         let queue = self.grouped.get_or_init(|| {
             let (queue, jobs) = mpsc::channel();
             let write = self.write.clone();
+            let checkpointer = start_wal_checkpointer(&self.url);
             std::thread::Builder::new()
                 .name("group-commit".into())
-                .spawn(move || commit_in_groups(&write, &jobs))
+                .spawn(move || commit_in_groups(&write, &jobs, checkpointer.as_ref()))
                 .expect("the operating system starts a thread");
             queue
         });
@@ -320,7 +321,11 @@ impl Db {
 /// The group-commit thread: each round takes every queued piece of work, runs the batch in one
 /// transaction and tells each caller its outcome after the commit. It ends with its `Db`, when
 /// the last sender of the queue is dropped.
-fn commit_in_groups(write: &r2d2::Pool<Manager>, jobs: &mpsc::Receiver<GroupedWork>) {
+fn commit_in_groups(
+    write: &r2d2::Pool<Manager>,
+    jobs: &mpsc::Receiver<GroupedWork>,
+    checkpointer: Option<&mpsc::SyncSender<()>>,
+) {
     while let Ok(first) = jobs.recv() {
         let mut batch = vec![first];
         batch.extend(jobs.try_iter());
@@ -339,7 +344,33 @@ fn commit_in_groups(write: &r2d2::Pool<Manager>, jobs: &mpsc::Receiver<GroupedWo
         for deliver in deliveries {
             deliver(committed);
         }
+        if let Some(wake) = checkpointer {
+            // Full means a checkpoint is already due; it will copy this batch's pages too.
+            let _ = wake.try_send(());
+        }
     }
+}
+
+/// Copies committed pages from the write-ahead log into the database file on a thread and
+/// connection of its own, woken after each group commit. Otherwise the commit that crosses
+/// SQLite's threshold (1,000 pages) does that copy and its disk flush itself, and every
+/// signing waiting on that commit waits for it too: the long tail of signing latency. A passive
+/// checkpoint never blocks the writer or the readers. `None` if no connection could be opened;
+/// the writer then checkpoints as before.
+fn start_wal_checkpointer(url: &DatabaseUrl) -> Option<mpsc::SyncSender<()>> {
+    let mut conn = Manager(url.clone()).connect().ok()?;
+    let (wake, woken) = mpsc::sync_channel::<()>(1);
+    std::thread::Builder::new()
+        .name("wal-checkpoint".into())
+        .spawn(move || {
+            while woken.recv().is_ok() {
+                if let Err(e) = conn.batch_execute("PRAGMA wal_checkpoint(PASSIVE)") {
+                    tracing::warn!(error = %e, "cannot checkpoint the write-ahead log");
+                }
+            }
+        })
+        .ok()?;
+    Some(wake)
 }
 
 /// Unix seconds now; every stored instant is UTC seconds, the one form both backends share.
