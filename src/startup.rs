@@ -68,6 +68,16 @@ impl Application {
             key.clone(),
             crate::transparency::default_origin(&base_url),
         ));
+        // Off the start-up path: the first scans would otherwise wait for the 91,600 area names.
+        let names_db = db.clone();
+        std::thread::spawn(move || {
+            if let Err(e) = names_db
+                .read()
+                .and_then(|mut c| crate::db::areas::preload_names(&mut c))
+            {
+                tracing::warn!(error = %e, "cannot read the area names ahead of the first scan");
+            }
+        });
         let state = web::Data::new(AppState {
             db,
             key,

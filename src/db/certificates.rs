@@ -2,7 +2,8 @@
 
 use diesel::prelude::*;
 
-use super::schema::{certificates, counters};
+use super::keys::IssuerKeyRow;
+use super::schema::{certificates, counters, issuer_keys, log_entries};
 use super::{DbConnection, DbError};
 use crate::domain::{CertificateId, LoginId};
 use crate::signing::{KeyId, SignedRecord};
@@ -121,6 +122,46 @@ pub fn find(
         .select(CertificateRow::as_select())
         .first(c)
         .optional())?)
+}
+
+/// A certificate with what judging it needs besides its own record.
+#[derive(Debug, Clone)]
+pub struct Verifiable {
+    pub certificate: CertificateRow,
+    /// The issuer key the certificate names; `None` if it is not one of ours.
+    pub issuer_key: Option<IssuerKeyRow>,
+    /// Where its issuance is in the public log; `None` if it predates the log.
+    pub log_index: Option<u64>,
+}
+
+/// The certificate, its issuer key and its place in the log, in one statement: a QR scan is
+/// dominated by per-statement costs (locks, binding, stepping), not by the rows it reads.
+pub fn find_verifiable(
+    conn: &mut DbConnection,
+    id: &CertificateId,
+) -> Result<Option<Verifiable>, DbError> {
+    let issued = crate::transparency::EntryKind::Issued.as_str();
+    let found: Option<(CertificateRow, Option<IssuerKeyRow>, Option<i64>)> =
+        super::on_backend!(conn, |c| certificates::table
+            .left_join(issuer_keys::table)
+            .left_join(
+                log_entries::table.on(log_entries::certificate_id
+                    .eq(certificates::id)
+                    .and(log_entries::kind.eq(issued))),
+            )
+            .filter(certificates::id.eq(id.as_str()))
+            .select((
+                CertificateRow::as_select(),
+                Option::<IssuerKeyRow>::as_select(),
+                log_entries::idx.nullable(),
+            ))
+            .first(c)
+            .optional())?;
+    Ok(found.map(|(certificate, issuer_key, log_index)| Verifiable {
+        certificate,
+        issuer_key,
+        log_index: log_index.map(|i| i as u64),
+    }))
 }
 
 /// The employee's certificate for the campaign that has not been revoked, if any.

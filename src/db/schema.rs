@@ -116,6 +116,7 @@ diesel::joinable!(employees -> areas (village_code));
 diesel::joinable!(certificates -> employees (employee_id));
 diesel::joinable!(certificates -> campaigns (campaign_id));
 diesel::joinable!(documents -> campaigns (campaign_id));
+diesel::joinable!(certificates -> issuer_keys (key_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     areas,
@@ -126,7 +127,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     certificates,
     counters,
     login_codes,
-    sessions
+    sessions,
+    log_entries
 );
 
 diesel::table! {

@@ -2,8 +2,9 @@ use sha2::{Digest, Sha256};
 
 use super::key::verify_with;
 use super::Claim;
-use crate::db::certificates::{self, CertificateRow};
-use crate::db::{keys, DbConnection, DbError};
+use crate::db::certificates::{self, CertificateRow, Verifiable};
+use crate::db::keys::IssuerKeyRow;
+use crate::db::{DbConnection, DbError};
 use crate::domain::CertificateId;
 use crate::memo::Memo;
 
@@ -68,14 +69,11 @@ impl Verification {
     }
 }
 
-/// The stored record of the certificate a link or a person names; `None` for an id that is not
-/// one of ours.
-pub fn find_certificate(
-    conn: &mut DbConnection,
-    id: &str,
-) -> Result<Option<CertificateRow>, DbError> {
+/// The stored record of the certificate a link or a person names, with its issuer key and log
+/// index; `None` for an id that is not one of ours.
+pub fn find_certificate(conn: &mut DbConnection, id: &str) -> Result<Option<Verifiable>, DbError> {
     match CertificateId::parse(id) {
-        Ok(id) => certificates::find(conn, &id),
+        Ok(id) => certificates::find_verifiable(conn, &id),
         Err(_) => Ok(None),
     }
 }
@@ -87,10 +85,15 @@ pub fn verify_certificate(
     id: &str,
     link_claim: Option<&str>,
 ) -> Result<Verification, DbError> {
-    match find_certificate(conn, id)? {
-        Some(row) => judge(conn, row, link_claim, SignatureCheck::Verify),
-        None => Ok(Verification::not_found()),
-    }
+    Ok(match find_certificate(conn, id)? {
+        Some(found) => judge(
+            found.certificate,
+            found.issuer_key.as_ref(),
+            link_claim,
+            SignatureCheck::Verify,
+        ),
+        None => Verification::not_found(),
+    })
 }
 
 /// How the record's own Ed25519 signature is established.
@@ -104,47 +107,48 @@ pub enum SignatureCheck {
     VouchedByLog,
 }
 
-/// `verify_certificate` for a record already read.
+/// `verify_certificate` for a record already read, with the issuer key it names (`None` if that
+/// key is not one of ours).
 pub fn judge(
-    conn: &mut DbConnection,
     row: CertificateRow,
+    key: Option<&IssuerKeyRow>,
     link_claim: Option<&str>,
     signature: SignatureCheck,
-) -> Result<Verification, DbError> {
+) -> Verification {
     let tampered = |row: CertificateRow, problem| Verification {
         verdict: Verdict::Tampered,
         certificate: Some(row),
         problem: Some(problem),
     };
-    let Some(key) = keys::find(conn, &row.key_id)? else {
-        return Ok(tampered(
+    let Some(key) = key.filter(|k| k.key_id == row.key_id) else {
+        return tampered(
             row,
             "kunci penerbit yang disebut sertifikat tidak dikenal",
-        ));
+        );
     };
     let Some(record) = row.signed_record() else {
-        return Ok(tampered(row, "catatan sertifikat rusak"));
+        return tampered(row, "catatan sertifikat rusak");
     };
     let claim = record.claim();
     let signature_holds = signature == SignatureCheck::VouchedByLog
         || verify_remembered(&key.public_key, &claim.signing_message(), &row.signature);
     if claim.to_bytes() != row.claim || !signature_holds {
-        return Ok(tampered(
+        return tampered(
             row,
             "catatan sertifikat tidak cocok dengan tanda tangan penerbit",
-        ));
+        );
     }
     if key.valid_until.is_some_and(|until| row.signed_at > until) {
         // A revoked key may be in a forger's hands: what it signed after the compromise began
         // proves nothing, however well the signature checks.
-        return Ok(tampered(
+        return tampered(
             row,
             if key.revoked_at.is_some() {
                 "sertifikat ditandatangani sesudah kunci penerbitnya dinyatakan bocor dan dicabut"
             } else {
                 "sertifikat ditandatangani dengan kunci yang sudah tidak berlaku"
             },
-        ));
+        );
     }
     if let Some(text) = link_claim.filter(|t| !t.trim().is_empty()) {
         let matches = match Claim::decode_signed(text) {
@@ -155,10 +159,10 @@ pub fn judge(
             Err(_) => false,
         };
         if !matches {
-            return Ok(tampered(
+            return tampered(
                 row,
                 "data pada tautan QR tidak cocok dengan catatan sertifikat atau tanda tangannya",
-            ));
+            );
         }
     }
     let verdict = if row.revoked_at.is_some() {
@@ -166,9 +170,9 @@ pub fn judge(
     } else {
         Verdict::Genuine
     };
-    Ok(Verification {
+    Verification {
         verdict,
         certificate: Some(row),
         problem: None,
-    })
+    }
 }

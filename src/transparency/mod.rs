@@ -10,7 +10,8 @@ pub mod tree;
 
 use std::time::Duration;
 
-use crate::db::certificates::CertificateRow;
+use crate::db::certificates::{CertificateRow, Verifiable};
+use crate::db::keys::{self, IssuerKeyRow};
 use crate::db::log::{self, CheckpointRow};
 use crate::db::{Db, DbConnection, DbError};
 use crate::memo::Memo;
@@ -241,20 +242,21 @@ pub struct LogCheck {
     pub vouched: bool,
 }
 
-/// Finds the certificate's entry and checks its inclusion in the latest checkpoint. Read-only:
-/// a handful of indexed reads and about log₂(n) hashes, no tree recomputation.
+/// Checks the certificate's inclusion in the latest checkpoint. Read-only: the revocation's
+/// index if it was revoked, the latest checkpoint, one range of leaves, and about log₂(n)
+/// hashes; no tree recomputation.
 pub fn check_certificate(
     conn: &mut DbConnection,
-    row: &CertificateRow,
+    found: &Verifiable,
 ) -> Result<Option<LogCheck>, DbError> {
-    let Some(issued) = log::entry_of(conn, &row.id, EntryKind::Issued)? else {
+    let Some(index) = found.log_index else {
         return Ok(None);
     };
+    let row = &found.certificate;
     let revocation_index = match row.revoked_at {
         Some(_) => log::entry_of(conn, &row.id, EntryKind::Revoked)?.map(|e| e.idx as u64),
         None => None,
     };
-    let index = issued.idx as u64;
     let latest = log::latest_checkpoint(conn)?;
     let mut check = LogCheck {
         index,
@@ -274,7 +276,8 @@ pub fn check_certificate(
             (Some(leaf), Some(root)) => proven_included(conn, index, size, leaf, root)?,
             _ => false,
         });
-        check.vouched = check.included == Some(true) && signed_in_service(conn, &cp)?;
+        check.vouched = check.included == Some(true)
+            && signed_in_service(conn, &cp, found.issuer_key.as_ref())?;
     }
     Ok(Some(check))
 }
@@ -283,15 +286,28 @@ pub fn check_certificate(
 /// names, and that key is neither retired nor revoked. The last checkpoint that opened is
 /// remembered: it stays the latest for a second or more, so this is one Ed25519 verification per
 /// checkpoint instead of one per scanned certificate. The key's standing is read every time, so a
-/// key revoked a moment ago vouches for nothing.
-fn signed_in_service(conn: &mut DbConnection, cp: &CheckpointRow) -> Result<bool, DbError> {
+/// key revoked a moment ago vouches for nothing; `known` is a key row already read in the same
+/// snapshot (usually the checkpoint's own key), which saves reading it again.
+fn signed_in_service(
+    conn: &mut DbConnection,
+    cp: &CheckpointRow,
+    known: Option<&IssuerKeyRow>,
+) -> Result<bool, DbError> {
     /// The checkpoint and the public key it last opened with.
     static LAST_OPENED: std::sync::Mutex<Option<(CheckpointRow, Vec<u8>)>> =
         std::sync::Mutex::new(None);
-    let Some(key) = crate::db::keys::find(conn, &cp.key_id)? else {
-        return Ok(false);
+    let read;
+    let key = match known.filter(|k| k.key_id == cp.key_id) {
+        Some(key) => key,
+        None => match keys::find(conn, &cp.key_id)? {
+            Some(key) => {
+                read = key;
+                &read
+            }
+            None => return Ok(false),
+        },
     };
-    if key.status() != crate::db::keys::KeyStatus::Active {
+    if key.status() != keys::KeyStatus::Active {
         return Ok(false);
     }
     let same = |(last, public): &(CheckpointRow, Vec<u8>)| {
@@ -311,7 +327,7 @@ fn signed_in_service(conn: &mut DbConnection, cp: &CheckpointRow) -> Result<bool
         .is_ok_and(|c| c.size == cp.tree_size as u64 && c.root[..] == cp.root[..]);
     if opened {
         if let Ok(mut last) = LAST_OPENED.lock() {
-            *last = Some((cp.clone(), key.public_key));
+            *last = Some((cp.clone(), key.public_key.clone()));
         }
     }
     Ok(opened)
@@ -320,7 +336,7 @@ fn signed_in_service(conn: &mut DbConnection, cp: &CheckpointRow) -> Result<bool
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::db::{keys, DatabaseUrl};
+    use crate::db::DatabaseUrl;
 
     #[test]
     fn only_a_checkpoint_signed_by_a_key_in_service_vouches() {
@@ -338,21 +354,21 @@ mod tests {
             created_at: 0,
             note: checkpoint::sign("ikrar.example/log", 7, &root, &key),
         };
-        assert!(signed_in_service(conn, &cp).unwrap());
+        assert!(signed_in_service(conn, &cp, None).unwrap());
 
         let other_root = CheckpointRow {
             root: vec![6; 32],
             ..cp.clone()
         };
-        assert!(!signed_in_service(conn, &other_root).unwrap());
+        assert!(!signed_in_service(conn, &other_root, None).unwrap());
         let forged = CheckpointRow {
             note: checkpoint::sign("ikrar.example/log", 7, &root, &next),
             ..cp.clone()
         };
-        assert!(!signed_in_service(conn, &forged).unwrap());
+        assert!(!signed_in_service(conn, &forged, None).unwrap());
 
         // Rotated out: its checkpoints are still genuine, but no longer vouch on their own.
         keys::rotate(conn, &key, &next, 100).unwrap();
-        assert!(!signed_in_service(conn, &cp).unwrap());
+        assert!(!signed_in_service(conn, &cp, None).unwrap());
     }
 }

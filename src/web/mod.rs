@@ -65,12 +65,14 @@ pub fn rfc3339(at: i64) -> String {
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.app_data(error::json_config())
         .app_data(error::form_config())
+        // QR scans come first: the router tries routes in order, and each route with a `{…}`
+        // segment is a regular expression run against the path.
+        .configure(verify::routes)
         .service(health::healthz)
         .configure(assets::routes)
         .configure(sign_in::routes)
         .configure(pact::routes)
         .configure(certificates::routes)
-        .configure(verify::routes)
         .configure(issuer::routes)
         .configure(log::routes)
         .configure(coverage::routes)

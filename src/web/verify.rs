@@ -10,7 +10,7 @@ use super::security::{check_csrf, CsrfToken};
 use super::upload::{receive, UploadLimit};
 use super::{quick_read, rfc3339, AppState, PageError, WebError};
 use crate::certificate::{self, pdf_signature, PdfSignatureError};
-use crate::db::{areas, campaigns, keys, log, Db, DbError};
+use crate::db::{areas, campaigns, keys, log, Db, DbConnection, DbError};
 use crate::domain::{AreaCode, CertificateId, IndonesianZone, RevocationReason};
 use crate::memo::Memo;
 use crate::signing::cms::SignedData;
@@ -45,16 +45,25 @@ pub struct VerifiedView {
 
 fn verify(db: &Db, id: &str, claim: Option<&str>) -> Result<VerifiedView, DbError> {
     let mut conn = db.read()?;
-    let (mut verification, log) = match find_certificate(&mut conn, id)? {
-        Some(row) => {
+    crate::db::in_one_snapshot(&mut conn, |conn| verify_in(conn, id, claim))
+}
+
+fn verify_in(
+    conn: &mut DbConnection,
+    id: &str,
+    claim: Option<&str>,
+) -> Result<VerifiedView, DbError> {
+    let (mut verification, log) = match find_certificate(conn, id)? {
+        Some(found) => {
             // The log first: when it vouches for the record, the record's own signature needs
             // no second Ed25519 verification (a fifth of a scan's CPU).
-            let log = transparency::check_certificate(&mut conn, &row)?;
+            let log = transparency::check_certificate(conn, &found)?;
             let signature = match &log {
                 Some(l) if l.vouched => SignatureCheck::VouchedByLog,
                 _ => SignatureCheck::Verify,
             };
-            (judge(&mut conn, row, claim, signature)?, log)
+            let key = found.issuer_key.as_ref();
+            (judge(found.certificate, key, claim, signature), log)
         }
         None => (Verification::not_found(), None),
     };
@@ -72,11 +81,11 @@ fn verify(db: &Db, id: &str, claim: Option<&str>) -> Result<VerifiedView, DbErro
         static TITLES: Memo<String, String> = Memo::new(10_000);
         campaign_title = TITLES
             .get_or_try(c.campaign_id.clone(), || {
-                Ok::<_, DbError>(campaigns::find(&mut conn, &c.campaign_id)?.map(|c| c.title))
+                Ok::<_, DbError>(campaigns::find(conn, &c.campaign_id)?.map(|c| c.title))
             })?
             .unwrap_or_default();
         if let Ok(code) = AreaCode::parse(&c.village_code) {
-            work_area = areas::describe(&mut conn, &code)?;
+            work_area = areas::describe(conn, &code)?;
         }
     }
     Ok(VerifiedView {
