@@ -49,6 +49,8 @@ rows+=("| ikrar synth, SQLite, $employees employees, $share signed | | $(cut -d'
 rm -rf "$work/run"; cp -r "$nation" "$work/run"
 "$bin" bench-signers --campaign "$campaign" --count 120000 --out "$work/signers" \
   --certificates-out "$work/ids" --data-dir "$work/run" >/dev/null
+# Where a QR scan's time goes without HTTP: its own table, printed after the main one.
+scans="$("$bin" bench-scans --certificates "$work/ids" --data-dir "$work/run" 2>/dev/null)"
 sync; sleep 2
 
 t0=$(date +%s%N)
@@ -82,3 +84,6 @@ echo "$http"
 [ -n "${http_pg:-}" ] && echo "$http_pg"
 echo
 echo "machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(nproc) cores; wrk -t${THREADS:-2} -c${CONNECTIONS:-64} -d${DURATION:-15s} on loopback, same machine"
+echo
+echo "QR scans in process, no HTTP (ikrar bench-scans):"
+echo "$scans"

@@ -39,6 +39,19 @@ impl<K: Eq + Hash, V: Clone> Memo<K, V> {
         }
     }
 
+    /// Remembers many answers under one lock; if they would overflow the memo it is emptied first.
+    pub fn remember_all(&self, answers: impl IntoIterator<Item = (K, V)>) {
+        if let Ok(mut known) = self.known.lock() {
+            let map = known.get_or_insert_with(HashMap::new);
+            for (key, value) in answers {
+                if map.len() >= self.capacity {
+                    map.clear();
+                }
+                map.insert(key, value);
+            }
+        }
+    }
+
     /// The remembered answer, or `compute`'s, remembered when it is `Some`.
     pub fn get_or_try<E>(
         &self,

@@ -251,3 +251,106 @@ pub fn signers(
     println!("{} pegawai siap menandatangani", unsigned.len());
     Ok(0)
 }
+
+/// Verifies each listed certificate twice, the way a QR scan does but without HTTP, and prints
+/// the median and p99 of each step per pass: the first pass meets the certificates cold, the
+/// second finds what the process remembers (proofs that held, shared tree nodes).
+pub fn scans(ids: &Path, storage: &StorageArgs) -> anyhow::Result<i32> {
+    use crate::db::areas;
+    use crate::domain::AreaCode;
+    use crate::signing::{find_certificate, judge, SignatureCheck};
+    use crate::transparency::check_certificate;
+
+    let ids: Vec<String> = std::fs::read_to_string(ids)?
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(str::to_string)
+        .collect();
+    let (db, _) = crate::startup::open_storage(&storage.settings()?)?;
+    let started = Instant::now();
+    let blocks = crate::transparency::store_missing_blocks(&db)?;
+    if blocks > 0 {
+        eprintln!(
+            "stored {blocks} blocks of leaf hashes in {}",
+            ms(started.elapsed())
+        );
+    }
+    let mut conn = db.read()?;
+    let started = Instant::now();
+    areas::preload_names(&mut conn)?;
+    let nodes = crate::transparency::remember_proof_nodes(&mut conn)?;
+    let warm_up = started.elapsed();
+    let mut out = std::io::stdout().lock();
+    writeln!(
+        out,
+        "{} certificates; {}; warm-up as at start: {nodes} tree nodes and the area names in {}",
+        ids.len(),
+        machine(),
+        ms(warm_up)
+    )?;
+    writeln!(out, "| pass | step | median | p99 | mean |")?;
+    writeln!(out, "| --- | --- | --- | --- | --- |")?;
+    for pass in ["first", "second"] {
+        let steps = [
+            "read (certificate, key, log index)",
+            "log check",
+            "judge",
+            "work area",
+            "whole scan",
+        ];
+        let mut taken: Vec<Vec<Duration>> = vec![Vec::with_capacity(ids.len()); steps.len()];
+        for id in &ids {
+            let whole = Instant::now();
+            crate::db::in_one_snapshot(&mut conn, |conn| {
+                let started = Instant::now();
+                let Some(found) = find_certificate(conn, id)? else {
+                    return Ok(());
+                };
+                taken[0].push(started.elapsed());
+                let started = Instant::now();
+                let log = check_certificate(conn, &found)?;
+                taken[1].push(started.elapsed());
+                let started = Instant::now();
+                let signature = match &log {
+                    Some(l) if l.vouched => SignatureCheck::VouchedByLog,
+                    _ => SignatureCheck::Verify,
+                };
+                let village = found.certificate.village_code.clone();
+                let verdict = judge(
+                    found.certificate,
+                    found.issuer_key.as_ref(),
+                    None,
+                    signature,
+                );
+                taken[2].push(started.elapsed());
+                let started = Instant::now();
+                if let Ok(code) = AreaCode::parse(&village) {
+                    areas::describe(conn, &code)?;
+                }
+                taken[3].push(started.elapsed());
+                std::hint::black_box(verdict);
+                Ok::<_, DbError>(())
+            })?;
+            taken[4].push(whole.elapsed());
+        }
+        for (step, samples) in steps.iter().zip(taken) {
+            if samples.is_empty() {
+                continue;
+            }
+            let mean = samples.iter().sum::<Duration>() / samples.len() as u32;
+            let s = spread(samples);
+            writeln!(
+                out,
+                "| {pass} | {step} | {} | {} | {} |",
+                us(s.median),
+                us(s.p99),
+                us(mean)
+            )?;
+        }
+    }
+    Ok(0)
+}
+
+fn us(d: Duration) -> String {
+    format!("{:.1} µs", d.as_secs_f64() * 1e6)
+}

@@ -84,6 +84,14 @@ pub enum Command {
         #[arg(long)]
         pdf_out: Option<PathBuf>,
     },
+    /// Where a QR scan's time goes, without HTTP: each step of verifying the certificates listed
+    /// in a file (one id a line, as `bench-signers --certificates-out` writes), timed on one core.
+    BenchScans {
+        #[arg(long)]
+        certificates: PathBuf,
+        #[command(flatten)]
+        storage: StorageArgs,
+    },
     /// Prepare a load test: sign in employees who have not signed the campaign yet and write
     /// `token<TAB>request body` lines for scripts/bench-http.sh.
     BenchSigners {
@@ -403,6 +411,10 @@ pub async fn run(cli: Cli) -> i32 {
             samples,
             pdf_out,
         } => bench::run(quick, samples, pdf_out.as_deref()),
+        Command::BenchScans {
+            certificates,
+            storage,
+        } => bench::scans(&certificates, &storage),
         Command::BenchSigners {
             campaign,
             count,

@@ -248,7 +248,10 @@ fn display_names(conn: &mut DbConnection) -> Result<Option<&'static DisplayNames
     let names = rows
         .into_iter()
         .filter_map(|(code, level, name)| {
-            Some((digits_of(&code)?, display_name(level, name).into_boxed_str()))
+            Some((
+                digits_of(&code)?,
+                display_name(level, name).into_boxed_str(),
+            ))
         })
         .collect();
     Ok(Some(NAMES.get_or_init(|| DisplayNames(names))))

@@ -135,33 +135,57 @@ pub struct Verifiable {
 }
 
 /// The certificate, its issuer key and its place in the log, in one statement: a QR scan is
-/// dominated by per-statement costs (locks, binding, stepping), not by the rows it reads.
+/// dominated by per-statement costs (locks, binding, stepping) and by the pages it reads, not by
+/// the rows. The log index is kept on the certificate; only certificates logged before that
+/// column existed need the search of `log_entries`, which SQLite skips for the others because
+/// that join's condition first asks whether the certificate's own index is missing.
 pub fn find_verifiable(
     conn: &mut DbConnection,
     id: &CertificateId,
 ) -> Result<Option<Verifiable>, DbError> {
     let issued = crate::transparency::EntryKind::Issued.as_str();
-    let found: Option<(CertificateRow, Option<IssuerKeyRow>, Option<i64>)> =
-        super::on_backend!(conn, |c| certificates::table
-            .left_join(issuer_keys::table)
-            .left_join(
-                log_entries::table.on(log_entries::certificate_id
-                    .eq(certificates::id)
-                    .and(log_entries::kind.eq(issued))),
-            )
-            .filter(certificates::id.eq(id.as_str()))
-            .select((
-                CertificateRow::as_select(),
-                Option::<IssuerKeyRow>::as_select(),
-                log_entries::idx.nullable(),
-            ))
-            .first(c)
-            .optional())?;
-    Ok(found.map(|(certificate, issuer_key, log_index)| Verifiable {
-        certificate,
-        issuer_key,
-        log_index: log_index.map(|i| i as u64),
-    }))
+    type Found = (
+        CertificateRow,
+        Option<IssuerKeyRow>,
+        Option<i64>,
+        Option<i64>,
+    );
+    let found: Option<Found> = super::on_backend!(conn, |c| certificates::table
+        .left_join(issuer_keys::table)
+        .left_join(
+            log_entries::table.on(certificates::log_index
+                .is_null()
+                .and(log_entries::certificate_id.eq(certificates::id))
+                .and(log_entries::kind.eq(issued))),
+        )
+        .filter(certificates::id.eq(id.as_str()))
+        .select((
+            CertificateRow::as_select(),
+            Option::<IssuerKeyRow>::as_select(),
+            certificates::log_index,
+            log_entries::idx.nullable(),
+        ))
+        .first(c)
+        .optional())?;
+    Ok(
+        found.map(|(certificate, issuer_key, own, searched)| Verifiable {
+            certificate,
+            issuer_key,
+            log_index: own.or(searched).map(|i| i as u64),
+        }),
+    )
+}
+
+/// Records where the certificate's issuance sits in the log, in the logging transaction.
+pub fn set_log_index(
+    conn: &mut DbConnection,
+    id: &str,
+    index: u64,
+) -> Result<(), diesel::result::Error> {
+    super::on_backend!(conn, |c| diesel::update(certificates::table.find(id))
+        .set(certificates::log_index.eq(index as i64))
+        .execute(c))
+    .map(drop)
 }
 
 /// The employee's certificate for the campaign that has not been revoked, if any.

@@ -5,12 +5,15 @@ use std::collections::HashMap;
 
 use diesel::prelude::*;
 
-use super::schema::{counters, log_checkpoints, log_entries, log_nodes};
+use super::schema::{counters, log_blocks, log_checkpoints, log_entries, log_nodes};
 use super::DbConnection;
 use crate::transparency::merkle::{leaf_hash, node_hash, Hash, NodeId};
 use crate::transparency::EntryKind;
 
 const SIZE_COUNTER: &str = "log_size";
+
+/// Log entries per stored block of leaf hashes (`log_blocks`).
+pub const LEAVES_PER_BLOCK: u64 = 32;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = log_entries)]
@@ -78,7 +81,105 @@ pub fn append(
         at_index >>= 1;
         insert_node(conn, level, at_index, &hash)?;
     }
+    if (index as u64 + 1).is_multiple_of(LEAVES_PER_BLOCK) {
+        store_block(conn, index as u64 / LEAVES_PER_BLOCK)?;
+    }
     Ok(index as u64)
+}
+
+/// Stores the leaves of a full block as one row; a block whose leaves are not all stored is
+/// left to the range read.
+fn store_block(conn: &mut DbConnection, block: u64) -> QueryResult<()> {
+    let start = block * LEAVES_PER_BLOCK;
+    let leaves = leaves(conn, start, start + LEAVES_PER_BLOCK)?;
+    if leaves.len() as u64 == LEAVES_PER_BLOCK {
+        insert_block(conn, block, &leaves)?;
+    }
+    Ok(())
+}
+
+/// Another node (on PostgreSQL) may have stored the same block a moment earlier.
+fn insert_block(conn: &mut DbConnection, block: u64, leaves: &[Hash]) -> QueryResult<()> {
+    super::on_backend!(conn, |c| diesel::insert_into(log_blocks::table)
+        .values((
+            log_blocks::block.eq(block as i64),
+            log_blocks::leaves.eq(leaves.concat()),
+        ))
+        .on_conflict_do_nothing()
+        .execute(c))
+    .map(drop)
+}
+
+/// The 32 leaf hashes of a full block, if its row is stored and well formed.
+pub fn block(conn: &mut DbConnection, block: u64) -> QueryResult<Option<Vec<Hash>>> {
+    let bytes: Option<Vec<u8>> = super::on_backend!(conn, |c| log_blocks::table
+        .find(block as i64)
+        .select(log_blocks::leaves)
+        .first(c)
+        .optional())?;
+    Ok(bytes.and_then(|b| split_block(&b)))
+}
+
+fn split_block(bytes: &[u8]) -> Option<Vec<Hash>> {
+    (bytes.len() as u64 == 32 * LEAVES_PER_BLOCK).then(|| {
+        bytes
+            .chunks_exact(32)
+            .map(|h| h.try_into().expect("32 bytes"))
+            .collect()
+    })
+}
+
+/// Stored blocks in order, a page after `after`: what an audit compares with the leaves.
+pub fn blocks_page(
+    conn: &mut DbConnection,
+    after: Option<i64>,
+    limit: i64,
+) -> QueryResult<Vec<(i64, Vec<u8>)>> {
+    let mut q = log_blocks::table
+        .select((log_blocks::block, log_blocks::leaves))
+        .order(log_blocks::block)
+        .limit(limit)
+        .into_boxed();
+    if let Some(after) = after {
+        q = q.filter(log_blocks::block.gt(after));
+    }
+    q.load(conn)
+}
+
+/// Stores the full blocks among `from..from + count` that have no row yet (a log from before
+/// `log_blocks` existed), in the caller's transaction. Returns how many it stored and where to
+/// go on, or `None` once every full block has been looked at.
+pub fn fill_blocks(
+    conn: &mut DbConnection,
+    from: u64,
+    count: u64,
+) -> QueryResult<(u64, Option<u64>)> {
+    let full = size(conn)? / LEAVES_PER_BLOCK;
+    let stored: i64 = log_blocks::table.count().get_result(conn)?;
+    if stored as u64 >= full || from >= full {
+        return Ok((0, None));
+    }
+    let end = (from + count).min(full);
+    let present: std::collections::HashSet<i64> = log_blocks::table
+        .filter(log_blocks::block.ge(from as i64))
+        .filter(log_blocks::block.lt(end as i64))
+        .select(log_blocks::block)
+        .load(conn)?
+        .into_iter()
+        .collect();
+    let mut stored = 0;
+    if (present.len() as u64) < end - from {
+        // Up to the first missing leaf, if any: the audit names that one.
+        let leaves = leaves(conn, from * LEAVES_PER_BLOCK, end * LEAVES_PER_BLOCK)?;
+        for (offset, chunk) in leaves.chunks_exact(LEAVES_PER_BLOCK as usize).enumerate() {
+            let block = from + offset as u64;
+            if !present.contains(&(block as i64)) {
+                insert_block(conn, block, chunk)?;
+                stored += 1;
+            }
+        }
+    }
+    Ok((stored, (end < full).then_some(end)))
 }
 
 fn insert_node(conn: &mut DbConnection, level: u32, index: u64, hash: &Hash) -> QueryResult<()> {
@@ -134,6 +235,21 @@ pub fn nodes(conn: &mut DbConnection, ids: &[NodeId]) -> QueryResult<HashMap<Nod
         }
     }
     Ok(found)
+}
+
+/// The stored nodes of one level with index below `end`, in index order; malformed ones are
+/// left out.
+pub fn level_nodes(conn: &mut DbConnection, level: u32, end: u64) -> QueryResult<Vec<(u64, Hash)>> {
+    let rows: Vec<(i64, Vec<u8>)> = log_nodes::table
+        .filter(log_nodes::level.eq(level as i32))
+        .filter(log_nodes::idx.lt(end as i64))
+        .order(log_nodes::idx)
+        .select((log_nodes::idx, log_nodes::hash))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(idx, hash)| Some((idx as u64, hash.try_into().ok()?)))
+        .collect())
 }
 
 /// The leaf hashes of entries `start..end` in index order, up to the first one missing or

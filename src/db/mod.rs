@@ -97,9 +97,6 @@ impl ManageConnection for Manager {
                      PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;",
                 )
                 .map_err(r2d2::Error::QueryError)?;
-                if let Ok(extra) = std::env::var("IKRAR_EXPERIMENT_PRAGMAS") {
-                    conn.batch_execute(&extra).map_err(r2d2::Error::QueryError)?;
-                }
                 Ok(DbConnection::Sqlite(conn))
             }
         }

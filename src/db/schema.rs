@@ -81,6 +81,7 @@ diesel::table! {
         signature -> Binary,
         revoked_at -> Nullable<BigInt>,
         revocation_reason -> Nullable<Text>,
+        log_index -> Nullable<BigInt>,
     }
 }
 
@@ -208,6 +209,13 @@ diesel::table! {
         level -> Integer,
         idx -> BigInt,
         hash -> Binary,
+    }
+}
+
+diesel::table! {
+    log_blocks (block) {
+        block -> BigInt,
+        leaves -> Binary,
     }
 }
 

@@ -121,10 +121,7 @@ pub fn judge(
         problem: Some(problem),
     };
     let Some(key) = key.filter(|k| k.key_id == row.key_id) else {
-        return tampered(
-            row,
-            "kunci penerbit yang disebut sertifikat tidak dikenal",
-        );
+        return tampered(row, "kunci penerbit yang disebut sertifikat tidak dikenal");
     };
     let Some(record) = row.signed_record() else {
         return tampered(row, "catatan sertifikat rusak");

@@ -18,15 +18,19 @@ use crate::memo::Memo;
 use crate::signing::IssuerKey;
 pub use entry::EntryKind;
 use merkle::Hash;
+use tree::SharedFrom;
 
 /// How often a node looks whether the log grew and, if so, signs a checkpoint: a new certificate
 /// is covered by a published checkpoint within about this long.
 pub const CHECKPOINT_INTERVAL: Duration = Duration::from_secs(1);
 
-/// Appends the issuance of a certificate, in the caller's (issuing) transaction.
+/// Appends the issuance of a certificate, in the caller's (issuing) transaction, and notes its
+/// index on the certificate.
 pub fn log_issuance(conn: &mut DbConnection, row: &CertificateRow) -> diesel::QueryResult<u64> {
     let entry = entry::issued(row).ok_or_else(damaged)?;
-    log::append(conn, EntryKind::Issued, &row.id, &entry, row.signed_at)
+    let index = log::append(conn, EntryKind::Issued, &row.id, &entry, row.signed_at)?;
+    crate::db::certificates::set_log_index(conn, &row.id, index)?;
+    Ok(index)
 }
 
 /// Appends a revocation, in the caller's (revoking) transaction.
@@ -183,7 +187,12 @@ pub fn inclusion_proof(
     size: u64,
 ) -> diesel::QueryResult<Option<Vec<Hash>>> {
     let ranges = merkle::inclusion_ranges(index, size);
-    let nodes = tree::Nodes::read(conn, &merkle::nodes_for(&ranges), size)?;
+    let nodes = tree::Nodes::read(
+        conn,
+        &merkle::nodes_for(&ranges),
+        size,
+        SharedFrom::Database,
+    )?;
     Ok(merkle::hashes_of(&ranges, &nodes.hashes))
 }
 
@@ -191,7 +200,7 @@ pub fn inclusion_proof(
 /// A proof that held is remembered: it is a fact about these hashes, whatever the database holds
 /// later, and a checkpoint stays the latest for a while, so a certificate scanned again skips the
 /// node reads. A failed proof is not remembered: it may be a damaged node, repaired later.
-fn proven_included(
+pub(crate) fn proven_included(
     conn: &mut DbConnection,
     index: u64,
     size: u64,
@@ -205,14 +214,53 @@ fn proven_included(
         return Ok(true);
     }
     let ranges = merkle::inclusion_ranges(index, size);
-    let nodes = tree::Nodes::read(conn, &merkle::nodes_for(&ranges), size)?;
-    let holds = merkle::hashes_of(&ranges, &nodes.hashes)
-        .is_some_and(|proof| merkle::verify_inclusion(index, size, &leaf, &proof, &root));
-    if holds {
+    let ids = merkle::nodes_for(&ranges);
+    let holds = |nodes: &tree::Nodes| {
+        merkle::hashes_of(&ranges, &nodes.hashes)
+            .is_some_and(|proof| merkle::verify_inclusion(index, size, &leaf, &proof, &root))
+    };
+    let mut nodes = tree::Nodes::read(conn, &ids, size, SharedFrom::Memo)?;
+    let mut held = holds(&nodes);
+    if !held && nodes.used_memo {
+        nodes = tree::Nodes::read(conn, &ids, size, SharedFrom::Database)?;
+        held = holds(&nodes);
+    }
+    if held {
         PROVEN.remember(key, ());
         nodes.remember_shared();
     }
-    Ok(holds)
+    Ok(held)
+}
+
+/// Checks the stored tree above the shared level against the latest checkpoint, if an issuer key
+/// in service signed it, and remembers it (`tree::remember_all_shared`). Run once after a start,
+/// off the request path: the first scan of each certificate then reads only its own block of the
+/// log. Returns how many nodes were remembered.
+pub fn remember_proof_nodes(conn: &mut DbConnection) -> Result<usize, DbError> {
+    let Some(cp) = log::latest_checkpoint(conn)? else {
+        return Ok(0);
+    };
+    let Ok(root) = Hash::try_from(cp.root.as_slice()) else {
+        return Ok(0);
+    };
+    if !signed_in_service(conn, &cp, None)? {
+        return Ok(0);
+    }
+    Ok(tree::remember_all_shared(conn, cp.tree_size as u64, &root)?)
+}
+
+/// Stores the blocks of leaf hashes that a log from before `log_blocks` lacks, a thousand blocks
+/// per write transaction so that signings wait at most a moment. Returns how many it stored.
+pub fn store_missing_blocks(db: &Db) -> Result<u64, DbError> {
+    const BLOCKS_PER_TRANSACTION: u64 = 1_024;
+    let (mut from, mut stored) = (Some(0), 0);
+    while let Some(start) = from {
+        let (more, next) = diesel::Connection::transaction(&mut *db.write()?, |c| {
+            log::fill_blocks(c, start, BLOCKS_PER_TRANSACTION).map_err(DbError::from)
+        })?;
+        (stored, from) = (stored + more, next);
+    }
+    Ok(stored)
 }
 
 /// The proof hashes that the tree of `second` leaves extends the one of `first` leaves.
@@ -222,7 +270,12 @@ pub fn consistency_proof(
     second: u64,
 ) -> diesel::QueryResult<Option<Vec<Hash>>> {
     let ranges = merkle::consistency_ranges(first, second);
-    let nodes = tree::Nodes::read(conn, &merkle::nodes_for(&ranges), second)?;
+    let nodes = tree::Nodes::read(
+        conn,
+        &merkle::nodes_for(&ranges),
+        second,
+        SharedFrom::Database,
+    )?;
     Ok(merkle::hashes_of(&ranges, &nodes.hashes))
 }
 

@@ -166,6 +166,23 @@ fn a_synthetic_nation_spans_the_provinces_and_its_signatures_verify() {
         let v = verify_certificate(&mut conn, id, None).unwrap();
         assert_eq!(v.verdict, Verdict::Genuine, "{id}");
     }
+    drop(conn);
+
+    // Where a scan's time goes, step by step, on these certificates.
+    let listed = dir.path().join("ids");
+    let lines: Vec<&str> = ids.iter().take(200).map(|(id, _)| id.as_str()).collect();
+    std::fs::write(&listed, lines.join("\n")).unwrap();
+    let stdout = succeeded(&ikrar(&[
+        "bench-scans",
+        "--certificates",
+        listed.to_str().unwrap(),
+        "--data-dir",
+        data_dir,
+    ]));
+    assert!(stdout.starts_with("200 certificates; "), "{stdout}");
+    for row in ["| first | whole scan |", "| second | log check |"] {
+        assert!(stdout.contains(row), "{stdout}");
+    }
 }
 
 #[test]
