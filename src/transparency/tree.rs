@@ -25,6 +25,18 @@ const _: () = assert!(BLOCK_LEAVES == log::LEAVES_PER_BLOCK);
 const SHARED_CAPACITY: usize = 600_000;
 static SHARED: Memo<NodeId, Hash> = Memo::new(SHARED_CAPACITY);
 
+/// The pieces of the last, partial block, below the shared level: a few for each size of the
+/// tree, useless once the block is full, so kept apart where their turnover cannot empty SHARED.
+static EDGE: Memo<NodeId, Hash> = Memo::new(1_000);
+
+fn memo_of((level, _): NodeId) -> &'static Memo<NodeId, Hash> {
+    if level >= SHARED_LEVEL {
+        &SHARED
+    } else {
+        &EDGE
+    }
+}
+
 /// The hashes of the requested complete subtrees of the tree of `size` leaves; a node that is
 /// not stored is left out, and the proof built from them fails.
 pub struct Nodes {
@@ -65,7 +77,7 @@ impl Nodes {
             let at_edge = (block + 1) * BLOCK_LEAVES > size;
             if level >= SHARED_LEVEL || at_edge {
                 let remembered = match from {
-                    SharedFrom::Memo => SHARED.get(&(level, index)),
+                    SharedFrom::Memo => memo_of((level, index)).get(&(level, index)),
                     SharedFrom::Database => None,
                 };
                 if let Some(hash) = remembered {
@@ -109,11 +121,14 @@ impl Nodes {
     /// Call once a proof over these nodes verified against a signed root: the shared nodes
     /// used are then known to be the log's own.
     pub fn remember_shared(&self) {
-        SHARED.remember_all(
-            self.not_remembered
-                .iter()
-                .filter_map(|id| Some((*id, *self.hashes.get(id)?))),
-        );
+        for memo in [&SHARED, &EDGE] {
+            memo.remember_all(
+                self.not_remembered
+                    .iter()
+                    .filter(|id| std::ptr::eq(memo_of(**id), memo))
+                    .filter_map(|id| Some((*id, *self.hashes.get(id)?))),
+            );
+        }
     }
 }
 
