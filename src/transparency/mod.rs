@@ -186,14 +186,19 @@ pub fn inclusion_proof(
     index: u64,
     size: u64,
 ) -> diesel::QueryResult<Option<Vec<Hash>>> {
-    let ranges = merkle::inclusion_ranges(index, size);
-    let nodes = tree::Nodes::read(
-        conn,
-        &merkle::nodes_for(&ranges),
-        size,
-        SharedFrom::Database,
-    )?;
-    Ok(merkle::hashes_of(&ranges, &nodes.hashes))
+    stored_hashes(conn, &merkle::inclusion_ranges(index, size), size)
+}
+
+/// The hashes of `ranges` in the tree of `size` leaves, for a proof handed out as it is: read
+/// from the database only, never from the process's memo.
+fn stored_hashes(
+    conn: &mut DbConnection,
+    ranges: &[merkle::Range],
+    size: u64,
+) -> diesel::QueryResult<Option<Vec<Hash>>> {
+    let ids = merkle::nodes_for(ranges);
+    let nodes = tree::Nodes::read(conn, &ids, size, SharedFrom::Database)?;
+    Ok(merkle::hashes_of(ranges, &nodes.hashes))
 }
 
 /// Whether the stored nodes prove `leaf` at `index` in the tree of `size` leaves with `root`.
@@ -269,14 +274,7 @@ pub fn consistency_proof(
     first: u64,
     second: u64,
 ) -> diesel::QueryResult<Option<Vec<Hash>>> {
-    let ranges = merkle::consistency_ranges(first, second);
-    let nodes = tree::Nodes::read(
-        conn,
-        &merkle::nodes_for(&ranges),
-        second,
-        SharedFrom::Database,
-    )?;
-    Ok(merkle::hashes_of(&ranges, &nodes.hashes))
+    stored_hashes(conn, &merkle::consistency_ranges(first, second), second)
 }
 
 /// Where a certificate stands in the log, as the verification page reports it.
