@@ -377,16 +377,61 @@ fn start_wal_checkpointer(url: &DatabaseUrl) -> Option<mpsc::SyncSender<()>> {
 /// Runs several reads against one snapshot of the database. On SQLite each statement outside a
 /// transaction takes and drops the file's shared lock and a WAL read mark (four `fcntl` calls),
 /// about a tenth of a QR scan's CPU when a scan reads four times; one deferred transaction takes
-/// them once. On PostgreSQL the `BEGIN` and `COMMIT` would cost two round trips, so the reads
-/// run as they are there.
+/// them once. Its `BEGIN` and `COMMIT` are prepared once per connection: diesel's transaction
+/// manager hands them to `sqlite3_exec`, which parses them anew on every scan. The reads must not
+/// open a transaction of their own. On PostgreSQL the `BEGIN` and `COMMIT` would cost two round
+/// trips, so the reads run as they are there.
 pub fn in_one_snapshot<T>(
     conn: &mut DbConnection,
     reads: impl FnOnce(&mut DbConnection) -> Result<T, DbError>,
 ) -> Result<T, DbError> {
-    match conn {
-        DbConnection::Sqlite(_) => conn.transaction(reads),
-        DbConnection::Postgres(_) => reads(conn),
+    use diesel::RunQueryDsl;
+    if !matches!(conn, DbConnection::Sqlite(_)) {
+        return reads(conn);
     }
+    let DbConnection::Sqlite(c) = conn else {
+        unreachable!()
+    };
+    snapshot::Begin.execute(c)?;
+    let result = reads(conn);
+    let DbConnection::Sqlite(c) = conn else {
+        unreachable!()
+    };
+    let ended = match result {
+        Ok(_) => snapshot::Commit.execute(c).map(drop),
+        Err(_) => Ok(()),
+    };
+    if result.is_err() || ended.is_err() {
+        // Nothing was written; the rollback only ends the snapshot, so that the pooled
+        // connection does not go back still inside it.
+        let _ = snapshot::Rollback.execute(c);
+    }
+    ended?;
+    result
+}
+
+/// `BEGIN`, `COMMIT` and `ROLLBACK` as statements diesel keeps prepared (a static query id).
+mod snapshot {
+    use diesel::query_builder::{AstPass, QueryFragment, QueryId};
+    use diesel::sqlite::Sqlite;
+    use diesel::{QueryResult, RunQueryDsl, SqliteConnection};
+
+    macro_rules! statement {
+        ($name:ident, $sql:literal) => {
+            #[derive(Debug, Clone, Copy, QueryId)]
+            pub struct $name;
+            impl QueryFragment<Sqlite> for $name {
+                fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Sqlite>) -> QueryResult<()> {
+                    out.push_sql($sql);
+                    Ok(())
+                }
+            }
+            impl RunQueryDsl<SqliteConnection> for $name {}
+        };
+    }
+    statement!(Begin, "BEGIN DEFERRED");
+    statement!(Commit, "COMMIT");
+    statement!(Rollback, "ROLLBACK");
 }
 
 pub fn now() -> i64 {
