@@ -386,16 +386,13 @@ pub fn in_one_snapshot<T>(
     reads: impl FnOnce(&mut DbConnection) -> Result<T, DbError>,
 ) -> Result<T, DbError> {
     use diesel::RunQueryDsl;
-    if !matches!(conn, DbConnection::Sqlite(_)) {
-        return reads(conn);
-    }
     let DbConnection::Sqlite(c) = conn else {
-        unreachable!()
+        return reads(conn);
     };
     snapshot::Begin.execute(c)?;
     let result = reads(conn);
     let DbConnection::Sqlite(c) = conn else {
-        unreachable!()
+        unreachable!("the reads were handed a SQLite connection and cannot swap it")
     };
     let ended = match result {
         Ok(_) => snapshot::Commit.execute(c).map(drop),
