@@ -258,8 +258,8 @@ pub fn signers(
 pub fn scans(ids: &Path, storage: &StorageArgs) -> anyhow::Result<i32> {
     use crate::db::areas;
     use crate::domain::AreaCode;
-    use crate::signing::{find_certificate, judge, SignatureCheck};
-    use crate::transparency::check_certificate;
+    use crate::signing::{find_certificate, judge};
+    use crate::transparency::{check_certificate, LogCheck};
 
     let mut ids: Vec<String> = std::fs::read_to_string(ids)?
         .lines()
@@ -319,10 +319,7 @@ pub fn scans(ids: &Path, storage: &StorageArgs) -> anyhow::Result<i32> {
                 let log = check_certificate(conn, &found)?;
                 taken[1].push(started.elapsed());
                 let started = Instant::now();
-                let signature = match &log {
-                    Some(l) if l.vouched => SignatureCheck::VouchedByLog,
-                    _ => SignatureCheck::Verify,
-                };
+                let signature = LogCheck::signature_check(log.as_ref());
                 let village = found.certificate.village_code.clone();
                 let verdict = judge(
                     found.certificate,

@@ -293,6 +293,17 @@ pub struct LogCheck {
     pub vouched: bool,
 }
 
+impl LogCheck {
+    /// How the record's own signature is to be established after this check: a log that
+    /// vouches for the record spares a second Ed25519 verification (a fifth of a scan's CPU).
+    pub fn signature_check(check: Option<&Self>) -> crate::signing::SignatureCheck {
+        match check {
+            Some(c) if c.vouched => crate::signing::SignatureCheck::VouchedByLog,
+            _ => crate::signing::SignatureCheck::Verify,
+        }
+    }
+}
+
 /// Checks the certificate's inclusion in the latest checkpoint. Read-only: the revocation's
 /// index if it was revoked, the latest checkpoint, one range of leaves, and about log₂(n)
 /// hashes; no tree recomputation.
