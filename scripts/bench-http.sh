@@ -27,7 +27,7 @@ run() {
   rps="$(awk '/^Requests\/sec:/ { printf "%.0f", $2 }' "$tmp/out")"
   p50="$(awk '$1 == "50%" { print $2 }' "$tmp/out")"
   p99="$(awk '$1 == "99%" { print $2 }' "$tmp/out")"
-  extra="$(grep -E '^(created|not200)=' "$tmp/out" | tr '\n' ' ' || true)"
+  extra="$(grep -E '^created=' "$tmp/out" | tr '\n' ' ' || true)"
   if grep -q "Non-2xx or 3xx responses" "$tmp/out"; then
     extra="$extra $(grep 'Non-2xx' "$tmp/out" | tr -s ' ')"
   fi

@@ -73,13 +73,7 @@ impl AuditEntry {
 /// next number from the counter row serialises writers, also across nodes on one PostgreSQL.
 pub fn append(conn: &mut DbConnection, event: &AuditEvent<'_>, at: i64) -> QueryResult<i64> {
     conn.transaction(|conn| {
-        diesel::update(counters::table.find("audit_seq"))
-            .set(counters::value.eq(counters::value + 1))
-            .execute(conn)?;
-        let seq: i64 = counters::table
-            .find("audit_seq")
-            .select(counters::value)
-            .first(conn)?;
+        let seq = super::advance_counter(conn, "audit_seq", 1)?;
         let prev_hash = if seq == 1 {
             GENESIS.to_string()
         } else {

@@ -3,7 +3,7 @@
 use diesel::prelude::*;
 
 use super::schema::{campaigns, certificates, documents};
-use super::{DbConnection, DbError};
+use super::{on_backend, DbConnection, DbError};
 use crate::domain::{AreaCode, PactDocument};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -114,11 +114,24 @@ pub fn revise_document(
 }
 
 pub fn find(conn: &mut DbConnection, id: &str) -> Result<Option<Campaign>, DbError> {
-    Ok(campaigns::table
+    Ok(on_backend!(conn, |c| campaigns::table
         .find(id)
         .select(Campaign::as_select())
-        .first(conn)
-        .optional()?)
+        .first(c)
+        .optional())?)
+}
+
+/// The hash of the campaign's current document, which a signing must name: the body is not
+/// read for it.
+pub fn current_document_sha256(
+    conn: &mut DbConnection,
+    campaign_id: &str,
+) -> Result<String, DbError> {
+    Ok(on_backend!(conn, |c| documents::table
+        .filter(documents::campaign_id.eq(campaign_id))
+        .order(documents::version.desc())
+        .select(documents::sha256)
+        .first(c))?)
 }
 
 fn current_document_q(

@@ -3,7 +3,7 @@
 use diesel::prelude::*;
 
 use super::keys::IssuerKeyRow;
-use super::schema::{certificates, counters, issuer_keys};
+use super::schema::{certificates, issuer_keys};
 use super::{DbConnection, DbError};
 use crate::domain::{CertificateId, LoginId};
 use crate::signing::{KeyId, SignedRecord};
@@ -69,26 +69,12 @@ impl CertificateRow {
 /// Takes the next certificate number. The counter row is locked until the caller's transaction
 /// ends, so numbers are unique across every node on one database.
 pub fn next_serial(conn: &mut DbConnection) -> Result<i64, diesel::result::Error> {
-    let name = "certificate_serial";
-    diesel::update(counters::table.find(name))
-        .set(counters::value.eq(counters::value + 1))
-        .execute(conn)?;
-    counters::table
-        .find(name)
-        .select(counters::value)
-        .first(conn)
+    super::advance_counter(conn, "certificate_serial", 1)
 }
 
 /// Takes `n` consecutive certificate numbers at once and returns the first.
 pub fn reserve_serials(conn: &mut DbConnection, n: i64) -> Result<i64, diesel::result::Error> {
-    let name = "certificate_serial";
-    diesel::update(counters::table.find(name))
-        .set(counters::value.eq(counters::value + n))
-        .execute(conn)?;
-    let last: i64 = counters::table
-        .find(name)
-        .select(counters::value)
-        .first(conn)?;
+    let last = super::advance_counter(conn, "certificate_serial", n)?;
     Ok(last - n + 1)
 }
 
@@ -107,10 +93,10 @@ pub fn insert_many(
 }
 
 pub fn insert(conn: &mut DbConnection, row: &CertificateRow) -> Result<(), diesel::result::Error> {
-    diesel::insert_into(certificates::table)
+    super::on_backend!(conn, |c| diesel::insert_into(certificates::table)
         .values(row)
-        .execute(conn)
-        .map(drop)
+        .execute(c))
+    .map(drop)
 }
 
 pub fn find(
@@ -176,10 +162,8 @@ pub fn set_log_index(
     id: &str,
     index: u64,
 ) -> Result<(), diesel::result::Error> {
-    super::on_backend!(conn, |c| diesel::update(certificates::table.find(id))
-        .set(certificates::log_index.eq(index as i64))
-        .execute(c))
-    .map(drop)
+    let index = index as i64;
+    super::on_backend!(conn, |c| super::fixed::SetLogIndex { index, id }.execute(c)).map(drop)
 }
 
 /// The employee's certificate for the campaign that has not been revoked, if any.
@@ -188,13 +172,13 @@ pub fn standing(
     campaign_id: &str,
     employee_id: i64,
 ) -> Result<Option<CertificateRow>, diesel::result::Error> {
-    certificates::table
+    super::on_backend!(conn, |c| certificates::table
         .filter(certificates::campaign_id.eq(campaign_id))
         .filter(certificates::employee_id.eq(employee_id))
         .filter(certificates::revoked_at.is_null())
         .select(CertificateRow::as_select())
-        .first(conn)
-        .optional()
+        .first(c)
+        .optional())
 }
 
 /// Ids of up to `limit` standing certificates of the campaign, drawn at random from all of them:

@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use diesel::prelude::*;
 
+use super::fixed::{AddDailySignings, AddRosterCount, AddSignedCount};
 use super::schema::{daily_signings, roster_counts, signed_counts};
 use super::{on_backend, DbConnection, DbError};
 
@@ -80,24 +81,14 @@ fn upsert_roster(
     employee_type: &str,
     delta: i64,
 ) -> QueryResult<()> {
-    let row = (
-        roster_counts::area_code.eq(area),
-        roster_counts::parent_code.eq(parent),
-        roster_counts::agency.eq(agency),
-        roster_counts::employee_type.eq(employee_type),
-        roster_counts::employees.eq(delta),
-    );
-    on_backend!(conn, |c| diesel::insert_into(roster_counts::table)
-        .values(row)
-        .on_conflict((
-            roster_counts::area_code,
-            roster_counts::agency,
-            roster_counts::employee_type
-        ))
-        .do_update()
-        .set(roster_counts::employees.eq(roster_counts::employees + delta))
-        .execute(c))?;
-    Ok(())
+    let row = AddRosterCount {
+        area_code: area,
+        parent_code: parent,
+        agency,
+        employee_type,
+        employees: delta,
+    };
+    on_backend!(conn, |c| row.execute(c)).map(drop)
 }
 
 /// Counter deltas of many employees or certificates, summed in memory before anything is written.
@@ -331,24 +322,17 @@ const ROWS_PER_INSERT: usize = 64;
 /// Writes `rows` (sorted by key, each key once) adding each one's value to the stored counter.
 /// Into an empty table, such as the first load of a roster, they are plain inserts of many rows
 /// per statement; otherwise one upsert per row (diesel builds no multi-row upsert for SQLite),
-/// each a statement prepared once and reused.
+/// each a statement prepared once and reused (`db::fixed`).
 macro_rules! write_adding {
-    ($conn:expr, $rows:expr, $table:ident, ($($key:ident),+), $value:ident) => {{
-        use diesel::upsert::excluded;
+    ($conn:expr, $rows:expr, $table:ident, $value:ident) => {{
         let conn: &mut DbConnection = $conn;
         let rows = $rows;
-        let occupied: bool = diesel::select(diesel::dsl::exists(
-            $table::table.select($table::$value),
-        ))
-        .get_result(conn)?;
+        let occupied: bool =
+            diesel::select(diesel::dsl::exists($table::table.select($table::$value)))
+                .get_result(conn)?;
         if occupied {
             for row in rows {
-                on_backend!(conn, |c| diesel::insert_into($table::table)
-                    .values(row)
-                    .on_conflict(($($table::$key),+))
-                    .do_update()
-                    .set($table::$value.eq($table::$value + excluded($table::$value)))
-                    .execute(c))?;
+                row.add_to_stored(conn)?;
             }
         } else {
             let mut full = rows.chunks_exact(ROWS_PER_INSERT);
@@ -368,6 +352,50 @@ macro_rules! write_adding {
     }};
 }
 
+/// A counter row that adds its value to the stored row of the same key, or becomes that row.
+trait AddToStored {
+    fn add_to_stored(&self, conn: &mut DbConnection) -> QueryResult<usize>;
+}
+
+impl AddToStored for RosterCount {
+    fn add_to_stored(&self, conn: &mut DbConnection) -> QueryResult<usize> {
+        let row = AddRosterCount {
+            area_code: &self.area_code,
+            parent_code: &self.parent_code,
+            agency: &self.agency,
+            employee_type: &self.employee_type,
+            employees: self.employees,
+        };
+        on_backend!(conn, |c| row.execute(c))
+    }
+}
+
+impl AddToStored for SignedCount {
+    fn add_to_stored(&self, conn: &mut DbConnection) -> QueryResult<usize> {
+        let row = AddSignedCount {
+            campaign_id: &self.campaign_id,
+            area_code: &self.area_code,
+            parent_code: &self.parent_code,
+            agency: &self.agency,
+            employee_type: &self.employee_type,
+            signed: self.signed,
+        };
+        on_backend!(conn, |c| row.execute(c))
+    }
+}
+
+impl AddToStored for DailySigning {
+    fn add_to_stored(&self, conn: &mut DbConnection) -> QueryResult<usize> {
+        let row = AddDailySignings {
+            campaign_id: &self.campaign_id,
+            area_code: &self.area_code,
+            day: self.day,
+            signings: self.signings,
+        };
+        on_backend!(conn, |c| row.execute(c))
+    }
+}
+
 /// Summed counter rows (`CountDeltas::summed`), each key once and in key order, waiting to be
 /// added to the stored counters.
 #[derive(Debug, Default)]
@@ -380,27 +408,9 @@ pub struct CountRows {
 impl CountRows {
     /// Adds the rows to the stored counters in the caller's transaction.
     pub fn write(&self, conn: &mut DbConnection) -> QueryResult<()> {
-        write_adding!(
-            conn,
-            &self.roster,
-            roster_counts,
-            (area_code, agency, employee_type),
-            employees
-        )?;
-        write_adding!(
-            conn,
-            &self.signed,
-            signed_counts,
-            (campaign_id, area_code, agency, employee_type),
-            signed
-        )?;
-        write_adding!(
-            conn,
-            &self.days,
-            daily_signings,
-            (campaign_id, area_code, day),
-            signings
-        )
+        write_adding!(conn, &self.roster, roster_counts, employees)?;
+        write_adding!(conn, &self.signed, signed_counts, signed)?;
+        write_adding!(conn, &self.days, daily_signings, signings)
     }
 }
 
@@ -433,26 +443,15 @@ fn upsert_signed(
     employee_type: &str,
     delta: i64,
 ) -> QueryResult<()> {
-    let row = (
-        signed_counts::campaign_id.eq(campaign_id),
-        signed_counts::area_code.eq(area),
-        signed_counts::parent_code.eq(parent),
-        signed_counts::agency.eq(agency),
-        signed_counts::employee_type.eq(employee_type),
-        signed_counts::signed.eq(delta),
-    );
-    on_backend!(conn, |c| diesel::insert_into(signed_counts::table)
-        .values(row)
-        .on_conflict((
-            signed_counts::campaign_id,
-            signed_counts::area_code,
-            signed_counts::agency,
-            signed_counts::employee_type,
-        ))
-        .do_update()
-        .set(signed_counts::signed.eq(signed_counts::signed + delta))
-        .execute(c))?;
-    Ok(())
+    let row = AddSignedCount {
+        campaign_id,
+        area_code: area,
+        parent_code: parent,
+        agency,
+        employee_type,
+        signed: delta,
+    };
+    on_backend!(conn, |c| row.execute(c)).map(drop)
 }
 
 /// Calendar day number in Indonesian central time (UTC+8), the day a ceremony is reported on.

@@ -52,23 +52,17 @@ pub fn append(
     entry: &[u8],
     at: i64,
 ) -> QueryResult<u64> {
-    diesel::update(counters::table.find(SIZE_COUNTER))
-        .set(counters::value.eq(counters::value + 1))
-        .execute(conn)?;
-    let size: i64 = counters::table
-        .find(SIZE_COUNTER)
-        .select(counters::value)
-        .first(conn)?;
-    let index = size - 1;
-    diesel::insert_into(log_entries::table)
-        .values(&LogEntryRow {
-            idx: index,
-            kind: kind.as_str().into(),
-            certificate_id: certificate_id.into(),
-            entry: entry.to_vec(),
-            appended_at: at,
-        })
-        .execute(conn)?;
+    let index = super::advance_counter(conn, SIZE_COUNTER, 1)? - 1;
+    let row = LogEntryRow {
+        idx: index,
+        kind: kind.as_str().into(),
+        certificate_id: certificate_id.into(),
+        entry: entry.to_vec(),
+        appended_at: at,
+    };
+    super::on_backend!(conn, |c| diesel::insert_into(log_entries::table)
+        .values(&row)
+        .execute(c))?;
     // Store the leaf, then every subtree this leaf completes: while the node is a right child,
     // its parent is complete too.
     let mut hash = leaf_hash(entry);
@@ -183,21 +177,22 @@ pub fn fill_blocks(
 }
 
 fn insert_node(conn: &mut DbConnection, level: u32, index: u64, hash: &Hash) -> QueryResult<()> {
-    diesel::insert_into(log_nodes::table)
-        .values(&LogNodeRow {
-            level: level as i32,
-            idx: index as i64,
-            hash: hash.to_vec(),
-        })
-        .execute(conn)
-        .map(drop)
+    let row = LogNodeRow {
+        level: level as i32,
+        idx: index as i64,
+        hash: hash.to_vec(),
+    };
+    super::on_backend!(conn, |c| diesel::insert_into(log_nodes::table)
+        .values(&row)
+        .execute(c))
+    .map(drop)
 }
 
 fn node(conn: &mut DbConnection, (level, index): NodeId) -> QueryResult<Hash> {
-    let bytes: Vec<u8> = log_nodes::table
+    let bytes: Vec<u8> = super::on_backend!(conn, |c| log_nodes::table
         .find((level as i32, index as i64))
         .select(log_nodes::hash)
-        .first(conn)?;
+        .first(c))?;
     bytes
         .try_into()
         .map_err(|_| diesel::result::Error::DeserializationError("log node is not 32 bytes".into()))

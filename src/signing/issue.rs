@@ -98,11 +98,8 @@ fn issue_in(
     let campaign =
         campaigns::find(conn, request.campaign_id)?.ok_or(IssueError::CampaignNotFound)?;
     check_eligibility(&campaign, request.employee, now)?;
-    let document = campaigns::current_document(conn, &campaign.id)?;
-    if !document
-        .sha256
-        .eq_ignore_ascii_case(request.document_sha256.trim())
-    {
+    let document_sha256 = campaigns::current_document_sha256(conn, &campaign.id)?;
+    if !document_sha256.eq_ignore_ascii_case(request.document_sha256.trim()) {
         return Err(IssueError::DocumentOutdated);
     }
     let roster_name =
@@ -121,7 +118,7 @@ fn issue_in(
         key,
         request.employee,
         &campaign.id,
-        &document.sha256,
+        &document_sha256,
         serial,
         now,
     );
