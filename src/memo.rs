@@ -9,11 +9,15 @@ use std::collections::HashMap;
 use std::hash::Hash;
 use std::sync::Mutex;
 
+use rustc_hash::FxBuildHasher;
+
 /// Remembers up to `capacity` answers; when full it forgets everything at once, which is cheaper
 /// than tracking recency and costs only recomputation.
 pub struct Memo<K, V> {
     capacity: usize,
-    known: Mutex<Option<HashMap<K, V>>>,
+    /// Fx, not SipHash: the keys are tree positions, hashes and codes read from our own records,
+    /// not chosen by a visitor, and a scan looks up about twenty of them.
+    known: Mutex<Option<HashMap<K, V, FxBuildHasher>>>,
 }
 
 impl<K: Eq + Hash, V: Clone> Memo<K, V> {
@@ -31,7 +35,7 @@ impl<K: Eq + Hash, V: Clone> Memo<K, V> {
 
     pub fn remember(&self, key: K, value: V) {
         if let Ok(mut known) = self.known.lock() {
-            let map = known.get_or_insert_with(HashMap::new);
+            let map = known.get_or_insert_with(HashMap::default);
             if map.len() >= self.capacity {
                 map.clear();
             }
@@ -42,7 +46,7 @@ impl<K: Eq + Hash, V: Clone> Memo<K, V> {
     /// Remembers many answers under one lock; if they would overflow the memo it is emptied first.
     pub fn remember_all(&self, answers: impl IntoIterator<Item = (K, V)>) {
         if let Ok(mut known) = self.known.lock() {
-            let map = known.get_or_insert_with(HashMap::new);
+            let map = known.get_or_insert_with(HashMap::default);
             for (key, value) in answers {
                 if map.len() >= self.capacity {
                     map.clear();

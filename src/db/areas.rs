@@ -196,7 +196,7 @@ pub fn preload_names(conn: &mut DbConnection) -> Result<(), DbError> {
 }
 
 /// Area names as a description shows them, by the digits of the area code.
-struct DisplayNames(HashMap<u64, Box<str>>);
+struct DisplayNames(HashMap<u64, Box<str>, rustc_hash::FxBuildHasher>);
 
 /// "73.71.01.1001" as 7371011001. Each level has a fixed number of digits and a province code
 /// starts with a non-zero digit, so codes of different levels never collide.

@@ -126,29 +126,16 @@ impl ManageConnection for Manager {
 /// that parameter is bound again, so each `.first()` query (a certificate, its key, its log
 /// entry, the latest checkpoint) was parsed and planned afresh on every call despite diesel's
 /// statement cache: a third of a QR scan's CPU. Our plans never depend on a bound value.
-///
-/// Each signing of a group commit runs in a savepoint, and in WAL mode SQLite copies every page
-/// a savepoint changes into a statement journal, kept in memory only up to 64 KiB by default.
-/// A signing changes about 30 pages, so every one of them went on to a temporary file: 7% of the
-/// node's CPU while signing, in the one thread that runs all signings. The journal now stays in
-/// memory up to 4 MiB; it is emptied when the savepoint ends.
-const STATEMENT_JOURNAL_IN_MEMORY: std::os::raw::c_int = 4 * 1024 * 1024;
-
 fn sqlite_process_settings() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
-        // SAFETY: SQLITE_CONFIG_MEMSTATUS and SQLITE_CONFIG_STMTJRNL_SPILL take one int,
-        // SQLITE_CONFIG_MULTITHREAD none;
+        // SAFETY: SQLITE_CONFIG_MEMSTATUS takes one int, SQLITE_CONFIG_MULTITHREAD none;
         // sqlite3_config is called before any connection of this process is opened (or returns
         // SQLITE_MISUSE, changing nothing). sqlite3_auto_extension takes an entry point of
         // exactly the signature below.
         unsafe {
             libsqlite3_sys::sqlite3_config(libsqlite3_sys::SQLITE_CONFIG_MEMSTATUS, 0);
             libsqlite3_sys::sqlite3_config(libsqlite3_sys::SQLITE_CONFIG_MULTITHREAD);
-            libsqlite3_sys::sqlite3_config(
-                libsqlite3_sys::SQLITE_CONFIG_STMTJRNL_SPILL,
-                STATEMENT_JOURNAL_IN_MEMORY,
-            );
             libsqlite3_sys::sqlite3_auto_extension(Some(plan_without_bound_values));
         }
     });
