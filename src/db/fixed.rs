@@ -1,4 +1,4 @@
-//! Write statements of fixed SQL that run for every signing, kept prepared.
+//! Statements of fixed SQL that run for every signing or every QR scan, kept prepared.
 //!
 //! diesel never keeps an `UPDATE` or an `ON CONFLICT … DO UPDATE` prepared (some of them make
 //! different SQL for different values), so it parsed and planned each of these again on every
@@ -7,6 +7,9 @@
 //! (docs/performance.md, round 6). Here each statement is a type of its own with a static query
 //! id: prepared once per connection, then only bound and stepped. The SQL is the same on both
 //! backends; diesel writes each bind's placeholder (`?` or `$n`).
+//!
+//! A scan's snapshot (`db::in_one_snapshot`) is here too: diesel's transaction manager hands
+//! `BEGIN` and `COMMIT` to `sqlite3_exec`, which parses them anew each time.
 
 use diesel::backend::Backend;
 use diesel::query_builder::{AstPass, QueryFragment, QueryId};
@@ -14,8 +17,23 @@ use diesel::serialize::ToSql;
 use diesel::sql_types::{BigInt, HasSqlType, Text};
 use diesel::QueryResult;
 
-/// `name { field: RustType as SqlType, … } = "SQL with one ? per field, in field order"`.
+/// `name { field: RustType as SqlType, … } = "SQL with one ? per field, in field order"`, or
+/// `name = "SQL"` for a statement without parameters.
 macro_rules! fixed_statement {
+    ($(#[$doc:meta])* $name:ident = $text:literal) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, QueryId)]
+        pub struct $name;
+
+        impl<DB: Backend> QueryFragment<DB> for $name {
+            fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+                out.push_sql($text);
+                Ok(())
+            }
+        }
+
+        impl<Conn> diesel::RunQueryDsl<Conn> for $name {}
+    };
     ($(#[$doc:meta])* $name:ident { $($field:ident: $rust:ty as $sql:ty),+ $(,)? } = $text:literal) => {
         $(#[$doc])*
         #[derive(Debug, Clone, Copy)]
@@ -46,6 +64,21 @@ macro_rules! fixed_statement {
 
         impl<Conn> diesel::RunQueryDsl<Conn> for $name<'_> {}
     };
+}
+
+fixed_statement! {
+    /// Opens a read snapshot (SQLite).
+    Begin = "BEGIN DEFERRED"
+}
+
+fixed_statement! {
+    /// Ends a snapshot.
+    Commit = "COMMIT"
+}
+
+fixed_statement! {
+    /// Ends a snapshot whose reads failed.
+    Rollback = "ROLLBACK"
 }
 
 fixed_statement! {

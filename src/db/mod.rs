@@ -374,14 +374,12 @@ fn start_wal_checkpointer(url: &DatabaseUrl) -> Option<mpsc::SyncSender<()>> {
     Some(wake)
 }
 
-/// Unix seconds now; every stored instant is UTC seconds, the one form both backends share.
 /// Runs several reads against one snapshot of the database. On SQLite each statement outside a
 /// transaction takes and drops the file's shared lock and a WAL read mark (four `fcntl` calls),
 /// about a tenth of a QR scan's CPU when a scan reads four times; one deferred transaction takes
-/// them once. Its `BEGIN` and `COMMIT` are prepared once per connection: diesel's transaction
-/// manager hands them to `sqlite3_exec`, which parses them anew on every scan. The reads must not
-/// open a transaction of their own. On PostgreSQL the `BEGIN` and `COMMIT` would cost two round
-/// trips, so the reads run as they are there.
+/// them once. Its `BEGIN` and `COMMIT` are prepared once per connection (`db::fixed`). The reads
+/// must not open a transaction of their own. On PostgreSQL the `BEGIN` and `COMMIT` would cost
+/// two round trips, so the reads run as they are there.
 pub fn in_one_snapshot<T>(
     conn: &mut DbConnection,
     reads: impl FnOnce(&mut DbConnection) -> Result<T, DbError>,
@@ -390,46 +388,22 @@ pub fn in_one_snapshot<T>(
     let DbConnection::Sqlite(c) = conn else {
         return reads(conn);
     };
-    snapshot::Begin.execute(c)?;
+    fixed::Begin.execute(c)?;
     let result = reads(conn);
     let DbConnection::Sqlite(c) = conn else {
         unreachable!("the reads were handed a SQLite connection and cannot swap it")
     };
     let ended = match result {
-        Ok(_) => snapshot::Commit.execute(c).map(drop),
+        Ok(_) => fixed::Commit.execute(c).map(drop),
         Err(_) => Ok(()),
     };
     if result.is_err() || ended.is_err() {
         // Nothing was written; the rollback only ends the snapshot, so that the pooled
         // connection does not go back still inside it.
-        let _ = snapshot::Rollback.execute(c);
+        let _ = fixed::Rollback.execute(c);
     }
     ended?;
     result
-}
-
-/// `BEGIN`, `COMMIT` and `ROLLBACK` as statements diesel keeps prepared (a static query id).
-mod snapshot {
-    use diesel::query_builder::{AstPass, QueryFragment, QueryId};
-    use diesel::sqlite::Sqlite;
-    use diesel::{QueryResult, RunQueryDsl, SqliteConnection};
-
-    macro_rules! statement {
-        ($name:ident, $sql:literal) => {
-            #[derive(Debug, Clone, Copy, QueryId)]
-            pub struct $name;
-            impl QueryFragment<Sqlite> for $name {
-                fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Sqlite>) -> QueryResult<()> {
-                    out.push_sql($sql);
-                    Ok(())
-                }
-            }
-            impl RunQueryDsl<SqliteConnection> for $name {}
-        };
-    }
-    statement!(Begin, "BEGIN DEFERRED");
-    statement!(Commit, "COMMIT");
-    statement!(Rollback, "ROLLBACK");
 }
 
 /// Adds `by` to a counter row in the caller's transaction and returns its new value. The row
@@ -445,6 +419,7 @@ pub fn advance_counter(conn: &mut DbConnection, name: &str, by: i64) -> diesel::
         .first(c))
 }
 
+/// Unix seconds now; every stored instant is UTC seconds, the one form both backends share.
 pub fn now() -> i64 {
     chrono::Utc::now().timestamp()
 }
