@@ -54,20 +54,187 @@ fn postgres_server() -> String {
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
 }
 
+fn try_admin_connection() -> Result<PgConnection, diesel::ConnectionError> {
+    PgConnection::establish(&format!("{}/postgres", postgres_server()))
+}
+
+/// Only called once `require(Tool::Postgres)` said the server answers.
 fn admin_connection() -> Option<PgConnection> {
-    match PgConnection::establish(&format!("{}/postgres", postgres_server())) {
-        Ok(c) => Some(c),
-        Err(e) if std::env::var("CI").is_ok_and(|v| v == "true") => {
-            panic!(
-                "CI=true but PostgreSQL at {} is not reachable: {e}",
-                postgres_server()
-            )
-        }
-        Err(e) => {
-            eprintln!("skipped: PostgreSQL at {} is not reachable ({e}); set IKRAR_TEST_POSTGRES_URL to run it", postgres_server());
-            None
+    Some(
+        try_admin_connection().unwrap_or_else(|e| {
+            panic!("PostgreSQL at {} stopped answering: {e}", postgres_server())
+        }),
+    )
+}
+
+/// Something a journey needs from outside the Rust build. `scripts/test` installs and starts all
+/// of them; `IKRAR_TEST_SKIP` (a comma list of the names below) is the only way to leave one out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tool {
+    /// The server at `IKRAR_TEST_POSTGRES_URL`: every `::postgres` twin.
+    Postgres,
+    /// Debian's `chromium`: pages run with their scripts.
+    Browser,
+    /// Python's pyHanko and cryptography (`IKRAR_TEST_PYTHONPATH`): independent verifiers.
+    Pyhanko,
+    /// Node.js with the packages of `tests/browser/package.json` (`IKRAR_TEST_NODE_MODULES`).
+    Node,
+}
+
+impl Tool {
+    const ALL: [Tool; 4] = [Tool::Postgres, Tool::Browser, Tool::Pyhanko, Tool::Node];
+
+    /// Its name in `IKRAR_TEST_SKIP`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Tool::Postgres => "postgres",
+            Tool::Browser => "browser",
+            Tool::Pyhanko => "pyhanko",
+            Tool::Node => "node",
         }
     }
+
+    /// Why it can't be used here, with what to install or start; `None` when it can.
+    fn missing(self) -> Option<String> {
+        match self {
+            Tool::Postgres => try_admin_connection().err().map(|e| {
+                format!(
+                    "PostgreSQL at {} is not reachable ({e}): start it (scripts/test starts the \
+                     local cluster) or set IKRAR_TEST_POSTGRES_URL to a server where this user \
+                     may create databases",
+                    postgres_server()
+                )
+            }),
+            Tool::Browser => {
+                let runs = Command::new("chromium")
+                    .arg("--version")
+                    .output()
+                    .is_ok_and(|o| o.status.success());
+                (!runs).then(|| "chromium does not run: apt-get install chromium".to_string())
+            }
+            Tool::Pyhanko => {
+                let out = python3()
+                    .args(["-c", "import cryptography, pyhanko, pyhanko_certvalidator"])
+                    .output();
+                match out {
+                    Ok(o) if o.status.success() => None,
+                    Ok(o) => Some(format!(
+                        "python3 cannot import pyHanko ({}): run scripts/test, or \
+                         python3 -m pip install --target {} cryptography pyhanko pyhanko-certvalidator",
+                        String::from_utf8_lossy(&o.stderr).trim().lines().last().unwrap_or(""),
+                        python_path()
+                    )),
+                    Err(e) => Some(format!("python3 does not run ({e}): apt-get install python3 python3-pip")),
+                }
+            }
+            Tool::Node => {
+                let modules = node_modules();
+                if !Command::new("node")
+                    .arg("--version")
+                    .output()
+                    .is_ok_and(|o| o.status.success())
+                {
+                    return Some("node does not run: apt-get install nodejs npm".into());
+                }
+                let manifest: Value = serde_json::from_str(include_str!(concat!(
+                    env!("CARGO_MANIFEST_DIR"),
+                    "/tests/browser/package.json"
+                )))
+                .expect("tests/browser/package.json is JSON");
+                let absent: Vec<&str> = manifest["dependencies"]
+                    .as_object()
+                    .into_iter()
+                    .flat_map(|d| d.keys())
+                    .map(String::as_str)
+                    .filter(|name| !modules.join(name).join("package.json").is_file())
+                    .collect();
+                (!absent.is_empty()).then(|| {
+                    format!(
+                        "{} not in {}: run scripts/test, or npm ci --prefix target/npm \
+                         (after copying tests/browser/package*.json there)",
+                        absent.join(", "),
+                        modules.display()
+                    )
+                })
+            }
+        }
+    }
+}
+
+/// The names in `IKRAR_TEST_SKIP`; an unknown name fails, so that a typo can't skip nothing
+/// silently while the reader believes it skipped something.
+fn asked_to_skip(tool: Tool) -> bool {
+    let list = std::env::var("IKRAR_TEST_SKIP").unwrap_or_default();
+    let names: Vec<&str> = list
+        .split(',')
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .collect();
+    for name in &names {
+        assert!(
+            Tool::ALL.iter().any(|t| t.name() == *name),
+            "IKRAR_TEST_SKIP names {name:?}; known: postgres, browser, pyhanko, node"
+        );
+    }
+    names.contains(&tool.name())
+}
+
+/// Whether a test that needs `tool` runs. It is skipped (saying so) only when `IKRAR_TEST_SKIP`
+/// names the tool; otherwise a missing tool fails the test with what to install or start, so that
+/// a green suite never hides journeys that did not run.
+pub fn require(tool: Tool) -> bool {
+    static CHECKED: OnceLock<std::sync::Mutex<Vec<(Tool, Option<String>)>>> = OnceLock::new();
+    if asked_to_skip(tool) {
+        eprintln!(
+            "skipped: needs {} and IKRAR_TEST_SKIP contains {:?}",
+            tool.name(),
+            tool.name()
+        );
+        return false;
+    }
+    let mut checked = CHECKED.get_or_init(Default::default).lock().unwrap();
+    let missing = match checked.iter().find(|(t, _)| *t == tool) {
+        Some((_, missing)) => missing.clone(),
+        None => {
+            let missing = tool.missing();
+            checked.push((tool, missing.clone()));
+            missing
+        }
+    };
+    if let Some(why) = missing {
+        panic!(
+            "this test needs {}: {why}. To skip it instead, set IKRAR_TEST_SKIP={}",
+            tool.name(),
+            tool.name()
+        );
+    }
+    true
+}
+
+/// Where the Python packages of the tests are: `IKRAR_TEST_PYTHONPATH`, else `target/python`,
+/// where `scripts/test` installs them.
+pub fn python_path() -> String {
+    std::env::var("IKRAR_TEST_PYTHONPATH")
+        .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/target/python").into())
+}
+
+/// `python3` that finds the test's Python packages before any of the machine's.
+pub fn python3() -> Command {
+    let mut command = Command::new("python3");
+    let path = match std::env::var("PYTHONPATH") {
+        Ok(existing) if !existing.is_empty() => format!("{}:{existing}", python_path()),
+        _ => python_path(),
+    };
+    command.env("PYTHONPATH", path);
+    command
+}
+
+/// The `node_modules` folder with the packages of `tests/browser/package.json`:
+/// `IKRAR_TEST_NODE_MODULES`, else `target/npm/node_modules`, where `scripts/test` installs them.
+pub fn node_modules() -> PathBuf {
+    std::env::var_os("IKRAR_TEST_NODE_MODULES")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| concat!(env!("CARGO_MANIFEST_DIR"), "/target/npm/node_modules").into())
 }
 
 /// Storage that is migrated, holds the area reference and has a key, made once per test run per
@@ -149,7 +316,7 @@ pub struct PostgresGuard(pub String);
 
 impl Drop for PostgresGuard {
     fn drop(&mut self) {
-        if let Some(mut admin) = admin_connection() {
+        if let Ok(mut admin) = try_admin_connection() {
             drop_database(&mut admin, &self.0);
         }
     }
@@ -168,8 +335,8 @@ pub struct TestApp {
     _postgres: Option<PostgresGuard>,
 }
 
-/// A server on a random port with a fresh database of the backend; `None` when the backend is
-/// not available here (PostgreSQL outside CI).
+/// A server on a random port with a fresh database of the backend; `None` when the test is to
+/// be skipped (PostgreSQL named in `IKRAR_TEST_SKIP`); a missing server fails the test.
 pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
     spawn_app_with(backend, |_| {}).await
 }
@@ -180,6 +347,9 @@ pub async fn spawn_app_with(
     configure: impl FnOnce(&mut Settings),
 ) -> Option<TestApp> {
     static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    if backend == Backend::Postgres && !require(Tool::Postgres) {
+        return None;
+    }
     let template = template(backend)?;
     let dir = tempfile::tempdir().unwrap();
     std::fs::copy(
@@ -435,7 +605,12 @@ pub fn tool_output(program: &str, args: &[&str], pdf: &[u8]) -> (bool, String) {
     std::fs::write(&file, pdf).unwrap();
     // pdftotext writes to a file unless told "-" after the input.
     let to_stdout: &[&str] = if program == "pdftotext" { &["-"] } else { &[] };
-    let out = Command::new(program)
+    let mut command = if program == "python3" {
+        python3()
+    } else {
+        Command::new(program)
+    };
+    let out = command
         .args(args)
         .arg(&file)
         .args(to_stdout)

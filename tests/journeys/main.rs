@@ -3,6 +3,7 @@
 mod helpers;
 
 mod admin;
+mod browser_pages;
 mod certificate_journey;
 mod command_line;
 mod coverage;
