@@ -9,6 +9,7 @@ pub mod domain;
 pub mod export;
 pub mod mail;
 pub mod memo;
+pub mod outbox;
 pub mod roster;
 pub mod sign_in;
 pub mod signing;

@@ -82,22 +82,54 @@ impl Mailer {
 
     /// Sends a plain-text message. Blocking: call it off the async executor.
     pub fn send(&self, to: &str, subject: &str, body: String) -> Result<(), MailError> {
-        let message = Message::builder()
+        let message = self
+            .builder(to, subject)?
+            .header(ContentType::TEXT_PLAIN)
+            .body(body)
+            .map_err(|e| MailError::Build(e.to_string()))?;
+        self.deliver(&message)
+    }
+
+    /// Sends a plain-text message with a PDF attached under `filename`. Blocking.
+    pub fn send_with_pdf(
+        &self,
+        to: &str,
+        subject: &str,
+        body: String,
+        filename: &str,
+        pdf: Vec<u8>,
+    ) -> Result<(), MailError> {
+        use lettre::message::{Attachment, MultiPart, SinglePart};
+        let pdf_type =
+            ContentType::parse("application/pdf").map_err(|e| MailError::Build(e.to_string()))?;
+        let message = self
+            .builder(to, subject)?
+            .multipart(
+                MultiPart::mixed()
+                    .singlepart(SinglePart::plain(body))
+                    .singlepart(Attachment::new(filename.to_string()).body(pdf, pdf_type)),
+            )
+            .map_err(|e| MailError::Build(e.to_string()))?;
+        self.deliver(&message)
+    }
+
+    fn builder(&self, to: &str, subject: &str) -> Result<lettre::message::MessageBuilder, MailError> {
+        Ok(Message::builder()
             .from(self.from.clone())
             .to(to
                 .parse()
                 .map_err(|e| MailError::Build(format!("recipient: {e}")))?)
-            .subject(subject)
-            .header(ContentType::TEXT_PLAIN)
-            .body(body)
-            .map_err(|e| MailError::Build(e.to_string()))?;
+            .subject(subject))
+    }
+
+    fn deliver(&self, message: &Message) -> Result<(), MailError> {
         match &self.transport {
             Transport_::Outbox(t) => t
-                .send(&message)
+                .send(message)
                 .map(drop)
                 .map_err(|e| MailError::Send(e.to_string())),
             Transport_::Smtp(t) => t
-                .send(&message)
+                .send(message)
                 .map(drop)
                 .map_err(|e| MailError::Send(e.to_string())),
         }

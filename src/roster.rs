@@ -149,6 +149,20 @@ fn parse_row(
             fail(column, "", "wajib diisi".into());
         }
     }
+    // Every text the certificate prints must be drawable in its font: refused here, not after
+    // a signature (certificate::glyphs).
+    for (column, index) in [
+        ("full_name", 2),
+        ("position", 3),
+        ("agency", 4),
+        ("unit", 5),
+    ] {
+        // A name the name rules refused already has its message.
+        let checked = index != 2 || name.is_some();
+        if let Some(c) = crate::certificate::glyphs::unprintable(text(index)).filter(|_| checked) {
+            fail(column, text(index), crate::certificate::glyphs::refusal(c));
+        }
+    }
     for (column, index) in [("position", 3), ("agency", 4), ("unit", 5)] {
         if text(index).chars().count() > 200 {
             fail(

@@ -97,6 +97,12 @@ impl Application {
             key.clone(),
             crate::transparency::default_origin(&base_url),
         ));
+        tokio::spawn(crate::outbox::drain_loop(
+            db.clone(),
+            key.clone(),
+            mailer.clone(),
+            base_url.clone(),
+        ));
         // Off the start-up path: what the first scans would otherwise each read for themselves.
         let warm_db = db.clone();
         std::thread::spawn(move || warm_up(&warm_db));

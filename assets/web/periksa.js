@@ -1,5 +1,5 @@
 // The QR link carries the signed claim in the fragment, which the browser never sends to a server.
-// This script checks it here, in the browser: base32 → claim bytes → Ed25519 signature by a
+// This script checks it here, in the browser: decimal digits → claim bytes → Ed25519 signature by a
 // published issuer key (WebCrypto), with the keys kept in localStorage. That part needs no signal.
 // When the server answers too, it adds what only it knows: revocation, the full record and the
 // public log. The page says which checks ran where. docs/certificate-format.md is the spec.
@@ -7,7 +7,7 @@
   "use strict";
   var KEYS_URL = "/.well-known/ikrar-keys.json";
   var KEYS_STORE = "ikrar-kunci";
-  var CONTEXT = "ikrar/claim/v1\n";
+  var CONTEXT = "ikrar/claim/v2\n";
 
   if ("serviceWorker" in navigator) {
     // Keeps this page, its style and script for the next visit without signal.
@@ -59,69 +59,116 @@
   }
   var certificateId = match[1].toUpperCase();
 
-  function base32(text) {
-    var alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-    var clean = text.toUpperCase().replace(/=+$/, "");
-    var out = [], bits = 0, value = 0;
-    for (var i = 0; i < clean.length; i++) {
-      var v = alphabet.indexOf(clean[i]);
-      if (v < 0) throw new Error("bukan base32");
-      value = (value << 5) | v;
-      bits += 5;
-      if (bits >= 8) {
-        out.push((value >>> (bits - 8)) & 0xff);
-        bits -= 8;
-      }
-    }
-    return new Uint8Array(out);
-  }
-
   function hex(bytes) {
     return Array.prototype.map.call(bytes, function (b) {
       return ("0" + b.toString(16)).slice(-2);
     }).join("");
   }
 
-  // The claim bytes as the table in docs/certificate-format.md lays them out.
-  function parseClaim(bytes) {
-    if (bytes.length < 75 + 3) throw new Error("terlalu pendek");
-    if (bytes[0] !== 1) throw new Error("versi " + bytes[0] + " tidak dikenal");
-    var view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    var at = 75;
-    var decoder = new TextDecoder("utf-8", { fatal: true });
-    function text() {
-      var n = bytes[at];
-      if (at + 1 + n > bytes.length) throw new Error("terpotong");
-      var s = decoder.decode(bytes.subarray(at + 1, at + 1 + n));
-      at += 1 + n;
-      return s;
+  // The decode half of docs/certificate-format.md (claim format 2). decodeLink turns the link's
+  // fragment into { claim, signature, message }, or throws with the reason in Indonesian.
+  var GROUP_DIGITS = [0, 3, 5, 8, 10, 13, 15, 17];
+  var NAME_ALPHABET = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ .,'-`\u2019()";
+
+  // Groups of 17 digits are 7 bytes; a shorter last group of GROUP_DIGITS[k] digits is k bytes.
+  function digitsToBytes(text) {
+    if (!/^[0-9]*$/.test(text)) throw new Error("bukan deretan angka");
+    var tail = GROUP_DIGITS.indexOf(text.length % 17);
+    if (tail < 0) throw new Error("panjang angka tidak sah");
+    var out = [];
+    for (var at = 0; at < text.length;) {
+      var k = text.length - at >= 17 ? 7 : tail;
+      var value = BigInt(text.slice(at, at + GROUP_DIGITS[k]));
+      at += GROUP_DIGITS[k];
+      if (value >> BigInt(8 * k) !== 0n) throw new Error("kelompok angka terlalu besar");
+      for (var i = k - 1; i >= 0; i--) out.push(Number((value >> BigInt(8 * i)) & 255n));
     }
-    var claim = {
-      keyId: hex(bytes.subarray(1, 9)),
-      certificateId: base32Encode(bytes.subarray(9, 19)),
-      signedAt: Number(view.getBigInt64(19)),
-      documentSha256: hex(bytes.subarray(27, 59)),
-    };
-    claim.campaignId = text();
-    claim.signerName = text();
-    claim.maskedId = text();
-    if (at !== bytes.length) throw new Error("ada bita berlebih");
-    return claim;
+    return new Uint8Array(out);
   }
 
-  function base32Encode(bytes) {
+  // 6-bit symbols; 61 and 62 escape a 12- or 24-bit code point; one-bits pad to a byte.
+  function decodeName(bytes) {
+    var total = bytes.length * 8, at = 0, name = "";
+    function bit(i) { return (bytes[i >> 3] >> (7 - (i & 7))) & 1; }
+    function read(n) {
+      var v = 0;
+      for (var i = 0; i < n; i++) v = v * 2 + bit(at + i);
+      at += n;
+      return v;
+    }
+    for (;;) {
+      var left = total - at, ones = true;
+      for (var i = at; i < total; i++) if (!bit(i)) ones = false;
+      if (left < 8 && ones) return name;
+      if (left < 6) throw new Error("nama terpotong");
+      var symbol = read(6);
+      if (symbol < NAME_ALPHABET.length) {
+        name += NAME_ALPHABET[symbol];
+        continue;
+      }
+      var width = symbol === 61 ? 12 : symbol === 62 ? 24 : 0;
+      if (!width || total - at < width) throw new Error("nama rusak");
+      var cp = read(width);
+      var c = String.fromCodePoint(cp);
+      var shortest = NAME_ALPHABET.indexOf(c) >= 0 ? 6 : cp < 0x1000 ? 12 : 24;
+      if (shortest !== width) throw new Error("nama rusak");
+      name += c;
+    }
+  }
+
+  function unpackMasked(n) {
+    var kind = Math.floor(n / 1e8), first = ("000" + Math.floor(n / 1e4) % 1e4).slice(-4), last = ("000" + n % 1e4).slice(-4);
+    if (kind === 0 && n === 0) return "";
+    if (kind === 1) return first + "**********" + last;
+    if (kind === 2) return first + "********" + last;
+    throw new Error("NIP/NIK tersamar rusak");
+  }
+
+  function base32Bytes(text) {
     var alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-    var out = "", bits = 0, value = 0;
-    for (var i = 0; i < bytes.length; i++) {
-      value = (value << 8) | bytes[i];
-      bits += 8;
-      while (bits >= 5) {
-        out += alphabet[(value >>> (bits - 5)) & 31];
-        bits -= 5;
+    var out = [], bits = 0, value = 0;
+    for (var i = 0; i < text.length; i++) {
+      value = ((value << 5) | alphabet.indexOf(text[i])) & 0xffff;
+      bits += 5;
+      if (bits >= 8) {
+        out.push((value >>> (bits - 8)) & 0xff);
+        bits -= 8;
       }
     }
-    if (bits > 0) out += alphabet[(value << (5 - bits)) & 31];
     return out;
+  }
+
+  function decodeLink(text, id) {
+    var blob = digitsToBytes(text);
+    var FIXED = 1 + 2 + 4 + 4 + 16 + 1;
+    if (blob.length < 64 + FIXED) throw new Error("terlalu pendek");
+    var bytes = blob.subarray(0, blob.length - 64);
+    if (bytes[0] !== 2) throw new Error("versi " + bytes[0] + " tidak dikenal");
+    var view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    var campaignLen = bytes[27];
+    if (28 + campaignLen > bytes.length) throw new Error("terpotong");
+    var claim = {
+      certificateId: id,
+      keyHint: hex(bytes.subarray(1, 3)),
+      signedAt: view.getUint32(3),
+      maskedId: unpackMasked(view.getUint32(7)),
+      recordDigest: hex(bytes.subarray(11, 27)),
+      campaignId: new TextDecoder("utf-8", { fatal: true }).decode(bytes.subarray(28, 28 + campaignLen)),
+      signerName: decodeName(bytes.subarray(28 + campaignLen)),
+    };
+    // Signed: the context, the certificate id's 10 bytes from the link's path, the claim bytes.
+    var context = new TextEncoder().encode(CONTEXT);
+    var idBytes = base32Bytes(id);
+    var message = new Uint8Array(context.length + idBytes.length + bytes.length);
+    message.set(context, 0);
+    message.set(idBytes, context.length);
+    message.set(bytes, context.length + idBytes.length);
+    return { claim: claim, signature: blob.subarray(blob.length - 64), message: message };
+  }
+
+  // Published keys whose id starts with the claim's 2-byte hint; a verifier tries each in turn.
+  function keysFor(keys, claim) {
+    return ((keys && keys.keys) || []).filter(function (k) { return k.key_id.indexOf(claim.keyHint) === 0; });
   }
 
   var section = document.createElement("section");
@@ -157,7 +204,6 @@
       ["NIP/NIK (disamarkan)", claim.maskedId],
       ["Kode kegiatan", claim.campaignId],
       ["Waktu penandatanganan", when.toLocaleString("id-ID", { weekday: "long", year: "numeric", month: "long", day: "numeric", hour: "2-digit", minute: "2-digit", timeZoneName: "short" })],
-      ["SHA-256 dokumen", claim.documentSha256],
       ["ID kunci penerbit", claim.keyId],
     ].forEach(function (row) {
       var dt = document.createElement("dt");
@@ -171,44 +217,45 @@
   }
 
   function offlineCheck(keys) {
-    var blob, claimBytes, signature, claim;
+    var claim, signature, message;
     try {
-      blob = base32(claimText);
-      if (blob.length < 64 + 78) throw new Error("terlalu pendek");
-      claimBytes = blob.subarray(0, blob.length - 64);
-      signature = blob.subarray(blob.length - 64);
-      claim = parseClaim(claimBytes);
+      var decoded = decodeLink(claimText, certificateId);
+      claim = decoded.claim;
+      signature = decoded.signature;
+      message = decoded.message;
     } catch (e) {
       return Promise.resolve({ state: "tidak-sah", why: "data pada kode QR rusak (" + e.message + ")" });
     }
-    if (claim.certificateId !== certificateId) {
-      return Promise.resolve({ state: "tidak-sah", why: "data QR menyebut sertifikat lain", claim: claim });
-    }
+    claim.keyId = claim.keyHint;
     if (!window.crypto || !crypto.subtle) {
       return Promise.resolve({ state: "tidak-dapat", why: "peramban ini tidak menyediakan WebCrypto di halaman ini", claim: claim });
     }
-    var key = keys && (keys.keys || []).filter(function (k) { return k.key_id === claim.keyId; })[0];
-    if (!key) {
+    var candidates = keysFor(keys, claim);
+    if (!candidates.length) {
       return Promise.resolve({
         state: "tidak-dapat",
-        why: keys ? "kunci penerbit " + claim.keyId + " tidak ada pada daftar kunci yang tersimpan" : "daftar kunci penerbit belum pernah tersimpan di perangkat ini; buka halaman ini sekali saat ada sinyal",
+        why: keys ? "kunci penerbit " + claim.keyHint + "… tidak ada pada daftar kunci yang tersimpan" : "daftar kunci penerbit belum pernah tersimpan di perangkat ini; buka halaman ini sekali saat ada sinyal",
         claim: claim,
       });
     }
-    var pk = new Uint8Array(key.public_key_hex.match(/../g).map(function (h) { return parseInt(h, 16); }));
-    var message = new Uint8Array(CONTEXT.length + claimBytes.length);
-    message.set(new TextEncoder().encode(CONTEXT), 0);
-    message.set(claimBytes, CONTEXT.length);
-    return crypto.subtle.digest("SHA-256", pk)
-      .then(function (digest) {
-        if (hex(new Uint8Array(digest).subarray(0, 8)) !== claim.keyId) throw new Error("kunci tidak cocok dengan ID-nya");
-        return crypto.subtle.importKey("raw", pk, { name: "Ed25519" }, false, ["verify"]);
-      })
-      .then(function (cryptoKey) {
-        return crypto.subtle.verify({ name: "Ed25519" }, cryptoKey, signature, message);
-      })
-      .then(function (valid) {
-        if (!valid) return { state: "tidak-sah", why: "tanda tangan penerbit pada data QR tidak sah", claim: claim, key: key };
+    function tryKey(i) {
+      if (i >= candidates.length) return Promise.resolve(null);
+      var key = candidates[i];
+      var pk = new Uint8Array(key.public_key_hex.match(/../g).map(function (h) { return parseInt(h, 16); }));
+      return crypto.subtle.digest("SHA-256", pk)
+        .then(function (digest) {
+          if (hex(new Uint8Array(digest).subarray(0, 8)) !== key.key_id) throw new Error("kunci tidak cocok dengan ID-nya");
+          return crypto.subtle.importKey("raw", pk, { name: "Ed25519" }, false, ["verify"]);
+        })
+        .then(function (cryptoKey) {
+          return crypto.subtle.verify({ name: "Ed25519" }, cryptoKey, signature, message);
+        })
+        .then(function (valid) { return valid ? key : tryKey(i + 1); });
+    }
+    return tryKey(0)
+      .then(function (key) {
+        if (!key) return { state: "tidak-sah", why: "tanda tangan penerbit pada data QR tidak sah", claim: claim };
+        claim.keyId = key.key_id;
         var until = key.valid_until ? Date.parse(key.valid_until) / 1000 : null;
         if (until !== null && claim.signedAt > until) {
           return { state: "tidak-sah", why: "ditandatangani sesudah kunci penerbitnya " + (key.status === "revoked" ? "dicabut karena bocor" : "tidak berlaku"), claim: claim, key: key };

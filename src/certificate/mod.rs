@@ -1,5 +1,6 @@
 //! Where a certificate is drawn: the PDF a signer downloads and the QR link printed on it.
 
+pub mod glyphs;
 pub mod pdf;
 pub mod pdf_signature;
 mod qr;
@@ -8,8 +9,8 @@ pub use qr::{verify_link, QrError, QrMatrix};
 
 use crate::db::campaigns::{Campaign, StoredDocument};
 use crate::db::certificates::CertificateRow;
-use crate::domain::{Block, IndonesianZone, PactDocument};
-use crate::signing::Claim;
+use crate::domain::{Block, CertificateId, IndonesianZone, PactDocument};
+use crate::signing::{encode_signed_bytes, Claim};
 use pdf::{CertificateSheet, DocumentBlock};
 pub use pdf_signature::{PdfSignatureError, PdfSigner};
 
@@ -57,11 +58,12 @@ pub fn link_for(base_url: &str, certificate: &CertificateRow) -> Result<String, 
         .clone()
         .try_into()
         .map_err(|_| CertificateError::Record)?;
-    let claim = Claim::from_bytes(&certificate.claim).map_err(|_| CertificateError::Record)?;
+    let id = CertificateId::parse(&certificate.id).map_err(|_| CertificateError::Record)?;
+    Claim::from_bytes(&certificate.claim, &id).map_err(|_| CertificateError::Record)?;
     Ok(verify_link(
         base_url,
         &certificate.id,
-        &claim.encode_signed(&signature),
+        &encode_signed_bytes(&certificate.claim, &signature),
     ))
 }
 

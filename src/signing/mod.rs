@@ -9,7 +9,9 @@ mod key;
 mod verify;
 mod x509;
 
-pub use claim::{Claim, ClaimError, SignedRecord, CLAIM_CONTEXT};
+pub use claim::{
+    encode_signed_bytes, key_hint, Claim, ClaimError, SignedRecord, CLAIM_CONTEXT, KEY_HINT_LEN,
+};
 pub use issue::{issue_certificate, IssueError, Issued, SigningRequest};
 pub use key::{verify_with, IssuerKey, KeyError, KeyId};
 pub use verify::{

@@ -148,7 +148,7 @@ pub fn judge(
         );
     }
     if let Some(text) = link_claim.filter(|t| !t.trim().is_empty()) {
-        let matches = match Claim::decode_signed(text) {
+        let matches = match Claim::decode_signed(text, &record.certificate_id) {
             Ok((carried, sig)) => {
                 carried == claim
                     && verify_remembered(&key.public_key, &carried.signing_message(), &sig)

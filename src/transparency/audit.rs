@@ -72,13 +72,12 @@ fn expected_entry(
     let Some(record) = row.signed_record() else {
         return Ok(Err("kolom catatan sertifikat rusak"));
     };
-    let claim = record.claim().to_bytes();
+    let signed = record.claim();
+    let claim = signed.to_bytes();
     let Some(key) = keys::find(conn, &row.key_id)? else {
         return Ok(Err("kunci penerbit sertifikat tidak dikenal"));
     };
-    let mut message = crate::signing::CLAIM_CONTEXT.to_vec();
-    message.extend_from_slice(&claim);
-    if !verify_with(&key.public_key, &message, &row.signature) {
+    if !verify_with(&key.public_key, &signed.signing_message(), &row.signature) {
         return Ok(Err(
             "isi catatan sertifikat tidak cocok dengan tanda tangannya (data diubah)",
         ));

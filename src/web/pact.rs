@@ -120,6 +120,7 @@ fn refusal(e: IssueError) -> WebError {
         IssueError::OutOfScope => WebError::Forbidden(e.to_string()),
         IssueError::NotOpen | IssueError::DocumentOutdated => WebError::Conflict(e.to_string()),
         IssueError::NameMismatch => WebError::bad("full_name", e),
+        IssueError::Unprintable { field, .. } => WebError::bad(field, e),
         IssueError::Db(db) => WebError::internal(db),
     }
 }

@@ -347,7 +347,7 @@ async fn keys_json(state: web::Data<AppState>) -> Result<HttpResponse, WebError>
         .insert_header(("Cache-Control", "public, max-age=300"))
         .json(serde_json::json!({
             "issuer": state.base_url,
-            "claim_format": "ikrar/claim/v1",
+            "claim_format": "ikrar/claim/v2",
             "keys": keys,
             "log": {
                 "origin": origin,

@@ -8,6 +8,7 @@ mod certificate_journey;
 mod command_line;
 mod coverage;
 mod key_rotation;
+mod long_names;
 mod nodes;
 mod offline;
 mod pdf_signature;

@@ -112,7 +112,7 @@ async fn the_qr_claim_is_checked_in_the_browser_and_still_without_signal() {
     let (head, claim) = link.split_once('#').unwrap();
     let mut forged: Vec<char> = claim.chars().collect();
     let i = forged.len() / 2;
-    forged[i] = if forged[i] == 'A' { 'B' } else { 'A' };
+    forged[i] = if forged[i] == '1' { '2' } else { '1' };
     let forged: String = forged.into_iter().collect();
     let dom = rendered(&profile, &format!("{head}#{forged}"));
     assert!(dom.contains(r#"data-hasil="tidak-sah""#), "forged: {dom}");

@@ -127,17 +127,36 @@ fn b64(v: &Value) -> H {
         .unwrap()
 }
 
+/// The claim's digits as bytes (docs/certificate-format.md): 17 digits per 7 bytes, a shorter
+/// last group of 3, 5, 8, 10, 13 or 15 digits for 1 to 6 bytes.
+fn digits_to_bytes(text: &str) -> Vec<u8> {
+    let widths = [0, 3, 5, 8, 10, 13, 15, 17];
+    let mut out = Vec::new();
+    let mut rest = text;
+    while !rest.is_empty() {
+        let k = if rest.len() >= 17 {
+            7
+        } else {
+            widths.iter().position(|w| *w == rest.len()).unwrap()
+        };
+        let value: u64 = rest[..widths[k]].parse().unwrap();
+        out.extend((0..k).rev().map(|i| (value >> (8 * i)) as u8));
+        rest = &rest[widths[k]..];
+    }
+    out
+}
+
 /// The issuance entry as docs/log.md defines it, from nothing but the QR link.
 fn issuance_entry_from_link(link: &str) -> (String, Vec<u8>) {
     let (path, claim) = link.split_once('#').unwrap();
     let id = path.rsplit('/').next().unwrap().to_string();
-    let blob = data_encoding::BASE32_NOPAD
-        .decode(claim.as_bytes())
-        .unwrap();
+    let blob = digits_to_bytes(claim);
     let claim_bytes = &blob[..blob.len() - 64];
     let mut entry = vec![1u8, 1];
     entry.extend_from_slice(&data_encoding::BASE32_NOPAD.decode(id.as_bytes()).unwrap());
-    entry.extend_from_slice(&claim_bytes[19..27]); // signed_at, big-endian
+    // signed_at: unsigned 32-bit in the claim, signed 64-bit in the entry.
+    let at = u32::from_be_bytes(claim_bytes[3..7].try_into().unwrap());
+    entry.extend_from_slice(&i64::from(at).to_be_bytes());
     entry.extend_from_slice(&sha(&[&blob]));
     (id, entry)
 }

@@ -160,10 +160,17 @@ async fn revoke(
         move |conn| {
             let certificate = in_scope(conn, &scope, &raw)?;
             let id = CertificateId::parse(&certificate.id).map_err(|_| not_found())?;
-            if !certificates::revoke(conn, &id, now(), &stored)? {
+            let at = now();
+            if !certificates::revoke(conn, &id, at, &stored)? {
                 return Err(WebError::Conflict(
                     "Sertifikat ini sudah dicabut sebelumnya.".into(),
                 ));
+            }
+            // The signer is told, with the public category only, once this commits.
+            if crate::db::employees::find(conn, certificate.employee_id)?
+                .is_some_and(|e| e.email.is_some())
+            {
+                crate::outbox::enqueue(conn, id.as_str(), crate::outbox::Letter::Revoked, at)?;
             }
             Ok(())
         },

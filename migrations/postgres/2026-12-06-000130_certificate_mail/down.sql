@@ -1,0 +1,1 @@
+DROP TABLE certificate_mail;
