@@ -3,6 +3,7 @@
 mod helpers;
 
 mod admin;
+mod browser_verdicts;
 mod certificate_journey;
 mod command_line;
 mod coverage;
@@ -15,3 +16,4 @@ mod refusals;
 mod sign_in;
 mod signing_pages;
 mod synthetic_nation;
+mod verdict;
