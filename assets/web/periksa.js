@@ -218,6 +218,56 @@
     section.appendChild(dl);
   }
 
+  function offlineCheck(keys) {
+    var blob, claimBytes, signature, claim;
+    try {
+      blob = base32(claimText);
+      if (blob.length < 64 + 78) throw new Error("terlalu pendek");
+      claimBytes = blob.subarray(0, blob.length - 64);
+      signature = blob.subarray(blob.length - 64);
+      claim = parseClaim(claimBytes);
+    } catch (e) {
+      return Promise.resolve({ state: "tidak-sah", why: "data pada kode QR rusak (" + e.message + ")" });
+    }
+    if (claim.certificateId !== certificateId) {
+      return Promise.resolve({ state: "tidak-sah", why: "data QR menyebut sertifikat lain", claim: claim });
+    }
+    if (!window.crypto || !crypto.subtle) {
+      return Promise.resolve({ state: "tidak-dapat", why: "peramban ini tidak menyediakan WebCrypto di halaman ini", claim: claim });
+    }
+    var key = keys && (keys.keys || []).filter(function (k) { return k.key_id === claim.keyId; })[0];
+    if (!key) {
+      return Promise.resolve({
+        state: "tidak-dapat",
+        why: keys ? "kunci penerbit " + claim.keyId + " tidak ada pada daftar kunci yang tersimpan" : "daftar kunci penerbit belum pernah tersimpan di perangkat ini; buka halaman ini sekali saat ada sinyal",
+        claim: claim,
+      });
+    }
+    var pk = new Uint8Array(key.public_key_hex.match(/../g).map(function (h) { return parseInt(h, 16); }));
+    var message = new Uint8Array(CONTEXT.length + claimBytes.length);
+    message.set(new TextEncoder().encode(CONTEXT), 0);
+    message.set(claimBytes, CONTEXT.length);
+    return crypto.subtle.digest("SHA-256", pk)
+      .then(function (digest) {
+        if (hex(new Uint8Array(digest).subarray(0, 8)) !== claim.keyId) throw new Error("kunci tidak cocok dengan ID-nya");
+        return crypto.subtle.importKey("raw", pk, { name: "Ed25519" }, false, ["verify"]);
+      })
+      .then(function (cryptoKey) {
+        return crypto.subtle.verify({ name: "Ed25519" }, cryptoKey, signature, message);
+      })
+      .then(function (valid) {
+        if (!valid) return { state: "tidak-sah", why: "tanda tangan penerbit pada data QR tidak sah", claim: claim, key: key };
+        var until = key.valid_until ? Date.parse(key.valid_until) / 1000 : null;
+        if (until !== null && claim.signedAt > until) {
+          return { state: "tidak-sah", why: "ditandatangani sesudah kunci penerbitnya " + (key.status === "revoked" ? "dicabut karena bocor" : "tidak berlaku"), claim: claim, key: key };
+        }
+        return { state: "sah", claim: claim, key: key };
+      })
+      .catch(function (e) {
+        return { state: "tidak-dapat", why: "peramban ini tidak dapat memeriksa tanda tangan Ed25519 (" + e.message + ")", claim: claim };
+      });
+  }
+
   function serverCheck() {
     var line = add("p", "Menghubungi server penerbit…", "small");
     line.id = "hasil-server";

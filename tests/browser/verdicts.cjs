@@ -23,7 +23,7 @@ async function settled(page, withClaim) {
   await page.waitForLoadState("load");
   if (withClaim) {
     // The in-browser check ends with the server's answer, or with its absence.
-    await page.waitForSelector("#hasil-server[data-status]", { timeout: 15000 });
+    await page.waitForSelector("#hasil-server[data-status]", { state: "attached", timeout: 15000 });
   }
 }
 
@@ -67,6 +67,8 @@ async function axe(page) {
     timezoneId: "Asia/Makassar",
   });
   const page = context.pages()[0] || (await context.newPage());
+  page.on("console", (m) => console.error(`console ${m.type()}: ${m.text()}`));
+  page.on("pageerror", (e) => console.error(`page error: ${e.message}`));
   if (phase === "online") {
     // The first visit with signal keeps the page for later: wait for the service worker.
     const first = cases.find((c) => c.claim);
