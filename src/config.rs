@@ -19,6 +19,8 @@ pub struct Settings {
     /// Trust `X-Forwarded-For` for the client address (only behind your own reverse proxy).
     pub trusted_proxy: bool,
     pub address_limits: crate::sign_in::AddressLimits,
+    /// Where the public reports a neutrality violation; linked from every verify page.
+    pub report_url: Option<String>,
 }
 
 impl Settings {
@@ -33,6 +35,7 @@ impl Settings {
             mail_from: "ikrar <noreply@ikrar.localhost>".into(),
             trusted_proxy: false,
             address_limits: Default::default(),
+            report_url: None,
             data_dir,
         }
     }

@@ -17,4 +17,5 @@ pub mod startup;
 pub mod synth;
 pub mod totp;
 pub mod transparency;
+pub mod verification;
 pub mod web;

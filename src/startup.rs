@@ -114,6 +114,8 @@ impl Application {
             base_url: base_url.clone(),
             trusted_proxy: settings.trusted_proxy,
             address_limits: settings.address_limits,
+            revocations: Default::default(),
+            report_url: settings.report_url.clone(),
         });
         let server = HttpServer::new(move || {
             App::new()

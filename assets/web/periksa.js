@@ -52,9 +52,18 @@
     // A damaged link is judged below, not ignored.
   }
   var match = window.location.pathname.match(/^\/v\/([A-Za-z2-7]{16})$/);
+  // The verdict on the page: the server's (genuine, revoked, tampered, not_found), or "luring"
+  // on the copy kept for use without signal, which has none.
+  var heading = document.getElementById("putusan");
+  var serverVerdict = heading ? heading.getAttribute("data-putusan") : null;
+  var offlineShell = serverVerdict === "luring";
   if (!claimText || !match) {
     // No claim to check: still keep the keys for a later visit without signal.
     loadKeys();
+    if (offlineShell && match) {
+      setHeading("pending", "BELUM DAPAT DIPERIKSA",
+        "Tautan ini tidak membawa data bertanda tangan dari kode QR, sehingga tidak ada yang dapat diperiksa di perangkat ini. Keberadaan dan status sertifikat hanya dapat diperiksa oleh server penerbit saat ada sambungan internet.");
+    }
     return;
   }
   var certificateId = match[1].toUpperCase();
@@ -171,12 +180,38 @@
     return ((keys && keys.keys) || []).filter(function (k) { return k.key_id.indexOf(claim.keyHint) === 0; });
   }
 
+  // The page's heading may only move away from ASLI, never towards it: a check in this browser
+  // confirms or qualifies the server's verdict, it does not overrule a negative one.
+  function setHeading(cls, text, explanation) {
+    if (!heading) return;
+    heading.className = "verdict " + cls;
+    heading.setAttribute("data-putusan", cls);
+    heading.textContent = text;
+    var lead = document.getElementById("penjelasan");
+    if (lead && explanation) lead.textContent = explanation;
+    document.title = text + ": pemeriksaan sertifikat · ikrar";
+    if (cls !== "genuine") {
+      // Nothing that reads as a positive mark stays visible under a verdict that is not ASLI.
+      Array.prototype.forEach.call(document.querySelectorAll(".genuine"), function (el) {
+        if (el !== heading) el.className = el.className.replace(/\bgenuine\b/, "qualified");
+      });
+    }
+  }
+
+  var HEADINGS = { genuine: "ASLI", revoked: "DICABUT", tampered: "TIDAK SAH", not_found: "TIDAK DITEMUKAN" };
+  var KEY_STATUS = { active: "berlaku", retired: "sudah tidak dipakai", revoked: "dicabut" };
+
   var section = document.createElement("section");
   section.className = "card";
   section.id = "periksa-luring";
   section.setAttribute("aria-live", "polite");
+  var card = document.getElementById("putusan-server");
   var main = document.querySelector("main") || document.body;
-  main.insertBefore(section, main.firstChild);
+  if (card && card.parentNode) {
+    card.parentNode.insertBefore(section, card.nextSibling);
+  } else {
+    main.appendChild(section);
+  }
 
   function add(tag, text, cls) {
     var el = document.createElement(tag);
@@ -186,25 +221,39 @@
     return el;
   }
 
-  add("h2", "Pemeriksaan data kode QR");
+  add("h2", "Pemeriksaan di perangkat ini");
 
-  function verdict(state, text) {
-    var p = add("p", text, "verdict small-verdict " + (state === "sah" ? "genuine" : "tampered"));
+  // One line with the in-browser result; its colour is positive only under an ASLI verdict.
+  function result(state, text) {
+    var cls = state === "sah" ? (serverVerdict === "genuine" ? "genuine" : "qualified")
+      : state === "tidak-sah" ? "tampered" : "pending";
+    var p = add("p", text, "verdict small-verdict " + cls);
     p.id = "hasil-luring";
     p.setAttribute("data-hasil", state);
-    p.setAttribute("role", state === "sah" ? "status" : "alert");
+    p.setAttribute("role", state === "tidak-sah" ? "alert" : "status");
   }
 
+  // "Rabu, 15 November 2023 pukul 10.30 WITA" in this device's zone, named as Indonesia names it.
+  function localTime(seconds) {
+    var when = new Date(seconds * 1000);
+    var days = ["Minggu", "Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu"];
+    var months = ["Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus",
+      "September", "Oktober", "November", "Desember"];
+    var offset = -when.getTimezoneOffset() / 60;
+    var zone = { 7: "WIB", 8: "WITA", 9: "WIT" }[offset] || ("UTC" + (offset >= 0 ? "+" : "") + offset);
+    function two(n) { return ("0" + n).slice(-2); }
+    return days[when.getDay()] + ", " + when.getDate() + " " + months[when.getMonth()] + " " +
+      when.getFullYear() + " pukul " + two(when.getHours()) + "." + two(when.getMinutes()) + " " + zone;
+  }
+
+  // What the QR data says, shown only where the server's record is not on the page.
   function facts(claim) {
     var dl = document.createElement("dl");
     dl.className = "facts";
-    var when = new Date(claim.signedAt * 1000);
     [
       ["Nama", claim.signerName],
       ["NIP/NIK (disamarkan)", claim.maskedId],
-      ["Kode kegiatan", claim.campaignId],
-      ["Waktu penandatanganan", when.toLocaleString("id-ID", { weekday: "long", year: "numeric", month: "long", day: "numeric", hour: "2-digit", minute: "2-digit", timeZoneName: "short" })],
-      ["ID kunci penerbit", claim.keyId],
+      ["Waktu penandatanganan", localTime(claim.signedAt)],
     ].forEach(function (row) {
       var dt = document.createElement("dt");
       dt.textContent = row[0];
@@ -267,51 +316,65 @@
       });
   }
 
-  var STATUS = {
-    genuine: "ASLI: catatan penerbit cocok dengan data QR dan sertifikat tidak dicabut.",
-    revoked: "DICABUT: sertifikat ini sudah dicabut dan tidak berlaku lagi.",
-    tampered: "TIDAK SAH menurut server",
-    not_found: "TIDAK DITEMUKAN: server tidak mengenal sertifikat ini.",
-  };
-
   function serverCheck() {
-    var line = add("p", "Menghubungi server…", "small");
+    var line = add("p", "Menghubungi server penerbit…", "small");
     line.id = "hasil-server";
     return fetch("/api/v1/verify/" + certificateId + "?claim=" + encodeURIComponent(claimText), { cache: "no-store" })
       .then(function (r) { return r.json(); })
       .then(function (body) {
-        var text = "Diperiksa server: " + (STATUS[body.status] || body.status);
-        if (body.problem) text += " (" + body.problem + ")";
+        var verdict = HEADINGS[body.status] || body.status;
+        var text = "Putusan server untuk data kode QR ini: " + verdict + ".";
+        if (body.problem) text += " Sebabnya: " + body.problem + ".";
         if (body.log) {
           text += " Tercatat di log publik pada indeks " + body.log.index;
           text += body.log.inclusion_verified === true
-            ? "; bukti inklusinya cocok dengan checkpoint terbaru (ukuran " + body.log.checkpoint_size + ")."
+            ? "; bukti inklusinya cocok dengan akar log terbaru (ukuran " + body.log.checkpoint_size + ")."
             : body.log.inclusion_verified === false
-              ? "; bukti inklusinya TIDAK cocok dengan checkpoint terbaru."
-              : "; checkpoint yang memuatnya segera diterbitkan.";
+              ? "; bukti inklusinya TIDAK cocok dengan akar log terbaru."
+              : "; akar log yang memuatnya segera diterbitkan.";
         }
         line.textContent = text;
         line.setAttribute("data-status", body.status);
+        if (body.status !== "genuine" && body.status !== serverVerdict && HEADINGS[body.status]) {
+          setHeading(body.status === "not_found" ? "missing" : body.status, HEADINGS[body.status],
+            body.status === "tampered"
+              ? "Jangan percayai sertifikat ini: " + (body.problem || "data kode QR tidak cocok dengan catatan penerbit") + "."
+              : null);
+          serverVerdict = body.status;
+        }
       })
       .catch(function () {
-        line.textContent = "Server tidak dapat dihubungi (luring). Status pencabutan, kecocokan dengan catatan lengkap penerbit dan bukti log publik baru dapat diperiksa saat ada sinyal.";
+        line.textContent = "Server penerbit tidak dapat dihubungi. Status pencabutan, kecocokan dengan catatan lengkap penerbit dan bukti log publik baru dapat diperiksa saat ada sambungan internet.";
         line.setAttribute("data-status", "luring");
       });
   }
 
   loadKeys().then(function (loaded) {
-    return offlineCheck(loaded.kept).then(function (result) {
-      if (result.state === "sah") {
-        verdict("sah", "Tanda tangan sah");
-      } else if (result.state === "tidak-sah") {
-        verdict("tidak-sah", "TIDAK SAH: " + result.why);
+    return offlineCheck(loaded.kept).then(function (checked) {
+      if (checked.state === "tidak-sah") {
+        setHeading("tampered", "TIDAK SAH", "Jangan percayai sertifikat ini: " + checked.why + ".");
+        serverVerdict = serverVerdict === "luring" ? "luring" : "tampered";
+        result("tidak-sah", "Data kode QR tidak sah: " + checked.why + ".");
+      } else if (checked.state === "sah" && offlineShell) {
+        setHeading("qualified", "TANDA TANGAN COCOK",
+          "Tanda tangan penerbit pada data kode QR cocok dengan kunci penerbit yang tersimpan di perangkat ini. " +
+          "Status pencabutan tidak dapat diperiksa tanpa sambungan internet, sehingga keaslian sertifikat belum dapat dipastikan.");
+        result("sah", "Tanda tangan penerbit cocok; status pencabutan belum diperiksa.");
+      } else if (checked.state === "sah") {
+        result("sah", serverVerdict === "genuine"
+          ? "Dikonfirmasi: tanda tangan penerbit pada data kode QR sah."
+          : "Tanda tangan penerbit pada data kode QR cocok, tetapi yang berlaku adalah putusan server di atas: " +
+            (HEADINGS[serverVerdict] || serverVerdict) + ".");
       } else {
-        verdict("tidak-dapat", "Belum dapat diperiksa: " + result.why);
+        if (offlineShell) {
+          setHeading("pending", "BELUM DAPAT DIPERIKSA", "Sertifikat ini belum dapat diperiksa di perangkat ini: " + checked.why + ".");
+        }
+        result("tidak-dapat", "Belum dapat diperiksa di perangkat ini: " + checked.why + ".");
       }
-      if (result.claim) facts(result.claim);
-      var kept = loaded.kept && loaded.kept.saved_at ? new Date(loaded.kept.saved_at).toLocaleString("id-ID") : "-";
-      add("p", "Diperiksa di perangkat ini, tanpa server: bentuk data QR dan tanda tangan Ed25519 penerbit" +
-        (result.key ? " (kunci " + result.key.key_id + ", status " + result.key.status + ")" : "") +
+      if (checked.claim && offlineShell) facts(checked.claim);
+      var kept = loaded.kept && loaded.kept.saved_at ? localTime(Date.parse(loaded.kept.saved_at) / 1000) : "-";
+      add("p", "Diperiksa di perangkat ini, tanpa server: bentuk data kode QR dan tanda tangan Ed25519 penerbit" +
+        (checked.key ? " (kunci " + checked.key.key_id + ", " + (KEY_STATUS[checked.key.status] || checked.key.status) + ")" : "") +
         ", dengan daftar kunci penerbit " + (loaded.online ? "yang baru diambil dari server" : "yang tersimpan sejak " + kept) + ".", "small");
       return serverCheck();
     });

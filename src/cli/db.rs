@@ -1,6 +1,6 @@
 use crate::db::copy::{self, CopyError};
 use crate::db::{DatabaseUrl, Db};
-use crate::signing::{verify_certificate, Verdict};
+use crate::verification::{self, Evidence, LogRevocations, Verdict};
 
 pub fn copy(from: &str, to: &str) -> anyhow::Result<i32> {
     let (from_url, to_url) = (DatabaseUrl::parse(from)?, DatabaseUrl::parse(to)?);
@@ -24,8 +24,12 @@ pub fn copy(from: &str, to: &str) -> anyhow::Result<i32> {
     let mut conn = target.read()?;
     let ids = copy::certificate_ids(&mut conn)?;
     let mut failed = 0;
+    // The copied log's revocations count, as on a serving node.
+    let revocations = LogRevocations::new();
     for id in &ids {
-        let verdict = verify_certificate(&mut conn, id, None)?.verdict;
+        let verdict =
+            verification::verify_in(&mut conn, &revocations, id, Evidence::Id, &mut |_| {})?
+                .verdict;
         if !matches!(verdict, Verdict::Genuine | Verdict::Revoked) {
             eprintln!(
                 "sertifikat {id} tidak lolos pemeriksaan di basis data tujuan: {}",

@@ -267,6 +267,10 @@ pub struct ServeArgs {
     /// Take the client address from X-Forwarded-For (set only behind your own reverse proxy).
     #[arg(long, env = "IKRAR_TRUSTED_PROXY")]
     pub trusted_proxy: bool,
+    /// Page where the public reports a neutrality violation (e.g. Bawaslu's), linked from every
+    /// verify page.
+    #[arg(long, env = "IKRAR_REPORT_URL")]
+    pub report_url: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -321,6 +325,7 @@ impl ServeArgs {
         settings.base_url = self.base_url.clone();
         settings.mail_from = self.mail_from.clone();
         settings.trusted_proxy = self.trusted_proxy;
+        settings.report_url = self.report_url.clone().filter(|u| !u.trim().is_empty());
         if let Some(host) = &self.smtp_host {
             settings.mail = MailSettings::Smtp {
                 host: host.clone(),

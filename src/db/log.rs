@@ -374,3 +374,29 @@ pub fn insert_checkpoint(conn: &mut DbConnection, row: &CheckpointRow) -> QueryR
         Err(e) => Err(e),
     }
 }
+
+/// The revocation entries from index `from` on, in log order (partial index
+/// `log_entries_revocations`: cheap however long the log is).
+pub fn revocations_from(conn: &mut DbConnection, from: u64) -> QueryResult<Vec<LogEntryRow>> {
+    super::on_backend!(conn, |c| log_entries::table
+        .filter(log_entries::kind.eq(EntryKind::Revoked.as_str()))
+        .filter(log_entries::idx.ge(from as i64))
+        .order(log_entries::idx)
+        .select(LogEntryRow::as_select())
+        .load(c))
+}
+
+/// Revocations in the log whose certificate row does not say revoked: rows that contradict the
+/// log (altered in the database after the fact). Index and certificate id.
+pub fn revocations_contradicted(conn: &mut DbConnection) -> QueryResult<Vec<(i64, String)>> {
+    use super::schema::certificates;
+    let standing = certificates::table
+        .filter(certificates::revoked_at.is_null())
+        .select(certificates::id);
+    super::on_backend!(conn, |c| log_entries::table
+        .filter(log_entries::kind.eq(EntryKind::Revoked.as_str()))
+        .filter(log_entries::certificate_id.eq_any(standing))
+        .order(log_entries::idx)
+        .select((log_entries::idx, log_entries::certificate_id))
+        .load(c))
+}

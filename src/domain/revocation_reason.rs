@@ -42,4 +42,18 @@ impl RevocationReason {
     pub fn of_stored(stored: &str) -> Option<Self> {
         Self::parse(stored.split(':').next().unwrap_or(""))
     }
+
+    /// The byte that stands for the category in a revocation's log entry (docs/log.md).
+    pub fn code(self) -> u8 {
+        match self {
+            Self::WrongData => 1,
+            Self::NotTheSigner => 2,
+            Self::LeftService => 3,
+            Self::Other => 4,
+        }
+    }
+
+    pub fn of_code(code: u8) -> Option<Self> {
+        Self::ALL.into_iter().find(|r| r.code() == code)
+    }
 }

@@ -14,7 +14,5 @@ pub use claim::{
 };
 pub use issue::{issue_certificate, IssueError, Issued, SigningRequest};
 pub use key::{verify_with, IssuerKey, KeyError, KeyId};
-pub use verify::{
-    find_certificate, judge, verify_certificate, SignatureCheck, Verdict, Verification,
-};
+pub use verify::{check_record, SignatureCheck};
 pub use x509::IssuerCertificate;

@@ -4,9 +4,11 @@
 use sha2::{Digest, Sha256};
 
 use crate::db::certificates::CertificateRow;
-use crate::domain::CertificateId;
+use crate::domain::{CertificateId, RevocationReason};
 
 const VERSION: u8 = 1;
+/// version, kind, id, instant, claim hash and the reason's category.
+const REVOKED_LEN: usize = 1 + 1 + 10 + 8 + 32 + 1;
 
 /// What happened to a certificate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -53,16 +55,16 @@ fn encode(
     id: &CertificateId,
     at: i64,
     claim_hash: &[u8; 32],
-    reason: Option<&str>,
+    reason: Option<RevocationReason>,
 ) -> Vec<u8> {
-    let mut out = Vec::with_capacity(84);
+    let mut out = Vec::with_capacity(53);
     out.push(VERSION);
     out.push(kind.tag());
     out.extend_from_slice(&id.to_bytes());
     out.extend_from_slice(&at.to_be_bytes());
     out.extend_from_slice(claim_hash);
     if let Some(reason) = reason {
-        out.extend_from_slice(&Sha256::digest(reason.as_bytes()));
+        out.push(reason.code());
     }
     out
 }
@@ -80,8 +82,11 @@ pub fn issued(row: &CertificateRow) -> Option<Vec<u8>> {
     ))
 }
 
-/// The entry for a certificate's revocation at `at` for `reason`.
+/// The entry for a certificate's revocation at `at`. Only the public category of the stored reason
+/// (`category: note`) goes in, as one byte: the admin's note may name people, and a hash of it
+/// would let anyone confirm a guess. A stored reason without a known category counts as "other".
 pub fn revoked(row: &CertificateRow, at: i64, reason: &str) -> Option<Vec<u8>> {
+    let reason = RevocationReason::of_stored(reason).unwrap_or(RevocationReason::Other);
     let id = CertificateId::parse(&row.id).ok()?;
     Some(encode(
         EntryKind::Revoked,
@@ -90,4 +95,22 @@ pub fn revoked(row: &CertificateRow, at: i64, reason: &str) -> Option<Vec<u8>> {
         &signed_claim_hash(&row.claim, &row.signature),
         Some(reason),
     ))
+}
+
+/// A revocation as the log states it: when, and the public category.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LoggedRevocation {
+    pub at: i64,
+    pub reason: RevocationReason,
+}
+
+/// Reads a revocation entry's own bytes; `None` for anything else.
+pub fn parse_revocation(entry: &[u8]) -> Option<LoggedRevocation> {
+    if entry.len() != REVOKED_LEN || entry[0] != VERSION || entry[1] != EntryKind::Revoked.tag() {
+        return None;
+    }
+    Some(LoggedRevocation {
+        at: i64::from_be_bytes(entry[12..20].try_into().ok()?),
+        reason: RevocationReason::of_code(entry[52])?,
+    })
 }

@@ -1,24 +1,25 @@
 //! A signer's own certificate: the confirmation page and the PDF download.
 
-use actix_web::http::header;
+use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpResponse};
 
-use super::pages::{self, render};
+use super::pages::{self, render, render_with_status};
 use super::{AppState, PageError, SignedInEmployee, WebError};
 use crate::certificate::{self, CertificateContext, PdfSigner, QrMatrix};
 use crate::db::certificates::{self, CertificateRow};
 use crate::db::{areas, campaigns, Db};
 use crate::domain::{AreaCode, CertificateId};
 use crate::signing::IssuerKey;
+use crate::verification::{self, Evidence, Verdict, Verified};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route(
         "/api/v1/certificates/{id:[A-Za-z2-7]{16}}.pdf",
-        web::get().to(download),
+        web::get().to(download_api),
     )
     .route(
         "/sertifikat/{id:[A-Za-z2-7]{16}}.pdf",
-        web::get().to(download),
+        web::get().to(download_page),
     )
     .route("/sertifikat/{id}", web::get().to(certificate_page));
 }
@@ -59,28 +60,96 @@ pub fn render_stored(
     Ok(Some((row, pdf)))
 }
 
+/// Why a certificate that is not genuine gets no freshly sealed PDF: a new seal would make a
+/// revoked or void certificate look valid to anyone checking the PDF alone.
+fn refusal(verified: &Verified) -> String {
+    match verified.verdict {
+        Verdict::Revoked => "Berkas PDF sertifikat ini tidak diterbitkan lagi karena sertifikatnya sudah dicabut dan tidak berlaku. Berkas lama yang Anda simpan juga tidak berlaku lagi.".into(),
+        _ => format!(
+            "Berkas PDF sertifikat ini tidak diterbitkan lagi karena sertifikatnya tidak sah: {}.",
+            verified.problem.unwrap_or("datanya tidak cocok dengan catatan penerbit")
+        ),
+    }
+}
+
+/// What a signer asking for their PDF gets.
+enum Download {
+    Pdf(HttpResponse),
+    /// Not genuine: no fresh seal, and the reason.
+    Refused(Box<Verified>, String),
+}
+
 /// Only the signer downloads the PDF: it carries the full NIP or NIK. Anyone else gets the same
-/// 404 as for an unknown id.
+/// 404 as for an unknown id. A certificate that is not genuine (revoked, or void because its
+/// key was revoked) is not sealed afresh.
 async fn download(
-    state: web::Data<AppState>,
+    state: &web::Data<AppState>,
     me: SignedInEmployee,
-    path: web::Path<String>,
-) -> Result<HttpResponse, WebError> {
+    path: &str,
+) -> Result<Download, WebError> {
     let not_found = || WebError::NotFound("sertifikat tidak ditemukan".into());
-    let id = CertificateId::parse(&path).map_err(|_| not_found())?;
+    let id = CertificateId::parse(path).map_err(|_| not_found())?;
+    let st = state.clone();
+    let lookup = id.clone();
+    let verified = web::block(move || {
+        verification::verify(&st.db, &st.revocations, lookup.as_str(), Evidence::Id)
+    })
+    .await??;
+    let own = verified
+        .certificate
+        .as_ref()
+        .is_some_and(|c| c.employee_id == me.employee.id);
+    if !own {
+        return Err(not_found());
+    }
+    if verified.verdict != Verdict::Genuine {
+        let reason = refusal(&verified);
+        return Ok(Download::Refused(Box::new(verified), reason));
+    }
     let st = state.clone();
     let rendered = web::block(move || render_stored(&st.db, &st.base_url, &st.key, &id))
         .await?
         .map_err(WebError::internal)?;
     match rendered {
-        Some((row, pdf)) if row.employee_id == me.employee.id => Ok(HttpResponse::Ok()
-            .content_type("application/pdf")
-            .insert_header((
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"sertifikat-ikrar-{}.pdf\"", row.id),
-            ))
-            .body(pdf)),
+        Some((row, pdf)) if row.employee_id == me.employee.id => Ok(Download::Pdf(
+            HttpResponse::Ok()
+                .content_type("application/pdf")
+                .insert_header((
+                    header::CONTENT_DISPOSITION,
+                    format!("attachment; filename=\"sertifikat-ikrar-{}.pdf\"", row.id),
+                ))
+                .body(pdf),
+        )),
         _ => Err(not_found()),
+    }
+}
+
+/// The API answers a refused download with 409 and the reason (docs/api.md).
+async fn download_api(
+    state: web::Data<AppState>,
+    me: SignedInEmployee,
+    path: web::Path<String>,
+) -> Result<HttpResponse, WebError> {
+    match download(&state, me, &path).await? {
+        Download::Pdf(pdf) => Ok(pdf),
+        Download::Refused(_, reason) => Err(WebError::Conflict(reason)),
+    }
+}
+
+/// The signer's page route answers a refused download with the verification page and the reason.
+async fn download_page(
+    state: web::Data<AppState>,
+    me: SignedInEmployee,
+    path: web::Path<String>,
+) -> Result<HttpResponse, PageError> {
+    match download(&state, me, &path).await? {
+        Download::Pdf(pdf) => Ok(pdf),
+        Download::Refused(verified, reason) => {
+            let mut page =
+                super::verify::verdict_page(&verified, &path, false, state.report_url.as_deref());
+            page.notice = Some(reason);
+            Ok(render_with_status(StatusCode::CONFLICT, &page))
+        }
     }
 }
 

@@ -2,16 +2,25 @@ use actix_web::{get, web, HttpResponse};
 
 use super::{AppState, WebError};
 
-/// Liveness and database reachability, for the load balancer.
+/// Liveness and database reachability, for the load balancer; and whether this node found
+/// certificate rows that contradict the public log (a revocation in the log whose row no longer
+/// says revoked). Such a node still answers correctly, since verdicts follow the log, so the
+/// status code stays 200; `"status": "log_contradiction"` and the list tell the operator.
 #[get("/healthz")]
 pub async fn healthz(state: web::Data<AppState>) -> Result<HttpResponse, WebError> {
-    let db = state.db.clone();
-    web::block(move || {
-        use diesel::connection::SimpleConnection;
-        db.read()?
-            .batch_execute("SELECT 1")
-            .map_err(crate::db::DbError::from)
+    let st = state.clone();
+    let contradictions = web::block(move || {
+        let mut conn = st.db.read()?;
+        st.revocations.audit(&mut conn)
     })
     .await??;
-    Ok(HttpResponse::Ok().json(serde_json::json!({ "status": "ok" })))
+    let status = if contradictions.is_empty() {
+        "ok"
+    } else {
+        "log_contradiction"
+    };
+    Ok(HttpResponse::Ok().json(serde_json::json!({
+        "status": status,
+        "log_contradictions": contradictions,
+    })))
 }

@@ -38,6 +38,10 @@ pub struct AppState {
     /// Behind a reverse proxy, take the client address from `X-Forwarded-For`.
     pub trusted_proxy: bool,
     pub address_limits: crate::sign_in::AddressLimits,
+    /// The log's revocations as this node has read them: every verdict follows the log.
+    pub revocations: Arc<crate::verification::LogRevocations>,
+    /// Where the public reports a neutrality violation (`--report-url`), shown on verify pages.
+    pub report_url: Option<String>,
 }
 
 /// Runs a short database read for a public hot path (a QR scan, the session behind a signing).

@@ -142,6 +142,7 @@ pub struct CertificateIssued {
     pub qr_svg: String,
 }
 
+/// What a citizen reads under the verdict, and the technical facts kept behind a disclosure.
 pub struct VerifyDetails {
     pub serial: String,
     pub name: String,
@@ -150,12 +151,17 @@ pub struct VerifyDetails {
     pub position: String,
     pub agency: String,
     pub work_area: String,
-    pub campaign: String,
-    pub document_sha256: String,
+    /// The title of the signed document (the campaign's title).
+    pub document_title: String,
+    /// The issuing authority, once campaigns name one.
+    pub issuing_authority: Option<String>,
+    /// In the work area's own zone: "Rabu, 15 November 2023 pukul 10.30 WITA".
     pub signed_at: String,
-    pub key_id: String,
     pub revoked_on: Option<String>,
+    /// The public category only; the admin's note is never shown.
     pub revocation_reason: Option<String>,
+    pub document_sha256: String,
+    pub key_id: String,
     /// The certificate's place in the public log and how its inclusion proof fared.
     pub log: String,
 }
@@ -163,17 +169,26 @@ pub struct VerifyDetails {
 /// The verification page kept by the service worker for use without signal.
 #[derive(Template)]
 #[template(path = "verify_offline.html")]
-pub struct VerifyOffline;
+pub struct VerifyOffline {
+    pub report_url: Option<String>,
+}
 
+/// One verdict: the server's, as the page's heading, in its colour.
 #[derive(Template)]
 #[template(path = "verify.html")]
 pub struct Verify {
     pub id: String,
+    /// `genuine`, `revoked`, `tampered` or `not_found`: the colour and what periksa.js reads.
     pub verdict: String,
+    /// ASLI, DICABUT, TIDAK SAH or TIDAK DITEMUKAN.
+    pub heading: String,
     pub problem: Option<String>,
     pub checked_claim: bool,
     pub uploaded: bool,
     pub details: Option<VerifyDetails>,
+    pub report_url: Option<String>,
+    /// Why the signer's PDF download was refused, when this page answers one.
+    pub notice: Option<String>,
 }
 
 #[derive(Template)]

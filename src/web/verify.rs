@@ -9,13 +9,11 @@ use super::pages::{self, render, render_with_status};
 use super::security::{check_csrf, CsrfToken};
 use super::upload::{receive, UploadLimit};
 use super::{quick_read, rfc3339, AppState, PageError, WebError};
-use crate::certificate::{self, pdf_signature, PdfSignatureError};
-use crate::db::{areas, campaigns, keys, log, Db, DbConnection, DbError};
-use crate::domain::{AreaCode, CertificateId, IndonesianZone, RevocationReason};
-use crate::memo::Memo;
-use crate::signing::cms::SignedData;
-use crate::signing::{find_certificate, judge, Verdict, Verification};
+use crate::certificate::{self, pdf_signature};
+use crate::db::{keys, log, DbError};
+use crate::domain::{CertificateId, IndonesianZone, RevocationReason};
 use crate::transparency::{self, LogCheck};
+use crate::verification::{self, Evidence, Verdict, Verified};
 
 /// Certificates are about 30 KB; anything much larger is not one of ours.
 pub const MAX_UPLOAD_BYTES: usize = 2 * 1024 * 1024;
@@ -34,62 +32,9 @@ struct ClaimQuery {
     claim: Option<String>,
 }
 
-/// A verification with the names a person needs to read it.
-pub struct VerifiedView {
-    pub verification: Verification,
-    pub campaign_title: String,
-    pub work_area: String,
-    /// `None` for an unknown certificate, or one issued before the log existed.
-    pub log: Option<LogCheck>,
-}
-
-fn verify(db: &Db, id: &str, claim: Option<&str>) -> Result<VerifiedView, DbError> {
-    let mut conn = db.read()?;
-    crate::db::in_one_snapshot(&mut conn, |conn| verify_in(conn, id, claim))
-}
-
-fn verify_in(
-    conn: &mut DbConnection,
-    id: &str,
-    claim: Option<&str>,
-) -> Result<VerifiedView, DbError> {
-    let (mut verification, log) = match find_certificate(conn, id)? {
-        Some(found) => {
-            // The log first: when it vouches for the record, its signature needs no check.
-            let log = transparency::check_certificate(conn, &found)?;
-            let signature = LogCheck::signature_check(log.as_ref());
-            let key = found.issuer_key.as_ref();
-            (judge(found.certificate, key, claim, signature), log)
-        }
-        None => (Verification::not_found(), None),
-    };
-    let (mut campaign_title, mut work_area) = (String::new(), String::new());
-    if let Some(c) = &verification.certificate {
-        if log.as_ref().and_then(|l| l.included) == Some(false)
-            && verification.verdict != Verdict::Tampered
-        {
-            // The record differs from what the log committed to, or the log was rewritten.
-            verification.verdict = Verdict::Tampered;
-            verification.problem =
-                Some("catatan sertifikat tidak cocok dengan yang tercatat di log publik");
-        }
-        // A campaign's title never changes once it is created.
-        static TITLES: Memo<String, String> = Memo::new(10_000);
-        campaign_title = TITLES
-            .get_or_try(c.campaign_id.clone(), || {
-                Ok::<_, DbError>(campaigns::find(conn, &c.campaign_id)?.map(|c| c.title))
-            })?
-            .unwrap_or_default();
-        if let Ok(code) = AreaCode::parse(&c.village_code) {
-            work_area = areas::describe(conn, &code)?;
-        }
-    }
-    Ok(VerifiedView {
-        verification,
-        campaign_title,
-        work_area,
-        log,
-    })
+/// The pipeline with the node's own knowledge of the log's revocations.
+fn verify(state: &AppState, id: &str, evidence: Evidence<'_>) -> Result<Verified, DbError> {
+    verification::verify(&state.db, &state.revocations, id, evidence)
 }
 
 fn masked_id(row: &crate::db::certificates::CertificateRow) -> (&'static str, String) {
@@ -164,16 +109,13 @@ struct ApiLog {
 }
 
 impl<'a> ApiAnswer<'a> {
-    fn of(view: &'a VerifiedView, shown_id: &'a str) -> Self {
-        let v = &view.verification;
+    fn of(view: &'a Verified, shown_id: &'a str) -> Self {
+        let v = view;
         let certificate = v.certificate.as_ref().map(|c| {
             let (id_type, id_masked) = masked_id(c);
             let at = chrono::DateTime::from_timestamp(c.signed_at, 0).unwrap_or_default();
             // Only the category is public; the admin's note stays in the audit trail.
-            let reason = c
-                .revocation_reason
-                .as_deref()
-                .and_then(RevocationReason::of_stored);
+            let reason = v.revocation.and_then(|r| r.reason);
             ApiCertificate {
                 certificate_number: c.serial,
                 signer: ApiSigner {
@@ -195,7 +137,7 @@ impl<'a> ApiAnswer<'a> {
                 signed_at: rfc3339(c.signed_at),
                 signed_at_local: IndonesianZone::of_province(&c.village_code).format_long(at),
                 key_id: &c.key_id,
-                revoked_at: c.revoked_at.map(rfc3339),
+                revoked_at: v.revocation.map(|r| rfc3339(r.at)),
                 revocation_reason: reason.map(RevocationReason::as_str),
                 revocation_reason_label: reason.map(RevocationReason::label),
                 log: view.log.as_ref().map(|l| ApiLog {
@@ -221,13 +163,15 @@ async fn api_verify(
     path: web::Path<String>,
     query: web::Query<ClaimQuery>,
 ) -> Result<HttpResponse, WebError> {
-    let db = state.db.clone();
+    let st = state.clone();
     let id = path.into_inner();
     let claim = query.into_inner().claim;
     let shown_id = id.clone();
-    let view = quick_read(&state.db, move || verify(&db, &id, claim.as_deref())).await??;
-    Ok(HttpResponse::build(status_of(view.verification.verdict))
-        .json(ApiAnswer::of(&view, &shown_id)))
+    let view = quick_read(&state.db, move || {
+        verify(&st, &id, evidence_of(claim.as_deref()))
+    })
+    .await??;
+    Ok(HttpResponse::build(status_of(view.verdict)).json(ApiAnswer::of(&view, &shown_id)))
 }
 
 /// One sentence for the page: where the certificate is in the log and what was checked.
@@ -239,12 +183,12 @@ fn log_sentence(log: Option<&LogCheck>) -> String {
     let mut text = format!("Tercatat pada indeks {}. ", l.index);
     text += &match (l.included, l.checkpoint_size) {
         (Some(true), Some(size)) => format!(
-            "Bukti inklusinya telah diperiksa dan cocok dengan checkpoint terbaru yang ditandatangani penerbit (ukuran log {size})."
+            "Bukti inklusinya telah diperiksa dan cocok dengan akar log terbaru yang ditandatangani penerbit (ukuran log {size})."
         ),
         (Some(false), _) => {
-            "Bukti inklusinya TIDAK cocok dengan checkpoint terbaru yang ditandatangani penerbit.".into()
+            "Bukti inklusinya TIDAK cocok dengan akar log terbaru yang ditandatangani penerbit.".into()
         }
-        _ => "Checkpoint terbaru belum memuat entri ini; checkpoint berikutnya terbit dalam beberapa detik.".into(),
+        _ => "Akar log terbaru yang ditandatangani belum memuat entri ini; akar berikutnya terbit dalam beberapa detik.".into(),
     };
     if let Some(r) = l.revocation_index {
         text += &format!(" Pencabutannya tercatat pada indeks {r}.");
@@ -252,10 +196,24 @@ fn log_sentence(log: Option<&LogCheck>) -> String {
     text
 }
 
-fn verdict_page(view: &VerifiedView, id: &str, checked_claim: bool) -> pages::Verify {
-    let v = &view.verification;
+/// A `?claim=` that is present counts, even when empty: an empty claim does not match.
+fn evidence_of(claim: Option<&str>) -> Evidence<'_> {
+    match claim {
+        Some(text) => Evidence::QrClaim(text),
+        None => Evidence::Id,
+    }
+}
+
+pub(super) fn verdict_page(
+    view: &Verified,
+    id: &str,
+    checked_claim: bool,
+    report_url: Option<&str>,
+) -> pages::Verify {
+    let v = view;
     let details = v.certificate.as_ref().map(|c| {
         let (id_label, id_value) = masked_id(c);
+        let zone = IndonesianZone::of_province(&c.village_code);
         pages::VerifyDetails {
             serial: format!("{:08}", c.serial),
             name: c.signer_name.clone(),
@@ -264,29 +222,31 @@ fn verdict_page(view: &VerifiedView, id: &str, checked_claim: bool) -> pages::Ve
             position: c.position.clone(),
             agency: c.agency.clone(),
             work_area: view.work_area.clone(),
-            campaign: view.campaign_title.clone(),
-            document_sha256: c.document_sha256.clone(),
+            document_title: view.campaign_title.clone(),
+            issuing_authority: view.issuing_authority.clone(),
             signed_at: certificate::signing_time(c),
-            key_id: c.key_id.clone(),
-            revoked_on: c.revoked_at.map(|at| {
-                IndonesianZone::of_province(&c.village_code)
-                    .format_date(chrono::DateTime::from_timestamp(at, 0).unwrap_or_default())
+            revoked_on: v.revocation.map(|r| {
+                zone.format_long(chrono::DateTime::from_timestamp(r.at, 0).unwrap_or_default())
             }),
-            revocation_reason: c
-                .revocation_reason
-                .as_deref()
-                .and_then(RevocationReason::of_stored)
+            revocation_reason: v
+                .revocation
+                .and_then(|r| r.reason)
                 .map(|r| r.label().to_string()),
+            document_sha256: c.document_sha256.clone(),
+            key_id: c.key_id.clone(),
             log: log_sentence(view.log.as_ref()),
         }
     });
     pages::Verify {
         id: id.to_string(),
         verdict: v.verdict.as_str().to_string(),
+        heading: v.verdict.heading().to_string(),
         problem: v.problem.map(str::to_string),
         checked_claim,
         uploaded: false,
         details,
+        report_url: report_url.map(str::to_string),
+        notice: None,
     }
 }
 
@@ -295,23 +255,20 @@ async fn verify_page(
     path: web::Path<String>,
     query: web::Query<ClaimQuery>,
 ) -> Result<HttpResponse, PageError> {
-    let db = state.db.clone();
+    let st = state.clone();
     let id = path.into_inner();
     let claim = query.into_inner().claim;
     let checked_claim = claim.is_some();
     let lookup = id.clone();
-    let view = quick_read(&state.db, move || verify(&db, &lookup, claim.as_deref())).await??;
-    let page = verdict_page(
-        &view,
-        &CertificateId::parse(&id)
-            .map(|i| i.to_string())
-            .unwrap_or(id),
-        checked_claim,
-    );
-    Ok(render_with_status(
-        status_of(view.verification.verdict),
-        &page,
-    ))
+    let view = quick_read(&state.db, move || {
+        verify(&st, &lookup, evidence_of(claim.as_deref()))
+    })
+    .await??;
+    let shown = CertificateId::parse(&id)
+        .map(|i| i.to_string())
+        .unwrap_or(id);
+    let page = verdict_page(&view, &shown, checked_claim, state.report_url.as_deref());
+    Ok(render_with_status(status_of(view.verdict), &page))
 }
 
 async fn keys_json(state: web::Data<AppState>) -> Result<HttpResponse, WebError> {
@@ -356,8 +313,10 @@ async fn keys_json(state: web::Data<AppState>) -> Result<HttpResponse, WebError>
         })))
 }
 
-async fn offline_page() -> Result<HttpResponse, PageError> {
-    render(&pages::VerifyOffline)
+async fn offline_page(state: web::Data<AppState>) -> Result<HttpResponse, PageError> {
+    render(&pages::VerifyOffline {
+        report_url: state.report_url.clone(),
+    })
 }
 
 async fn upload_page(csrf: CsrfToken) -> Result<HttpResponse, PageError> {
@@ -367,42 +326,8 @@ async fn upload_page(csrf: CsrfToken) -> Result<HttpResponse, PageError> {
     })
 }
 
-/// What a person is told when the PDF signature in an uploaded file does not hold.
-fn signature_problem(error: &PdfSignatureError) -> &'static str {
-    match error {
-        PdfSignatureError::NotSigned => "berkas tidak memuat tanda tangan PDF penerbit",
-        PdfSignatureError::ByteRange => {
-            "tanda tangan PDF tidak mencakup seluruh isi berkas: berkas diubah atau ditambahi setelah ditandatangani"
-        }
-        PdfSignatureError::Digest => "isi berkas berubah setelah ditandatangani",
-        PdfSignatureError::Structure(_)
-        | PdfSignatureError::Contents
-        | PdfSignatureError::Cms(_) => "tanda tangan PDF di dalam berkas rusak",
-    }
-}
-
-/// Checks the CMS signature of an uploaded PDF under the issuer key it names; `Some(problem)`
-/// when it does not hold.
-fn check_pdf_signature(
-    db: &Db,
-    signature: Result<SignedData, PdfSignatureError>,
-) -> Result<Option<&'static str>, DbError> {
-    let signed = match signature {
-        Ok(signed) => signed,
-        Err(e) => return Ok(Some(signature_problem(&e))),
-    };
-    let key = keys::find(&mut *db.read()?, &signed.key_id.to_hex())?;
-    Ok(match key {
-        None => Some("tanda tangan PDF dibuat dengan kunci yang tidak dikenal penerbit ini"),
-        Some(key) if !signed.verifies_with(&key.public_key) => Some("tanda tangan PDF tidak sah"),
-        Some(_) => None,
-    })
-}
-
-/// An uploaded PDF is ours and unaltered exactly when its embedded PDF signature covers the
-/// whole file and verifies under one of our issuer keys. The certificate it names is then
-/// judged against the records like a QR scan. No byte-for-byte comparison with a fresh render:
-/// the signature already covers every byte, and a render after a key rotation would differ.
+/// An uploaded PDF: the certificate it names is judged by the pipeline with the file's own
+/// signature as evidence (`verification::Evidence::Pdf`).
 async fn upload_submit(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -452,21 +377,15 @@ async fn upload_submit(
     };
     let st = state.clone();
     let lookup = id.clone();
-    let (problem, view) = web::block(move || -> Result<_, DbError> {
-        let problem = check_pdf_signature(&st.db, pdf_signature::read_signature(&bytes))?;
-        let view = verify(&st.db, lookup.as_str(), None)?;
-        Ok((problem, view))
+    let view = web::block(move || {
+        verify(
+            &st,
+            lookup.as_str(),
+            Evidence::Pdf(pdf_signature::read_signature(&bytes)),
+        )
     })
     .await??;
-    let mut page = verdict_page(&view, id.as_str(), false);
+    let mut page = verdict_page(&view, id.as_str(), false, state.report_url.as_deref());
     page.uploaded = true;
-    if let Some(problem) = problem {
-        page.verdict = Verdict::Tampered.as_str().to_string();
-        page.problem = Some(problem.into());
-        return Ok(render_with_status(StatusCode::UNPROCESSABLE_ENTITY, &page));
-    }
-    Ok(render_with_status(
-        status_of(view.verification.verdict),
-        &page,
-    ))
+    Ok(render_with_status(status_of(view.verdict), &page))
 }

@@ -4,6 +4,7 @@ mod helpers;
 
 mod admin;
 mod browser_pages;
+mod browser_verdicts;
 mod certificate_journey;
 mod command_line;
 mod coverage;
@@ -17,3 +18,4 @@ mod refusals;
 mod sign_in;
 mod signing_pages;
 mod synthetic_nation;
+mod verdict;

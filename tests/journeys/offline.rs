@@ -8,7 +8,7 @@ use std::process::{Child, Command, Stdio};
 
 use crate::helpers::*;
 
-struct Node(Child);
+pub struct Node(Child);
 
 impl Drop for Node {
     fn drop(&mut self) {
@@ -18,7 +18,7 @@ impl Drop for Node {
 }
 
 /// A node in its own process, so that the test can take it away like a lost signal.
-fn start_node(app: &TestApp) -> (Node, String) {
+pub fn start_node(app: &TestApp) -> (Node, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_ikrar"))
         .args([
             "serve",

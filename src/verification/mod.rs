@@ -1,0 +1,253 @@
+//! The one verification pipeline: what a QR scan, the verify page, the API, an uploaded PDF, the
+//! command line and the benchmark are told about a certificate. The verdict is decided here and
+//! nowhere else: the record's signature (`signing::check_record`), its inclusion in the public log,
+//! the log's revocations (which win over the row), and for an upload the PDF's own signature.
+
+mod revocations;
+
+pub use revocations::{Contradiction, LogRevocations, RevocationInLog};
+
+use crate::certificate::PdfSignatureError;
+use crate::db::certificates::{self, CertificateRow};
+use crate::db::{areas, campaigns, keys, Db, DbConnection, DbError};
+use crate::domain::{AreaCode, CertificateId, RevocationReason};
+use crate::memo::Memo;
+use crate::signing::check_record;
+use crate::signing::cms::SignedData;
+use crate::transparency::{self, LogCheck};
+
+/// What a person scanning a certificate is told.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    Genuine,
+    Revoked,
+    NotFound,
+    Tampered,
+}
+
+impl Verdict {
+    /// The API's word for it (docs/api.md).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Genuine => "genuine",
+            Self::Revoked => "revoked",
+            Self::NotFound => "not_found",
+            Self::Tampered => "tampered",
+        }
+    }
+
+    /// The page's word for it, the heading a citizen reads.
+    pub fn heading(self) -> &'static str {
+        match self {
+            Self::Genuine => "ASLI",
+            Self::Revoked => "DICABUT",
+            Self::NotFound => "TIDAK DITEMUKAN",
+            Self::Tampered => "TIDAK SAH",
+        }
+    }
+}
+
+/// What was presented for checking besides the certificate id.
+pub enum Evidence<'a> {
+    /// The id alone: the stored record is judged.
+    Id,
+    /// The signed claim a QR link carried (`?claim=`): it must be the record's.
+    QrClaim(&'a str),
+    /// An uploaded PDF's embedded signature, as read from the file.
+    Pdf(Result<SignedData, PdfSignatureError>),
+}
+
+/// A revocation as the public may see it: when, and the category; never the admin's note.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PublicRevocation {
+    pub at: i64,
+    pub reason: Option<RevocationReason>,
+}
+
+/// A verdict with what a page or an answer needs to explain it.
+#[derive(Debug, Clone)]
+pub struct Verified {
+    pub verdict: Verdict,
+    /// Why a certificate is judged not genuine, in words for the page.
+    pub problem: Option<&'static str>,
+    pub certificate: Option<CertificateRow>,
+    /// `None` for an unknown certificate, or one issued before the log existed.
+    pub log: Option<LogCheck>,
+    /// Set exactly when the verdict is `Revoked`: from the log when it holds the revocation.
+    pub revocation: Option<PublicRevocation>,
+    pub campaign_title: String,
+    /// The authority that issued the campaign's document, once campaigns name one; until then
+    /// `None`, and pages show the campaign's title alone.
+    pub issuing_authority: Option<String>,
+    pub work_area: String,
+}
+
+impl Verified {
+    fn not_found() -> Self {
+        Self {
+            verdict: Verdict::NotFound,
+            problem: None,
+            certificate: None,
+            log: None,
+            revocation: None,
+            campaign_title: String::new(),
+            issuing_authority: None,
+            work_area: String::new(),
+        }
+    }
+}
+
+/// The steps of a verification, for `ikrar bench scans` to time each without copying them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    /// The certificate, its key and its log index were read.
+    Read,
+    /// The log was consulted: inclusion and revocations.
+    Log,
+    /// The record's signature and the presented evidence were judged.
+    Judge,
+    /// The names a person reads were looked up.
+    Names,
+}
+
+/// Verifies in one read snapshot of `db`.
+pub fn verify(
+    db: &Db,
+    revocations: &LogRevocations,
+    id: &str,
+    evidence: Evidence<'_>,
+) -> Result<Verified, DbError> {
+    let mut conn = db.read()?;
+    crate::db::in_one_snapshot(&mut conn, |conn| {
+        verify_in(conn, revocations, id, evidence, &mut |_| {})
+    })
+}
+
+/// The pipeline, on a connection the caller keeps in one snapshot; `step` is told as each step
+/// ends.
+pub fn verify_in(
+    conn: &mut DbConnection,
+    revocations: &LogRevocations,
+    id: &str,
+    evidence: Evidence<'_>,
+    step: &mut dyn FnMut(Step),
+) -> Result<Verified, DbError> {
+    let Ok(id) = CertificateId::parse(id) else {
+        return Ok(Verified::not_found());
+    };
+    let Some(found) = certificates::find_verifiable(conn, &id)? else {
+        return Ok(Verified::not_found());
+    };
+    step(Step::Read);
+    // The log first: when it vouches for the record, its signature needs no second check.
+    let mut log = transparency::check_certificate(conn, &found)?;
+    let in_log = match log.as_ref().and_then(|l| l.checkpoint_size) {
+        Some(size) => {
+            revocations.catch_up(conn, size)?;
+            revocations.of(id.as_str())
+        }
+        None => None,
+    };
+    step(Step::Log);
+    let row = found.certificate;
+    let link_claim = match &evidence {
+        Evidence::QrClaim(text) => Some(*text),
+        _ => None,
+    };
+    let mut problem = check_record(
+        &row,
+        found.issuer_key.as_ref(),
+        link_claim,
+        LogCheck::signature_check(log.as_ref()),
+    )
+    .err();
+    if problem.is_none() && log.as_ref().and_then(|l| l.included) == Some(false) {
+        // The record differs from what the log committed to, or the log was rewritten.
+        problem = Some("catatan sertifikat tidak cocok dengan yang tercatat di log publik");
+    }
+    if let (None, Evidence::Pdf(signature)) = (problem, evidence) {
+        problem = pdf_problem(conn, signature)?;
+    }
+    let revocation = match (row.revoked_at, in_log) {
+        (_, Some(logged)) => {
+            if row.revoked_at.is_none() {
+                revocations.note_standing_row(&row.id, logged.index);
+            }
+            if let Some(l) = log.as_mut() {
+                l.revocation_index = Some(logged.index);
+            }
+            Some(PublicRevocation {
+                at: logged.revocation.at,
+                reason: Some(logged.revocation.reason),
+            })
+        }
+        (Some(at), None) => Some(PublicRevocation {
+            at,
+            reason: row
+                .revocation_reason
+                .as_deref()
+                .and_then(RevocationReason::of_stored),
+        }),
+        (None, None) => None,
+    };
+    let verdict = match (problem, revocation) {
+        (Some(_), _) => Verdict::Tampered,
+        (None, Some(_)) => Verdict::Revoked,
+        (None, None) => Verdict::Genuine,
+    };
+    step(Step::Judge);
+    // A campaign's title never changes once it is created.
+    static TITLES: Memo<String, String> = Memo::new(10_000);
+    let campaign_title = TITLES
+        .get_or_try(row.campaign_id.clone(), || {
+            Ok::<_, DbError>(campaigns::find(conn, &row.campaign_id)?.map(|c| c.title))
+        })?
+        .unwrap_or_default();
+    let work_area = match AreaCode::parse(&row.village_code) {
+        Ok(code) => areas::describe(conn, &code)?,
+        Err(_) => String::new(),
+    };
+    step(Step::Names);
+    Ok(Verified {
+        verdict,
+        problem,
+        certificate: Some(row),
+        log,
+        revocation: revocation.filter(|_| verdict == Verdict::Revoked),
+        campaign_title,
+        issuing_authority: None,
+        work_area,
+    })
+}
+
+/// What a person is told when the PDF signature in an uploaded file does not hold.
+fn signature_problem(error: &PdfSignatureError) -> &'static str {
+    match error {
+        PdfSignatureError::NotSigned => "berkas tidak memuat tanda tangan PDF penerbit",
+        PdfSignatureError::ByteRange => {
+            "tanda tangan PDF tidak mencakup seluruh isi berkas: berkas diubah atau ditambahi setelah ditandatangani"
+        }
+        PdfSignatureError::Digest => "isi berkas berubah setelah ditandatangani",
+        PdfSignatureError::Structure(_)
+        | PdfSignatureError::Contents
+        | PdfSignatureError::Cms(_) => "tanda tangan PDF di dalam berkas rusak",
+    }
+}
+
+/// An uploaded PDF is ours and unaltered exactly when its embedded signature covers the whole
+/// file and verifies under one of our issuer keys. No byte-for-byte comparison with a fresh
+/// render: the signature already covers every byte, and a render after a key rotation differs.
+fn pdf_problem(
+    conn: &mut DbConnection,
+    signature: Result<SignedData, PdfSignatureError>,
+) -> Result<Option<&'static str>, DbError> {
+    let signed = match signature {
+        Ok(signed) => signed,
+        Err(e) => return Ok(Some(signature_problem(&e))),
+    };
+    Ok(match keys::find(conn, &signed.key_id.to_hex())? {
+        None => Some("tanda tangan PDF dibuat dengan kunci yang tidak dikenal penerbit ini"),
+        Some(key) if !signed.verifies_with(&key.public_key) => Some("tanda tangan PDF tidak sah"),
+        Some(_) => None,
+    })
+}

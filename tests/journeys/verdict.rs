@@ -1,0 +1,180 @@
+//! One verdict a citizen can trust: it follows the public log even where a database row was
+//! altered, the admin's private note never reaches the public, and a certificate that is not
+//! genuine is not sealed afresh for its signer.
+
+use diesel::prelude::*;
+use ikrar::db::certificates;
+use ikrar::domain::CertificateId;
+use serde_json::Value;
+
+use crate::helpers::*;
+use crate::on_both_backends;
+use crate::public_log::checkpoint_covering;
+
+on_both_backends!(
+    a_revocation_cleared_in_the_database_still_verifies_as_revoked,
+    a_certificate_that_is_not_genuine_gets_no_fresh_seal,
+);
+
+const NOTE: &str = "salah ketik jabatan oleh operator Budi";
+
+async fn page(app: &TestApp, path: &str) -> (u16, String) {
+    let r = app.api.get(app.url(path)).send().await.unwrap();
+    (r.status().as_u16(), r.text().await.unwrap())
+}
+
+fn heading(html: &str) -> String {
+    let start = html.find("<h1").expect("the page has an <h1>");
+    let open = start + html[start..].find('>').unwrap() + 1;
+    let close = open + html[open..].find("</h1>").unwrap();
+    html[open..close].trim().to_string()
+}
+
+async fn healthz(app: &TestApp) -> Value {
+    let r = app.api.get(app.url("/healthz")).send().await.unwrap();
+    assert_eq!(r.status(), 200, "the node still serves");
+    r.json().await.unwrap()
+}
+
+async fn a_revocation_cleared_in_the_database_still_verifies_as_revoked(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let (_, signed) = app
+        .signs(RIZAL_NIP, "rizal@contoh.go.id", "Muhammad Rizal")
+        .await;
+    let id = signed["certificate_id"].as_str().unwrap().to_string();
+    assert_eq!(healthz(&app).await["status"], "ok");
+
+    let revoked_at = ikrar::db::now();
+    assert!(certificates::revoke(
+        &mut app.db.write().unwrap(),
+        &CertificateId::parse(&id).unwrap(),
+        revoked_at,
+        &format!("data_keliru: {NOTE}"),
+    )
+    .unwrap());
+    checkpoint_covering(&app, 2).await;
+
+    // Someone with database access takes the revocation back.
+    {
+        use ikrar::db::schema::certificates as c;
+        diesel::update(c::table.find(&id))
+            .set((
+                c::revoked_at.eq(None::<i64>),
+                c::revocation_reason.eq(None::<String>),
+            ))
+            .execute(&mut *app.db.write().unwrap())
+            .unwrap();
+    }
+
+    // The API and the page still say revoked, with the time and category from the log.
+    let v = app.verdict(&id).await;
+    assert_eq!(v["status"], "revoked", "{v}");
+    assert_eq!(v["revocation_reason"], "data_keliru");
+    assert_eq!(
+        chrono::DateTime::parse_from_rfc3339(v["revoked_at"].as_str().unwrap())
+            .unwrap()
+            .timestamp(),
+        revoked_at
+    );
+    assert_eq!(v["log"]["revocation_index"], 1);
+    let (status, html) = page(&app, &format!("/v/{id}")).await;
+    assert_eq!(status, 200);
+    assert_eq!(heading(&html), "DICABUT");
+    assert!(
+        html.contains("Data pegawai pada sertifikat keliru"),
+        "{html}"
+    );
+
+    // The admin's note is in no public answer, and the log entry carries only the category.
+    assert!(!v.to_string().contains("Budi"));
+    assert!(!html.contains("Budi"));
+    let (_, entry) = page(&app, "/log/entries/1").await;
+    let entry: Value = serde_json::from_str(&entry).unwrap();
+    use base64::Engine;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(entry["entry"].as_str().unwrap())
+        .unwrap();
+    assert_eq!(bytes.len(), 53);
+    assert_eq!(bytes[52], 1, "data_keliru");
+
+    // The node says the row contradicts the log.
+    let health = healthz(&app).await;
+    assert_eq!(health["status"], "log_contradiction", "{health}");
+    let found = &health["log_contradictions"][0];
+    assert_eq!(found["certificate_id"], id.as_str());
+    assert_eq!(found["log_index"], 1);
+}
+
+async fn a_certificate_that_is_not_genuine_gets_no_fresh_seal(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let (token, signed) = app
+        .signs(ANDI_NIP, "andi@contoh.go.id", "Andi Nurul Hidayah, S.Pd.")
+        .await;
+    let id = signed["certificate_id"].as_str().unwrap().to_string();
+    assert_eq!(app.pdf(&token, &id).await[..5], *b"%PDF-");
+
+    let download = |path: String| {
+        let (api, token) = (app.api.clone(), token.clone());
+        async move {
+            let r = api.get(path).bearer_auth(token).send().await.unwrap();
+            let status = r.status().as_u16();
+            let kind = r
+                .headers()
+                .get("content-type")
+                .map(|v| v.to_str().unwrap().to_string())
+                .unwrap_or_default();
+            (status, kind, r.text().await.unwrap())
+        }
+    };
+
+    // Revoked: the API explains in JSON, the page route with a page; neither is a PDF.
+    assert!(certificates::revoke(
+        &mut app.db.write().unwrap(),
+        &CertificateId::parse(&id).unwrap(),
+        ikrar::db::now(),
+        &format!("berhenti_atau_pindah: {NOTE}"),
+    )
+    .unwrap());
+    let (status, kind, body) = download(app.url(&format!("/api/v1/certificates/{id}.pdf"))).await;
+    assert_eq!(status, 409, "{body}");
+    assert!(kind.starts_with("application/json"), "{kind}");
+    assert!(body.contains("sudah dicabut"), "{body}");
+    let (status, kind, body) = download(app.url(&format!("/sertifikat/{id}.pdf"))).await;
+    assert_eq!(status, 409);
+    assert!(kind.starts_with("text/html"), "{kind}");
+    assert_eq!(heading(&body), "DICABUT");
+    assert!(body.contains("tidak diterbitkan lagi"), "{body}");
+    assert!(!body.contains("Budi"));
+
+    // Void: its key revoked from before it was signed (a compromise).
+    let (token, signed) = app
+        .signs(RIZAL_NIP, "rizal@contoh.go.id", "Muhammad Rizal")
+        .await;
+    let id = signed["certificate_id"].as_str().unwrap().to_string();
+    {
+        use ikrar::db::schema::issuer_keys as k;
+        diesel::update(k::table)
+            .set((
+                k::valid_until.eq(Some(ikrar::db::now() - 3_600)),
+                k::revoked_at.eq(Some(ikrar::db::now())),
+            ))
+            .execute(&mut *app.db.write().unwrap())
+            .unwrap();
+    }
+    assert_eq!(app.verdict(&id).await["status"], "tampered");
+    let r = app
+        .api
+        .get(app.url(&format!("/api/v1/certificates/{id}.pdf")))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 409);
+    let body = r.text().await.unwrap();
+    assert!(body.contains("tidak sah"), "{body}");
+    assert!(body.contains("dinyatakan bocor"), "{body}");
+}
