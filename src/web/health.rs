@@ -2,16 +2,11 @@ use actix_web::{get, web, HttpResponse};
 
 use super::{AppState, WebError};
 
-/// Liveness and database reachability, for the load balancer.
+/// Readiness for the load balancer: 503 with `Retry-After` within about a second while the
+/// database cannot be reached, 200 again as soon as a connection works.
 #[get("/healthz")]
 pub async fn healthz(state: web::Data<AppState>) -> Result<HttpResponse, WebError> {
     let db = state.db.clone();
-    web::block(move || {
-        use diesel::connection::SimpleConnection;
-        db.read()?
-            .batch_execute("SELECT 1")
-            .map_err(crate::db::DbError::from)
-    })
-    .await??;
+    web::block(move || db.reachable()).await??;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "status": "ok" })))
 }

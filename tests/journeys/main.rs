@@ -3,9 +3,11 @@
 mod helpers;
 
 mod admin;
+mod api_contract;
 mod certificate_journey;
 mod command_line;
 mod coverage;
+mod database_faults;
 mod key_rotation;
 mod nodes;
 mod offline;
