@@ -62,7 +62,8 @@ pub enum ImportError {
     Header { expected: String, found: String },
     #[error("{} baris bermasalah; tidak ada data yang diimpor", .0.len())]
     Rows(Vec<RowError>),
-    #[error(transparent)]
+    // Not transparent: the DbError stays in the cause chain, where `db::fault` finds it.
+    #[error("{0}")]
     Db(#[from] DbError),
 }
 

@@ -57,7 +57,8 @@ pub enum SignInError {
         "Terlalu banyak permintaan dari alamat jaringan Anda. Silakan coba lagi dalam satu jam."
     )]
     TooManyFromAddress,
-    #[error(transparent)]
+    // Not transparent: the DbError stays in the cause chain, where `db::fault` finds it.
+    #[error("{0}")]
     Db(#[from] DbError),
     #[error(transparent)]
     Mail(#[from] MailError),

@@ -120,6 +120,10 @@ impl Application {
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())
+                .wrap(crate::web::error::api_error_shape())
+                .wrap(actix_web::middleware::from_fn(
+                    crate::web::privacy::no_store_for_personal,
+                ))
                 .wrap(actix_web::middleware::from_fn(
                     crate::web::security::csrf_cookie,
                 ))

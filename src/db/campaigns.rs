@@ -55,7 +55,8 @@ impl Campaign {
 pub enum DocumentChangeError {
     #[error("dokumen kampanye ini sudah ditandatangani dan tidak dapat diubah lagi")]
     Frozen,
-    #[error(transparent)]
+    // Not transparent: the DbError stays in the cause chain, where `db::fault` finds it.
+    #[error("{0}")]
     Db(#[from] DbError),
 }
 

@@ -34,7 +34,8 @@ pub enum CopyError {
         source_rows: i64,
         target_rows: i64,
     },
-    #[error(transparent)]
+    // Not transparent: the DbError stays in the cause chain, where `db::fault` finds it.
+    #[error("{0}")]
     Db(#[from] DbError),
 }
 

@@ -58,7 +58,8 @@ pub enum KeyStandingError {
         key_id: String,
         status: &'static str,
     },
-    #[error(transparent)]
+    // Not transparent: the DbError stays in the cause chain, where `db::fault` finds it.
+    #[error("{0}")]
     Db(#[from] DbError),
 }
 

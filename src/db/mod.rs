@@ -10,6 +10,7 @@ pub mod certificates;
 pub mod copy;
 pub mod coverage;
 pub mod employees;
+pub mod fault;
 mod fixed;
 pub mod keys;
 pub mod log;
@@ -43,9 +44,31 @@ pub enum DbError {
     #[error("cannot migrate the database: {0}")]
     Migration(String),
     #[error(transparent)]
-    Query(#[from] diesel::result::Error),
+    Query(diesel::result::Error),
+    /// The batch's own cause, when it was a passing fault, decides whether the signing is retried.
     #[error("the shared write transaction of a group commit failed; nothing of it was stored")]
-    GroupCommit,
+    GroupCommit(Option<fault::Unavailable>),
+}
+
+impl From<diesel::result::Error> for DbError {
+    fn from(e: diesel::result::Error) -> Self {
+        // Classified on the way in, so that a cut connection is noticed by the pool even when
+        // the error is only logged (the checkpoint loop) and never answered.
+        fault::notice(&e);
+        Self::Query(e)
+    }
+}
+
+impl DbError {
+    /// Whether this is a passing fault of the database rather than a bug or a refusal.
+    pub fn unavailable(&self) -> Option<fault::Unavailable> {
+        match self {
+            Self::Pool(_) => Some(fault::Unavailable::NoConnection),
+            Self::Query(e) => fault::of_query(e),
+            Self::GroupCommit(cause) => Some(cause.unwrap_or(fault::Unavailable::Busy)),
+            Self::Url(_) | Self::Migration(_) => None,
+        }
+    }
 }
 
 /// Where the data lives, parsed from a URL once so that every connection takes the same path.
@@ -78,13 +101,43 @@ impl DatabaseUrl {
 #[derive(Debug, Clone)]
 pub struct Manager(DatabaseUrl);
 
-impl ManageConnection for Manager {
-    type Connection = DbConnection;
-    type Error = r2d2::Error;
+/// A pooled connection and the fault generation (`fault::generation`) it was last known to work
+/// in. Dereferences to the connection, so callers never see the difference.
+pub struct CheckedConnection {
+    conn: DbConnection,
+    generation: u64,
+}
 
-    fn connect(&self) -> Result<DbConnection, r2d2::Error> {
+impl std::ops::Deref for CheckedConnection {
+    type Target = DbConnection;
+    fn deref(&self) -> &DbConnection {
+        &self.conn
+    }
+}
+
+impl std::ops::DerefMut for CheckedConnection {
+    fn deref_mut(&mut self) -> &mut DbConnection {
+        &mut self.conn
+    }
+}
+
+/// How long a PostgreSQL connection attempt may take: a server that does not answer (a failover
+/// in progress, a dropped route) must not hold a request longer than the pool's checkout time.
+const POSTGRES_CONNECT_TIMEOUT_SECS: u32 = 3;
+
+/// The URL with libpq's `connect_timeout`, unless the operator set one.
+fn with_connect_timeout(url: &str) -> String {
+    if url.contains("connect_timeout=") {
+        return url.to_string();
+    }
+    let separator = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{separator}connect_timeout={POSTGRES_CONNECT_TIMEOUT_SECS}")
+}
+
+impl Manager {
+    fn open(&self) -> Result<DbConnection, r2d2::Error> {
         match &self.0 {
-            DatabaseUrl::Postgres(url) => PgConnection::establish(url)
+            DatabaseUrl::Postgres(url) => PgConnection::establish(&with_connect_timeout(url))
                 .map(DbConnection::Postgres)
                 .map_err(r2d2::Error::ConnectionError),
             DatabaseUrl::Sqlite(path) => {
@@ -92,24 +145,53 @@ impl ManageConnection for Manager {
                 let mut conn =
                     SqliteConnection::establish(path).map_err(r2d2::Error::ConnectionError)?;
                 conn.batch_execute(
+                    // The busy timeout comes first: switching to WAL reads the file, and without
+                    // it that read fails at once with "database is locked" whenever another
+                    // connection (another node's command, a checkpoint) holds the file.
                     // FULL: a commit returns only once it is on disk, so an acknowledged
                     // signature survives a power cut; group commits keep that affordable.
-                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
-                     PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;",
+                    "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
+                     PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;",
                 )
                 .map_err(r2d2::Error::QueryError)?;
                 Ok(DbConnection::Sqlite(conn))
             }
         }
     }
+}
 
-    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), r2d2::Error> {
-        conn.batch_execute("SELECT 1")
-            .map_err(r2d2::Error::QueryError)
+impl ManageConnection for Manager {
+    type Connection = CheckedConnection;
+    type Error = r2d2::Error;
+
+    fn connect(&self) -> Result<CheckedConnection, r2d2::Error> {
+        let generation = fault::generation();
+        Ok(CheckedConnection {
+            conn: self.open()?,
+            generation,
+        })
     }
 
-    fn has_broken(&self, _conn: &mut DbConnection) -> bool {
-        false
+    /// Runs at every checkout. Only after a lost connection was seen somewhere (a new fault
+    /// generation) does a connection get a `SELECT 1`; otherwise this is one atomic read, so the
+    /// verification hot path pays no round trip for it.
+    fn is_valid(&self, conn: &mut CheckedConnection) -> Result<(), r2d2::Error> {
+        let now = fault::generation();
+        if conn.generation == now {
+            return Ok(());
+        }
+        conn.conn
+            .batch_execute("SELECT 1")
+            .map_err(r2d2::Error::QueryError)?;
+        conn.generation = now;
+        Ok(())
+    }
+
+    /// A connection returned inside a transaction, or whose transaction manager failed, is not
+    /// put back.
+    fn has_broken(&self, conn: &mut CheckedConnection) -> bool {
+        use diesel::r2d2::R2D2Connection;
+        conn.conn.is_broken()
     }
 }
 
@@ -179,7 +261,25 @@ macro_rules! on_backend {
 }
 pub(crate) use on_backend;
 
-pub type PooledConnection = r2d2::PooledConnection<Manager>;
+/// A connection checked out of a pool; dereferences to the connection and goes back to its pool
+/// when dropped.
+pub struct PooledConnection(r2d2::PooledConnection<Manager>);
+
+impl std::ops::Deref for PooledConnection {
+    type Target = DbConnection;
+    fn deref(&self) -> &DbConnection {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for PooledConnection {
+    fn deref_mut(&mut self) -> &mut DbConnection {
+        &mut self.0
+    }
+}
+
+/// How long a request waits for a PostgreSQL connection before it is answered 503.
+const CHECKOUT_TIMEOUT_POSTGRES: Duration = Duration::from_secs(3);
 
 /// Connection pools. SQLite allows one writer at a time, so its writes go through a pool of one
 /// connection: writers queue in the process instead of failing with "database is locked".
@@ -194,11 +294,23 @@ pub struct Db {
 
 /// Work queued for the next group commit: it runs inside the shared transaction and returns
 /// how to tell its caller the outcome once the commit has (or has not) happened.
-type GroupedWork =
-    Box<dyn FnOnce(&mut DbConnection, &mut CountDeltas) -> Box<dyn FnOnce(bool) + Send> + Send>;
+type GroupedWork = Box<
+    dyn FnOnce(&mut DbConnection, &mut CountDeltas) -> Box<dyn FnOnce(BatchOutcome) + Send> + Send,
+>;
+
+/// Whether a group commit's batch was stored; if not, whether the cause was a passing fault.
+type BatchOutcome = Result<(), Option<fault::Unavailable>>;
 
 impl Db {
     pub fn connect(url: &DatabaseUrl) -> Result<Self, DbError> {
+        // How long a request waits for a connection before it is answered 503. PostgreSQL can be
+        // unreachable, and a request must then fail fast rather than hang; r2d2 also retries a
+        // failed connect at most every half of this, which bounds recovery after an outage.
+        // SQLite is a file: its writer queue can be long under a signing burst, never down.
+        let checkout = match url {
+            DatabaseUrl::Postgres(_) => CHECKOUT_TIMEOUT_POSTGRES,
+            DatabaseUrl::Sqlite(_) => Duration::from_secs(10),
+        };
         let build = |size: u32| {
             // Connections open as load needs them: a pool that opened all of them at start would
             // hold 16 PostgreSQL connections per node and per command-line run.
@@ -208,10 +320,10 @@ impl Db {
                 // the last idle one is checked out, and a command-line run that ends while that
                 // thread is inside libpq's connect is killed by a signal at exit.
                 .min_idle(Some(0))
-                // r2d2 would run "SELECT 1" on every checkout: a parsed statement per query.
-                // A broken connection shows as a query error instead.
-                .test_on_check_out(false)
-                .connection_timeout(Duration::from_secs(30))
+                // A connection is pinged at checkout only after a lost connection was seen
+                // (`Manager::is_valid`); otherwise a checkout runs no query.
+                .test_on_check_out(true)
+                .connection_timeout(checkout)
                 .build(Manager(url.clone()))
         };
         let (read, write) = match url {
@@ -248,12 +360,23 @@ impl Db {
     }
 
     pub fn read(&self) -> Result<PooledConnection, DbError> {
-        Ok(self.read.get()?)
+        Ok(PooledConnection(self.read.get()?))
+    }
+
+    /// Whether the database answers, for a load balancer's readiness check: waits at most a
+    /// second for a connection, so that an outage is reported rather than waited out.
+    pub fn reachable(&self) -> Result<(), DbError> {
+        let mut conn = self
+            .read
+            .get_timeout(Duration::from_secs(1))
+            .map_err(DbError::Pool)?;
+        conn.batch_execute("SELECT 1")?;
+        Ok(())
     }
 
     /// A connection for a transaction that writes.
     pub fn write(&self) -> Result<PooledConnection, DbError> {
-        Ok(self.write.get()?)
+        Ok(PooledConnection(self.write.get()?))
     }
 
     /// Runs `work` in a write transaction and returns once it is committed.
@@ -292,10 +415,10 @@ impl Db {
             if result.is_ok() {
                 batch_counts.absorb(counts);
             }
-            Box::new(move |committed| {
+            Box::new(move |committed: BatchOutcome| {
                 let _ = reply.send(match (committed, result) {
-                    (true, result) => result,
-                    (false, _) => Err(E::from(DbError::GroupCommit)),
+                    (Ok(()), result) => result,
+                    (Err(cause), _) => Err(E::from(DbError::GroupCommit(cause))),
                 });
             })
         });
@@ -310,12 +433,12 @@ impl Db {
             queue
         });
         if queue.send(job).is_err() {
-            return Err(DbError::GroupCommit.into());
+            return Err(DbError::GroupCommit(None).into());
         }
         // A dropped reply means the batch was never run (the writer connection could not be had).
-        outcome
-            .recv()
-            .unwrap_or_else(|_| Err(DbError::GroupCommit.into()))
+        outcome.recv().unwrap_or_else(|_| {
+            Err(DbError::GroupCommit(Some(fault::Unavailable::NoConnection)).into())
+        })
     }
 }
 
@@ -335,19 +458,48 @@ fn commit_in_groups(
             continue;
         };
         let mut deliveries = Vec::with_capacity(batch.len());
-        let committed = conn
-            .transaction::<_, diesel::result::Error, _>(|conn| {
-                let mut counts = CountDeltas::default();
-                deliveries.extend(batch.into_iter().map(|job| job(conn, &mut counts)));
-                counts.write(conn)
-            })
-            .is_ok();
+        let committed = in_write_transaction(&mut conn, |conn| {
+            let mut counts = CountDeltas::default();
+            deliveries.extend(batch.into_iter().map(|job| job(conn, &mut counts)));
+            counts.write(conn)
+        })
+        .map_err(|e| {
+            tracing::warn!(error = %e, "a group commit failed; its signings are retried or refused");
+            fault::of_query(&e)
+        });
         for deliver in deliveries {
             deliver(committed);
         }
         if let Some(wake) = checkpointer {
             // Full means a checkpoint is already due; it will copy this batch's pages too.
             let _ = wake.try_send(());
+        }
+    }
+}
+
+/// Runs `body` in a transaction that takes SQLite's write lock at `BEGIN IMMEDIATE`. A deferred
+/// transaction reads first and asks for the lock at its first write; if another connection (a
+/// command run while the node serves) wrote in between, SQLite answers "database is locked" at
+/// once, without waiting out the busy timeout. Asking first makes it wait its turn instead.
+fn in_write_transaction(
+    conn: &mut DbConnection,
+    body: impl FnOnce(&mut DbConnection) -> diesel::QueryResult<()>,
+) -> diesel::QueryResult<()> {
+    use diesel::connection::{AnsiTransactionManager, TransactionManager};
+    let DbConnection::Sqlite(c) = conn else {
+        return conn.transaction(body);
+    };
+    AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?;
+    let done = body(conn);
+    let DbConnection::Sqlite(c) = conn else {
+        unreachable!("the body was handed a SQLite connection and cannot swap it")
+    };
+    match done {
+        // On a failed COMMIT diesel rolls back itself.
+        Ok(()) => AnsiTransactionManager::commit_transaction(c),
+        Err(e) => {
+            let _ = AnsiTransactionManager::rollback_transaction(c);
+            Err(e)
         }
     }
 }
@@ -359,7 +511,7 @@ fn commit_in_groups(
 /// checkpoint never blocks the writer or the readers. `None` if no connection could be opened;
 /// the writer then checkpoints as before.
 fn start_wal_checkpointer(url: &DatabaseUrl) -> Option<mpsc::SyncSender<()>> {
-    let mut conn = Manager(url.clone()).connect().ok()?;
+    let mut conn = Manager(url.clone()).open().ok()?;
     let (wake, woken) = mpsc::sync_channel::<()>(1);
     std::thread::Builder::new()
         .name("wal-checkpoint".into())

@@ -33,7 +33,8 @@ pub enum IssueError {
         label: &'static str,
         character: char,
     },
-    #[error(transparent)]
+    // Not transparent: the DbError stays in the cause chain, where `db::fault` finds it.
+    #[error("{0}")]
     Db(#[from] DbError),
 }
 
@@ -50,10 +51,39 @@ pub struct Issued {
     pub created: bool,
 }
 
+/// Waits before each new attempt of a signing refused for a passing reason (`db::fault`): a
+/// busy writer or a cut connection. Trying again is safe: an attempt whose commit did happen
+/// although its answer was lost is found by the next one, which returns that certificate.
+const RETRY_DELAYS_MS: [u64; 3] = [50, 250, 1000];
+
 /// Signs the employee's consent and stores the certificate, or returns the one they already hold.
 /// Exactly one standing certificate per employee and campaign, also under concurrent submits:
-/// the unique index decides, and the loser reads the winner's certificate.
+/// the unique index decides, and the loser reads the winner's certificate. A passing database
+/// fault is retried here a few times before it is handed up (and answered 503).
 pub fn issue_certificate(
+    db: &Db,
+    key: &IssuerKey,
+    request: &SigningRequest<'_>,
+    now: i64,
+) -> Result<Issued, IssueError> {
+    let mut delays = RETRY_DELAYS_MS.iter();
+    loop {
+        let attempt = issue_once(db, key, request, now);
+        let passing = match &attempt {
+            Err(IssueError::Db(e)) => e.unavailable().is_some_and(|u| u.passes_quickly()),
+            _ => false,
+        };
+        match delays.next() {
+            Some(ms) if passing => {
+                tracing::info!(error = ?attempt.as_ref().err(), "signing retried after a passing database fault");
+                std::thread::sleep(std::time::Duration::from_millis(*ms));
+            }
+            _ => return attempt,
+        }
+    }
+}
+
+fn issue_once(
     db: &Db,
     key: &IssuerKey,
     request: &SigningRequest<'_>,

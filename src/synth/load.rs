@@ -67,7 +67,8 @@ pub enum SynthError {
     Share(f64),
     #[error(transparent)]
     Nation(#[from] NationError),
-    #[error(transparent)]
+    // Not transparent: the DbError stays in the cause chain, where `db::fault` finds it.
+    #[error("{0}")]
     Db(#[from] DbError),
     #[error("berkas daftar pegawai tidak dapat ditulis: {0}")]
     Csv(#[from] csv::Error),

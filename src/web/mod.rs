@@ -12,6 +12,7 @@ mod issuer;
 mod log;
 mod pact;
 pub mod pages;
+pub mod privacy;
 pub mod security;
 mod session;
 pub(crate) mod sign_in;
@@ -70,6 +71,8 @@ pub fn rfc3339(at: i64) -> String {
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.app_data(error::json_config())
         .app_data(error::form_config())
+        .app_data(error::query_config())
+        .app_data(error::path_config())
         // QR scans come first: the router tries routes in order, and each route with a `{…}`
         // segment is a regular expression run against the path.
         .configure(verify::routes)
@@ -82,9 +85,5 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(log::routes)
         .configure(coverage::routes)
         .configure(admin::routes)
-        .default_service(web::to(|| async {
-            Err::<actix_web::HttpResponse, _>(PageError(WebError::NotFound(
-                "Halaman tidak ditemukan.".into(),
-            )))
-        }));
+        .default_service(web::to(error::not_found));
 }

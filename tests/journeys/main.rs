@@ -3,11 +3,13 @@
 mod helpers;
 
 mod admin;
+mod api_contract;
 mod browser_pages;
 mod browser_verdicts;
 mod certificate_journey;
 mod command_line;
 mod coverage;
+mod database_faults;
 mod key_rotation;
 mod long_names;
 mod nodes;
