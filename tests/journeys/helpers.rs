@@ -183,7 +183,8 @@ fn asked_to_skip(tool: Tool) -> bool {
 /// names the tool; otherwise a missing tool fails the test with what to install or start, so that
 /// a green suite never hides journeys that did not run.
 pub fn require(tool: Tool) -> bool {
-    static CHECKED: OnceLock<std::sync::Mutex<Vec<(Tool, Option<String>)>>> = OnceLock::new();
+    /// Each tool is looked for once per test run.
+    static CHECKED: [OnceLock<Option<String>>; 4] = [const { OnceLock::new() }; 4];
     if asked_to_skip(tool) {
         eprintln!(
             "skipped: needs {} and IKRAR_TEST_SKIP contains {:?}",
@@ -192,15 +193,7 @@ pub fn require(tool: Tool) -> bool {
         );
         return false;
     }
-    let mut checked = CHECKED.get_or_init(Default::default).lock().unwrap();
-    let missing = match checked.iter().find(|(t, _)| *t == tool) {
-        Some((_, missing)) => missing.clone(),
-        None => {
-            let missing = tool.missing();
-            checked.push((tool, missing.clone()));
-            missing
-        }
-    };
+    let missing = CHECKED[tool as usize].get_or_init(|| tool.missing());
     if let Some(why) = missing {
         panic!(
             "this test needs {}: {why}. To skip it instead, set IKRAR_TEST_SKIP={}",
