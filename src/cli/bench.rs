@@ -300,7 +300,7 @@ pub fn scans(ids: &Path, storage: &StorageArgs) -> anyhow::Result<i32> {
     for pass in ["first", "second"] {
         let steps = [
             "read (certificate, key, log index)",
-            "log check (inclusion, revocations)",
+            "log check",
             "judge",
             "work area",
             "whole scan",

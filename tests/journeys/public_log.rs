@@ -396,7 +396,7 @@ async fn certificates_and_revocations_are_logged_with_proofs_an_independent_chec
         .await
         .unwrap();
     assert!(page.contains("Tercatat pada indeks 0."), "{page}");
-    assert!(page.contains("Bukti inklusinya telah diperiksa dan cocok dengan checkpoint terbaru"));
+    assert!(page.contains("Bukti inklusinya telah diperiksa dan cocok dengan akar log terbaru"));
 
     // The keys document names the key that signs checkpoints in the note verifier format.
     let (_, keys) = get_json(&app, "/.well-known/ikrar-keys.json").await;
