@@ -297,6 +297,8 @@ pub enum CampaignCommand {
         #[arg(long)]
         document: Option<PathBuf>,
         #[command(flatten)]
+        authority: campaign::AuthorityArgs,
+        #[command(flatten)]
         storage: StorageArgs,
     },
 }
@@ -350,6 +352,7 @@ pub async fn run(cli: Cli) -> i32 {
             opens,
             closes,
             document,
+            authority,
             storage,
         }) => campaign::create(
             &title,
@@ -357,6 +360,7 @@ pub async fn run(cli: Cli) -> i32 {
             &opens,
             &closes,
             document.as_deref(),
+            &authority,
             &storage,
         ),
         Command::Db(DbCommand::Copy { from, to }) => db::copy(&from, &to),

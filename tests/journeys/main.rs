@@ -4,6 +4,7 @@ mod helpers;
 
 mod admin;
 mod certificate_journey;
+mod certificate_statement;
 mod command_line;
 mod coverage;
 mod key_rotation;
