@@ -7,7 +7,7 @@
 //! legal basis; the certificate's identifiers.
 //!
 //! Lines are broken with the widths of the embedded DejaVu faces ([`fonts`]), so a name of 120
-//! characters wraps inside its column. The statement is set at the largest of three sizes that
+//! characters wraps inside its column. The statement is set at the largest of four sizes that
 //! keeps it on one page, and flows onto a second page when even the smallest does not.
 
 mod canvas;
@@ -123,14 +123,14 @@ const fn mm(v: f32) -> f32 {
 }
 const PAGE_W: f32 = mm(210.0);
 const PAGE_H: f32 = mm(297.0);
-const LEFT: f32 = mm(20.0);
-const RIGHT: f32 = PAGE_W - mm(20.0);
+const LEFT: f32 = mm(18.0);
+const RIGHT: f32 = PAGE_W - mm(18.0);
 const WIDTH: f32 = RIGHT - LEFT;
-const TOP: f32 = PAGE_H - mm(12.0);
+const TOP: f32 = PAGE_H - mm(10.0);
 /// Lowest point of the text; the attribution line sits below it.
-const BOTTOM: f32 = mm(15.0);
-const ATTRIBUTION_BASELINE: f32 = mm(9.0);
-const LOGO_BOX: f32 = mm(22.0);
+const BOTTOM: f32 = mm(13.0);
+const ATTRIBUTION_BASELINE: f32 = mm(8.0);
+const LOGO_BOX: f32 = mm(19.0);
 /// Smallest QR module in points: at 2.0 pt zbarimg reads the symbol from a 72-dpi render.
 const QR_MIN_MODULE: f32 = 2.0;
 const QR_MIN_SIDE: f32 = mm(32.0);
@@ -147,7 +147,7 @@ struct Density {
     gap: f32,
 }
 
-const DENSITIES: [Density; 3] = [
+const DENSITIES: [Density; 4] = [
     Density {
         body: 9.0,
         leading: 11.4,
@@ -162,6 +162,11 @@ const DENSITIES: [Density; 3] = [
         body: 7.9,
         leading: 9.6,
         gap: 2.6,
+    },
+    Density {
+        body: 7.5,
+        leading: 9.0,
+        gap: 2.2,
     },
 ];
 
@@ -201,7 +206,7 @@ impl<'a> Composer<'a> {
         let d = self.d;
         let sheet = self.sheet;
         self.letterhead();
-        self.centred(Face::Bold, d.body + 3.5, NAVY, sheet.title);
+        self.centred(Face::Bold, d.body + 2.5, NAVY, sheet.title);
         for line in sheet.subtitle {
             self.centred(Face::Regular, d.body - 0.5, MUTED, line);
         }
@@ -332,7 +337,7 @@ impl<'a> Composer<'a> {
         let rule = top - height - 5.0;
         self.page.rule(NAVY, 2.0, LEFT, RIGHT, rule);
         self.page.rule(NAVY, 0.6, LEFT, RIGHT, rule - 3.0);
-        self.y = rule - 3.0 - 12.0;
+        self.y = rule - 3.0 - 9.0;
     }
 
     /// "Label : value" rows, values wrapped in their column.
@@ -453,8 +458,22 @@ impl<'a> Composer<'a> {
             })
             .collect();
         let note_h = note.len() as f32 * (note_size + 3.0) + 7.0;
-        let height = d.leading * (3.0 + name.len() as f32) + note_h + 12.0;
+        let module = (QR_MIN_SIDE / sheet.qr_width as f32).max(QR_MIN_MODULE);
+        let qr_side = module * sheet.qr_width as f32;
+        let caption_size = 6.6;
+        let caption: Vec<String> = sheet
+            .qr_caption
+            .iter()
+            .flat_map(|line| {
+                self.faces
+                    .regular
+                    .wrap(line, caption_size, qr_side + mm(20.0))
+            })
+            .collect();
+        let qr_height = qr_side + 3.0 + caption.len() as f32 * 8.0;
+        let height = (d.leading * (3.0 + name.len() as f32) + note_h + 12.0).max(qr_height);
         self.room(height);
+        let top = self.y;
         let mut y = self.y;
         let line = |page: &mut Canvas, face: Face, text: &str, y: &mut f32| {
             page.text(face, d.body, INK, column_x, *y - d.body, text);
@@ -482,6 +501,20 @@ impl<'a> Composer<'a> {
             line(&mut self.page, Face::Bold, part, &mut y);
         }
         line(&mut self.page, Face::Regular, sheet.signer_id, &mut y);
+        self.page
+            .qr(BLACK, sheet.qr_modules, sheet.qr_width, LEFT, top, module);
+        let mut cy = top - qr_side - 3.0;
+        for text in &caption {
+            self.page.text(
+                Face::Regular,
+                caption_size,
+                MUTED,
+                LEFT,
+                cy - caption_size,
+                text,
+            );
+            cy -= 8.0;
+        }
         self.y -= height;
     }
 
@@ -497,92 +530,59 @@ impl<'a> Composer<'a> {
         height
     }
 
-    /// The closing block at the foot of the last page: the QR with its caption at the left; the
-    /// legal basis and the certificate's identifiers beside it.
+    /// The closing block at the foot of the last page, in small type: the legal basis and the
+    /// certificate's identifiers under a rule.
     fn closing(&mut self) {
         let sheet = self.sheet;
-        let module = (QR_MIN_SIDE / sheet.qr_width as f32).max(QR_MIN_MODULE);
-        let qr_side = module * sheet.qr_width as f32;
-        let caption_size = 6.6;
-        let caption: Vec<String> = sheet
-            .qr_caption
-            .iter()
-            .flat_map(|line| self.faces.regular.wrap(line, caption_size, qr_side))
-            .collect();
-        let left_height = qr_side + 3.0 + caption.len() as f32 * 8.0;
-        let column_x = LEFT + qr_side + mm(6.0);
-        let column_w = RIGHT - column_x;
-        let (size, leading) = (6.8, 8.2);
-        let label_width = mm(25.0);
-        let rows: Vec<(&str, Vec<String>)> = sheet
-            .footer_rows
-            .iter()
-            .map(|(label, value)| {
-                let lines = self.faces.regular.wrap(value, size, column_w - label_width);
-                (*label, lines)
-            })
-            .collect();
-        let rows_height: f32 = rows
-            .iter()
-            .map(|(_, l)| l.len() as f32 * leading)
-            .sum::<f32>()
-            + 6.0;
-        self.column = (column_x, column_w);
-        let legal = sheet.legal_basis;
-        let legal_height = self.measure(|c| c.blocks(legal, 6.9, 8.3));
-        if legal_height > mm(120.0) {
-            // Too long to sit beside the QR: the legal basis flows full width first.
-            self.column = (LEFT, WIDTH);
-            self.blocks(legal, 6.9, 8.3);
-            self.column = (column_x, column_w);
-        }
-        let beside = if legal_height > mm(120.0) {
-            0.0
-        } else {
-            legal_height
-        };
-        let height = left_height.max(beside + rows_height + 4.0);
-        self.y -= self.d.gap * 2.0;
-        self.room(height);
-        // Pinned to the foot of the page when there is room above it.
-        let top = BOTTOM + height;
-        self.page
-            .qr(BLACK, sheet.qr_modules, sheet.qr_width, LEFT, top, module);
-        let mut cy = top - qr_side - 3.0;
-        for text in &caption {
-            self.page.text(
-                Face::Regular,
-                caption_size,
-                MUTED,
-                LEFT,
-                cy - caption_size,
-                text,
-            );
-            cy -= 8.0;
-        }
-        self.y = top;
-        if beside > 0.0 {
-            self.blocks(legal, 6.9, 8.3);
-        }
-        let mut y = self.y - 4.0;
-        self.page.rule(MUTED, 0.4, column_x, RIGHT, y);
-        y -= 3.0;
-        for (label, lines) in rows {
-            self.page
-                .text(Face::Regular, size, MUTED, column_x, y - size, label);
-            for line in lines {
-                self.page.text(
-                    Face::Regular,
-                    size,
-                    INK,
-                    column_x + label_width,
-                    y - size,
-                    &line,
-                );
-                y -= leading;
+        let (size, leading) = (6.4, 7.7);
+        // Label/value pairs run on in lines ("Nomor sertifikat 00000001   ID sertifikat …").
+        let gap = self.faces.regular.width("   ", size);
+        let mut lines: Vec<Vec<(&str, &str, f32)>> = vec![Vec::new()];
+        let mut width = 0.0;
+        for (label, value) in sheet.footer_rows {
+            let pair = self.faces.regular.width(label, size)
+                + self.faces.regular.width(" ", size)
+                + self.faces.regular.width(value, size);
+            let line = lines.last_mut().expect("one line at least");
+            if !line.is_empty() && width + gap + pair > WIDTH {
+                lines.push(Vec::new());
+                width = 0.0;
             }
+            let line = lines.last_mut().expect("one line at least");
+            if !line.is_empty() {
+                width += gap;
+            }
+            line.push((label, value, width));
+            width += pair;
         }
-        self.column = (LEFT, WIDTH);
+        let legal = sheet.legal_basis;
+        let legal_height = self.measure(|c| c.blocks(legal, size, leading));
+        let rows_height = lines.len() as f32 * leading + 5.0;
+        self.y -= self.d.gap * 2.0;
+        if legal_height + rows_height > self.y - BOTTOM {
+            self.blocks(legal, size, leading);
+            self.room(rows_height);
+        } else {
+            // Pinned to the foot of the page when there is room above it.
+            self.y = BOTTOM + legal_height + rows_height;
+            self.blocks(legal, size, leading);
+        }
+        let mut y = BOTTOM + rows_height;
+        self.page.rule(MUTED, 0.4, LEFT, RIGHT, y);
+        y -= 3.0;
+        for line in lines {
+            for (label, value, x) in line {
+                let value_x = LEFT
+                    + x
+                    + self.faces.regular.width(label, size)
+                    + self.faces.regular.width(" ", size);
+                self.page
+                    .text(Face::Regular, size, MUTED, LEFT + x, y - size, label);
+                self.page
+                    .text(Face::Regular, size, INK, value_x, y - size, value);
+            }
+            y -= leading;
+        }
         self.y = BOTTOM;
     }
 }
