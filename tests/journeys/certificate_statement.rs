@@ -86,7 +86,7 @@ async fn the_certificate_is_a_statement_under_the_authoritys_letterhead(backend:
         "Muhammad Rizal",
         "19900101 201903 1 002",
         "Saya yang bertanda tangan di bawah ini",
-        "1. Bersikap netral",
+        "Bersikap netral",
         "Tidak menghadiri kegiatan yang diselenggarakan oleh partai politik.",
         &format!("Makassar, {today}"),
         "Yang menyatakan,",
@@ -121,13 +121,15 @@ async fn the_certificate_is_a_statement_under_the_authoritys_letterhead(backend:
         assert_eq!(columns[columns.len() - 5], "yes", "not embedded: {row}");
     }
     let (_, info) = tool_output("pdfinfo", &[], &pdf);
+    let info = info.split_whitespace().collect::<Vec<_>>().join(" ");
     assert!(
-        info.contains("Pages:          1"),
+        info.contains("Pages: 1"),
         "the built-in pact fits one page: {info}"
     );
-    assert!(info.contains("Author:         Badan Kepegawaian Daerah, Pemerintah Provinsi"));
-    assert!(info.contains("Title:          PAKTA INTEGRITAS"));
-    assert!(String::from_utf8_lossy(&pdf).contains("/Lang (id-ID)"));
+    assert!(info.contains("Author: Badan Kepegawaian Daerah, Pemerintah Provinsi"));
+    assert!(info.contains("Title: PAKTA INTEGRITAS"));
+    assert!(String::from_utf8_lossy(&pdf).contains("/Lang(id-ID)"));
+    assert_eq!(read_qr(&pdf, 72), signed["verify_url"].as_str().unwrap());
 
     // An edit of the authority is a new version: the issued certificate keeps its letterhead.
     let (browser, csrf) = admin_browser(&app, "bkd@sulselprov.go.id", None).await;
