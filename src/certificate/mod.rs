@@ -9,9 +9,9 @@ pub use qr::{verify_link, QrError, QrMatrix};
 
 use crate::db::campaigns::{Campaign, StoredDocument};
 use crate::db::certificates::CertificateRow;
-use crate::domain::{Block, CertificateId, IndonesianZone, PactDocument};
+use crate::domain::{Block, CertificateId, IndonesianZone, IssuingAuthority, PactDocument};
 use crate::signing::{encode_signed_bytes, Claim};
-use pdf::{CertificateSheet, DocumentBlock};
+use pdf::{CertificateSheet, DocumentBlock, FileInfo, Letterhead};
 pub use pdf_signature::{PdfSignatureError, PdfSigner};
 
 /// Everything a certificate shows besides the stored record itself.
@@ -22,6 +22,9 @@ pub struct CertificateContext<'a> {
     /// "Kelurahan …, Kecamatan …, Kota …, Provinsi …"
     pub work_area: &'a str,
     pub base_url: &'a str,
+    /// The campaign's issuing authority in force when the certificate was signed
+    /// ([`crate::db::campaigns::authority_at`]); `None` prints no letterhead.
+    pub authority: Option<&'a IssuingAuthority>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -74,45 +77,52 @@ pub fn render_pdf(
     signer: PdfSigner<'_>,
 ) -> Result<Vec<u8>, CertificateError> {
     let unsigned = render_unsigned_pdf(ctx)?;
-    Ok(pdf_signature::sign_rendered(
+    Ok(pdf_signature::sign(
         unsigned,
         signer,
         ctx.certificate.signed_at,
     )?)
 }
 
+/// The statement as an employee type names it in full.
+fn employee_type_long(code: &str) -> &'static str {
+    match code {
+        "PNS" => "Pegawai Negeri Sipil (PNS)",
+        "PPPK" => "Pegawai Pemerintah dengan Perjanjian Kerja (PPPK)",
+        _ => "Pegawai Pemerintah Non-Pegawai Negeri (PPNPN)",
+    }
+}
+
 /// The certificate PDF before its PDF signature (the benchmark times the two apart).
-pub fn render_unsigned_pdf(
-    ctx: &CertificateContext<'_>,
-) -> Result<pdf::RenderedPdf, CertificateError> {
+pub fn render_unsigned_pdf(ctx: &CertificateContext<'_>) -> Result<Vec<u8>, CertificateError> {
     let c = ctx.certificate;
     let document = PactDocument::parse(&ctx.document.body).map_err(|_| CertificateError::Record)?;
     let link = link_for(ctx.base_url, c)?;
     let qr = QrMatrix::encode(&link)?;
     let (id_label, id_value) = identity_row(c);
-    let time = signing_time(c);
-    let jenis = match c.employee_type.as_str() {
-        "PNS" => "Pegawai Negeri Sipil (PNS)",
-        "PPPK" => "Pegawai Pemerintah dengan Perjanjian Kerja (PPPK)",
-        _ => "Pegawai Pemerintah Non-Pegawai Negeri (PPNPN)",
+    let at = chrono::DateTime::from_timestamp(c.signed_at, 0).unwrap_or_default();
+    let zone = IndonesianZone::of_province(&c.village_code);
+    let date = zone.format_date(at);
+    let place_and_date = match ctx.authority {
+        Some(authority) => format!("{}, {date}", authority.place()),
+        None => date,
     };
-    let signer_rows: Vec<(&str, &str)> = vec![
+    let time = zone.format_long(at);
+    let unit = if c.unit.is_empty() {
+        "-"
+    } else {
+        c.unit.as_str()
+    };
+    let identity_rows: Vec<(&str, &str)> = vec![
         ("Nama", c.signer_name.as_str()),
         (id_label, id_value.as_str()),
-        ("Jenis Pegawai", jenis),
+        ("Jenis pegawai", employee_type_long(&c.employee_type)),
         ("Jabatan", c.position.as_str()),
+        ("Unit kerja", unit),
         ("Instansi", c.agency.as_str()),
-        (
-            "Unit Kerja",
-            if c.unit.is_empty() {
-                "-"
-            } else {
-                c.unit.as_str()
-            },
-        ),
-        ("Wilayah Kerja", ctx.work_area),
-        ("Waktu Penandatanganan", time.as_str()),
+        ("Wilayah kerja", ctx.work_area),
     ];
+    // The legal basis ("Dasar Hukum") closes the page under the signature, as in a letter.
     let blocks: Vec<DocumentBlock<'_>> = document
         .blocks()
         .iter()
@@ -122,33 +132,62 @@ pub fn render_unsigned_pdf(
             Block::Commitment(t) => DocumentBlock::Commitment(t),
         })
         .collect();
+    let split = document
+        .blocks()
+        .iter()
+        .position(|b| matches!(b, Block::Heading(t) if t.to_lowercase().starts_with("dasar hukum")))
+        .unwrap_or(blocks.len());
+    let (statement, legal_basis) = blocks.split_at(split);
     let serial = format!("{:08}", c.serial);
+    let number = format!("Nomor: {serial}");
     let version = format!(
         "versi {} — SHA-256 {}",
         ctx.document.version, c.document_sha256
     );
+    let check_url = link.split('#').next().unwrap_or(&link);
     let footer_rows: Vec<(&str, &str)> = vec![
-        ("Nomor Sertifikat", serial.as_str()),
-        ("ID Sertifikat", c.id.as_str()),
+        ("Nomor sertifikat", serial.as_str()),
+        ("ID sertifikat", c.id.as_str()),
         ("Dokumen", version.as_str()),
-        ("ID Kunci Penerbit", c.key_id.as_str()),
-        ("Periksa keaslian", link.split('#').next().unwrap_or(&link)),
+        ("ID kunci penerbit", c.key_id.as_str()),
+        ("Periksa keaslian", check_url),
     ];
+    let signer_id = format!("{id_label} {id_value}");
     let subject = format!("ikrar-certificate:{}", c.id);
+    let author = match ctx.authority {
+        Some(a) => format!("{}, {}", a.office(), a.name()),
+        None => "ikrar".to_string(),
+    };
     let sheet = CertificateSheet {
-        heading: "SERTIFIKAT PENANDATANGANAN ELEKTRONIK",
-        document_title: document.title(),
-        campaign_title: &ctx.campaign.title,
-        signer_rows: &signer_rows,
-        document_blocks: &blocks,
-        footer_rows: &footer_rows,
+        letterhead: ctx.authority.map(|a| Letterhead {
+            name: a.name(),
+            office: a.office(),
+            address: a.address(),
+            logo: a.logo(),
+        }),
+        title: document.title(),
+        subtitle: &[number.as_str(), ctx.campaign.title.as_str()],
+        identity_rows: &identity_rows,
+        statement,
+        place_and_date: &place_and_date,
+        signer_name: &c.signer_name,
+        signer_id: &signer_id,
+        signature_note: &["Ditandatangani secara elektronik", time.as_str()],
         qr_modules: qr.modules(),
         qr_width: qr.width(),
-        qr_caption: "Pindai untuk memeriksa keaslian",
-        attribution: "Ditandatangani secara elektronik dengan kunci Ed25519 penerbit. Data wilayah: idn-area-data (ODbL 1.0).",
-        subject: &subject,
+        qr_caption: &["Pindai untuk memeriksa keaslian"],
+        legal_basis,
+        footer_rows: &footer_rows,
+        attribution:
+            "Ditandatangani secara elektronik melalui ikrar. Data wilayah: idn-area-data (ODbL 1.0).",
+        file: FileInfo {
+            title: document.title(),
+            author: &author,
+            subject: &subject,
+            lang: "id-ID",
+        },
     };
-    Ok(pdf::render_for_signing(&sheet)?)
+    Ok(pdf::render(&sheet)?)
 }
 
 /// Finds the certificate id a PDF of ours names in its document information.

@@ -1,1608 +1,588 @@
-//! A4 certificate renderer.
+//! The certificate as an A4 statement (surat pernyataan), drawn with printpdf.
 //!
-//! Turns a [`CertificateSheet`] (display strings that are already formatted) into the
-//! PDF a signer downloads. The layout engine is deliberately small: word wrapping uses
-//! the advance widths of the embedded DejaVu fonts, body paragraphs are justified, and
-//! the text flows onto continuation pages when it does not fit on the first.
+//! Top to bottom: the issuing authority's letterhead (kop) with its logo and a double rule; the
+//! document title with the certificate number; the signer's identity; the signed text with its
+//! numbered commitments; "<tempat>, <tanggal>" and "Yang menyatakan," over the signer's name and
+//! NIP, with an electronic-signature note where a wet signature would be, beside the QR; the
+//! legal basis; the certificate's identifiers.
 //!
-//! Four properties matter more than looks:
-//!
-//! * **Self-contained.** Only embedded DejaVu Sans is used (never a standard-14 font), so
-//!   Indonesian text with `é`, curly quotes or dashes renders the same everywhere.
-//! * **Small.** The fonts are subsets: the glyphs Indonesian text uses, not the 760 KB
-//!   programs (see [`font`]).
-//! * **Fast.** A certificate is rendered for every download, so the file is written
-//!   directly: the pages draw into their content streams ([`content`]), the fonts are
-//!   prepared once per process and copied in byte for byte, and the objects go into one
-//!   buffer with their cross-reference table ([`file`]).
-//! * **Deterministic.** The same sheet always gives the same bytes: fixed resource names,
-//!   a `/ID` hashed from the sheet, no dates (the signing time is printed on the page).
+//! Lines are broken with the widths of the embedded DejaVu faces ([`fonts`]), so a name of 120
+//! characters wraps inside its column. The statement is set at the largest of four sizes that
+//! keeps it on one page, and flows onto a second page when even the smallest does not.
 
-mod content;
+mod canvas;
 mod file;
-mod font;
+mod fonts;
+mod legacy;
 
-use std::borrow::Cow;
-use std::collections::BTreeSet;
-use std::fmt::Write as _;
-use std::io::Write as _;
-use std::sync::OnceLock;
+use canvas::{Canvas, Rgb3};
+pub use file::FileInfo;
+use file::PreparedLogo;
+use fonts::{Face, Faces};
+pub use legacy::{KnownPrefix, RenderedPdf};
 
-use content::{thousandths, ContentStream};
-use file::{text_string, Bytes, PdfFile};
-use font::{EmbeddedFont, FontFace};
+use crate::domain::AuthorityLogo;
 
 /// Everything printed on a certificate, already formatted as display strings (Indonesian).
 pub struct CertificateSheet<'a> {
-    /// Large title at the top of the page, e.g. "SERTIFIKAT PENANDATANGANAN".
-    pub heading: &'a str,
-    /// Title of the signed document; also becomes the PDF's `/Title`.
-    pub document_title: &'a str,
-    /// Campaign the document belongs to, e.g. "Pemilu dan Pilkada Serentak 2024".
-    pub campaign_title: &'a str,
-    /// Label/value pairs describing the signer (Nama, NIP, Jabatan, ...).
-    pub signer_rows: &'a [(&'a str, &'a str)],
-    /// Full text of the signed document.
-    pub document_blocks: &'a [DocumentBlock<'a>],
-    /// Label/value pairs identifying the certificate (number, id, SHA-256, key id, link).
-    pub footer_rows: &'a [(&'a str, &'a str)],
-    /// QR modules in row-major order, `true` = dark. Without quiet zone.
+    /// The issuing authority's letterhead; `None` for campaigns that have not named one.
+    pub letterhead: Option<Letterhead<'a>>,
+    /// Title of the signed document; also the PDF's `/Title`.
+    pub title: &'a str,
+    /// Lines centred under the title: the certificate number, the campaign.
+    pub subtitle: &'a [&'a str],
+    /// Label/value pairs of the signer's identity; the first (Nama) is set in bold.
+    pub identity_rows: &'a [(&'a str, &'a str)],
+    /// The signed text up to its legal basis.
+    pub statement: &'a [DocumentBlock<'a>],
+    /// "Makassar, 15 November 2023".
+    pub place_and_date: &'a str,
+    pub signer_name: &'a str,
+    /// "NIP 19800101 200501 1 001".
+    pub signer_id: &'a str,
+    /// Lines in the box where a wet signature would be.
+    pub signature_note: &'a [&'a str],
+    /// QR modules in row-major order, `true` = dark, without quiet zone.
     pub qr_modules: &'a [bool],
     /// Modules per side of the QR symbol.
     pub qr_width: usize,
-    /// Caption printed under the QR code.
-    pub qr_caption: &'a str,
+    /// Lines under the QR code.
+    pub qr_caption: &'a [&'a str],
+    /// The legal basis, printed small after the signature.
+    pub legal_basis: &'a [DocumentBlock<'a>],
+    /// Label/value pairs identifying the certificate (number, id, document, key id, link).
+    pub footer_rows: &'a [(&'a str, &'a str)],
     /// One small line at the bottom of every page.
     pub attribution: &'a str,
-    /// The PDF's `/Subject`, e.g. `ikrar-certificate:<id>`. Written as plain bytes when it
-    /// is ASCII, so the id can be found in an uploaded file without parsing the PDF.
-    pub subject: &'a str,
+    pub file: FileInfo<'a>,
+}
+
+/// The authority's letterhead.
+pub struct Letterhead<'a> {
+    pub name: &'a str,
+    pub office: &'a str,
+    pub address: &'a str,
+    pub logo: Option<&'a AuthorityLogo>,
 }
 
 /// One block of the signed document's text.
 pub enum DocumentBlock<'a> {
-    /// Centred bold heading.
     Heading(&'a str),
-    /// Justified paragraph.
     Paragraph(&'a str),
-    /// A commitment the signer agreed to, printed after a drawn, ticked check box.
+    /// A commitment, printed with its number.
     Commitment(&'a str),
 }
 
 /// Why a certificate could not be rendered.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum PdfError {
-    /// The compiled-in font could not be read. This is a build problem, not a data problem.
+    /// A compiled-in font could not be read: a build problem, not a data problem.
     #[error("embedded font {0} could not be parsed")]
     Font(&'static str),
-    /// `qr_modules` does not hold `qr_width × qr_width` entries.
     #[error("QR matrix has {len} modules, expected {width}×{width}")]
     QrShape { len: usize, width: usize },
-    /// zlib failed to deflate a stream. Writing into memory cannot fail, so this would be a
-    /// bug in the compressor.
+    #[error("the authority's logo could not be decoded")]
+    Logo,
     #[error("deflating a PDF stream failed")]
-    Deflate(#[from] std::io::Error),
+    Deflate,
+    #[error("printpdf's document lacks {0}")]
+    Structure(&'static str),
 }
 
-/// Renders the A4 certificate: one page, more if the document text overflows.
-/// The same input always gives identical bytes.
-///
-/// # Errors
-///
-/// [`PdfError::QrShape`] if the QR matrix is not square; the other variants indicate a
-/// broken build (unreadable embedded font) or a failing compressor.
+/// Renders the certificate: one A4 page, two when the text does not fit on one.
+/// The same sheet always gives the same bytes.
 pub fn render(sheet: &CertificateSheet) -> Result<Vec<u8>, PdfError> {
-    render_for_signing(sheet).map(|rendered| rendered.bytes)
-}
-
-/// [`render`], keeping what the PDF signature can reuse: see [`KnownPrefix`].
-///
-/// # Errors
-///
-/// As [`render`].
-pub fn render_for_signing(sheet: &CertificateSheet) -> Result<RenderedPdf, PdfError> {
     if sheet.qr_width == 0 || sheet.qr_modules.len() != sheet.qr_width * sheet.qr_width {
         return Err(PdfError::QrShape {
             len: sheet.qr_modules.len(),
             width: sheet.qr_width,
         });
     }
-    let faces = faces()?;
-    let mut pages = Composer::new(faces, sheet, BODY).compose();
-    if pages.len() > 1 {
-        let compact = Composer::new(faces, sheet, BODY_COMPACT).compose();
-        if compact.len() == 1 {
-            pages = compact;
+    let faces = fonts::faces()?;
+    let logo = match sheet.letterhead.as_ref().and_then(|l| l.logo) {
+        Some(logo) => Some(file::prepared_logo(logo)?),
+        None => None,
+    };
+    let mut pages = Vec::new();
+    for (attempt, density) in DENSITIES.iter().enumerate() {
+        pages = Composer::new(faces, sheet, logo.as_ref(), density).compose();
+        if pages.len() == 1 {
+            break;
+        }
+        if attempt == DENSITIES.len() - 1 {
+            // Even the smallest size needs a second page: use the most readable one.
+            pages = Composer::new(faces, sheet, logo.as_ref(), &DENSITIES[0]).compose();
         }
     }
-    write_document(sheet, faces, pages)
+    file::write(faces, pages, logo.as_ref(), &sheet.file)
 }
 
-// ---------------------------------------------------------------------------------------
-// Page geometry and styles. All coordinates are PDF points from the lower-left corner.
-
+// Page geometry in points, from the lower-left corner.
 const fn mm(v: f32) -> f32 {
     v * 72.0 / 25.4
 }
-
 const PAGE_W: f32 = mm(210.0);
 const PAGE_H: f32 = mm(297.0);
-const MARGIN_X: f32 = mm(18.0);
-const CONTENT_W: f32 = PAGE_W - 2.0 * MARGIN_X;
-const TOP: f32 = PAGE_H - mm(14.5);
-/// Lowest point body text may reach on continuation pages (above the attribution line).
-const BOTTOM: f32 = mm(18.0);
-const ATTRIBUTION_BASELINE: f32 = mm(12.2);
-const FOOTER_BOTTOM: f32 = mm(15.5);
-/// Side of the QR symbol without its quiet zone, unless that makes modules too small.
-const QR_SIDE: f32 = mm(35.0);
-/// Smallest module size, in points, so that a page rendered at 72 dpi (a poor scan)
-/// still decodes. Measured with zbarimg on pdftoppm renders of verification links
-/// (versions 9–13): at 35 mm a version 11 symbol has 1.63 pt modules and does not decode
-/// at 72 or 96 dpi; at 1.8 pt 31 of 100 random links failed at 72 dpi; at 2.0 pt none
-/// failed at 72 or 100 dpi. A version 11 code is then 43 mm wide.
+const LEFT: f32 = mm(18.0);
+const RIGHT: f32 = PAGE_W - mm(18.0);
+const WIDTH: f32 = RIGHT - LEFT;
+const TOP: f32 = PAGE_H - mm(10.0);
+/// Lowest point of the text; the attribution line sits below it.
+const BOTTOM: f32 = mm(13.0);
+const ATTRIBUTION_BASELINE: f32 = mm(8.0);
+const LOGO_BOX: f32 = mm(19.0);
+/// Smallest QR module in points: at 2.0 pt zbarimg reads the symbol from a 72-dpi render.
 const QR_MIN_MODULE: f32 = 2.0;
-/// The quiet zone required by ISO/IEC 18004, in modules on each side.
-const QR_QUIET_MODULES: usize = 4;
+const QR_MIN_SIDE: f32 = mm(32.0);
 
-type Rgb3 = [f32; 3];
 const NAVY: Rgb3 = [0.075, 0.176, 0.361];
-const GOLD: Rgb3 = [0.690, 0.545, 0.220];
-const INK: Rgb3 = [0.110, 0.114, 0.125];
+const INK: Rgb3 = [0.11, 0.114, 0.125];
 const MUTED: Rgb3 = [0.365, 0.384, 0.427];
-const RULE: Rgb3 = [0.725, 0.753, 0.800];
-const TINT: Rgb3 = [0.945, 0.953, 0.973];
-const WHITE: Rgb3 = [1.0, 1.0, 1.0];
 const BLACK: Rgb3 = [0.0, 0.0, 0.0];
 
-#[derive(Clone, Copy)]
-struct Style {
-    face: Face,
-    size: f32,
+/// Type sizes of one attempt at fitting the statement on a page.
+struct Density {
+    body: f32,
     leading: f32,
-    color: Rgb3,
+    gap: f32,
 }
 
-impl Style {
-    const fn new(face: Face, size: f32, leading: f32, color: Rgb3) -> Self {
-        Self {
-            face,
-            size,
-            leading,
-            color,
-        }
-    }
+const DENSITIES: [Density; 4] = [
+    Density {
+        body: 9.0,
+        leading: 11.4,
+        gap: 4.5,
+    },
+    Density {
+        body: 8.4,
+        leading: 10.4,
+        gap: 3.5,
+    },
+    Density {
+        body: 7.9,
+        leading: 9.6,
+        gap: 2.6,
+    },
+    Density {
+        body: 7.5,
+        leading: 9.0,
+        gap: 2.2,
+    },
+];
 
-    /// Baseline of a line whose box (height = leading) starts at `top`; centres the cap
-    /// height in the box so table rows and body lines look evenly spaced.
-    fn baseline(&self, top: f32) -> f32 {
-        top - (self.leading + 0.72 * self.size) / 2.0
-    }
-}
-
-const HEADING: Style = Style::new(Face::Bold, 17.0, 20.0, NAVY);
-const DOC_TITLE: Style = Style::new(Face::Bold, 10.5, 13.5, INK);
-const CAMPAIGN: Style = Style::new(Face::Regular, 9.5, 12.5, MUTED);
-const TABLE_LABEL: Style = Style::new(Face::Regular, 8.6, 10.8, MUTED);
-const TABLE_VALUE: Style = Style::new(Face::Bold, 8.6, 10.8, INK);
-const BODY: Style = Style::new(Face::Regular, 8.5, 10.2, INK);
-/// Used instead of [`BODY`] only when it keeps the whole certificate on one page: a
-/// 3,000-character pact with a dozen commitments overflows page 1 by a few lines at 8.5 pt.
-const BODY_COMPACT: Style = Style::new(Face::Regular, 8.2, 9.8, INK);
-const BODY_HEADING: Style = Style::new(Face::Bold, 9.0, 12.0, NAVY);
-const FOOTER_LABEL: Style = Style::new(Face::Regular, 6.4, 7.6, MUTED);
-const FOOTER_VALUE: Style = Style::new(Face::Regular, 7.4, 9.0, INK);
-const CAPTION: Style = Style::new(Face::Regular, 6.8, 8.4, MUTED);
-const SMALL: Style = Style::new(Face::Regular, 6.3, 8.0, MUTED);
-const RUNNING_HEAD: Style = Style::new(Face::Bold, 7.5, 9.5, NAVY);
-
-const PARAGRAPH_GAP: f32 = 3.6;
-const LIST_GAP: f32 = 1.8;
-const HEADING_GAP_BEFORE: f32 = 5.0;
-const HEADING_GAP_AFTER: f32 = 2.0;
-/// Indentation of commitments and numbered paragraphs; the check box or number hangs in it.
-const LIST_INDENT: f32 = 13.0;
-const CHECKBOX: f32 = 6.4;
-
-// ---------------------------------------------------------------------------------------
-// Fonts
-
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-enum Face {
-    Regular = 0,
-    Bold = 1,
-}
-
-type Faces = [FontFace; 2];
-
-/// The two faces, parsed and prepared on first use (a few milliseconds, once per process).
-fn faces() -> Result<&'static Faces, PdfError> {
-    static FACES: OnceLock<Option<Faces>> = OnceLock::new();
-    FACES
-        .get_or_init(|| {
-            Some([
-                FontFace::load(
-                    "DejaVuSans",
-                    "DejaVuSans",
-                    include_bytes!("../../assets/fonts/DejaVuSans.ttf"),
-                )?,
-                FontFace::load(
-                    "DejaVuSansBold",
-                    "DejaVuSans-Bold",
-                    include_bytes!("../../assets/fonts/DejaVuSans-Bold.ttf"),
-                )?,
-            ])
-        })
-        .as_ref()
-        .ok_or(PdfError::Font("DejaVuSans"))
-}
-
-// ---------------------------------------------------------------------------------------
-// Line breaking
-
-/// One laid-out line: the words it shows and their natural width (single spaces).
-struct TextLine<'t> {
-    words: Vec<&'t str>,
-    width: f32,
-    /// False for a paragraph's last line, which is never stretched.
-    justify: bool,
-}
-
-/// Greedy word wrap at `max` points. Words wider than a line (URLs, hashes) are broken
-/// between characters rather than overflowing the margin. No-break spaces (as in
-/// "Pasal 5" or "Rp 1.000") do not break.
-fn wrap<'t>(font: &FontFace, size: f32, text: &'t str, max: f32) -> Vec<TextLine<'t>> {
-    let space = font.width(" ", size);
-    let mut lines = Vec::new();
-    let mut words: Vec<&'t str> = Vec::new();
-    let mut width = 0.0;
-    let breaks = |c: char| c.is_whitespace() && !matches!(c, '\u{a0}' | '\u{2007}' | '\u{202f}');
-    for word in text.split(breaks).filter(|w| !w.is_empty()) {
-        for piece in break_long_word(font, size, word, max) {
-            let piece_width = font.width(piece, size);
-            if !words.is_empty() && width + space + piece_width > max {
-                lines.push(TextLine {
-                    words: std::mem::take(&mut words),
-                    width,
-                    justify: true,
-                });
-                width = 0.0;
-            }
-            width += if words.is_empty() {
-                piece_width
-            } else {
-                space + piece_width
-            };
-            words.push(piece);
-        }
-    }
-    if !words.is_empty() {
-        lines.push(TextLine {
-            words,
-            width,
-            justify: false,
-        });
-    }
-    lines
-}
-
-/// Like [`wrap`], but with lines of even length: a centred title wrapped greedily ends
-/// in a lonely last word. Searches for the narrowest width giving the same line count.
-fn wrap_balanced<'t>(font: &FontFace, size: f32, text: &'t str, max: f32) -> Vec<TextLine<'t>> {
-    let lines = wrap(font, size, text, max);
-    if lines.len() < 2 {
-        return lines;
-    }
-    let (mut narrow, mut wide) = (0.0, max);
-    for _ in 0..12 {
-        let mid = (narrow + wide) / 2.0;
-        if wrap(font, size, text, mid).len() <= lines.len() {
-            wide = mid;
-        } else {
-            narrow = mid;
-        }
-    }
-    wrap(font, size, text, wide)
-}
-
-/// `text` shortened with an ellipsis so that it fits in `max` points.
-fn truncate<'t>(font: &FontFace, size: f32, text: &'t str, max: f32) -> Cow<'t, str> {
-    if font.width(text, size) <= max {
-        return Cow::Borrowed(text);
-    }
-    let budget = max - font.width("…", size);
-    let mut width = 0.0;
-    let end = text
-        .char_indices()
-        .find(|&(_, ch)| {
-            width += font.advance(ch) as f32 * size / 1000.0;
-            width > budget
-        })
-        .map_or(text.len(), |(i, _)| i);
-    Cow::Owned(format!("{}…", text[..end].trim_end()))
-}
-
-fn break_long_word<'t>(font: &FontFace, size: f32, word: &'t str, max: f32) -> Vec<&'t str> {
-    if font.width(word, size) <= max {
-        return vec![word];
-    }
-    let mut pieces = Vec::new();
-    let mut start = 0;
-    let mut width = 0.0;
-    for (i, ch) in word.char_indices() {
-        let advance = font.advance(ch) as f32 * size / 1000.0;
-        if width + advance > max && i > start {
-            pieces.push(&word[start..i]);
-            start = i;
-            width = 0.0;
-        }
-        width += advance;
-    }
-    pieces.push(&word[start..]);
-    pieces
-}
-
-/// What hangs in front of a paragraph's first line.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Gutter<'t> {
-    None,
-    Checkbox,
-    Number(&'t str),
-}
-
-/// Splits "1. Undang-Undang …" into ("1.", "Undang-Undang …") so that numbered paragraphs
-/// (the legal basis of a pact) can be set as a list with a hanging number.
-fn list_marker(text: &str) -> Option<(&str, &str)> {
-    let (marker, rest) = text.split_once(' ')?;
-    let digits = marker.strip_suffix('.')?;
-    let numeric = (1..=3).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit());
-    numeric.then(|| (marker, rest.trim_start()))
-}
-
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Align {
-    Left,
-    Center,
-    Right,
-    Justify,
-}
-
-// ---------------------------------------------------------------------------------------
-// Drawing
-
-/// One page being drawn: its content stream plus what the document needs to know about it.
-/// Keeps a text object open across consecutive text lines and skips redundant font and
-/// colour changes.
-struct Canvas<'f> {
-    faces: &'f Faces,
-    content: ContentStream,
-    in_text: bool,
-    /// Start of the current text line in thousandths of a point: `Td` moves relative to it,
-    /// and whole thousandths keep the moves exact.
-    line_origin: (i64, i64),
-    font: Option<(Face, f32)>,
-    fill: Option<Rgb3>,
-    stroke: Option<(Rgb3, f32)>,
-    /// Which faces the page shows text in.
-    faces_used: [bool; 2],
-    /// Characters shown that are outside the prepared font programs, per face.
-    unprepared: [BTreeSet<char>; 2],
-}
-
-/// A finished page.
-struct PageContent {
-    content: Vec<u8>,
-    faces_used: [bool; 2],
-    unprepared: [BTreeSet<char>; 2],
-}
-
-impl<'f> Canvas<'f> {
-    fn new(faces: &'f Faces) -> Self {
-        let mut content = ContentStream::with_capacity(16 * 1024);
-        // Round caps and joins, for the check marks and rules.
-        content.operator(b"1 J 1 j");
-        Self {
-            faces,
-            content,
-            in_text: false,
-            line_origin: (0, 0),
-            font: None,
-            fill: None,
-            stroke: None,
-            faces_used: [false; 2],
-            unprepared: [BTreeSet::new(), BTreeSet::new()],
-        }
-    }
-
-    fn finish(mut self) -> PageContent {
-        self.end_text();
-        PageContent {
-            content: self.content.into_bytes(),
-            faces_used: self.faces_used,
-            unprepared: self.unprepared,
-        }
-    }
-
-    fn end_text(&mut self) {
-        if self.in_text {
-            self.content.operator(b"ET");
-            self.in_text = false;
-        }
-    }
-
-    fn set_fill(&mut self, color: Rgb3) {
-        if self.fill != Some(color) {
-            self.content.numbers(color);
-            self.content.operator(b"rg");
-            self.fill = Some(color);
-        }
-    }
-
-    fn set_stroke(&mut self, color: Rgb3, width: f32) {
-        if self.stroke != Some((color, width)) {
-            self.content.numbers(color);
-            self.content.operator(b"RG");
-            self.content.number(width);
-            self.content.operator(b"w");
-            self.stroke = Some((color, width));
-        }
-    }
-
-    /// Starts a text line at (`x`, `baseline`) in `style`.
-    fn begin_line(&mut self, style: Style, x: f32, baseline: f32) {
-        if !self.in_text {
-            self.content.operator(b"BT");
-            self.in_text = true;
-            self.line_origin = (0, 0);
-        }
-        if self.font != Some((style.face, style.size)) {
-            self.content.raw(b"/");
-            self.content
-                .raw(self.faces[style.face as usize].resource.as_bytes());
-            self.content.raw(b" ");
-            self.content.number(style.size);
-            self.content.operator(b"Tf");
-            self.font = Some((style.face, style.size));
-            self.faces_used[style.face as usize] = true;
-        }
-        self.set_fill(style.color);
-        let origin = (thousandths(x), thousandths(baseline));
-        self.content.fixed(origin.0 - self.line_origin.0);
-        self.content.raw(b" ");
-        self.content.fixed(origin.1 - self.line_origin.1);
-        self.content.operator(b" Td");
-        self.line_origin = origin;
-    }
-
-    /// The glyph codes of `text` (inside a string operand).
-    fn glyphs(&mut self, face: Face, text: &str) {
-        let font = &self.faces[face as usize];
-        for ch in text.chars() {
-            let gid = font.glyph(ch);
-            if !font.is_prepared(gid) {
-                self.unprepared[face as usize].insert(ch);
-            }
-            self.content.glyph(gid);
-        }
-    }
-
-    /// Shows `text` as one run starting at (`x`, `baseline`).
-    fn show(&mut self, style: Style, x: f32, baseline: f32, text: &str) {
-        self.begin_line(style, x, baseline);
-        self.content.open_string();
-        self.glyphs(style.face, text);
-        self.content.close_string();
-        self.content.operator(b"Tj");
-    }
-
-    /// Draws one wrapped line inside the box `[x, x + width]`.
-    fn line(
-        &mut self,
-        style: Style,
-        line: &TextLine,
-        x: f32,
-        width: f32,
-        baseline: f32,
-        align: Align,
-    ) {
-        let font = &self.faces[style.face as usize];
-        let gaps = line.words.len().saturating_sub(1);
-        let slack = width - line.width;
-        let stretch = if align == Align::Justify && line.justify && gaps > 0 {
-            slack / gaps as f32
-        } else {
-            0.0
-        };
-        // A line with one or two long words would turn into a row of holes; leave it ragged.
-        // Justification widens each space by a negative TJ offset; word spacing (Tw) does
-        // not apply to the 2-byte codes of Identity-H text.
-        if stretch > 0.0 && stretch <= 3.0 * font.width(" ", style.size) {
-            let kern = -stretch * 1000.0 / style.size;
-            self.begin_line(style, x, baseline);
-            self.content.raw(b"[");
-            for (i, word) in line.words.iter().enumerate() {
-                self.content.open_string();
-                self.glyphs(style.face, word);
-                if i < gaps {
-                    self.glyphs(style.face, " ");
-                    self.content.close_string();
-                    self.content.number(kern);
-                } else {
-                    self.content.close_string();
-                }
-            }
-            self.content.operator(b"]TJ");
-            return;
-        }
-        let x = match align {
-            Align::Center => x + slack / 2.0,
-            Align::Right => x + slack,
-            Align::Left | Align::Justify => x,
-        };
-        self.begin_line(style, x, baseline);
-        self.content.open_string();
-        for (i, word) in line.words.iter().enumerate() {
-            if i > 0 {
-                self.glyphs(style.face, " ");
-            }
-            self.glyphs(style.face, word);
-        }
-        self.content.close_string();
-        self.content.operator(b"Tj");
-    }
-
-    fn fill_rect(&mut self, x: f32, y: f32, width: f32, height: f32, color: Rgb3) {
-        self.end_text();
-        self.set_fill(color);
-        self.content.numbers([x, y, width, height]);
-        self.content.operator(b"re f");
-    }
-
-    fn stroke_rect(
-        &mut self,
-        x: f32,
-        y: f32,
-        width: f32,
-        height: f32,
-        color: Rgb3,
-        line_width: f32,
-    ) {
-        self.end_text();
-        self.set_stroke(color, line_width);
-        self.content.numbers([x, y, width, height]);
-        self.content.operator(b"re S");
-    }
-
-    fn polyline(&mut self, points: &[(f32, f32)], color: Rgb3, line_width: f32) {
-        self.end_text();
-        self.set_stroke(color, line_width);
-        for (i, &(x, y)) in points.iter().enumerate() {
-            self.content.numbers([x, y]);
-            self.content.raw(if i == 0 { b"m " } else { b"l " });
-        }
-        self.content.operator(b"S");
-    }
-
-    fn hrule(&mut self, x: f32, y: f32, width: f32, color: Rgb3, line_width: f32) {
-        self.polyline(&[(x, y), (x + width, y)], color, line_width);
-    }
-
-    /// Fills rectangles given in grid units, scaled by `unit` and placed with the grid's
-    /// origin at (`x`, `y`). The rectangles form one path, so abutting ones show no
-    /// anti-aliasing seams. Under a scaling matrix the coordinates are small integers,
-    /// which keeps the content stream of a QR code compact.
-    fn fill_grid(&mut self, x: f32, y: f32, unit: f32, rects: &[[u16; 4]], color: Rgb3) {
-        self.end_text();
-        self.set_fill(color);
-        self.content.operator(b"q");
-        self.content.numbers([unit, 0.0, 0.0, unit, x, y]);
-        self.content.operator(b"cm");
-        for &[left, bottom, width, height] in rects {
-            self.content.numbers([
-                f32::from(left),
-                f32::from(bottom),
-                f32::from(width),
-                f32::from(height),
-            ]);
-            self.content.operator(b"re");
-        }
-        self.content.operator(b"f");
-        self.content.operator(b"Q");
-    }
-}
-
-// ---------------------------------------------------------------------------------------
-// Page composition
-
-/// Lays out the sheet page by page. `cursor` is the top of the next body line on the
-/// current (last) page, `body_top` where that page's body text starts, and `bottom` the
-/// lowest point body text may reach on it.
+/// Lays the sheet out top to bottom, opening a page when the next line does not fit.
 struct Composer<'a> {
     faces: &'a Faces,
     sheet: &'a CertificateSheet<'a>,
-    body: Style,
-    pages: Vec<Canvas<'a>>,
-    cursor: f32,
-    body_top: f32,
-    bottom: f32,
+    logo: Option<&'a PreparedLogo>,
+    d: &'a Density,
+    done: Vec<Canvas<'a>>,
+    page: Canvas<'a>,
+    y: f32,
+    /// Left edge and width of the column text flows in.
+    column: (f32, f32),
 }
 
 impl<'a> Composer<'a> {
-    fn new(faces: &'a Faces, sheet: &'a CertificateSheet<'a>, body: Style) -> Self {
+    fn new(
+        faces: &'a Faces,
+        sheet: &'a CertificateSheet<'a>,
+        logo: Option<&'a PreparedLogo>,
+        d: &'a Density,
+    ) -> Self {
         Self {
             faces,
             sheet,
-            body,
-            pages: Vec::new(),
-            cursor: TOP,
-            body_top: TOP,
-            bottom: BOTTOM,
+            logo,
+            d,
+            done: Vec::new(),
+            page: Canvas::new(faces),
+            y: TOP,
+            column: (LEFT, WIDTH),
         }
     }
 
-    fn compose(mut self) -> Vec<Canvas<'a>> {
-        let mut first = Canvas::new(self.faces);
-        draw_frame(&mut first);
-        let below_title = self.title_block(&mut first, TOP);
-        self.cursor = self.signer_table(&mut first, below_title - mm(3.5)) - mm(4.5);
-        self.body_top = self.cursor;
-        self.bottom = self.footer(&mut first) + mm(3.5);
-        self.pages.push(first);
-
-        for block in self.sheet.document_blocks {
-            match block {
-                DocumentBlock::Heading(text) => self.heading(text),
-                DocumentBlock::Paragraph(text) => match list_marker(text) {
-                    Some((number, rest)) => self.paragraph(rest, Gutter::Number(number), LIST_GAP),
-                    None => self.paragraph(text, Gutter::None, PARAGRAPH_GAP),
-                },
-                DocumentBlock::Commitment(text) => self.paragraph(text, Gutter::Checkbox, LIST_GAP),
-            }
-        }
-        self.page_furniture();
-        self.pages
-    }
-
-    fn at_page_top(&self) -> bool {
-        self.cursor >= self.body_top - 0.01
-    }
-
-    /// Starts a continuation page whose running head repeats the document title.
-    fn new_page(&mut self) {
-        let mut canvas = Canvas::new(self.faces);
-        draw_frame(&mut canvas);
-        let style = RUNNING_HEAD;
-        let font = &self.faces[style.face as usize];
-        let title = truncate(font, style.size, self.sheet.document_title, CONTENT_W);
-        if let Some(line) = wrap(font, style.size, &title, CONTENT_W).first() {
-            canvas.line(
-                style,
-                line,
-                MARGIN_X,
-                CONTENT_W,
-                style.baseline(TOP),
-                Align::Left,
-            );
-        }
-        canvas.hrule(
-            MARGIN_X,
-            TOP - style.leading - mm(1.5),
-            CONTENT_W,
-            GOLD,
-            0.8,
-        );
-        self.pages.push(canvas);
-        self.cursor = TOP - style.leading - mm(5.0);
-        self.body_top = self.cursor;
-        self.bottom = BOTTOM;
-    }
-
-    /// Draws centred wrapped text and returns the cursor below it.
-    fn centered(
-        &self,
-        canvas: &mut Canvas,
-        style: Style,
-        text: &str,
-        width: f32,
-        mut top: f32,
-    ) -> f32 {
-        let font = &self.faces[style.face as usize];
-        let x = MARGIN_X + (CONTENT_W - width) / 2.0;
-        for line in wrap_balanced(font, style.size, text, width) {
-            canvas.line(style, &line, x, width, style.baseline(top), Align::Center);
-            top -= style.leading;
-        }
-        top
-    }
-
-    fn title_block(&self, canvas: &mut Canvas, top: f32) -> f32 {
-        let mut cursor = self.centered(canvas, HEADING, self.sheet.heading, CONTENT_W, top);
-        cursor -= mm(1.2);
-        canvas.hrule(PAGE_W / 2.0 - mm(22.0), cursor, mm(44.0), GOLD, 1.2);
-        cursor -= mm(2.5);
-        cursor = self.centered(
-            canvas,
-            DOC_TITLE,
-            self.sheet.document_title,
-            CONTENT_W - mm(20.0),
-            cursor,
-        );
-        cursor -= 1.0;
-        self.centered(
-            canvas,
-            CAMPAIGN,
-            self.sheet.campaign_title,
-            CONTENT_W - mm(20.0),
-            cursor,
-        )
-    }
-
-    /// Two-column label/value table of the signer's details; returns its bottom edge.
-    fn signer_table(&self, canvas: &mut Canvas, top: f32) -> f32 {
-        let rows = self.sheet.signer_rows;
-        if rows.is_empty() {
-            return top;
-        }
-        let pad_x = mm(2.5);
-        let pad_y = 1.8;
-        let label_font = &self.faces[TABLE_LABEL.face as usize];
-        let value_font = &self.faces[TABLE_VALUE.face as usize];
-        let widest = rows
-            .iter()
-            .map(|(label, _)| label_font.width(label, TABLE_LABEL.size))
-            .fold(0.0, f32::max);
-        let label_w = (widest + 2.0 * pad_x).clamp(mm(30.0), CONTENT_W * 0.4);
-        let value_w = CONTENT_W - label_w - 2.0 * pad_x;
-
-        let laid_out: Vec<_> = rows
-            .iter()
-            .map(|(label, value)| {
-                let labels = wrap(label_font, TABLE_LABEL.size, label, label_w - 2.0 * pad_x);
-                let values = wrap(value_font, TABLE_VALUE.size, value, value_w);
-                let lines = labels.len().max(values.len()).max(1);
-                (
-                    labels,
-                    values,
-                    lines as f32 * TABLE_VALUE.leading + 2.0 * pad_y,
-                )
-            })
-            .collect();
-        let height: f32 = laid_out.iter().map(|(_, _, h)| h).sum();
-        let bottom = top - height;
-
-        canvas.fill_rect(MARGIN_X, bottom, label_w, height, TINT);
-        let mut row_top = top;
-        for (i, (labels, values, row_h)) in laid_out.iter().enumerate() {
-            if i > 0 {
-                canvas.hrule(MARGIN_X, row_top, CONTENT_W, RULE, 0.4);
-            }
-            let mut line_top = row_top - pad_y;
-            for line in labels {
-                let baseline = TABLE_LABEL.baseline(line_top);
-                canvas.line(
-                    TABLE_LABEL,
-                    line,
-                    MARGIN_X + pad_x,
-                    label_w,
-                    baseline,
-                    Align::Left,
-                );
-                line_top -= TABLE_LABEL.leading;
-            }
-            let mut line_top = row_top - pad_y;
-            for line in values {
-                let x = MARGIN_X + label_w + pad_x;
-                let baseline = TABLE_VALUE.baseline(line_top);
-                canvas.line(TABLE_VALUE, line, x, value_w, baseline, Align::Left);
-                line_top -= TABLE_VALUE.leading;
-            }
-            row_top -= row_h;
-        }
-        canvas.polyline(
-            &[(MARGIN_X + label_w, top), (MARGIN_X + label_w, bottom)],
-            RULE,
-            0.4,
-        );
-        canvas.stroke_rect(MARGIN_X, bottom, CONTENT_W, height, NAVY, 0.6);
-        bottom
-    }
-
-    /// Certificate facts on the left, QR code with caption on the right, in a tinted box
-    /// anchored to the bottom of page 1. Returns the box's top edge.
-    ///
-    /// Each fact is printed as a small label above its value, so that long values (the
-    /// 64-digit SHA-256, the verification link) get the full width and stay on one line.
-    /// The QR tile sits flush in the box's top-right corner: its white quiet zone already
-    /// separates the code from everything else, and the space saved keeps a typical pact
-    /// on one page.
-    fn footer(&self, canvas: &mut Canvas) -> f32 {
-        const ROW_GAP: f32 = 2.4;
+    fn compose(mut self) -> Vec<Vec<printpdf::Op>> {
+        let d = self.d;
         let sheet = self.sheet;
-        let pad = mm(2.4);
-        let module = (QR_SIDE / sheet.qr_width as f32).max(QR_MIN_MODULE);
-        let tile = module * (sheet.qr_width + 2 * QR_QUIET_MODULES) as f32;
-        let caption_font = &self.faces[CAPTION.face as usize];
-        let caption = wrap(caption_font, CAPTION.size, sheet.qr_caption, tile);
-        let qr_block_h = tile + caption.len() as f32 * CAPTION.leading + pad / 2.0;
-
-        let label_font = &self.faces[FOOTER_LABEL.face as usize];
-        let value_font = &self.faces[FOOTER_VALUE.face as usize];
-        let rows_x = MARGIN_X + pad + 1.0;
-        let rows_w = CONTENT_W - pad - tile - mm(5.0);
-        let rows: Vec<_> = sheet
-            .footer_rows
-            .iter()
-            .map(|(label, value)| {
-                let labels = wrap(label_font, FOOTER_LABEL.size, label, rows_w);
-                let values = wrap(value_font, FOOTER_VALUE.size, value, rows_w);
-                let height = labels.len() as f32 * FOOTER_LABEL.leading
-                    + values.len() as f32 * FOOTER_VALUE.leading;
-                (labels, values, height)
-            })
-            .collect();
-        let rows_h = rows.iter().map(|(_, _, h)| h).sum::<f32>()
-            + ROW_GAP * rows.len().saturating_sub(1) as f32;
-
-        let box_h = (rows_h + 2.0 * pad).max(qr_block_h);
-        let box_top = FOOTER_BOTTOM + box_h;
-        canvas.fill_rect(MARGIN_X, FOOTER_BOTTOM, CONTENT_W, box_h, TINT);
-
-        let mut line_top = box_top - (box_h - rows_h) / 2.0;
-        for (labels, values, _) in &rows {
-            for (style, lines) in [(FOOTER_LABEL, labels), (FOOTER_VALUE, values)] {
-                for line in lines {
-                    canvas.line(
-                        style,
-                        line,
-                        rows_x,
-                        rows_w,
-                        style.baseline(line_top),
-                        Align::Left,
-                    );
-                    line_top -= style.leading;
+        self.letterhead();
+        self.centred(Face::Bold, d.body + 2.5, NAVY, sheet.title);
+        for line in sheet.subtitle {
+            self.centred(Face::Regular, d.body - 0.5, MUTED, line);
+        }
+        self.y -= d.gap * 2.0;
+        self.identity();
+        self.y -= d.gap;
+        self.blocks(sheet.statement, d.body, d.leading);
+        self.y -= d.gap * 2.0;
+        self.signature();
+        self.closing();
+        self.done.push(self.page);
+        let count = self.done.len();
+        self.done
+            .into_iter()
+            .enumerate()
+            .map(|(index, mut page)| {
+                let mut line = sheet.attribution.to_string();
+                if count > 1 {
+                    line = format!("{line} — Halaman {} dari {count}", index + 1);
                 }
-            }
-            line_top -= ROW_GAP;
-        }
-
-        let tile_x = MARGIN_X + CONTENT_W - tile;
-        let tile_bottom = self.qr(canvas, tile_x, box_top, module);
-        let mut line_top = tile_bottom;
-        for line in &caption {
-            canvas.line(
-                CAPTION,
-                line,
-                tile_x,
-                tile,
-                CAPTION.baseline(line_top),
-                Align::Center,
-            );
-            line_top -= CAPTION.leading;
-        }
-        canvas.hrule(MARGIN_X, box_top, CONTENT_W, NAVY, 1.0);
-        box_top
-    }
-
-    /// Draws the QR symbol on a white tile that includes the quiet zone, with the tile's
-    /// top-left corner near (`x`, `top`). Returns the tile's bottom edge.
-    ///
-    /// Each horizontal run of dark modules becomes one rectangle, and all of them are filled
-    /// as a single path. The symbol's top-left corner is moved by less than half a point so
-    /// that it lies on whole points from the page's top-left corner, where a 72 dpi
-    /// rasteriser puts its pixel grid: 2 pt modules then come out as crisp 2×2 pixel
-    /// squares instead of grey smears.
-    fn qr(&self, canvas: &mut Canvas, x: f32, top: f32, module: f32) -> f32 {
-        let width = self.sheet.qr_width;
-        let quiet = module * QR_QUIET_MODULES as f32;
-        let tile = module * (width + 2 * QR_QUIET_MODULES) as f32;
-        let origin_x = (x + quiet).round();
-        let origin_top = PAGE_H - (PAGE_H - (top - quiet)).round();
-        let tile_bottom = origin_top + quiet - tile;
-        canvas.fill_rect(origin_x - quiet, tile_bottom, tile, tile, WHITE);
-        let mut runs = Vec::new();
-        for (row, modules) in self.sheet.qr_modules.chunks(width).enumerate() {
-            let y = grid_coordinate(width - 1 - row);
-            let mut col = 0;
-            while col < width {
-                if !modules[col] {
-                    col += 1;
-                    continue;
-                }
-                let start = col;
-                while col < width && modules[col] {
-                    col += 1;
-                }
-                runs.push([grid_coordinate(start), y, grid_coordinate(col - start), 1]);
-            }
-        }
-        let origin_bottom = origin_top - module * width as f32;
-        canvas.fill_grid(origin_x, origin_bottom, module, &runs, BLACK);
-        tile_bottom
-    }
-
-    /// Positions for `count` lines of height `leading`, starting new pages as needed.
-    /// Avoids a paragraph's first line alone at a page bottom (orphan) and its last line
-    /// alone at a page top (widow).
-    fn place_lines(&mut self, count: usize, leading: f32) -> Vec<(usize, f32)> {
-        let mut tops = Vec::with_capacity(count);
-        while tops.len() < count {
-            let remaining = count - tops.len();
-            let room = ((self.cursor - self.bottom) / leading + 1e-3)
-                .floor()
-                .max(0.0) as usize;
-            let mut take = room.min(remaining);
-            if take < remaining {
-                if take > 0 && remaining - take == 1 {
-                    take -= 1;
-                }
-                if tops.is_empty() && take < 2 {
-                    take = 0;
-                }
-            }
-            // A continuation page always takes at least one line, so an overlong paragraph
-            // cannot start page after page. Page 1 may really be full (tall footer).
-            if take == 0 && self.pages.len() > 1 && self.at_page_top() {
-                take = 1;
-            }
-            for _ in 0..take {
-                tops.push((self.pages.len() - 1, self.cursor));
-                self.cursor -= leading;
-            }
-            if tops.len() < count {
-                self.new_page();
-            }
-        }
-        tops
-    }
-
-    fn heading(&mut self, text: &str) {
-        let style = BODY_HEADING;
-        let font = &self.faces[style.face as usize];
-        let lines = wrap(font, style.size, text, CONTENT_W);
-        if !self.at_page_top() {
-            self.cursor -= HEADING_GAP_BEFORE;
-        }
-        // Keep the heading together with the first two lines that follow it.
-        let needed =
-            lines.len() as f32 * style.leading + HEADING_GAP_AFTER + 2.0 * self.body.leading;
-        if self.cursor - needed < self.bottom {
-            self.new_page();
-        }
-        let placed = self.place_lines(lines.len(), style.leading);
-        for (line, (page, top)) in lines.iter().zip(placed) {
-            self.pages[page].line(
-                style,
-                line,
-                MARGIN_X,
-                CONTENT_W,
-                style.baseline(top),
-                Align::Center,
-            );
-        }
-        self.cursor -= HEADING_GAP_AFTER;
-    }
-
-    /// A justified paragraph. With a gutter mark (check box or list number) the text is
-    /// indented and the mark hangs in front of its first line.
-    fn paragraph(&mut self, text: &str, gutter: Gutter, gap_after: f32) {
-        let style = self.body;
-        let indent = if gutter == Gutter::None {
-            0.0
-        } else {
-            LIST_INDENT
-        };
-        let width = CONTENT_W - indent;
-        let font = &self.faces[style.face as usize];
-        let lines = wrap(font, style.size, text, width);
-        let placed = self.place_lines(lines.len(), style.leading);
-        for (i, (line, (page, top))) in lines.iter().zip(placed).enumerate() {
-            let baseline = style.baseline(top);
-            let canvas = &mut self.pages[page];
-            if i == 0 {
-                match gutter {
-                    Gutter::None => {}
-                    Gutter::Checkbox => draw_checkbox(canvas, MARGIN_X + 1.0, baseline - 0.6),
-                    Gutter::Number(number) => {
-                        let x = MARGIN_X + LIST_INDENT - 3.0 - font.width(number, style.size);
-                        canvas.show(style, x, baseline, number);
-                    }
-                }
-            }
-            canvas.line(
-                style,
-                line,
-                MARGIN_X + indent,
-                width,
-                baseline,
-                Align::Justify,
-            );
-        }
-        self.cursor -= gap_after;
-    }
-
-    /// Attribution line on every page, page numbers once there is more than one page.
-    fn page_furniture(&mut self) {
-        let total = self.pages.len();
-        let font = &self.faces[SMALL.face as usize];
-        let attribution = wrap(
-            font,
-            SMALL.size,
-            self.sheet.attribution,
-            CONTENT_W - mm(30.0),
-        );
-        for (index, canvas) in self.pages.iter_mut().enumerate() {
-            if let Some(line) = attribution.first() {
-                canvas.line(
-                    SMALL,
-                    line,
-                    MARGIN_X,
-                    CONTENT_W,
+                page.text_centred(
+                    Face::Regular,
+                    6.3,
+                    MUTED,
+                    PAGE_W / 2.0,
                     ATTRIBUTION_BASELINE,
-                    Align::Center,
+                    &line,
                 );
-            }
-            if total > 1 {
-                let number = format!("{}/{}", index + 1, total);
-                if let Some(line) = wrap(font, SMALL.size, &number, CONTENT_W).first() {
-                    canvas.line(
-                        SMALL,
-                        line,
-                        MARGIN_X,
-                        CONTENT_W,
-                        ATTRIBUTION_BASELINE,
-                        Align::Right,
-                    );
-                }
-            }
+                page.finish()
+            })
+            .collect()
+    }
+
+    /// Makes room for `height` points, on a new page if this one is full.
+    fn room(&mut self, height: f32) {
+        if self.y - height >= BOTTOM {
+            return;
+        }
+        let full = std::mem::replace(&mut self.page, Canvas::new(self.faces));
+        self.done.push(full);
+        self.y = TOP;
+        // A running head so a loose second page still says what it belongs to.
+        let head = format!("{} (lanjutan)", self.sheet.title);
+        for line in self.faces.bold.wrap(&head, 7.5, WIDTH) {
+            self.page
+                .text(Face::Bold, 7.5, NAVY, LEFT, self.y - 7.5, &line);
+            self.y -= 9.5;
+        }
+        self.page.rule(MUTED, 0.5, LEFT, RIGHT, self.y - 2.0);
+        self.y -= 10.0;
+    }
+
+    /// Lines of `text` wrapped to `width`, starting at `x`.
+    fn paragraph(&mut self, style: (Face, f32, f32, Rgb3), x: f32, width: f32, text: &str) {
+        let (face, size, leading, color) = style;
+        for line in self.faces.get(face).wrap(text, size, width) {
+            self.room(leading);
+            self.page.text(
+                face,
+                size,
+                color,
+                x,
+                self.y - leading + (leading - size) / 2.0 + 1.0,
+                &line,
+            );
+            self.y -= leading;
         }
     }
-}
 
-/// QR symbols have at most 177 modules per side, so grid coordinates always fit.
-fn grid_coordinate(modules: usize) -> u16 {
-    u16::try_from(modules).unwrap_or(u16::MAX)
-}
-
-/// Double rule around the page, the usual frame of an official certificate.
-fn draw_frame(canvas: &mut Canvas) {
-    let outer = mm(8.0);
-    let inner = mm(9.4);
-    canvas.stroke_rect(
-        outer,
-        outer,
-        PAGE_W - 2.0 * outer,
-        PAGE_H - 2.0 * outer,
-        NAVY,
-        1.4,
-    );
-    canvas.stroke_rect(
-        inner,
-        inner,
-        PAGE_W - 2.0 * inner,
-        PAGE_H - 2.0 * inner,
-        NAVY,
-        0.4,
-    );
-}
-
-/// A ticked check box whose lower-left corner is at (`x`, `y`). Drawn as vector paths
-/// rather than the ☑ glyph so it looks the same at every size and in every viewer.
-fn draw_checkbox(canvas: &mut Canvas, x: f32, y: f32) {
-    let s = CHECKBOX;
-    canvas.stroke_rect(x, y, s, s, NAVY, 0.6);
-    canvas.polyline(
-        &[
-            (x + 0.20 * s, y + 0.52 * s),
-            (x + 0.42 * s, y + 0.26 * s),
-            (x + 0.82 * s, y + 0.80 * s),
-        ],
-        NAVY,
-        1.0,
-    );
-}
-
-// ---------------------------------------------------------------------------------------
-// Document assembly
-
-/// zlib level of the content streams. Level 9 spent most of a render searching for matches;
-/// this level gives files a few percent larger (measured in docs/performance.md) in a
-/// fraction of the time.
-const DEFLATE_LEVEL: u32 = 2;
-
-/// The first bytes of every certificate whose text stays within the prepared fonts: the
-/// header and both faces' font objects (numbers 1 to 10), with the SHA-512 state over them.
-/// Copied into each such file, so that neither the font objects nor the hash over their
-/// 70 KB are computed again per certificate.
-pub struct KnownPrefix {
-    bytes: Vec<u8>,
-    offsets: Vec<usize>,
-    font_resources: String,
-    sha512: sha2::Sha512,
-}
-
-impl KnownPrefix {
-    /// SHA-512 state after the first bytes of `pdf` and how many bytes that is, if `pdf`
-    /// starts with this prefix. Compared byte for byte, so a file that does not start with
-    /// it is hashed from its start as usual.
-    pub fn sha512_state(&self, pdf: &[u8]) -> Option<(usize, sha2::Sha512)> {
-        pdf.starts_with(&self.bytes)
-            .then(|| (self.bytes.len(), self.sha512.clone()))
+    fn centred(&mut self, face: Face, size: f32, color: Rgb3, text: &str) {
+        let leading = size * 1.25;
+        for line in self.faces.get(face).wrap(text, size, WIDTH) {
+            self.room(leading);
+            self.page
+                .text_centred(face, size, color, PAGE_W / 2.0, self.y - size, &line);
+            self.y -= leading;
+        }
     }
-}
 
-fn known_prefix(faces: &Faces) -> &'static KnownPrefix {
-    use sha2::Digest;
-    static PREFIX: OnceLock<KnownPrefix> = OnceLock::new();
-    PREFIX.get_or_init(|| {
-        let mut file = PdfFile::new(80 * 1024);
-        let fonts: Vec<(&FontFace, &EmbeddedFont)> =
-            faces.iter().map(|face| (face, face.prepared())).collect();
-        let font_resources = write_fonts(&mut file, &fonts);
-        let (bytes, offsets) = file.into_parts();
-        let sha512 = sha2::Sha512::new().chain_update(&bytes);
-        KnownPrefix {
-            bytes,
-            offsets,
-            font_resources,
-            sha512,
-        }
-    })
-}
-
-/// A rendered certificate, before its PDF signature.
-#[derive(Clone)]
-pub struct RenderedPdf {
-    pub bytes: Vec<u8>,
-    /// The prefix the file starts with, when it uses the prepared fonts.
-    pub known_prefix: Option<&'static KnownPrefix>,
-}
-
-/// Objects: the fonts first (five per face, so that files sharing the prepared fonts share
-/// their first 70 KB), then the catalog, the page tree, the document information, and each
-/// page with its content stream.
-fn write_document(
-    sheet: &CertificateSheet,
-    faces: &Faces,
-    pages: Vec<Canvas<'_>>,
-) -> Result<RenderedPdf, PdfError> {
-    let pages: Vec<PageContent> = pages.into_iter().map(Canvas::finish).collect();
-    // Each face used embeds its prepared objects, or, if the document shows characters
-    // outside them, objects built for this document.
-    let mut fonts: Vec<(&FontFace, Cow<EmbeddedFont>)> = Vec::new();
-    for (index, face) in faces.iter().enumerate() {
-        if !pages.iter().any(|page| page.faces_used[index]) {
-            continue;
-        }
-        let unprepared: BTreeSet<char> = pages
-            .iter()
-            .flat_map(|page| page.unprepared[index].iter().copied())
-            .collect();
-        let embedded = if unprepared.is_empty() {
-            Cow::Borrowed(face.prepared())
-        } else {
-            Cow::Owned(face.with_extra(&unprepared, DEFLATE_LEVEL)?)
+    /// Logo at the left, the authority centred beside it, and the double rule under both.
+    fn letterhead(&mut self) {
+        let sheet = self.sheet;
+        let Some(head) = &sheet.letterhead else {
+            return;
         };
-        fonts.push((face, embedded));
-    }
-    let contents = pages
-        .iter()
-        .map(|page| deflate(&page.content, DEFLATE_LEVEL))
-        .collect::<Result<Vec<_>, _>>()?;
-
-    let capacity = 4096
-        + fonts
-            .iter()
-            .map(|(_, f)| f.program.len() + f.to_unicode.len() + f.widths.len() + 512)
-            .sum::<usize>()
-        + contents.iter().map(|c| c.len() + 512).sum::<usize>();
-    let all_prepared = fonts.len() == faces.len()
-        && fonts
-            .iter()
-            .all(|(_, embedded)| matches!(embedded, Cow::Borrowed(_)));
-    let (mut file, font_resources, known) = if all_prepared {
-        let prefix = known_prefix(faces);
-        let file = PdfFile::starting_with(&prefix.bytes, &prefix.offsets, capacity);
-        (
-            file,
-            Cow::Borrowed(prefix.font_resources.as_str()),
-            Some(prefix),
-        )
-    } else {
-        let mut file = PdfFile::new(capacity);
-        let fonts: Vec<(&FontFace, &EmbeddedFont)> =
-            fonts.iter().map(|(face, f)| (*face, f.as_ref())).collect();
-        let resources = write_fonts(&mut file, &fonts);
-        (file, Cow::Owned(resources), None)
-    };
-
-    let catalog = file.next_object();
-    let (page_tree, info, first_page) = (catalog + 1, catalog + 2, catalog + 3);
-    let page_object = |index: usize| first_page + 2 * index as u32;
-    let mut body = Vec::with_capacity(1024);
-    file.object(
-        catalog,
-        format!(
-            "<</Type/Catalog/Pages {page_tree} 0 R/Lang(id-ID)\
-             /ViewerPreferences<</DisplayDocTitle true>>>>"
-        )
-        .as_bytes(),
-    );
-    body.extend_from_slice(b"<</Type/Pages/Kids[");
-    for index in 0..pages.len() {
-        let separator = if index == 0 { "" } else { " " };
-        let _ = write!(Bytes(&mut body), "{separator}{} 0 R", page_object(index));
-    }
-    let _ = write!(Bytes(&mut body), "]/Count {}>>", pages.len());
-    file.object(page_tree, &body);
-
-    body.clear();
-    body.extend_from_slice(b"<</Title");
-    text_string(&mut body, sheet.document_title);
-    body.extend_from_slice(b"/Author(ikrar)/Creator(ikrar)/Producer(ikrar)");
-    if !sheet.subject.is_empty() {
-        // ASCII subjects are written as they are, so that `id_in_pdf` finds the id.
-        body.extend_from_slice(b"/Subject");
-        text_string(&mut body, sheet.subject);
-    }
-    body.extend_from_slice(b">>");
-    file.object(info, &body);
-
-    let mut media_box = ContentStream::default();
-    media_box.numbers([PAGE_W, PAGE_H]);
-    let media_box = media_box.into_bytes();
-    for (index, content) in contents.iter().enumerate() {
-        let page = page_object(index);
-        body.clear();
-        let _ = write!(
-            Bytes(&mut body),
-            "<</Type/Page/Parent {page_tree} 0 R/MediaBox[0 0 "
-        );
-        body.extend_from_slice(media_box.trim_ascii_end());
-        let _ = write!(
-            Bytes(&mut body),
-            "]/Resources<<{font_resources}>>/Contents {} 0 R>>",
-            page + 1
-        );
-        file.object(page, &body);
-        file.deflated_stream(page + 1, "", content);
-    }
-    Ok(RenderedPdf {
-        bytes: file.finish(catalog, info, &file_id(sheet)),
-        known_prefix: known,
-    })
-}
-
-/// Writes five objects per face (Type0 font, CIDFontType2 font, descriptor, font program,
-/// `/ToUnicode`) and returns the `/Font` resource entry naming them.
-fn write_fonts(file: &mut PdfFile, fonts: &[(&FontFace, &EmbeddedFont)]) -> String {
-    let mut font_resources = String::from("/Font<<");
-    for (face, embedded) in fonts {
-        let type0 = file.next_object();
-        let (cid_font, descriptor, program, to_unicode) =
-            (type0 + 1, type0 + 2, type0 + 3, type0 + 4);
-        let name = &embedded.base_font;
-        let _ = write!(font_resources, "/{} {type0} 0 R", face.resource);
-        file.object(
-            type0,
-            format!(
-                "<</Type/Font/Subtype/Type0/BaseFont/{name}/Encoding/Identity-H\
-                 /DescendantFonts[{cid_font} 0 R]/ToUnicode {to_unicode} 0 R>>"
-            )
-            .as_bytes(),
-        );
-        file.object(
-            cid_font,
-            format!(
-                "<</Type/Font/Subtype/CIDFontType2/BaseFont/{name}\
-                 /CIDSystemInfo<</Registry(Adobe)/Ordering(Identity)/Supplement 0>>\
-                 /FontDescriptor {descriptor} 0 R/CIDToGIDMap/Identity/DW 1000/W {}>>",
-                embedded.widths
-            )
-            .as_bytes(),
-        );
-        file.object(
-            descriptor,
-            format!(
-                "<</Type/FontDescriptor/FontName/{name}{}/FontFile2 {program} 0 R>>",
-                embedded.descriptor
-            )
-            .as_bytes(),
-        );
-        file.deflated_stream(
-            program,
-            &format!("/Length1 {}", embedded.program_length),
-            &embedded.program,
-        );
-        file.deflated_stream(to_unicode, "", &embedded.to_unicode);
-    }
-    font_resources.push_str(">>");
-    font_resources
-}
-
-/// `data` as a zlib stream (what `/FlateDecode` reads) at `level`.
-fn deflate(data: &[u8], level: u32) -> std::io::Result<Vec<u8>> {
-    let mut encoder = flate2::write::ZlibEncoder::new(
-        Vec::with_capacity(data.len() / 2 + 64),
-        flate2::Compression::new(level),
-    );
-    encoder.write_all(data)?;
-    encoder.finish()
-}
-
-/// 16-byte file identifier: two FNV-1a hashes over everything printed on the sheet.
-fn file_id(sheet: &CertificateSheet) -> [u8; 16] {
-    let mut halves = [Fnv::new(0), Fnv::new(1)];
-    for hash in &mut halves {
-        for text in [
-            sheet.heading,
-            sheet.document_title,
-            sheet.campaign_title,
-            sheet.qr_caption,
-            sheet.attribution,
-            sheet.subject,
-        ] {
-            hash.field(text);
+        let top = self.y;
+        let mut logo_height = 0.0;
+        let mut inset = 0.0;
+        if let (Some(logo), Some(_)) = (head.logo, self.logo) {
+            let (w, h) = logo.size();
+            let scale = LOGO_BOX / w.max(h).max(1) as f32;
+            let (width, height) = (w as f32 * scale, h as f32 * scale);
+            self.page.image(
+                &file::logo_id(),
+                LEFT + (LOGO_BOX - width) / 2.0,
+                top - height,
+                width,
+                height,
+            );
+            logo_height = height;
+            inset = LOGO_BOX + mm(4.0);
         }
-        for (label, value) in sheet.signer_rows.iter().chain(sheet.footer_rows) {
-            hash.field(label);
-            hash.field(value);
-        }
-        for block in sheet.document_blocks {
-            let (kind, text) = match block {
-                DocumentBlock::Heading(text) => (b'H', text),
-                DocumentBlock::Paragraph(text) => (b'P', text),
-                DocumentBlock::Commitment(text) => (b'C', text),
-            };
-            hash.write(&[kind]);
-            hash.field(text);
-        }
-        let modules: Vec<u8> = sheet
-            .qr_modules
-            .iter()
-            .map(|&dark| u8::from(dark))
-            .collect();
-        hash.write(&modules);
-    }
-    let mut id = [0u8; 16];
-    id[..8].copy_from_slice(&halves[0].finish().to_be_bytes());
-    id[8..].copy_from_slice(&halves[1].finish().to_be_bytes());
-    id
-}
-
-/// 64-bit FNV-1a: a stable, dependency-free hash for identifiers (not for security).
-struct Fnv(u64);
-
-impl Fnv {
-    fn new(seed: u64) -> Self {
-        Self(0xcbf2_9ce4_8422_2325 ^ seed.wrapping_mul(0x9E37_79B9_7F4A_7C15))
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for &byte in bytes {
-            self.0 ^= u64::from(byte);
-            self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
-        }
-    }
-
-    /// A text followed by a byte that never occurs in UTF-8, so that field boundaries
-    /// count: ("ab", "c") and ("a", "bc") hash differently.
-    fn field(&mut self, text: &str) {
-        self.write(text.as_bytes());
-        self.write(&[0xFF]);
-    }
-
-    fn finish(&self) -> u64 {
-        self.0
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::certificate::QrMatrix;
-
-    /// Renders a sheet with the given signer name and document text.
-    fn render_with(name: &str, blocks: &[DocumentBlock]) -> Vec<u8> {
-        let qr = QrMatrix::encode("https://ikrar.example/v/AAAAAAAAAAAAAAAA#ABCDEF").unwrap();
-        let signer_rows = [("Nama", name), ("Jabatan", "Analis Kebijakan Ahli Muda")];
-        let footer_rows = [("ID Sertifikat", "AAAAAAAAAAAAAAAA")];
-        render(&CertificateSheet {
-            heading: "SERTIFIKAT PENANDATANGANAN ELEKTRONIK",
-            document_title: "Pakta Integritas — “Netralitas” ASN",
-            campaign_title: "Pemilu dan Pilkada Serentak 2024",
-            signer_rows: &signer_rows,
-            document_blocks: blocks,
-            footer_rows: &footer_rows,
-            qr_modules: qr.modules(),
-            qr_width: qr.width(),
-            qr_caption: "Pindai untuk memeriksa keaslian",
-            attribution: "Ditandatangani secara elektronik.",
-            subject: "ikrar-certificate:AAAAAAAAAAAAAAAA",
+        // Centred on the page, within the width the logo leaves symmetrically.
+        let width = WIDTH - 2.0 * inset;
+        let lines: Vec<(Face, f32, String)> = [
+            (Face::Bold, 11.5, head.name.to_uppercase()),
+            (Face::Bold, 14.5, head.office.to_uppercase()),
+            (Face::Regular, 8.0, head.address.to_string()),
+        ]
+        .into_iter()
+        .flat_map(|(face, size, text)| {
+            self.faces
+                .get(face)
+                .wrap(&text, size, width)
+                .into_iter()
+                .map(move |line| (face, size, line))
         })
-        .unwrap()
+        .collect();
+        let text_height: f32 = lines.iter().map(|(_, size, _)| size * 1.25).sum();
+        let height = text_height.max(logo_height);
+        let mut y = top - (height - text_height) / 2.0;
+        for (face, size, line) in &lines {
+            let color = if *size > 10.0 { NAVY } else { INK };
+            self.page
+                .text_centred(*face, *size, color, PAGE_W / 2.0, y - size, line);
+            y -= size * 1.25;
+        }
+        let rule = top - height - 5.0;
+        self.page.rule(NAVY, 2.0, LEFT, RIGHT, rule);
+        self.page.rule(NAVY, 0.6, LEFT, RIGHT, rule - 3.0);
+        self.y = rule - 3.0 - 9.0;
     }
 
-    fn tool(program: &str, args: &[&str], pdf: &[u8]) -> (bool, String) {
-        let dir = tempfile::tempdir().unwrap();
-        let file = dir.path().join("certificate.pdf");
-        std::fs::write(&file, pdf).unwrap();
-        let to_stdout: &[&str] = if program == "pdftotext" { &["-"] } else { &[] };
-        let out = std::process::Command::new(program)
-            .args(args)
-            .arg(&file)
-            .args(to_stdout)
-            .output()
-            .unwrap_or_else(|_| panic!("{program} is installed"));
-        (
-            out.status.success(),
-            String::from_utf8_lossy(&out.stdout).into_owned(),
-        )
-    }
-
-    fn base_fonts(pdf: &[u8]) -> Vec<String> {
-        let text = String::from_utf8_lossy(pdf);
-        let mut names: Vec<String> = text
-            .match_indices("/FontName/")
-            .map(|(at, _)| {
-                text[at + 10..]
-                    .split(['/', '>'])
-                    .next()
-                    .unwrap()
-                    .to_string()
-            })
-            .collect();
-        names.sort();
-        names
-    }
-
-    fn words(text: &str) -> String {
-        text.split_whitespace().collect::<Vec<_>>().join(" ")
-    }
-
-    #[test]
-    fn indonesian_text_uses_the_prepared_fonts_and_extracts_as_written() {
-        let paragraph =
-            "Saya menyatakan “tidak berpihak” – termasuk café, naïve, Šibenik… • selesai—";
-        let pdf = render_with(
-            "Andi Nurul Hidayah, S.Pd.",
-            &[DocumentBlock::Paragraph(paragraph)],
-        );
-        assert_eq!(
-            pdf,
-            render_with(
-                "Andi Nurul Hidayah, S.Pd.",
-                &[DocumentBlock::Paragraph(paragraph)]
-            )
-        );
-        let faces = faces().unwrap();
-        let mut prepared: Vec<String> = faces
-            .iter()
-            .map(|face| face.prepared().base_font.clone())
-            .collect();
-        prepared.sort();
-        assert_eq!(base_fonts(&pdf), prepared);
-
-        let (ok, check) = tool("qpdf", &["--check"], &pdf);
-        assert!(ok, "{check}");
-        let (_, text) = tool("pdftotext", &[], &pdf);
-        let text = words(&text);
-        assert!(text.contains(&words(paragraph)), "{text}");
-        assert!(text.contains("Andi Nurul Hidayah, S.Pd."), "{text}");
-    }
-
-    #[test]
-    fn characters_outside_the_prepared_fonts_get_a_font_of_their_own() {
-        let name = "Δημήτρης Иванов";
-        let pdf = render_with(name, &[DocumentBlock::Paragraph("Paragraf biasa.")]);
-        assert_eq!(
-            pdf,
-            render_with(name, &[DocumentBlock::Paragraph("Paragraf biasa.")])
-        );
-        let faces = faces().unwrap();
-        let fonts = base_fonts(&pdf);
-        // The name is set in bold: that face is built for this document, the other is not.
-        assert!(fonts.contains(&faces[Face::Regular as usize].prepared().base_font));
-        assert!(!fonts.contains(&faces[Face::Bold as usize].prepared().base_font));
-        assert!(fonts.iter().any(|f| f.ends_with("+DejaVuSans-Bold")));
-
-        let (ok, check) = tool("qpdf", &["--check"], &pdf);
-        assert!(ok, "{check}");
-        let (_, text) = tool("pdftotext", &[], &pdf);
-        assert!(words(&text).contains(name), "{text}");
-    }
-
-    #[test]
-    fn signing_from_the_known_prefix_gives_the_same_signature_as_hashing_it_all() {
-        use super::super::pdf_signature::{read_signature, sign, sign_rendered};
-        let key = crate::signing::IssuerKey::from_seed([5; 32]);
-        let certificate = crate::signing::IssuerCertificate::issue(&key, 1_700_000_000);
-        let signer = super::super::PdfSigner {
-            key: &key,
-            certificate: &certificate,
-        };
-        let blocks = [DocumentBlock::Paragraph("Paragraf biasa.")];
-        for (name, prefixed) in [("Andi Nurul Hidayah", true), ("Δημήτρης", false)] {
-            let sheet_render = || {
-                let qr = QrMatrix::encode("https://ikrar.example/v/AAAAAAAAAAAAAAAA#AB").unwrap();
-                let signer_rows = [("Nama", name)];
-                render_for_signing(&CertificateSheet {
-                    heading: "SERTIFIKAT",
-                    document_title: "Pakta Integritas",
-                    campaign_title: "Pemilu 2024",
-                    signer_rows: &signer_rows,
-                    document_blocks: &blocks,
-                    footer_rows: &[],
-                    qr_modules: qr.modules(),
-                    qr_width: qr.width(),
-                    qr_caption: "Pindai",
-                    attribution: "ikrar",
-                    subject: "ikrar-certificate:AAAAAAAAAAAAAAAA",
-                })
-                .unwrap()
+    /// "Label : value" rows, values wrapped in their column.
+    fn identity(&mut self) {
+        let size = self.d.body;
+        let leading = self.d.leading;
+        let label_width = mm(30.0);
+        let value_x = LEFT + label_width + mm(3.0);
+        let sheet = self.sheet;
+        for (index, (label, value)) in sheet.identity_rows.iter().enumerate() {
+            let face = if index == 0 {
+                Face::Bold
+            } else {
+                Face::Regular
             };
-            let rendered = sheet_render();
-            assert_eq!(rendered.known_prefix.is_some(), prefixed, "{name}");
-            let plain = sign(sheet_render().bytes, signer, 1_700_000_100).unwrap();
-            let signed = sign_rendered(rendered, signer, 1_700_000_100).unwrap();
-            assert_eq!(signed, plain, "{name}");
-            assert!(read_signature(&signed)
-                .unwrap()
-                .verifies_with(key.public().as_bytes()));
+            let lines = self.faces.get(face).wrap(value, size, RIGHT - value_x);
+            self.room(leading * lines.len() as f32);
+            let baseline = |y: f32| y - leading + (leading - size) / 2.0 + 1.0;
+            self.page
+                .text(Face::Regular, size, MUTED, LEFT, baseline(self.y), label);
+            self.page.text(
+                Face::Regular,
+                size,
+                MUTED,
+                LEFT + label_width,
+                baseline(self.y),
+                ":",
+            );
+            for line in lines {
+                self.page
+                    .text(face, size, INK, value_x, baseline(self.y), &line);
+                self.y -= leading;
+            }
         }
     }
 
-    #[test]
-    fn a_character_no_face_has_is_drawn_as_notdef_and_measured_at_one_em() {
-        let faces = faces().unwrap();
-        let regular = &faces[Face::Regular as usize];
-        assert_eq!(regular.glyph('漢'), 0);
-        assert_eq!(regular.advance('漢'), 1000);
-        assert!(regular.advance('a') > 0 && regular.advance('a') < 1000);
-        let pdf = render_with("Wang 漢", &[DocumentBlock::Paragraph("Paragraf biasa.")]);
-        let (ok, check) = tool("qpdf", &["--check"], &pdf);
-        assert!(ok, "{check}");
+    /// Headings, paragraphs and numbered commitments. A paragraph that starts with its own
+    /// number ("1. Undang-Undang …") hangs its lines under the text as a commitment does.
+    fn blocks(&mut self, blocks: &[DocumentBlock<'_>], size: f32, leading: f32) {
+        let mut number = 0;
+        for block in blocks {
+            match block {
+                DocumentBlock::Heading(text) => {
+                    if self.column.0 == LEFT {
+                        self.y -= self.d.gap;
+                    }
+                    self.room(leading * 2.5);
+                    let (x, width) = self.column;
+                    self.paragraph(
+                        (Face::Bold, size + 0.6, leading + 0.6, NAVY),
+                        x,
+                        width,
+                        text,
+                    );
+                    self.y -= self.d.gap / 2.0;
+                }
+                DocumentBlock::Paragraph(text) => {
+                    let numbered = text
+                        .split_once(". ")
+                        .filter(|(n, _)| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()));
+                    match numbered {
+                        Some((n, rest)) => self.hanging(size, leading, &format!("{n}."), rest),
+                        None => {
+                            let (x, width) = self.column;
+                            self.paragraph((Face::Regular, size, leading, INK), x, width, text)
+                        }
+                    }
+                    self.y -= self.d.gap / 2.0;
+                }
+                DocumentBlock::Commitment(text) => {
+                    number += 1;
+                    self.hanging(size, leading, &format!("{number}."), text);
+                    self.y -= self.d.gap / 3.0;
+                }
+            }
+        }
     }
 
-    #[test]
-    fn a_long_document_flows_onto_pages_the_pdf_signature_can_be_appended_to() {
-        let paragraph = "Saya bersedia menerima sanksi sesuai dengan ketentuan peraturan \
-                         perundang-undangan apabila melanggar pakta integritas ini. ";
-        let long = paragraph.repeat(12);
-        let blocks: Vec<DocumentBlock> = (0..14)
-            .map(|i| {
-                if i % 5 == 0 {
-                    DocumentBlock::Heading("Pernyataan")
-                } else if i % 2 == 0 {
-                    DocumentBlock::Commitment(&long)
+    fn hanging(&mut self, size: f32, leading: f32, label: &str, text: &str) {
+        let indent = (size * 2.2).max(mm(4.5));
+        let (x, width) = self.column;
+        self.room(leading);
+        let baseline = self.y - leading + (leading - size) / 2.0 + 1.0;
+        self.page.text(Face::Regular, size, INK, x, baseline, label);
+        self.paragraph(
+            (Face::Regular, size, leading, INK),
+            x + indent,
+            width - indent,
+            text,
+        );
+    }
+
+    /// "<tempat>, <tanggal>", "Yang menyatakan,", the electronic-signature note where a wet
+    /// signature would be, the name and the NIP: in the right half, never split.
+    fn signature(&mut self) {
+        let sheet = self.sheet;
+        let d = self.d;
+        let column_x = LEFT + WIDTH * 0.55;
+        let column_w = RIGHT - column_x;
+        let name = self.faces.bold.wrap(sheet.signer_name, d.body, column_w);
+        let note_size = d.body - 1.6;
+        let note_w = column_w;
+        let note: Vec<(Face, String)> = sheet
+            .signature_note
+            .iter()
+            .enumerate()
+            .flat_map(|(index, text)| {
+                let face = if index == 0 {
+                    Face::Bold
                 } else {
-                    DocumentBlock::Paragraph(&long)
-                }
+                    Face::Regular
+                };
+                self.faces
+                    .get(face)
+                    .wrap(text, note_size, note_w - 10.0)
+                    .into_iter()
+                    .map(move |line| (face, line))
             })
             .collect();
-        let pdf = render_with("Muh. Yusran Rahman", &blocks);
-        let text = String::from_utf8_lossy(&pdf);
-        let count: usize = text
-            .split("/Type/Pages/Kids[")
-            .nth(1)
-            .and_then(|rest| rest.split("/Count ").nth(1))
-            .and_then(|rest| rest.split('>').next())
-            .unwrap()
-            .parse()
-            .unwrap();
-        assert!(count >= 3, "{count} pages");
-        let (_, extracted) = tool("pdftotext", &[], &pdf);
-        assert!(extracted.contains(&format!("{count}/{count}")));
-
-        let key = crate::signing::IssuerKey::from_seed([3; 32]);
-        let certificate = crate::signing::IssuerCertificate::issue(&key, 1_700_000_000);
-        let signer = super::super::PdfSigner {
-            key: &key,
-            certificate: &certificate,
+        let note_h = note.len() as f32 * (note_size + 3.0) + 7.0;
+        let module = (QR_MIN_SIDE / sheet.qr_width as f32).max(QR_MIN_MODULE);
+        let qr_side = module * sheet.qr_width as f32;
+        let caption_size = 6.6;
+        let caption: Vec<String> = sheet
+            .qr_caption
+            .iter()
+            .flat_map(|line| {
+                self.faces
+                    .regular
+                    .wrap(line, caption_size, qr_side + mm(20.0))
+            })
+            .collect();
+        let qr_height = qr_side + 3.0 + caption.len() as f32 * 8.0;
+        let height = (d.leading * (3.0 + name.len() as f32) + note_h + 12.0).max(qr_height);
+        self.room(height);
+        let top = self.y;
+        let mut y = self.y;
+        let line = |page: &mut Canvas, face: Face, text: &str, y: &mut f32| {
+            page.text(face, d.body, INK, column_x, *y - d.body, text);
+            *y -= d.leading;
         };
-        let signed = super::super::pdf_signature::sign(pdf, signer, 1_700_000_100).unwrap();
-        let read = super::super::pdf_signature::read_signature(&signed).unwrap();
-        assert!(read.verifies_with(key.public().as_bytes()));
-        let (ok, check) = tool("qpdf", &["--check"], &signed);
-        assert!(ok, "{check}");
+        line(&mut self.page, Face::Regular, sheet.place_and_date, &mut y);
+        line(&mut self.page, Face::Regular, "Yang menyatakan,", &mut y);
+        y -= 5.0;
+        self.page
+            .stroke_rect(MUTED, 0.5, column_x, y - note_h, note_w, note_h);
+        let mut note_y = y - 4.0;
+        for (face, text) in &note {
+            self.page.text(
+                *face,
+                note_size,
+                MUTED,
+                column_x + 5.0,
+                note_y - note_size,
+                text,
+            );
+            note_y -= note_size + 3.0;
+        }
+        y -= note_h + 6.0;
+        for part in &name {
+            line(&mut self.page, Face::Bold, part, &mut y);
+        }
+        line(&mut self.page, Face::Regular, sheet.signer_id, &mut y);
+        self.page
+            .qr(BLACK, sheet.qr_modules, sheet.qr_width, LEFT, top, module);
+        let mut cy = top - qr_side - 3.0;
+        for text in &caption {
+            self.page.text(
+                Face::Regular,
+                caption_size,
+                MUTED,
+                LEFT,
+                cy - caption_size,
+                text,
+            );
+            cy -= 8.0;
+        }
+        self.y -= height;
+    }
+
+    /// The height `draw` takes, found by drawing it on a scratch page.
+    fn measure(&mut self, draw: impl FnOnce(&mut Self)) -> f32 {
+        const FAR: f32 = 1.0e6;
+        let page = std::mem::replace(&mut self.page, Canvas::new(self.faces));
+        let y = std::mem::replace(&mut self.y, FAR);
+        draw(self);
+        let height = FAR - self.y;
+        self.page = page;
+        self.y = y;
+        height
+    }
+
+    /// The closing block at the foot of the last page, in small type: the legal basis and the
+    /// certificate's identifiers under a rule.
+    fn closing(&mut self) {
+        let sheet = self.sheet;
+        let (size, leading) = (6.4, 7.7);
+        // Label/value pairs run on in lines ("Nomor sertifikat 00000001   ID sertifikat …").
+        let gap = self.faces.regular.width("   ", size);
+        let mut lines: Vec<Vec<(&str, &str, f32)>> = vec![Vec::new()];
+        let mut width = 0.0;
+        for (label, value) in sheet.footer_rows {
+            let pair = self.faces.regular.width(label, size)
+                + self.faces.regular.width(" ", size)
+                + self.faces.regular.width(value, size);
+            let line = lines.last_mut().expect("one line at least");
+            if !line.is_empty() && width + gap + pair > WIDTH {
+                lines.push(Vec::new());
+                width = 0.0;
+            }
+            let line = lines.last_mut().expect("one line at least");
+            if !line.is_empty() {
+                width += gap;
+            }
+            line.push((label, value, width));
+            width += pair;
+        }
+        let legal = sheet.legal_basis;
+        let legal_height = self.measure(|c| c.blocks(legal, size, leading));
+        let rows_height = lines.len() as f32 * leading + 5.0;
+        self.y -= self.d.gap * 2.0;
+        if legal_height + rows_height > self.y - BOTTOM {
+            self.blocks(legal, size, leading);
+            self.room(rows_height);
+        } else {
+            // Pinned to the foot of the page when there is room above it.
+            self.y = BOTTOM + legal_height + rows_height;
+            self.blocks(legal, size, leading);
+        }
+        let mut y = BOTTOM + rows_height;
+        self.page.rule(MUTED, 0.4, LEFT, RIGHT, y);
+        y -= 3.0;
+        for line in lines {
+            for (label, value, x) in line {
+                let value_x = LEFT
+                    + x
+                    + self.faces.regular.width(label, size)
+                    + self.faces.regular.width(" ", size);
+                self.page
+                    .text(Face::Regular, size, MUTED, LEFT + x, y - size, label);
+                self.page
+                    .text(Face::Regular, size, INK, value_x, y - size, value);
+            }
+            y -= leading;
+        }
+        self.y = BOTTOM;
     }
 }

@@ -10,7 +10,7 @@ use crate::config::Settings;
 use crate::db::campaigns::{self, Campaign};
 use crate::db::employees::{self, Employee};
 use crate::db::{areas, certificates, now, Db};
-use crate::domain::PactDocument;
+use crate::domain::{AuthorityLogo, IssuingAuthority, PactDocument};
 use crate::signing::issue::{sign_row, store};
 use crate::signing::IssuerKey;
 use crate::startup::{open_storage, Application};
@@ -19,6 +19,21 @@ use crate::synth::RosterGenerator;
 const PROVINCE: &str = "73";
 const CAMPAIGN_TITLE: &str = "Pemilu dan Pilkada Serentak 2024";
 const SIGNED_SHARE: f64 = 0.6;
+
+/// The demo's issuing authority: the province's personnel agency, with a plain shield drawn for
+/// the demo as its logo (no official emblem).
+pub fn authority() -> IssuingAuthority {
+    let logo = AuthorityLogo::parse(include_bytes!("../../assets/logo/kop-demo.png"))
+        .expect("the demo logo is a valid PNG");
+    IssuingAuthority::parse(
+        "Pemerintah Provinsi Sulawesi Selatan",
+        "Badan Kepegawaian Daerah",
+        "Jalan Urip Sumoharjo Nomor 269, Makassar, Sulawesi Selatan 90231",
+        "Makassar",
+        Some(logo),
+    )
+    .expect("the demo authority's fields are valid")
+}
 
 pub async fn run(data_dir: PathBuf, bind: String, employee_count: usize) -> anyhow::Result<i32> {
     let started = Instant::now();
@@ -85,7 +100,7 @@ fn seed(db: &Db, key: &IssuerKey, employee_count: usize) -> anyhow::Result<DemoF
             created_at: at - 7 * 86_400,
         };
         let document = PactDocument::default_pact();
-        campaigns::create(&mut conn, &campaign, &document)?;
+        campaigns::create_with_authority(&mut conn, &campaign, &document, Some(&authority()))?;
 
         // Villages of every regency and city of the province, so that each gets employees.
         let mut by_regency: BTreeMap<String, Vec<String>> = BTreeMap::new();

@@ -301,6 +301,8 @@ pub enum CampaignCommand {
         #[arg(long)]
         document: Option<PathBuf>,
         #[command(flatten)]
+        authority: campaign::AuthorityArgs,
+        #[command(flatten)]
         storage: StorageArgs,
     },
 }
@@ -355,6 +357,7 @@ pub async fn run(cli: Cli) -> i32 {
             opens,
             closes,
             document,
+            authority,
             storage,
         }) => campaign::create(
             &title,
@@ -362,6 +365,7 @@ pub async fn run(cli: Cli) -> i32 {
             &opens,
             &closes,
             document.as_deref(),
+            &authority,
             &storage,
         ),
         Command::Db(DbCommand::Copy { from, to }) => db::copy(&from, &to),

@@ -2,9 +2,9 @@
 
 use diesel::prelude::*;
 
-use super::schema::{campaigns, certificates, documents};
+use super::schema::{campaign_authorities, campaigns, certificates, documents};
 use super::{on_backend, DbConnection, DbError};
-use crate::domain::{AreaCode, PactDocument};
+use crate::domain::{AreaCode, AuthorityLogo, IssuingAuthority, PactDocument};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = campaigns)]
@@ -60,15 +60,33 @@ pub enum DocumentChangeError {
     Db(#[from] DbError),
 }
 
+/// Stores a new campaign with the first version of its document.
 pub fn create(
     conn: &mut DbConnection,
     campaign: &Campaign,
     document: &PactDocument,
 ) -> Result<(), DbError> {
+    create_with_authority(conn, campaign, document, None)
+}
+
+/// Stores a new campaign with the first version of its document and, if given, of its issuing
+/// authority.
+pub fn create_with_authority(
+    conn: &mut DbConnection,
+    campaign: &Campaign,
+    document: &PactDocument,
+    authority: Option<&IssuingAuthority>,
+) -> Result<(), DbError> {
     conn.transaction(|conn| {
         diesel::insert_into(campaigns::table)
             .values(campaign)
             .execute(conn)?;
+        if let Some(authority) = authority {
+            // No certificate exists yet, so the first version is in force for all of them.
+            diesel::insert_into(campaign_authorities::table)
+                .values(AuthorityRow::of(&campaign.id, 1, i64::MIN, authority))
+                .execute(conn)?;
+        }
         diesel::insert_into(documents::table)
             .values(StoredDocument {
                 campaign_id: campaign.id.clone(),
@@ -187,4 +205,101 @@ pub fn all(conn: &mut DbConnection) -> Result<Vec<Campaign>, DbError> {
         .order(campaigns::created_at)
         .select(Campaign::as_select())
         .load(conn)?)
+}
+
+/// One version of a campaign's issuing authority, as stored.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = campaign_authorities)]
+struct AuthorityRow {
+    campaign_id: String,
+    version: i32,
+    name: String,
+    office: String,
+    address: String,
+    place: String,
+    logo_png: Option<Vec<u8>>,
+    effective_at: i64,
+}
+
+impl AuthorityRow {
+    fn of(campaign_id: &str, version: i32, effective_at: i64, a: &IssuingAuthority) -> Self {
+        Self {
+            campaign_id: campaign_id.to_string(),
+            version,
+            name: a.name().to_string(),
+            office: a.office().to_string(),
+            address: a.address().to_string(),
+            place: a.place().to_string(),
+            logo_png: a.logo().map(|logo| logo.png().to_vec()),
+            effective_at,
+        }
+    }
+
+    /// The stored fields were parsed before they were written; one that no longer parses was
+    /// changed behind the application's back.
+    fn into_authority(self) -> Result<IssuingAuthority, DbError> {
+        let damaged = |e: crate::domain::AuthorityError| {
+            DbError::Query(diesel::result::Error::DeserializationError(Box::new(e)))
+        };
+        let logo = self
+            .logo_png
+            .map(|png| AuthorityLogo::parse(&png))
+            .transpose()
+            .map_err(damaged)?;
+        IssuingAuthority::parse(&self.name, &self.office, &self.address, &self.place, logo)
+            .map_err(damaged)
+    }
+}
+
+/// Records a new version of the campaign's issuing authority, in force for certificates signed
+/// from the next second on: those signed before keep the letterhead they were issued with, since
+/// each certificate shows the version in force at its `signed_at` (see [`authority_at`]).
+/// Returns the new version number.
+pub fn revise_authority(
+    conn: &mut DbConnection,
+    campaign_id: &str,
+    authority: &IssuingAuthority,
+) -> Result<i32, DbError> {
+    let effective_at = super::now() + 1;
+    Ok(conn.transaction(|conn| {
+        let last: Option<i32> = campaign_authorities::table
+            .filter(campaign_authorities::campaign_id.eq(campaign_id))
+            .select(diesel::dsl::max(campaign_authorities::version))
+            .first(conn)?;
+        let version = last.unwrap_or(0) + 1;
+        diesel::insert_into(campaign_authorities::table)
+            .values(AuthorityRow::of(
+                campaign_id,
+                version,
+                effective_at,
+                authority,
+            ))
+            .execute(conn)?;
+        Ok::<_, diesel::result::Error>(version)
+    })?)
+}
+
+/// The issuing authority printed on a certificate of the campaign signed at `signed_at` (Unix
+/// seconds): the latest version in force then. `None` for campaigns without an authority.
+pub fn authority_at(
+    conn: &mut DbConnection,
+    campaign_id: &str,
+    signed_at: i64,
+) -> Result<Option<IssuingAuthority>, DbError> {
+    let row = campaign_authorities::table
+        .filter(campaign_authorities::campaign_id.eq(campaign_id))
+        .filter(campaign_authorities::effective_at.le(signed_at))
+        .order(campaign_authorities::version.desc())
+        .select(AuthorityRow::as_select())
+        .first(conn)
+        .optional()?;
+    row.map(AuthorityRow::into_authority).transpose()
+}
+
+/// The campaign's authority as it stands now, for the admin page and new certificates.
+pub fn current_authority(
+    conn: &mut DbConnection,
+    campaign_id: &str,
+) -> Result<Option<IssuingAuthority>, DbError> {
+    authority_at(conn, campaign_id, i64::MAX)
 }

@@ -241,3 +241,16 @@ diesel::table! {
         last_error -> Nullable<Text>,
     }
 }
+
+diesel::table! {
+    campaign_authorities (campaign_id, version) {
+        campaign_id -> Text,
+        version -> Integer,
+        name -> Text,
+        office -> Text,
+        address -> Text,
+        place -> Text,
+        logo_png -> Nullable<Binary>,
+        effective_at -> BigInt,
+    }
+}

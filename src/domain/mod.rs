@@ -3,6 +3,7 @@
 
 mod admin_scope;
 mod area_code;
+mod authority;
 mod certificate_id;
 mod document;
 mod email;
@@ -16,6 +17,9 @@ mod time_zone;
 
 pub use admin_scope::{AdminRole, AdminScope, AdminScopeError};
 pub use area_code::{AreaCode, AreaCodeError, AreaLevel};
+pub use authority::{
+    AuthorityError, AuthorityField, AuthorityLogo, IssuingAuthority, LOGO_MAX_BYTES,
+};
 pub use certificate_id::{CertificateId, CertificateIdError};
 pub use document::{Block, DocumentError, PactDocument};
 pub use email::{EmailAddress, EmailError};

@@ -41,6 +41,7 @@ pub fn render_stored(
     let document = campaigns::document_by_hash(&mut conn, &row.campaign_id, &row.document_sha256)?
         .ok_or_else(|| anyhow::anyhow!("certificate {} names a missing document", row.id))?;
     let work_area = areas::describe(&mut conn, &AreaCode::parse(&row.village_code)?)?;
+    let authority = campaigns::authority_at(&mut conn, &row.campaign_id, row.signed_at)?;
     let issuer = super::issuer::certificate_of(&mut conn, key)?
         .ok_or_else(|| anyhow::anyhow!("issuer key {} is not registered", key.id().to_hex()))?;
     drop(conn);
@@ -51,6 +52,7 @@ pub fn render_stored(
             document: &document,
             work_area: &work_area,
             base_url,
+            authority: authority.as_ref(),
         },
         PdfSigner {
             key,

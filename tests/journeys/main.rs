@@ -7,6 +7,7 @@ mod api_contract;
 mod browser_pages;
 mod browser_verdicts;
 mod certificate_journey;
+mod certificate_statement;
 mod command_line;
 mod coverage;
 mod database_faults;

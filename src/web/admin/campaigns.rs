@@ -21,7 +21,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             web::get().to(unsigned_file),
         )
         .route("/admin/kampanye/baru", web::get().to(new_campaign_page))
-        .route("/admin/kampanye", web::post().to(create_campaign));
+        .route("/admin/kampanye", web::post().to(create_campaign))
+        .configure(super::authority::routes);
 }
 
 #[derive(Deserialize, Default)]

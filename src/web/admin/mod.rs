@@ -4,6 +4,7 @@
 //! answer reveals nothing; an area or agency the admin asks to act on answers 403.
 
 mod audit_trail;
+mod authority;
 mod campaigns;
 mod certificates;
 mod roster;
