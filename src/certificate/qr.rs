@@ -147,8 +147,16 @@ mod tests {
         assert_eq!(BASE.len(), 40);
         let v60 = QrMatrix::encode(&link_for_name(&name_of(60, "Andi "))).unwrap();
         let v120 = QrMatrix::encode(&link_for_name(&name_of(120, "Andi "))).unwrap();
-        assert!(v60.version() <= 10, "60 characters: version {}", v60.version());
-        assert!(v120.version() <= 13, "120 characters: version {}", v120.version());
+        assert!(
+            v60.version() <= 10,
+            "60 characters: version {}",
+            v60.version()
+        );
+        assert!(
+            v120.version() <= 13,
+            "120 characters: version {}",
+            v120.version()
+        );
         assert!(v60.to_svg().starts_with("<svg"));
     }
 
