@@ -113,7 +113,11 @@ impl Mailer {
         self.deliver(&message)
     }
 
-    fn builder(&self, to: &str, subject: &str) -> Result<lettre::message::MessageBuilder, MailError> {
+    fn builder(
+        &self,
+        to: &str,
+        subject: &str,
+    ) -> Result<lettre::message::MessageBuilder, MailError> {
         Ok(Message::builder()
             .from(self.from.clone())
             .to(to

@@ -81,7 +81,8 @@ pub async fn drain_loop(db: Db, key: Arc<IssuerKey>, mailer: Mailer, base_url: S
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
-        let (db, key, mailer, base_url) = (db.clone(), key.clone(), mailer.clone(), base_url.clone());
+        let (db, key, mailer, base_url) =
+            (db.clone(), key.clone(), mailer.clone(), base_url.clone());
         let drained =
             tokio::task::spawn_blocking(move || drain_once(&db, &key, &mailer, &base_url, now()))
                 .await;
@@ -221,9 +222,8 @@ fn send(
                 .as_deref()
                 .and_then(RevocationReason::of_stored)
                 .unwrap_or(RevocationReason::Other);
-            let when = IndonesianZone::of_province(&row.village_code).format_long(
-                chrono::DateTime::from_timestamp(revoked_at, 0).unwrap_or_default(),
-            );
+            let when = IndonesianZone::of_province(&row.village_code)
+                .format_long(chrono::DateTime::from_timestamp(revoked_at, 0).unwrap_or_default());
             let body = letter_text(&[
                 &format!("Yth. Bapak/Ibu {},", row.signer_name),
                 &format!(

@@ -59,7 +59,10 @@ mod tests {
 
     #[test]
     fn latin_greek_and_cyrillic_print_and_cjk_and_emoji_do_not() {
-        assert_eq!(unprintable("Prof. Dr. Ir. H. Andi Ṣalāḥ, S.H., M.Si."), None);
+        assert_eq!(
+            unprintable("Prof. Dr. Ir. H. Andi Ṣalāḥ, S.H., M.Si."),
+            None
+        );
         assert_eq!(unprintable("Ἀλέξανδρος Пётр O’Neil-Zürich"), None);
         assert_eq!(unprintable("Andi 山田"), Some('山'));
         assert_eq!(unprintable("Andi 🙂"), Some('🙂'));

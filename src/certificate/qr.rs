@@ -2,8 +2,8 @@ use qrcode::canvas::{Canvas, MaskPattern};
 use qrcode::{bits, ec, Color, EcLevel, Version};
 
 /// The largest QR version we draw. The claim's numeric encoding keeps a 60-character name at
-/// version 10 and a 120-character one at 11 (with a 40-character base URL); the worst name the
-/// roster accepts (120 characters, each outside the 6-bit name alphabet) needs version 20. The
+/// version 10 and a 120-character one at 12 (with a 40-character base URL); the worst name the
+/// roster accepts (120 characters, each outside the 6-bit name alphabet) needs about version 18. The
 /// certificate enlarges the code's modules to a minimum size, so every accepted name prints.
 pub const MAX_VERSION: i16 = 22;
 
@@ -147,8 +147,16 @@ mod tests {
         assert_eq!(BASE.len(), 40);
         let v60 = QrMatrix::encode(&link_for_name(&name_of(60, "Andi "))).unwrap();
         let v120 = QrMatrix::encode(&link_for_name(&name_of(120, "Andi "))).unwrap();
-        assert!(v60.version() <= 10, "60 characters: version {}", v60.version());
-        assert!(v120.version() <= 13, "120 characters: version {}", v120.version());
+        assert!(
+            v60.version() <= 10,
+            "60 characters: version {}",
+            v60.version()
+        );
+        assert!(
+            v120.version() <= 13,
+            "120 characters: version {}",
+            v120.version()
+        );
         assert!(v60.to_svg().starts_with("<svg"));
     }
 

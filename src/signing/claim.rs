@@ -135,14 +135,21 @@ pub fn key_hint(key_id: &KeyId) -> [u8; KEY_HINT_LEN] {
 /// `1985**********2004` (NIP), `7371********0003` (NIK) or nothing, as one number:
 /// kind × 10⁸ + first four digits × 10⁴ + last four, kind 1 for a NIP, 2 for a NIK, 0 for none.
 fn pack_masked(masked: &str) -> u32 {
-    let digits = |s: &str| s.parse::<u32>().ok().filter(|_| s.bytes().all(|b| b.is_ascii_digit()));
+    let digits = |s: &str| {
+        s.parse::<u32>()
+            .ok()
+            .filter(|_| s.bytes().all(|b| b.is_ascii_digit()))
+    };
     let kind = match masked.len() {
         18 => 1,
         16 => 2,
         _ => return 0,
     };
     let last = masked.len() - 4;
-    match (masked.get(..4).and_then(digits), masked.get(last..).and_then(digits)) {
+    match (
+        masked.get(..4).and_then(digits),
+        masked.get(last..).and_then(digits),
+    ) {
         (Some(first), Some(last)) => kind * 100_000_000 + first * 10_000 + last,
         _ => 0,
     }
@@ -209,8 +216,7 @@ impl Claim {
         let campaign_len = take(1)[0] as usize;
         let campaign = bytes.get(at..at + campaign_len).ok_or(ClaimError::Length)?;
         let campaign_id = String::from_utf8(campaign.to_vec()).map_err(|_| ClaimError::Text)?;
-        let signer_name =
-            name_code::decode(&bytes[at + campaign_len..]).ok_or(ClaimError::Text)?;
+        let signer_name = name_code::decode(&bytes[at + campaign_len..]).ok_or(ClaimError::Text)?;
         Ok(Self {
             certificate_id: certificate_id.clone(),
             key_hint,

@@ -30,7 +30,13 @@ const SOURCE: &str = "Prof. Dr. Ir. H. Andi Muhammad Ṣalāḥuddin O'Neil Daen
 fn name_of(len: usize) -> String {
     let chars: Vec<char> = SOURCE.chars().collect();
     let start = (len * 7) % chars.len();
-    let mut name: Vec<char> = chars.iter().cycle().skip(start).take(len).copied().collect();
+    let mut name: Vec<char> = chars
+        .iter()
+        .cycle()
+        .skip(start)
+        .take(len)
+        .copied()
+        .collect();
     for i in 0..len {
         let edge = i == 0 || i == len - 1;
         if name[i] == ' ' && (edge || name[i - 1] == ' ') {
@@ -127,9 +133,19 @@ async fn names_of_every_length_sign_download_and_read_back(backend: Backend) {
             .unwrap();
         assert_eq!(page.status(), 200, "/sertifikat for {name:?}");
         // The QR that poppler draws and zbar reads is exactly the link, a plain https-able URL.
-        assert_eq!(read_qr(&pdf, 100), link, "{} characters: {name:?}", name.chars().count());
+        assert_eq!(
+            read_qr(&pdf, 100),
+            link,
+            "{} characters: {name:?}",
+            name.chars().count()
+        );
         assert!(link.starts_with(&format!("{}/v/{id}#", app.base_url)));
-        assert!(link.split_once('#').unwrap().1.bytes().all(|b| b.is_ascii_digit()));
+        assert!(link
+            .split_once('#')
+            .unwrap()
+            .1
+            .bytes()
+            .all(|b| b.is_ascii_digit()));
         // The verification page agrees with the claim.
         let claim = link.split_once('#').unwrap().1;
         let verdict: Value = app
@@ -223,7 +239,10 @@ async fn unprintable_names_are_refused_before_anything_is_signed(backend: Backen
         .await;
     assert!(response.status().is_client_error(), "{}", response.status());
     let body = response.text().await.unwrap();
-    assert!(body.contains("U+5C71") && body.contains("Jabatan"), "{body}");
+    assert!(
+        body.contains("U+5C71") && body.contains("Jabatan"),
+        "{body}"
+    );
     assert_eq!(app.count("certificates"), before);
 }
 
@@ -262,7 +281,10 @@ async fn the_signer_gets_the_pdf_and_the_revocation_by_mail(backend: Backend) {
         .await;
     let id = signed["certificate_id"].as_str().unwrap().to_string();
     let mail = mail_to(&app, "andi@contoh.go.id", "application/pdf").await;
-    assert!(mail.contains("Yth. Bapak/Ibu Andi Nurul Hidayah, S.Pd."), "{mail}");
+    assert!(
+        mail.contains("Yth. Bapak/Ibu Andi Nurul Hidayah, S.Pd."),
+        "{mail}"
+    );
     let pdf = attached_pdf(&mail);
     assert!(pdf.starts_with(b"%PDF-"));
     let (ok, _) = tool_output("qpdf", &["--check"], &pdf);
@@ -273,7 +295,11 @@ async fn the_signer_gets_the_pdf_and_the_revocation_by_mail(backend: Backend) {
         text.contains(&id) || info.contains(&id),
         "the attachment names certificate {id}"
     );
-    assert_eq!(pdf, app.pdf(&token, &id).await, "the same PDF as the download");
+    assert_eq!(
+        pdf,
+        app.pdf(&token, &id).await,
+        "the same PDF as the download"
+    );
 
     // An admin revokes it: the signer is told the public category, never the private note.
     add_admin(&app, "admin@sulselprov.go.id", "provinsi", "73", None);
@@ -282,7 +308,10 @@ async fn the_signer_gets_the_pdf_and_the_revocation_by_mail(backend: Backend) {
         .post(app.url(&format!("/admin/sertifikat/{id}/cabut")))
         .form(&[
             ("reason", "data_keliru"),
-            ("note", "Catatan rahasia: salah ketik NIP oleh operator Budi"),
+            (
+                "note",
+                "Catatan rahasia: salah ketik NIP oleh operator Budi",
+            ),
             ("csrf", csrf.as_str()),
         ])
         .send()

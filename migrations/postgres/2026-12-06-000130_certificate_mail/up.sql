@@ -3,7 +3,8 @@
 -- by the node, so a mail server that is down never fails or slows a signature.
 CREATE TABLE certificate_mail (
     id TEXT PRIMARY KEY NOT NULL,
-    certificate_id TEXT NOT NULL REFERENCES certificates (id),
+    -- No foreign key: a letter never stands in the way of deleting or repairing a record.
+    certificate_id TEXT NOT NULL,
     kind TEXT NOT NULL,
     created_at BIGINT NOT NULL,
     attempts INTEGER NOT NULL DEFAULT 0,

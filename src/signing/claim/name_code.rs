@@ -87,7 +87,7 @@ struct BitWriter {
 impl BitWriter {
     fn push(&mut self, value: u32, width: u32) {
         for i in (0..width).rev() {
-            if self.used % 8 == 0 {
+            if self.used.is_multiple_of(8) {
                 self.bytes.push(0);
             }
             let last = self.bytes.last_mut().expect("pushed above");
