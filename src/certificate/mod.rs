@@ -65,15 +65,15 @@ pub fn link_for(base_url: &str, certificate: &CertificateRow) -> Result<String, 
     ))
 }
 
-/// Renders the certificate PDF and signs it as a standard PDF signature by `signer`.
-/// Deterministic: the same record and signer give the same bytes.
+/// Renders the certificate PDF and seals it with a standard PDF signature by `signer`.
+/// Deterministic: the same record and seal give the same bytes.
 pub fn render_pdf(
     ctx: &CertificateContext<'_>,
     signer: PdfSigner<'_>,
 ) -> Result<Vec<u8>, CertificateError> {
     let unsigned = render_unsigned_pdf(ctx)?;
-    Ok(pdf_signature::sign_rendered(
-        unsigned,
+    Ok(pdf_signature::sign(
+        unsigned.bytes,
         signer,
         ctx.certificate.signed_at,
     )?)

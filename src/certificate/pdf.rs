@@ -1512,46 +1512,6 @@ mod tests {
     }
 
     #[test]
-    fn signing_from_the_known_prefix_gives_the_same_signature_as_hashing_it_all() {
-        use super::super::pdf_signature::{read_signature, sign, sign_rendered};
-        let key = crate::signing::IssuerKey::from_seed([5; 32]);
-        let certificate = crate::signing::IssuerCertificate::issue(&key, 1_700_000_000);
-        let signer = super::super::PdfSigner {
-            key: &key,
-            certificate: &certificate,
-        };
-        let blocks = [DocumentBlock::Paragraph("Paragraf biasa.")];
-        for (name, prefixed) in [("Andi Nurul Hidayah", true), ("Δημήτρης", false)] {
-            let sheet_render = || {
-                let qr = QrMatrix::encode("https://ikrar.example/v/AAAAAAAAAAAAAAAA#AB").unwrap();
-                let signer_rows = [("Nama", name)];
-                render_for_signing(&CertificateSheet {
-                    heading: "SERTIFIKAT",
-                    document_title: "Pakta Integritas",
-                    campaign_title: "Pemilu 2024",
-                    signer_rows: &signer_rows,
-                    document_blocks: &blocks,
-                    footer_rows: &[],
-                    qr_modules: qr.modules(),
-                    qr_width: qr.width(),
-                    qr_caption: "Pindai",
-                    attribution: "ikrar",
-                    subject: "ikrar-certificate:AAAAAAAAAAAAAAAA",
-                })
-                .unwrap()
-            };
-            let rendered = sheet_render();
-            assert_eq!(rendered.known_prefix.is_some(), prefixed, "{name}");
-            let plain = sign(sheet_render().bytes, signer, 1_700_000_100).unwrap();
-            let signed = sign_rendered(rendered, signer, 1_700_000_100).unwrap();
-            assert_eq!(signed, plain, "{name}");
-            assert!(read_signature(&signed)
-                .unwrap()
-                .verifies_with(key.public().as_bytes()));
-        }
-    }
-
-    #[test]
     fn a_character_no_face_has_is_drawn_as_notdef_and_measured_at_one_em() {
         let faces = faces().unwrap();
         let regular = &faces[Face::Regular as usize];
@@ -1593,15 +1553,11 @@ mod tests {
         let (_, extracted) = tool("pdftotext", &[], &pdf);
         assert!(extracted.contains(&format!("{count}/{count}")));
 
-        let key = crate::signing::IssuerKey::from_seed([3; 32]);
-        let certificate = crate::signing::IssuerCertificate::issue(&key, 1_700_000_000);
-        let signer = super::super::PdfSigner {
-            key: &key,
-            certificate: &certificate,
-        };
+        let seal = crate::signing::Seal::self_made("ikrar", 1_700_000_000).unwrap();
+        let signer = super::super::PdfSigner { seal: &seal };
         let signed = super::super::pdf_signature::sign(pdf, signer, 1_700_000_100).unwrap();
         let read = super::super::pdf_signature::read_signature(&signed).unwrap();
-        assert!(read.verifies_with(key.public().as_bytes()));
+        assert_eq!(read.signer_fingerprint, seal.fingerprint());
         let (ok, check) = tool("qpdf", &["--check"], &signed);
         assert!(ok, "{check}");
     }

@@ -228,3 +228,12 @@ diesel::table! {
         note -> Text,
     }
 }
+
+diesel::table! {
+    seal_certificates (fingerprint) {
+        fingerprint -> Text,
+        subject -> Text,
+        certificate -> Binary,
+        registered_at -> BigInt,
+    }
+}

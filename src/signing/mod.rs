@@ -1,13 +1,11 @@
 //! Where a signature is made and checked: the issuer's Ed25519 key, the canonical claim it signs,
-//! and the workflow that turns an employee's consent into a certificate.
+//! the workflow that turns an employee's consent into a certificate, and the PDF seal.
 
 mod claim;
-pub mod cms;
-mod der;
 pub mod issue;
 mod key;
+pub mod seal;
 mod verify;
-mod x509;
 
 pub use claim::{Claim, ClaimError, SignedRecord, CLAIM_CONTEXT};
 pub use issue::{issue_certificate, IssueError, Issued, SigningRequest};
@@ -15,4 +13,4 @@ pub use key::{verify_with, IssuerKey, KeyError, KeyId};
 pub use verify::{
     find_certificate, judge, verify_certificate, SignatureCheck, Verdict, Verification,
 };
-pub use x509::IssuerCertificate;
+pub use seal::{Seal, SealError, SealSignature, SealSignatureError};

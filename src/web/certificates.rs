@@ -9,7 +9,7 @@ use crate::certificate::{self, CertificateContext, PdfSigner, QrMatrix};
 use crate::db::certificates::{self, CertificateRow};
 use crate::db::{areas, campaigns, Db};
 use crate::domain::{AreaCode, CertificateId};
-use crate::signing::IssuerKey;
+use crate::signing::Seal;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route(
@@ -23,12 +23,12 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     .route("/sertifikat/{id}", web::get().to(certificate_page));
 }
 
-/// Renders a stored certificate as its PDF, signed by `key`; `None` if there is no such
+/// Renders a stored certificate as its PDF, sealed by `seal`; `None` if there is no such
 /// certificate.
 pub fn render_stored(
     db: &Db,
     base_url: &str,
-    key: &IssuerKey,
+    seal: &Seal,
     id: &CertificateId,
 ) -> anyhow::Result<Option<(CertificateRow, Vec<u8>)>> {
     let mut conn = db.read()?;
@@ -40,8 +40,6 @@ pub fn render_stored(
     let document = campaigns::document_by_hash(&mut conn, &row.campaign_id, &row.document_sha256)?
         .ok_or_else(|| anyhow::anyhow!("certificate {} names a missing document", row.id))?;
     let work_area = areas::describe(&mut conn, &AreaCode::parse(&row.village_code)?)?;
-    let issuer = super::issuer::certificate_of(&mut conn, key)?
-        .ok_or_else(|| anyhow::anyhow!("issuer key {} is not registered", key.id().to_hex()))?;
     drop(conn);
     let pdf = certificate::render_pdf(
         &CertificateContext {
@@ -51,10 +49,7 @@ pub fn render_stored(
             work_area: &work_area,
             base_url,
         },
-        PdfSigner {
-            key,
-            certificate: &issuer,
-        },
+        PdfSigner { seal },
     )?;
     Ok(Some((row, pdf)))
 }
@@ -69,7 +64,7 @@ async fn download(
     let not_found = || WebError::NotFound("sertifikat tidak ditemukan".into());
     let id = CertificateId::parse(&path).map_err(|_| not_found())?;
     let st = state.clone();
-    let rendered = web::block(move || render_stored(&st.db, &st.base_url, &st.key, &id))
+    let rendered = web::block(move || render_stored(&st.db, &st.base_url, &st.seal, &id))
         .await?
         .map_err(WebError::internal)?;
     match rendered {

@@ -13,7 +13,7 @@ use crate::certificate::{self, pdf_signature, PdfSignatureError};
 use crate::db::{areas, campaigns, keys, log, Db, DbConnection, DbError};
 use crate::domain::{AreaCode, CertificateId, IndonesianZone, RevocationReason};
 use crate::memo::Memo;
-use crate::signing::cms::SignedData;
+use crate::signing::{SealSignature, SealSignatureError};
 use crate::signing::{find_certificate, judge, Verdict, Verification};
 use crate::transparency::{self, LogCheck};
 
@@ -375,32 +375,34 @@ fn signature_problem(error: &PdfSignatureError) -> &'static str {
             "tanda tangan PDF tidak mencakup seluruh isi berkas: berkas diubah atau ditambahi setelah ditandatangani"
         }
         PdfSignatureError::Digest => "isi berkas berubah setelah ditandatangani",
+        PdfSignatureError::Cms(SealSignatureError::Signature) => {
+            "tanda tangan PDF tidak sah: tidak cocok dengan sertifikat segel di dalamnya"
+        }
+        PdfSignatureError::Unreadable(_) => "berkas PDF rusak dan tidak dapat dibaca",
         PdfSignatureError::Structure(_)
         | PdfSignatureError::Contents
         | PdfSignatureError::Cms(_) => "tanda tangan PDF di dalam berkas rusak",
     }
 }
 
-/// Checks the CMS signature of an uploaded PDF under the issuer key it names; `Some(problem)`
-/// when it does not hold.
+/// Checks that an uploaded PDF's seal verified and was made by one of the seals this
+/// deployment has used; `Some(problem)` when it was not.
 fn check_pdf_signature(
     db: &Db,
-    signature: Result<SignedData, PdfSignatureError>,
+    signature: Result<SealSignature, PdfSignatureError>,
 ) -> Result<Option<&'static str>, DbError> {
     let signed = match signature {
         Ok(signed) => signed,
         Err(e) => return Ok(Some(signature_problem(&e))),
     };
-    let key = keys::find(&mut *db.read()?, &signed.key_id.to_hex())?;
-    Ok(match key {
-        None => Some("tanda tangan PDF dibuat dengan kunci yang tidak dikenal penerbit ini"),
-        Some(key) if !signed.verifies_with(&key.public_key) => Some("tanda tangan PDF tidak sah"),
-        Some(_) => None,
-    })
+    let known = crate::db::seals::find(&mut *db.read()?, &signed.signer_fingerprint_hex())?;
+    Ok(known
+        .is_none()
+        .then_some("tanda tangan PDF dibuat dengan sertifikat yang bukan segel penerbit ini"))
 }
 
-/// An uploaded PDF is ours and unaltered exactly when its embedded PDF signature covers the
-/// whole file and verifies under one of our issuer keys. The certificate it names is then
+/// An uploaded PDF is ours and unaltered exactly when its embedded PDF seal covers the
+/// whole file and verifies under one of our seal certificates. The certificate it names is then
 /// judged against the records like a QR scan. No byte-for-byte comparison with a fresh render:
 /// the signature already covers every byte, and a render after a key rotation would differ.
 async fn upload_submit(
