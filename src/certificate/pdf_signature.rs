@@ -151,7 +151,10 @@ pub fn sign(
             ("FT", Object::Name(b"Sig".to_vec())),
             ("T", Object::string_literal("Segel Penerbit")),
             ("F", 132.into()),
-            ("Rect", Object::Array(vec![0.into(), 0.into(), 0.into(), 0.into()])),
+            (
+                "Rect",
+                Object::Array(vec![0.into(), 0.into(), 0.into(), 0.into()]),
+            ),
             ("P", first_page.into()),
             ("V", signature.into()),
         ]),
@@ -163,7 +166,10 @@ pub fn sign(
             ("Type", Object::Name(b"Sig".to_vec())),
             ("Filter", Object::Name(b"Adobe.PPKLite".to_vec())),
             ("SubFilter", Object::Name(b"ETSI.CAdES.detached".to_vec())),
-            ("Name", Object::String(seal.common_name().into_bytes(), StringFormat::Literal)),
+            (
+                "Name",
+                Object::String(seal.common_name().into_bytes(), StringFormat::Literal),
+            ),
             (
                 "Reason",
                 Object::string_literal("Sertifikat penandatanganan elektronik ikrar"),
@@ -226,7 +232,13 @@ fn contents_capacity(seal: &Seal) -> usize {
     let chain: usize = seal
         .chain()
         .iter()
-        .map(|c| der::Encode::encoded_len(c).map(usize::try_from).ok().and_then(Result::ok).unwrap_or(4096))
+        .map(|c| {
+            der::Encode::encoded_len(c)
+                .map(usize::try_from)
+                .ok()
+                .and_then(Result::ok)
+                .unwrap_or(4096)
+        })
         .sum();
     (chain + seal.leaf_der().len() / 2 + 1536).div_ceil(512) * 512
 }

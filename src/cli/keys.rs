@@ -249,8 +249,13 @@ fn install_seal(settings: &crate::config::Settings, seal: &Seal) -> anyhow::Resu
     for (current, new) in [(key_file, &key_new), (chain_file, &chain_new)] {
         if current.exists() {
             let retired = seal::retired_path(current, &tag);
-            std::fs::rename(current, &retired)
-                .with_context(|| format!("menyimpan {} sebagai {}", current.display(), retired.display()))?;
+            std::fs::rename(current, &retired).with_context(|| {
+                format!(
+                    "menyimpan {} sebagai {}",
+                    current.display(),
+                    retired.display()
+                )
+            })?;
         }
         std::fs::rename(new, current)
             .with_context(|| format!("memasang {} sebagai {}", new.display(), current.display()))?;

@@ -10,7 +10,7 @@ mod verify;
 pub use claim::{Claim, ClaimError, SignedRecord, CLAIM_CONTEXT};
 pub use issue::{issue_certificate, IssueError, Issued, SigningRequest};
 pub use key::{verify_with, IssuerKey, KeyError, KeyId};
+pub use seal::{Seal, SealError, SealSignature, SealSignatureError};
 pub use verify::{
     find_certificate, judge, verify_certificate, SignatureCheck, Verdict, Verification,
 };
-pub use seal::{Seal, SealError, SealSignature, SealSignatureError};

@@ -13,8 +13,8 @@ use crate::certificate::{self, pdf_signature, PdfSignatureError};
 use crate::db::{areas, campaigns, keys, log, Db, DbConnection, DbError};
 use crate::domain::{AreaCode, CertificateId, IndonesianZone, RevocationReason};
 use crate::memo::Memo;
-use crate::signing::{SealSignature, SealSignatureError};
 use crate::signing::{find_certificate, judge, Verdict, Verification};
+use crate::signing::{SealSignature, SealSignatureError};
 use crate::transparency::{self, LogCheck};
 
 /// Certificates are about 30 KB; anything much larger is not one of ours.

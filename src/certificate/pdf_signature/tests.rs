@@ -37,7 +37,10 @@ fn modern_pdf() -> Vec<u8> {
     let link = document.add_object(Dictionary::from_iter([
         ("Type", Object::Name(b"Annot".to_vec())),
         ("Subtype", Object::Name(b"Link".to_vec())),
-        ("Rect", Object::Array(vec![0.into(), 0.into(), 10.into(), 10.into()])),
+        (
+            "Rect",
+            Object::Array(vec![0.into(), 0.into(), 10.into(), 10.into()]),
+        ),
     ]));
     let page = *document.get_pages().get(&1).unwrap();
     document
@@ -55,7 +58,10 @@ fn a_sealed_pdf_reads_back_and_any_changed_byte_is_refused() {
     let signer = PdfSigner { seal: &seal };
     let original = tiny_pdf();
     let signed = sign(original.clone(), signer, 1_700_000_500).unwrap();
-    assert_eq!(signed, sign(original.clone(), signer, 1_700_000_500).unwrap());
+    assert_eq!(
+        signed,
+        sign(original.clone(), signer, 1_700_000_500).unwrap()
+    );
     assert!(signed.starts_with(&original));
     let text = String::from_utf8_lossy(&signed);
     assert!(text.contains("/SigFlags 3"), "{text}");
@@ -118,7 +124,10 @@ fn a_pdf_with_object_streams_and_annotations_is_sealed_too() {
         .as_array()
         .unwrap()
         .len();
-    assert_eq!(annots, 2, "the link annotation stays beside the seal's widget");
+    assert_eq!(
+        annots, 2,
+        "the link annotation stays beside the seal's widget"
+    );
 }
 
 #[test]

@@ -5,10 +5,11 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use der::asn1::{GeneralizedTime, UtcTime};
+use der::referenced::OwnedToRef;
 use der::{DateTime, Decode};
 use spki::SubjectPublicKeyInfoOwned;
 use x509_cert::builder::{Builder, CertificateBuilder, Profile};
-use x509_cert::ext::pkix::{KeyUsage, KeyUsages};
+use x509_cert::ext::pkix::{BasicConstraints, KeyUsage, KeyUsages, SubjectKeyIdentifier};
 use x509_cert::name::Name;
 use x509_cert::serial_number::SerialNumber;
 use x509_cert::time::{Time, Validity};
@@ -20,9 +21,10 @@ use super::{SealError, SealKey};
 /// replaced by `ikrar keys rotate-seal`, not by expiry, and old PDFs must stay checkable.
 const NO_EXPIRY: u64 = 253_402_300_799;
 
-/// Makes a self-signed end-entity certificate for `key`: subject
+/// Makes a self-signed certificate for `key`: subject
 /// `CN=ikrar segel elektronik, O=<organisation>, C=ID`, key usage digitalSignature and
-/// nonRepudiation (what PDF validators ask of a document signer), valid from `now`.
+/// nonRepudiation (what PDF validators ask of a document signer) plus keyCertSign, valid from
+/// `now`.
 pub fn self_issued(key: &SealKey, organisation: &str, now: i64) -> Result<Certificate, SealError> {
     let build = |e: &dyn std::fmt::Display| SealError::Build(e.to_string());
     let subject = Name::from_str(&format!(
@@ -43,24 +45,36 @@ pub fn self_issued(key: &SealKey, organisation: &str, now: i64) -> Result<Certif
     serial[0] &= 0x7f;
     serial[0] |= 0x01;
     let serial = SerialNumber::new(&serial).map_err(|e| build(&e))?;
-    let public = SubjectPublicKeyInfoOwned::from_der(&key.public_key_info_der())
-        .map_err(|e| build(&e))?;
-    let profile = Profile::Leaf {
-        issuer: subject.clone(),
-        enable_key_agreement: false,
-        enable_key_encipherment: false,
+    let public =
+        SubjectPublicKeyInfoOwned::from_der(&key.public_key_info_der()).map_err(|e| build(&e))?;
+    // Its own trust anchor: NSS (poppler's `pdfsig`) only accepts a self-signed certificate as
+    // the root of a chain when it is marked a CA, so it is one that may sign nothing but
+    // itself (path length 0), and whose key seals documents.
+    let key_identifier =
+        SubjectKeyIdentifier::try_from(public.owned_to_ref()).map_err(|e| build(&e))?;
+    let usage =
+        KeyUsage(KeyUsages::DigitalSignature | KeyUsages::NonRepudiation | KeyUsages::KeyCertSign);
+    let constraints = BasicConstraints {
+        ca: true,
+        path_len_constraint: Some(0),
     };
+    let profile = Profile::Manual { issuer: None };
+    macro_rules! issue {
+        ($signer:expr, $signature:ty) => {{
+            let mut builder =
+                CertificateBuilder::new(profile, serial, validity, subject, public, $signer)
+                    .map_err(|e| build(&e))?;
+            builder.add_extension(&constraints).map_err(|e| build(&e))?;
+            builder.add_extension(&usage).map_err(|e| build(&e))?;
+            builder
+                .add_extension(&key_identifier)
+                .map_err(|e| build(&e))?;
+            builder.build::<$signature>()
+        }};
+    }
     match key {
-        SealKey::EcdsaP256(signer) => {
-            CertificateBuilder::new(profile, serial, validity, subject, public, signer)
-                .map_err(|e| build(&e))?
-                .build::<p256::ecdsa::DerSignature>()
-        }
-        SealKey::Rsa(signer) => {
-            CertificateBuilder::new(profile, serial, validity, subject, public, signer.as_ref())
-                .map_err(|e| build(&e))?
-                .build::<rsa::pkcs1v15::Signature>()
-        }
+        SealKey::EcdsaP256(signer) => issue!(signer, p256::ecdsa::DerSignature),
+        SealKey::Rsa(signer) => issue!(signer.as_ref(), rsa::pkcs1v15::Signature),
     }
     .map_err(|e| build(&e))
 }
@@ -145,4 +159,3 @@ fn escape_rfc4514(value: &str) -> String {
     }
     out
 }
-

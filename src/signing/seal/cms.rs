@@ -174,7 +174,11 @@ pub fn sign_detached(
                 .map_err(encoding)?;
         }
     }
-    builder.build().map_err(encoding)?.to_der().map_err(encoding)
+    builder
+        .build()
+        .map_err(encoding)?
+        .to_der()
+        .map_err(encoding)
 }
 
 /// Why an embedded CMS is not a valid seal.
@@ -231,11 +235,7 @@ impl SealSignature {
         {
             return Err(syntax("not a detached signature over data"));
         }
-        if let Some(other) = signed
-            .digest_algorithms
-            .iter()
-            .find(|a| a.oid != ID_SHA256)
-        {
+        if let Some(other) = signed.digest_algorithms.iter().find(|a| a.oid != ID_SHA256) {
             return Err(SealSignatureError::Algorithm(other.oid.to_string()));
         }
         let signers: Vec<_> = signed.signer_infos.0.iter().collect();
@@ -261,7 +261,9 @@ impl SealSignature {
             })
             .ok_or(SealSignatureError::SignerCertificate)?;
         if signer.digest_alg.oid != ID_SHA256 {
-            return Err(SealSignatureError::Algorithm(signer.digest_alg.oid.to_string()));
+            return Err(SealSignatureError::Algorithm(
+                signer.digest_alg.oid.to_string(),
+            ));
         }
         let attributes = signer
             .signed_attrs

@@ -13,9 +13,9 @@ use super::{certificate, Seal, SealError, SealKey};
 pub fn read_pkcs12(bytes: &[u8], password: &str, now: i64) -> Result<Seal, SealError> {
     let pkcs12 = openssl::pkcs12::Pkcs12::from_der(bytes)
         .map_err(|e| SealError::Pkcs12(format!("bukan berkas PKCS #12 ({e})")))?;
-    let parsed = pkcs12.parse2(password).map_err(|_| {
-        SealError::Pkcs12("kata sandi salah, atau isi berkas rusak".into())
-    })?;
+    let parsed = pkcs12
+        .parse2(password)
+        .map_err(|_| SealError::Pkcs12("kata sandi salah, atau isi berkas rusak".into()))?;
     let private = parsed
         .pkey
         .ok_or_else(|| SealError::Pkcs12("berkas tidak memuat kunci privat".into()))?;
@@ -26,7 +26,11 @@ pub fn read_pkcs12(bytes: &[u8], password: &str, now: i64) -> Result<Seal, SealE
     );
     let key = SealKey::from_pkcs8_der(&pkcs8)?;
     let mut certificates = Vec::new();
-    for x509 in parsed.cert.into_iter().chain(parsed.ca.into_iter().flatten()) {
+    for x509 in parsed
+        .cert
+        .into_iter()
+        .chain(parsed.ca.into_iter().flatten())
+    {
         let der = x509
             .to_der()
             .map_err(|e| SealError::CertificateFormat(e.to_string()))?;

@@ -22,7 +22,7 @@ use sha2::{Digest, Sha256};
 use x509_cert::Certificate;
 
 pub use cms::{SealSignature, SealSignatureError};
-pub use import::{read_pkcs12, read_pem_files};
+pub use import::{read_pem_files, read_pkcs12};
 pub use key::{SealKey, MIN_RSA_BITS};
 
 /// The organisation named by a self-made seal when the operator names none.
@@ -130,8 +130,9 @@ impl Seal {
         let key_text = zeroize::Zeroizing::new(read_text(key_path)?);
         let key = SealKey::from_pem(&key_text)?;
         let chain_text = read_text(certificate_path)?;
-        let chain = Certificate::load_pem_chain(chain_text.as_bytes())
-            .map_err(|e| SealError::CertificateFormat(format!("{} ({e})", certificate_path.display())))?;
+        let chain = Certificate::load_pem_chain(chain_text.as_bytes()).map_err(|e| {
+            SealError::CertificateFormat(format!("{} ({e})", certificate_path.display()))
+        })?;
         Self::from_parts(key, chain)
     }
 
@@ -266,8 +267,12 @@ mod tests {
     #[test]
     fn a_made_seal_reloads_from_its_files_and_its_key_file_is_private() {
         let dir = tempfile::tempdir().unwrap();
-        let (key, chain) = (dir.path().join("seal-key.pem"), dir.path().join("seal-certificate.pem"));
-        let made = Seal::load_or_create(&key, &chain, "Pemerintah Provinsi Sulawesi Selatan").unwrap();
+        let (key, chain) = (
+            dir.path().join("seal-key.pem"),
+            dir.path().join("seal-certificate.pem"),
+        );
+        let made =
+            Seal::load_or_create(&key, &chain, "Pemerintah Provinsi Sulawesi Selatan").unwrap();
         let loaded = Seal::load_or_create(&key, &chain, "lain").unwrap();
         assert_eq!(made.fingerprint(), loaded.fingerprint());
         assert_eq!(
@@ -277,10 +282,19 @@ mod tests {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            assert_eq!(fs::metadata(&key).unwrap().permissions().mode() & 0o777, 0o600);
+            assert_eq!(
+                fs::metadata(&key).unwrap().permissions().mode() & 0o777,
+                0o600
+            );
         }
-        assert_eq!(made.signing_time_for(made.not_before() - 10), made.not_before());
-        assert_eq!(made.signing_time_for(made.not_before() + 10), made.not_before() + 10);
+        assert_eq!(
+            made.signing_time_for(made.not_before() - 10),
+            made.not_before()
+        );
+        assert_eq!(
+            made.signing_time_for(made.not_before() + 10),
+            made.not_before() + 10
+        );
     }
 
     #[test]
