@@ -191,7 +191,7 @@ pub fn run(quick: bool, samples: Option<usize>, pdf_out: Option<&Path>) -> anyho
             &unsigned_pdf,
         ),
         (
-            "    of which: PDF signature (SHA-512 of the file, CMS, update)",
+            "    of which: PDF seal (lopdf update, SHA-256, CMS, ECDSA P-256)",
             &pdf_signature,
         ),
     ] {
