@@ -14,6 +14,12 @@ pub struct Settings {
     /// Public address printed into QR codes; defaults to `http://{bind}` for local use.
     pub base_url: Option<String>,
     pub key_file: PathBuf,
+    /// The PDF seal's private key (PEM, mode 0600); shared by every node like the key file.
+    pub seal_key_file: PathBuf,
+    /// The seal's certificate chain (PEM, leaf first).
+    pub seal_certificate_file: PathBuf,
+    /// The organisation a self-made seal certificate names (O=…), when the files are created.
+    pub seal_organisation: String,
     pub mail: MailSettings,
     pub mail_from: String,
     /// Trust `X-Forwarded-For` for the client address (only behind your own reverse proxy).
@@ -24,13 +30,16 @@ pub struct Settings {
 }
 
 impl Settings {
-    /// Defaults for a data directory: SQLite, the outbox and the key file all live inside it.
+    /// Defaults for a data directory: SQLite, the outbox, the key file and the seal all live inside it.
     pub fn for_data_dir(data_dir: PathBuf) -> Self {
         Self {
             database_url: DatabaseUrl::Sqlite(data_dir.join("ikrar.sqlite3").display().to_string()),
             bind: "127.0.0.1:8080".into(),
             base_url: None,
             key_file: data_dir.join("issuer-key.ed25519"),
+            seal_key_file: data_dir.join("seal-key.pem"),
+            seal_certificate_file: data_dir.join("seal-certificate.pem"),
+            seal_organisation: crate::signing::seal::DEFAULT_ORGANISATION.into(),
             mail: MailSettings::Outbox(data_dir.join("outbox")),
             mail_from: "ikrar <noreply@ikrar.localhost>".into(),
             trusted_proxy: false,

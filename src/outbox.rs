@@ -17,7 +17,7 @@ use crate::db::schema::certificate_mail;
 use crate::db::{certificates, employees, now, Db, DbConnection};
 use crate::domain::{CertificateId, IndonesianZone, RevocationReason};
 use crate::mail::Mailer;
-use crate::signing::IssuerKey;
+use crate::signing::Seal;
 
 /// Which letter a queued row asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -76,15 +76,15 @@ pub fn enqueue(
 }
 
 /// Drains the queue for as long as the node runs.
-pub async fn drain_loop(db: Db, key: Arc<IssuerKey>, mailer: Mailer, base_url: String) {
+pub async fn drain_loop(db: Db, seal: Arc<Seal>, mailer: Mailer, base_url: String) {
     let mut tick = tokio::time::interval(POLL);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
-        let (db, key, mailer, base_url) =
-            (db.clone(), key.clone(), mailer.clone(), base_url.clone());
+        let (db, seal, mailer, base_url) =
+            (db.clone(), seal.clone(), mailer.clone(), base_url.clone());
         let drained =
-            tokio::task::spawn_blocking(move || drain_once(&db, &key, &mailer, &base_url, now()))
+            tokio::task::spawn_blocking(move || drain_once(&db, &seal, &mailer, &base_url, now()))
                 .await;
         match drained {
             Ok(Ok(0)) => {}
@@ -99,7 +99,7 @@ pub async fn drain_loop(db: Db, key: Arc<IssuerKey>, mailer: Mailer, base_url: S
 /// with a later attempt time and its error.
 pub fn drain_once(
     db: &Db,
-    key: &IssuerKey,
+    seal: &Seal,
     mailer: &Mailer,
     base_url: &str,
     at: i64,
@@ -126,7 +126,7 @@ pub fn drain_once(
             continue; // another node has it
         }
         let attempts = letter.attempts + 1;
-        let outcome = send(db, key, mailer, base_url, &letter);
+        let outcome = send(db, seal, mailer, base_url, &letter);
         let mut conn = db.write()?;
         let row = certificate_mail::table.find(&letter.id);
         match outcome {
@@ -165,7 +165,7 @@ pub fn drain_once(
 
 fn send(
     db: &Db,
-    key: &IssuerKey,
+    seal: &Seal,
     mailer: &Mailer,
     base_url: &str,
     letter: &QueuedLetter,
@@ -187,7 +187,7 @@ fn send(
     let link = format!("{}/v/{}", base_url.trim_end_matches('/'), row.id);
     match letter.kind.as_str() {
         "terbit" => {
-            let (row, pdf) = crate::web::render_stored(db, base_url, key, &id)?
+            let (row, pdf) = crate::web::render_stored(db, base_url, seal, &id)?
                 .context("the certificate is gone")?;
             let body = letter_text(&[
                 &format!("Yth. Bapak/Ibu {},", row.signer_name),

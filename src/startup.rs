@@ -9,7 +9,7 @@ use anyhow::Context;
 use crate::config::Settings;
 use crate::db::{areas, keys, Db};
 use crate::mail::Mailer;
-use crate::signing::IssuerKey;
+use crate::signing::{IssuerKey, Seal};
 use crate::web::AppState;
 
 /// Opens (creating and migrating if needed) the database, loads the area reference on first
@@ -37,6 +37,19 @@ pub fn open_storage(settings: &Settings) -> anyhow::Result<(Db, IssuerKey)> {
         );
     }
     Ok((db, key))
+}
+
+/// Loads the PDF seal, making a self-issued one on first start, and records its certificate
+/// so that uploads of PDFs it sealed are recognised by every node.
+pub fn open_seal(settings: &Settings, db: &Db) -> anyhow::Result<Seal> {
+    let seal = Seal::load_or_create(
+        &settings.seal_key_file,
+        &settings.seal_certificate_file,
+        &settings.seal_organisation,
+    )?;
+    crate::db::seals::register(&mut *db.write()?, &seal, crate::db::now())
+        .context("registering the seal certificate")?;
+    Ok(seal)
 }
 
 /// Reads the area names and the shared part of the log's tree into memory (about 0.3 s and
@@ -91,6 +104,7 @@ impl Application {
             .trim_end_matches('/')
             .to_string();
         let mailer = Mailer::new(&settings.mail, &settings.mail_from)?;
+        let seal = Arc::new(open_seal(settings, &db)?);
         let key = Arc::new(key);
         tokio::spawn(crate::transparency::checkpoint_loop(
             db.clone(),
@@ -99,7 +113,7 @@ impl Application {
         ));
         tokio::spawn(crate::outbox::drain_loop(
             db.clone(),
-            key.clone(),
+            seal.clone(),
             mailer.clone(),
             base_url.clone(),
         ));
@@ -109,6 +123,7 @@ impl Application {
         let state = web::Data::new(AppState {
             db,
             key,
+            seal,
             mailer,
             secure_cookies: base_url.starts_with("https://"),
             base_url: base_url.clone(),

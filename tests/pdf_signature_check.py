@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
 """Validate the PDF signature of an ikrar certificate with pyHanko, an independent validator.
 
-usage: pdf_signature_check.py CERTIFICATE_PDF ISSUER_CERT(PEM or DER)
+usage: pdf_signature_check.py CERTIFICATE_PDF TRUST_ANCHOR(PEM or DER)...
 
-The issuer certificate (from /.well-known/ikrar-issuer/{key_id}.pem) is the only trust anchor;
-no revocation check (the issuer publishes key status in /.well-known/ikrar-keys.json instead).
+The trust anchors given are the only ones: the service's self-made seal certificate (from
+/.well-known/ikrar-seal.pem) or the root of the CA that issued an imported e-seal. No revocation
+check (a self-made seal has no CRL; the issuer publishes key status in
+/.well-known/ikrar-keys.json instead).
 Prints one JSON object with pyHanko's findings and exits 0 only when the signature is valid,
 intact, trusted and covers the entire file.
 """
@@ -18,9 +20,9 @@ from pyhanko_certvalidator import ValidationContext
 
 
 def main():
-    pdf_path, anchor_path = sys.argv[1], sys.argv[2]
-    anchor = load_cert_from_pemder(anchor_path)
-    context = ValidationContext(trust_roots=[anchor], allow_fetching=False)
+    pdf_path, anchor_paths = sys.argv[1], sys.argv[2:]
+    anchors = [load_cert_from_pemder(path) for path in anchor_paths]
+    context = ValidationContext(trust_roots=anchors, allow_fetching=False)
     report = {"valid": False}
     try:
         with open(pdf_path, "rb") as f:
@@ -31,6 +33,7 @@ def main():
                 raise ValueError("expected exactly one signature")
             signature = signatures[0]
             report["sub_filter"] = str(signature.sig_object.get("/SubFilter"))
+            report["embedded_certificates"] = len(signature.signed_data["certificates"])
             status = validate_pdf_signature(signature, context)
             report.update(
                 intact=status.intact,

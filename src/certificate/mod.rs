@@ -70,8 +70,8 @@ pub fn link_for(base_url: &str, certificate: &CertificateRow) -> Result<String, 
     ))
 }
 
-/// Renders the certificate PDF and signs it as a standard PDF signature by `signer`.
-/// Deterministic: the same record and signer give the same bytes.
+/// Renders the certificate PDF and seals it with a standard PDF signature by `signer`.
+/// Deterministic: the same record and seal give the same bytes.
 pub fn render_pdf(
     ctx: &CertificateContext<'_>,
     signer: PdfSigner<'_>,

@@ -13,13 +13,11 @@
 mod canvas;
 mod file;
 mod fonts;
-mod legacy;
 
 use canvas::{Canvas, Rgb3};
 pub use file::FileInfo;
 use file::PreparedLogo;
 use fonts::{Face, Faces};
-pub use legacy::{KnownPrefix, RenderedPdf};
 
 use crate::domain::AuthorityLogo;
 

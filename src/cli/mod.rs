@@ -131,6 +131,27 @@ pub enum KeysCommand {
         #[command(flatten)]
         storage: StorageArgs,
     },
+    /// Replace the self-made PDF seal by a new ECDSA P-256 key and certificate; the old files
+    /// are kept beside the new ones and the old seal still checks on uploads.
+    RotateSeal {
+        #[command(flatten)]
+        storage: StorageArgs,
+    },
+    /// Make a CA-issued e-seal the PDF seal: a PKCS #12 file (--pkcs12 with a password), or a
+    /// PEM private key (--key) with its PEM certificate chain (--chain). RSA >= 2048 or ECDSA P-256.
+    ImportSeal {
+        #[arg(long, conflicts_with_all = ["key", "chain"], required_unless_present = "key")]
+        pkcs12: Option<PathBuf>,
+        /// File holding the PKCS #12 password (its first line); or set IKRAR_SEAL_PASSWORD.
+        #[arg(long)]
+        password_file: Option<PathBuf>,
+        #[arg(long, requires = "chain")]
+        key: Option<PathBuf>,
+        #[arg(long, requires = "key")]
+        chain: Option<PathBuf>,
+        #[command(flatten)]
+        storage: StorageArgs,
+    },
     /// Mark a compromised key: certificates it signed after --from are no longer genuine.
     Revoke {
         /// The key id (16 hex digits) from /.well-known/ikrar-keys.json.
@@ -235,6 +256,17 @@ pub struct StorageArgs {
     /// The issuer's Ed25519 key (hex seed, mode 0600); every node of a deployment shares it.
     #[arg(long, env = "IKRAR_KEY_FILE")]
     pub key_file: Option<PathBuf>,
+    /// The PDF seal's private key (PEM, mode 0600); default DATA_DIR/seal-key.pem, made on
+    /// first start. Every node of a deployment shares it.
+    #[arg(long, env = "IKRAR_SEAL_KEY")]
+    pub seal_key: Option<PathBuf>,
+    /// The seal's certificate chain (PEM, leaf first); default DATA_DIR/seal-certificate.pem.
+    #[arg(long, env = "IKRAR_SEAL_CERTIFICATE")]
+    pub seal_certificate: Option<PathBuf>,
+    /// The organisation a self-made seal certificate names (O=…), e.g. "Pemerintah Provinsi
+    /// Sulawesi Selatan"; used when the seal files are made.
+    #[arg(long, env = "IKRAR_SEAL_ORGANISATION")]
+    pub seal_organisation: Option<String>,
 }
 
 #[derive(Args, Clone)]
@@ -316,6 +348,15 @@ impl StorageArgs {
         if let Some(key) = &self.key_file {
             settings.key_file = key.clone();
         }
+        if let Some(key) = &self.seal_key {
+            settings.seal_key_file = key.clone();
+        }
+        if let Some(chain) = &self.seal_certificate {
+            settings.seal_certificate_file = chain.clone();
+        }
+        if let Some(organisation) = &self.seal_organisation {
+            settings.seal_organisation = organisation.clone();
+        }
         Ok(settings)
     }
 }
@@ -379,6 +420,17 @@ pub async fn run(cli: Cli) -> i32 {
         }) => admin::add(&email, &name, &role, &scope, agency.as_deref(), &storage),
         Command::Audit(AuditCommand::Verify { storage }) => admin::verify_audit(&storage),
         Command::Keys(KeysCommand::Rotate { storage }) => keys::rotate(&storage),
+        Command::Keys(KeysCommand::RotateSeal { storage }) => keys::rotate_seal(&storage),
+        Command::Keys(KeysCommand::ImportSeal {
+            pkcs12,
+            password_file,
+            key,
+            chain,
+            storage,
+        }) => keys::import_seal(
+            keys::SealSource::from_args(pkcs12, password_file, key, chain),
+            &storage,
+        ),
         Command::Keys(KeysCommand::Revoke {
             key_id,
             from,

@@ -296,6 +296,27 @@ pub fn authority_at(
     row.map(AuthorityRow::into_authority).transpose()
 }
 
+/// Every version of the campaign's authority as (in force from, "name, office"), oldest first,
+/// without the logos: what the verify page names as the issuer.
+pub fn authority_names(
+    conn: &mut DbConnection,
+    campaign_id: &str,
+) -> Result<Vec<(i64, String)>, DbError> {
+    let rows: Vec<(i64, String, String)> = campaign_authorities::table
+        .filter(campaign_authorities::campaign_id.eq(campaign_id))
+        .order(campaign_authorities::version.asc())
+        .select((
+            campaign_authorities::effective_at,
+            campaign_authorities::name,
+            campaign_authorities::office,
+        ))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(from, name, office)| (from, format!("{name}, {office}")))
+        .collect())
+}
+
 /// The campaign's authority as it stands now, for the admin page and new certificates.
 pub fn current_authority(
     conn: &mut DbConnection,

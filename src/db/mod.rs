@@ -15,6 +15,7 @@ mod fixed;
 pub mod keys;
 pub mod log;
 pub mod schema;
+pub mod seals;
 
 use std::sync::{mpsc, Arc, OnceLock};
 use std::time::Duration;

@@ -254,3 +254,12 @@ diesel::table! {
         effective_at -> BigInt,
     }
 }
+
+diesel::table! {
+    seal_certificates (fingerprint) {
+        fingerprint -> Text,
+        subject -> Text,
+        certificate -> Binary,
+        registered_at -> BigInt,
+    }
+}

@@ -9,11 +9,11 @@ pub use revocations::{Contradiction, LogRevocations, RevocationInLog};
 
 use crate::certificate::PdfSignatureError;
 use crate::db::certificates::{self, CertificateRow};
-use crate::db::{areas, campaigns, keys, Db, DbConnection, DbError};
+use crate::db::{areas, campaigns, Db, DbConnection, DbError};
 use crate::domain::{AreaCode, CertificateId, RevocationReason};
 use crate::memo::Memo;
 use crate::signing::check_record;
-use crate::signing::cms::SignedData;
+use crate::signing::{SealSignature, SealSignatureError};
 use crate::transparency::{self, LogCheck};
 
 /// What a person scanning a certificate is told.
@@ -54,7 +54,7 @@ pub enum Evidence<'a> {
     /// The signed claim a QR link carried (`?claim=`): it must be the record's.
     QrClaim(&'a str),
     /// An uploaded PDF's embedded signature, as read from the file.
-    Pdf(Result<SignedData, PdfSignatureError>),
+    Pdf(Result<SealSignature, PdfSignatureError>),
 }
 
 /// A revocation as the public may see it: when, and the category; never the admin's note.
@@ -203,6 +203,7 @@ pub fn verify_in(
             Ok::<_, DbError>(campaigns::find(conn, &row.campaign_id)?.map(|c| c.title))
         })?
         .unwrap_or_default();
+    let issuing_authority = authority_of(conn, &row.campaign_id, row.signed_at)?;
     let work_area = match AreaCode::parse(&row.village_code) {
         Ok(code) => areas::describe(conn, &code)?,
         Err(_) => String::new(),
@@ -215,9 +216,40 @@ pub fn verify_in(
         log,
         revocation: revocation.filter(|_| verdict == Verdict::Revoked),
         campaign_title,
-        issuing_authority: None,
+        issuing_authority,
         work_area,
     })
+}
+
+/// The issuing authority in force when the certificate was signed, as "name, office".
+///
+/// A campaign's authority versions are remembered with the instant they were read. A revision
+/// takes effect from the second after it is made, so that list is complete for certificates
+/// signed before it was read; a certificate signed since is looked up afresh, which also
+/// refreshes the list. Scans of older certificates thus never query.
+fn authority_of(
+    conn: &mut DbConnection,
+    campaign_id: &str,
+    signed_at: i64,
+) -> Result<Option<String>, DbError> {
+    type Versions = std::sync::Arc<(i64, Vec<(i64, String)>)>;
+    static VERSIONS: Memo<String, Versions> = Memo::new(10_000);
+    let versions = match VERSIONS.get(&campaign_id.to_string()) {
+        Some(known) if signed_at < known.0 => known,
+        _ => {
+            let read_at = crate::db::now();
+            let fresh: Versions =
+                std::sync::Arc::new((read_at, campaigns::authority_names(conn, campaign_id)?));
+            VERSIONS.remember(campaign_id.to_string(), fresh.clone());
+            fresh
+        }
+    };
+    Ok(versions
+        .1
+        .iter()
+        .rev()
+        .find(|(from, _)| *from <= signed_at)
+        .map(|(_, label)| label.clone()))
 }
 
 /// What a person is told when the PDF signature in an uploaded file does not hold.
@@ -228,26 +260,30 @@ fn signature_problem(error: &PdfSignatureError) -> &'static str {
             "tanda tangan PDF tidak mencakup seluruh isi berkas: berkas diubah atau ditambahi setelah ditandatangani"
         }
         PdfSignatureError::Digest => "isi berkas berubah setelah ditandatangani",
+        PdfSignatureError::Cms(SealSignatureError::Signature) => {
+            "tanda tangan PDF tidak sah: tidak cocok dengan sertifikat segel di dalamnya"
+        }
+        PdfSignatureError::Unreadable(_) => "berkas PDF rusak dan tidak dapat dibaca",
         PdfSignatureError::Structure(_)
         | PdfSignatureError::Contents
         | PdfSignatureError::Cms(_) => "tanda tangan PDF di dalam berkas rusak",
     }
 }
 
-/// An uploaded PDF is ours and unaltered exactly when its embedded signature covers the whole
-/// file and verifies under one of our issuer keys. No byte-for-byte comparison with a fresh
-/// render: the signature already covers every byte, and a render after a key rotation differs.
+/// An uploaded PDF is ours and unaltered exactly when its embedded PDF seal covers the whole
+/// file and verifies under one of the seal certificates this deployment has used. No
+/// byte-for-byte comparison with a fresh render: the seal already covers every byte, and a
+/// render after a seal rotation differs.
 fn pdf_problem(
     conn: &mut DbConnection,
-    signature: Result<SignedData, PdfSignatureError>,
+    signature: Result<SealSignature, PdfSignatureError>,
 ) -> Result<Option<&'static str>, DbError> {
     let signed = match signature {
         Ok(signed) => signed,
         Err(e) => return Ok(Some(signature_problem(&e))),
     };
-    Ok(match keys::find(conn, &signed.key_id.to_hex())? {
-        None => Some("tanda tangan PDF dibuat dengan kunci yang tidak dikenal penerbit ini"),
-        Some(key) if !signed.verifies_with(&key.public_key) => Some("tanda tangan PDF tidak sah"),
-        Some(_) => None,
-    })
+    let known = crate::db::seals::find(conn, &signed.signer_fingerprint_hex())?;
+    Ok(known
+        .is_none()
+        .then_some("tanda tangan PDF dibuat dengan sertifikat yang bukan segel penerbit ini"))
 }

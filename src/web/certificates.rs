@@ -9,7 +9,7 @@ use crate::certificate::{self, CertificateContext, PdfSigner, QrMatrix};
 use crate::db::certificates::{self, CertificateRow};
 use crate::db::{areas, campaigns, Db};
 use crate::domain::{AreaCode, CertificateId};
-use crate::signing::IssuerKey;
+use crate::signing::Seal;
 use crate::verification::{self, Evidence, Verdict, Verified};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -24,12 +24,12 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     .route("/sertifikat/{id}", web::get().to(certificate_page));
 }
 
-/// Renders a stored certificate as its PDF, signed by `key`; `None` if there is no such
+/// Renders a stored certificate as its PDF, sealed by `seal`; `None` if there is no such
 /// certificate.
 pub fn render_stored(
     db: &Db,
     base_url: &str,
-    key: &IssuerKey,
+    seal: &Seal,
     id: &CertificateId,
 ) -> anyhow::Result<Option<(CertificateRow, Vec<u8>)>> {
     let mut conn = db.read()?;
@@ -42,8 +42,6 @@ pub fn render_stored(
         .ok_or_else(|| anyhow::anyhow!("certificate {} names a missing document", row.id))?;
     let work_area = areas::describe(&mut conn, &AreaCode::parse(&row.village_code)?)?;
     let authority = campaigns::authority_at(&mut conn, &row.campaign_id, row.signed_at)?;
-    let issuer = super::issuer::certificate_of(&mut conn, key)?
-        .ok_or_else(|| anyhow::anyhow!("issuer key {} is not registered", key.id().to_hex()))?;
     drop(conn);
     let pdf = certificate::render_pdf(
         &CertificateContext {
@@ -54,10 +52,7 @@ pub fn render_stored(
             base_url,
             authority: authority.as_ref(),
         },
-        PdfSigner {
-            key,
-            certificate: &issuer,
-        },
+        PdfSigner { seal },
     )?;
     Ok(Some((row, pdf)))
 }
@@ -109,7 +104,7 @@ async fn download(
         return Ok(Download::Refused(Box::new(verified), reason));
     }
     let st = state.clone();
-    let rendered = web::block(move || render_stored(&st.db, &st.base_url, &st.key, &id))
+    let rendered = web::block(move || render_stored(&st.db, &st.base_url, &st.seal, &id))
         .await?
         .map_err(WebError::internal)?;
     match rendered {

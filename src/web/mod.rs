@@ -33,6 +33,8 @@ pub use session::SignedInEmployee;
 pub struct AppState {
     pub db: Db,
     pub key: Arc<IssuerKey>,
+    /// Seals every certificate PDF (ECDSA P-256 self-made, or the operator's CA e-seal).
+    pub seal: Arc<crate::signing::Seal>,
     pub mailer: Mailer,
     pub base_url: String,
     pub secure_cookies: bool,

@@ -290,8 +290,8 @@ async fn an_uploaded_certificate_is_checked_by_its_pdf_signature(backend: Backen
 
     // One flipped bit anywhere: in the page, in the signature's own dictionary, inside the CMS;
     // or bytes added after the signature.
-    let contents = pdf.windows(11).position(|w| w == b"/Contents <").unwrap();
-    let reason = pdf.windows(8).position(|w| w == b"/Reason ").unwrap();
+    let contents = pdf.windows(10).position(|w| w == b"/Contents<").unwrap();
+    let reason = pdf.windows(8).position(|w| w == b"/Reason(").unwrap();
     let mut appended = pdf.clone();
     appended.extend_from_slice(b"%%EOF\n");
     let flipped = |at: usize| {
