@@ -171,7 +171,7 @@ fn send(
     letter: &QueuedLetter,
 ) -> anyhow::Result<()> {
     let id = CertificateId::parse(&letter.certificate_id).context("queued certificate id")?;
-    let (row, campaign_title, to) = {
+    let (row, campaign_title, to, sender) = {
         let mut conn = db.read()?;
         let row = certificates::find(&mut conn, &id)?.context("the certificate is gone")?;
         let employee = employees::find(&mut conn, row.employee_id)?
@@ -182,7 +182,12 @@ fn send(
         let to = employee
             .email
             .context("the employee has no email address on the roster")?;
-        (row, title, to)
+        // The letter closes with the authority that issued the certificate, as its letterhead does.
+        let sender =
+            crate::db::campaigns::authority_at(&mut conn, &row.campaign_id, row.signed_at)?
+                .map(|a| format!("Hormat kami,\n{}\n{}", a.name(), a.office()))
+                .unwrap_or_default();
+        (row, title, to, sender)
     };
     let link = format!("{}/v/{}", base_url.trim_end_matches('/'), row.id);
     match letter.kind.as_str() {
@@ -204,6 +209,7 @@ fn send(
                     row.serial, row.id
                 ),
                 &link,
+                &sender,
                 "Surel ini dikirim secara otomatis oleh sistem ikrar. Mohon tidak membalas \
                  surel ini; bila ada data yang keliru, hubungi admin kepegawaian instansi Anda.",
             ]);
@@ -237,6 +243,7 @@ fn send(
                  Bila menurut Anda pencabutan ini keliru, silakan hubungi admin kepegawaian \
                  instansi Anda. Status sertifikat dapat diperiksa di:",
                 &link,
+                &sender,
                 "Surel ini dikirim secara otomatis oleh sistem ikrar. Mohon tidak membalas \
                  surel ini.",
             ]);
@@ -255,7 +262,7 @@ fn send(
 /// plain ASCII letters travel as 7-bit text that every mail reader shows as written.
 fn letter_text(paragraphs: &[&str]) -> String {
     let mut out = String::new();
-    for paragraph in paragraphs {
+    for paragraph in paragraphs.iter().filter(|p| !p.is_empty()) {
         for line in paragraph.lines() {
             let mut width = 0;
             for word in line.split(' ') {

@@ -74,6 +74,35 @@ async fn the_certificate_is_a_statement_under_the_authoritys_letterhead(backend:
     let pdf = app.pdf(&token, &id).await;
     assert_eq!(pdf, app.pdf(&token, &id).await, "two renders, one file");
 
+    // The verify page and the letter to the signer name the authority the letterhead names.
+    let page = reqwest::get(app.url(&format!("/v/{id}")))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("Penerbit dokumen") && page.contains("Badan Kepegawaian Daerah"),
+        "{page}"
+    );
+    let mut letter = None;
+    for _ in 0..80 {
+        letter = std::fs::read_dir(app.outbox())
+            .unwrap()
+            .flatten()
+            .map(|e| std::fs::read_to_string(e.path()).unwrap_or_default())
+            .find(|t| t.contains("rizal@contoh.go.id") && t.contains("application/pdf"));
+        if letter.is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+    let letter = letter.expect("the signer is mailed the certificate");
+    assert!(
+        letter.contains("Hormat kami,") && letter.contains("Badan Kepegawaian Daerah"),
+        "{letter}"
+    );
+
     let text = page_text(&pdf);
     let today = ikrar::domain::IndonesianZone::of_province("73")
         .format_date(chrono::DateTime::from_timestamp(ikrar::db::now(), 0).unwrap());
