@@ -140,45 +140,55 @@ pub fn sign_detached(
             .map_err(encoding)?;
     }
     match seal.key() {
-        SealKey::EcdsaP256(key) => {
-            let mut signer = SignerInfoBuilder::new(
-                key,
-                sid,
-                sha256_algorithm(),
-                &content,
-                Some(content_sha256),
-            )
-            .map_err(encoding)?;
-            for a in attributes {
-                signer.add_signed_attribute(a).map_err(encoding)?;
-            }
-            builder
-                .add_signer_info::<_, p256::ecdsa::DerSignature>(signer)
-                .map_err(encoding)?;
-        }
-        SealKey::Rsa(key) => {
-            let key = key.as_ref();
-            let mut signer = SignerInfoBuilder::new(
-                key,
-                sid,
-                sha256_algorithm(),
-                &content,
-                Some(content_sha256),
-            )
-            .map_err(encoding)?;
-            for a in attributes {
-                signer.add_signed_attribute(a).map_err(encoding)?;
-            }
-            builder
-                .add_signer_info::<_, rsa::pkcs1v15::Signature>(signer)
-                .map_err(encoding)?;
-        }
+        SealKey::EcdsaP256(key) => add_signer::<_, p256::ecdsa::DerSignature>(
+            &mut builder,
+            key,
+            sid,
+            &content,
+            content_sha256,
+            attributes,
+        )?,
+        SealKey::Rsa(key) => add_signer::<_, rsa::pkcs1v15::Signature>(
+            &mut builder,
+            key.as_ref(),
+            sid,
+            &content,
+            content_sha256,
+            attributes,
+        )?,
     }
     builder
         .build()
         .map_err(encoding)?
         .to_der()
         .map_err(encoding)
+}
+
+/// One SignerInfo over the signed attributes, the same for every kind of seal key; only the
+/// signature's encoding (`S`) differs between ECDSA and RSA.
+fn add_signer<K, S>(
+    builder: &mut SignedDataBuilder<'_>,
+    key: &K,
+    sid: SignerIdentifier,
+    content: &EncapsulatedContentInfo,
+    content_sha256: &[u8],
+    attributes: [Attribute; 2],
+) -> Result<(), SealEncodingError>
+where
+    K: ecdsa::signature::Keypair
+        + spki::DynSignatureAlgorithmIdentifier
+        + ecdsa::signature::Signer<S>,
+    K::VerifyingKey: spki::EncodePublicKey,
+    S: spki::SignatureBitStringEncoding,
+{
+    let mut signer =
+        SignerInfoBuilder::new(key, sid, sha256_algorithm(), content, Some(content_sha256))
+            .map_err(encoding)?;
+    for a in attributes {
+        signer.add_signed_attribute(a).map_err(encoding)?;
+    }
+    builder.add_signer_info::<_, S>(signer).map_err(encoding)?;
+    Ok(())
 }
 
 /// Why an embedded CMS is not a valid seal.
