@@ -42,7 +42,7 @@ pub fn bars(rows: &[Bar]) -> String {
     let bar_w = width - label_w - 60.0;
     let height = row_h * rows.len().max(1) as f64 + 8.0;
     let mut svg = format!(
-        "<svg class=\"chart\" viewBox=\"0 0 {width} {height}\" role=\"img\" aria-label=\"Grafik persentase penandatanganan per wilayah\" xmlns=\"http://www.w3.org/2000/svg\">"
+        "<svg class=\"chart\" viewBox=\"0 0 {width} {height}\" role=\"group\" aria-label=\"Grafik persentase penandatanganan per wilayah\" xmlns=\"http://www.w3.org/2000/svg\">"
     );
     for (i, row) in rows.iter().enumerate() {
         let y = 4.0 + i as f64 * row_h;

@@ -14,14 +14,7 @@ use crate::helpers::*;
 
 /// (page name, axe rule id) pairs still violated at some width; each one is an open item of
 /// issue 19. Text/plain pages (`/log/*`) and JSON are not pages and are left out.
-const KNOWN: &[(&str, &str)] = &[
-    // The server-drawn bar chart (src/web/charts.rs) puts links inside an SVG with role="img".
-    ("cakupan", "nested-interactive"),
-    ("cakupan-makassar", "nested-interactive"),
-    // The unsigned list's table scrolls sideways but can't be focused by keyboard
-    // (templates/admin/unsigned.html: `tabindex="0"` on its `.table-scroll`, as on the audit page).
-    ("admin-belum", "scrollable-region-focusable"),
-];
+const KNOWN: &[(&str, &str)] = &[];
 
 /// Pages still wider than a 360 px phone.
 const KNOWN_OVERFLOW: &[&str] = &[];
