@@ -178,3 +178,35 @@ async fn a_certificate_that_is_not_genuine_gets_no_fresh_seal(backend: Backend) 
     assert!(body.contains("tidak sah"), "{body}");
     assert!(body.contains("dinyatakan bocor"), "{body}");
 }
+
+/// A deployment's link for reporting a neutrality violation (`--report-url`) is on the verify
+/// page a citizen reaches from the QR. SQLite only: the page does not depend on the backend.
+#[tokio::test]
+async fn the_verify_page_links_to_the_configured_violation_report() {
+    let Some(app) = spawn_app_with(Backend::Sqlite, |s| {
+        s.report_url = Some("https://lapor.example.go.id/netralitas".into())
+    })
+    .await
+    else {
+        return;
+    };
+    let (_, signed) = app
+        .signs(ANDI_NIP, "andi@contoh.go.id", "Andi Nurul Hidayah, S.Pd.")
+        .await;
+    let id = signed["certificate_id"].as_str().unwrap();
+    let (status, html) = page(&app, &format!("/v/{id}")).await;
+    assert_eq!(status, 200);
+    assert!(
+        html.contains("href=\"https://lapor.example.go.id/netralitas\"")
+            && html.contains("Laporkan dugaan pelanggaran netralitas"),
+        "{html}"
+    );
+    // Without the setting there is no such link.
+    let plain = spawn_app(Backend::Sqlite).await.unwrap();
+    let (_, signed) = plain
+        .signs(ANDI_NIP, "andi@contoh.go.id", "Andi Nurul Hidayah, S.Pd.")
+        .await;
+    let id = signed["certificate_id"].as_str().unwrap();
+    let (_, html) = page(&plain, &format!("/v/{id}")).await;
+    assert!(!html.contains("Laporkan dugaan pelanggaran"), "{html}");
+}
