@@ -6,7 +6,6 @@
 //! The journey runs its own throw-away PostgreSQL server (initdb into a temporary directory, a
 //! free port): other suites share the machine's server and must never see it restart.
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -225,15 +224,7 @@ fn start_node(database_url: &str, dir: &Path, name: &str, key_file: &Path) -> No
         .stderr(log)
         .spawn()
         .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let banner = lines.next().unwrap().unwrap();
-    std::thread::spawn(move || lines.for_each(drop));
-    let base_url = banner
-        .split("alamat publik ")
-        .nth(1)
-        .unwrap()
-        .trim_end_matches(')')
-        .to_string();
+    let base_url = crate::helpers::announced_address(&mut child);
     Node { child, base_url }
 }
 

@@ -703,3 +703,18 @@ pub fn ikrar(args: &[&str]) -> std::process::Output {
         .output()
         .expect("the binary runs")
 }
+
+/// The public address an `ikrar serve` child announces on its first line of output; the rest of
+/// its output is drained on a thread so the child never blocks on a full pipe.
+pub fn announced_address(child: &mut std::process::Child) -> String {
+    use std::io::{BufRead, BufReader};
+    let mut lines = BufReader::new(child.stdout.take().expect("stdout is piped")).lines();
+    let banner = lines.next().unwrap().unwrap();
+    std::thread::spawn(move || lines.for_each(drop));
+    banner
+        .split("alamat publik ")
+        .nth(1)
+        .expect("the banner names the public address")
+        .trim_end_matches(')')
+        .to_string()
+}

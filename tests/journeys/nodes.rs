@@ -1,6 +1,5 @@
 //! Several stateless nodes on one PostgreSQL database, as behind a load balancer.
 
-use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 
 use serde_json::Value;
@@ -37,15 +36,7 @@ fn start_node(app: &TestApp, name: &str) -> Node {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let banner = lines.next().unwrap().unwrap();
-    std::thread::spawn(move || lines.for_each(drop));
-    let base_url = banner
-        .split("alamat publik ")
-        .nth(1)
-        .unwrap()
-        .trim_end_matches(')')
-        .to_string();
+    let base_url = announced_address(&mut child);
     Node { child, base_url }
 }
 

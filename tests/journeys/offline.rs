@@ -2,7 +2,6 @@
 //! after one visit with signal it still gives a verdict when the server cannot be reached.
 //! Headless Chromium (Debian `chromium`) runs the real page, script and service worker.
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
@@ -33,15 +32,7 @@ pub fn start_node(app: &TestApp) -> (Node, String) {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let banner = lines.next().unwrap().unwrap();
-    std::thread::spawn(move || lines.for_each(drop));
-    let base_url = banner
-        .split("alamat publik ")
-        .nth(1)
-        .unwrap()
-        .trim_end_matches(')')
-        .to_string();
+    let base_url = announced_address(&mut child);
     (Node(child), base_url)
 }
 
