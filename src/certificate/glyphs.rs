@@ -3,46 +3,15 @@
 //! fail the render after the signature was already given. Roster import and signing ask here
 //! first, so such a value is refused with a precise message before any certificate exists.
 
-use std::collections::HashSet;
-use std::sync::OnceLock;
+use super::pdf::fonts::faces;
 
-const REGULAR: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
-const BOLD: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans-Bold.ttf");
-
-/// Code points both faces map to a glyph, read from their `cmap` tables once per process.
-fn printable() -> &'static HashSet<u32> {
-    static SET: OnceLock<HashSet<u32>> = OnceLock::new();
-    SET.get_or_init(|| {
-        let covered = |bytes: &[u8]| {
-            let face = ttf_parser::Face::parse(bytes, 0).expect("the bundled DejaVu font parses");
-            let mut set = HashSet::new();
-            if let Some(cmap) = face.tables().cmap {
-                for table in cmap.subtables {
-                    if table.is_unicode() {
-                        table.codepoints(|c| {
-                            if table.glyph_index(c).is_some_and(|g| g.0 != 0) {
-                                set.insert(c);
-                            }
-                        });
-                    }
-                }
-            }
-            set
-        };
-        let bold = covered(BOLD);
-        covered(REGULAR)
-            .into_iter()
-            .filter(|c| bold.contains(c))
-            .collect()
-    })
-}
-
-/// The first character of `text` the certificate font cannot draw, if any. White space is
-/// always printable (the renderer folds it).
+/// The first character of `text` the certificate font cannot draw, if any: one that either face
+/// lacks. The faces are the renderer's own, parsed once per process, so what is checked here is
+/// what is drawn. White space is always printable (the renderer folds it).
 pub fn unprintable(text: &str) -> Option<char> {
-    let set = printable();
+    let faces = faces().expect("the bundled DejaVu fonts parse");
     text.chars()
-        .find(|c| !c.is_whitespace() && !set.contains(&(*c as u32)))
+        .find(|&c| !(c.is_whitespace() || faces.regular.draws(c) && faces.bold.draws(c)))
 }
 
 /// The roster's message for a value with such a character, naming it and its code point.

@@ -12,7 +12,7 @@
 
 mod canvas;
 mod file;
-mod fonts;
+pub(super) mod fonts;
 
 use canvas::{Canvas, Rgb3};
 pub use file::FileInfo;

@@ -32,35 +32,9 @@ fn set_cookie(response: &reqwest::Response, name: &str) -> String {
         .to_string()
 }
 
-/// Signs an admin in through the pages, as `admin_browser` does, and returns the session cookie
-/// for the browser.
+/// Signs an admin in through the pages and returns the session cookie for the browser.
 async fn admin_cookie(app: &TestApp, email: &str) -> String {
-    let b = reqwest::Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let csrf = csrf_token(&b, &app.url("/admin/masuk")).await;
-    let sent = b
-        .post(app.url("/admin/masuk"))
-        .form(&[("email", email), ("csrf", &csrf)])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(sent.status(), 303);
-    let code = app.take_code(email).expect("an admin code was mailed");
-    let signed_in = b
-        .post(app.url("/admin/masuk/kode"))
-        .form(&[
-            ("email", email),
-            ("code", &code),
-            ("authenticator", ""),
-            ("csrf", &csrf),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(signed_in.status(), 303, "admin {email} signs in");
+    let (_, _, signed_in) = admin_sign_in(app, email, None).await;
     set_cookie(&signed_in, "ikrar_admin")
 }
 

@@ -646,6 +646,16 @@ pub async fn admin_browser(
     email: &str,
     totp_secret: Option<&[u8]>,
 ) -> (reqwest::Client, String) {
+    let (b, csrf, _) = admin_sign_in(app, email, totp_secret).await;
+    (b, csrf)
+}
+
+/// [`admin_browser`] with the answer to the code form, whose `Set-Cookie` carries the session.
+pub async fn admin_sign_in(
+    app: &TestApp,
+    email: &str,
+    totp_secret: Option<&[u8]>,
+) -> (reqwest::Client, String, reqwest::Response) {
     let b = reqwest::Client::builder()
         .cookie_store(true)
         .redirect(reqwest::redirect::Policy::none())
@@ -680,7 +690,7 @@ pub async fn admin_browser(
         .await
         .unwrap();
     assert_eq!(signed_in.status(), 303, "admin {email} signs in");
-    (b, csrf)
+    (b, csrf, signed_in)
 }
 
 /// Adds an admin straight into the database, as `ikrar admin add` does.

@@ -25,6 +25,9 @@ pub struct FontFace {
     pub id: &'static str,
     /// Advances of the characters below [`TABLE_LEN`], in thousandths of an em.
     table: Vec<u16>,
+    /// Whether the face has a glyph for each character below [`TABLE_LEN`]: roster import asks
+    /// for every character of millions of rows.
+    drawn: Vec<bool>,
     units_per_em: f32,
 }
 
@@ -41,8 +44,10 @@ impl FontFace {
             parsed,
             id,
             table: Vec::new(),
+            drawn: Vec::new(),
             units_per_em,
         };
+        face.drawn = (0..TABLE_LEN as u32).map(|c| face.has_glyph(c)).collect();
         face.table = (0..TABLE_LEN as u32)
             .map(|c| char::from_u32(c).map_or(0, |c| face.lookup(c)))
             .collect();
@@ -53,6 +58,20 @@ impl FontFace {
         let glyph = self.parsed.lookup_glyph_index(c as u32).unwrap_or(0);
         let advance = f32::from(self.parsed.get_horizontal_advance(glyph));
         (advance * 1000.0 / self.units_per_em).round() as u16
+    }
+
+    /// Whether the face has a glyph of its own for `c` (not the missing-glyph box).
+    pub fn draws(&self, c: char) -> bool {
+        match self.drawn.get(c as usize) {
+            Some(&drawn) => drawn,
+            None => self.has_glyph(c as u32),
+        }
+    }
+
+    fn has_glyph(&self, code_point: u32) -> bool {
+        self.parsed
+            .lookup_glyph_index(code_point)
+            .is_some_and(|g| g != 0)
     }
 
     /// Advance of one character in thousandths of an em (the missing-glyph box's for characters
