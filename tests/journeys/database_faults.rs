@@ -29,15 +29,15 @@ struct OwnPostgres {
 }
 
 impl OwnPostgres {
-    /// `None` where no PostgreSQL is installed (outside CI).
+    /// `None` only when `IKRAR_TEST_SKIP` names postgres; missing server binaries fail the test.
     fn start() -> Option<Self> {
-        let Some(bin) = newest_postgres_bin() else {
-            if std::env::var("CI").is_ok_and(|v| v == "true") {
-                panic!("CI=true but no PostgreSQL binaries under /usr/lib/postgresql");
-            }
-            eprintln!("skipped: no PostgreSQL binaries under /usr/lib/postgresql");
+        if !crate::helpers::require(crate::helpers::Tool::Postgres) {
             return None;
-        };
+        }
+        let bin = newest_postgres_bin().expect(
+            "this test needs PostgreSQL's server binaries under /usr/lib/postgresql: \
+             apt-get install -y postgresql (or set IKRAR_TEST_SKIP=postgres)",
+        );
         use std::os::unix::fs::MetadataExt;
         let as_postgres = std::fs::metadata("/proc/self").map(|m| m.uid()).ok() == Some(0);
         let dir = tempfile::Builder::new()
