@@ -394,14 +394,22 @@ pub async fn spawn_app_with(
         database_url,
         campaign_id,
         document_sha256,
-        browser: reqwest::Client::builder()
+        browser: client()
             .cookie_store(true)
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .unwrap(),
-        api: reqwest::Client::new(),
+        api: client().build().unwrap(),
         _postgres: guard,
     })
+}
+
+/// An HTTP client for journeys. It drops a connection idle for 2 s: the server closes idle
+/// connections after 5 s (actix's keep-alive), and a request sent on one at that moment fails
+/// with "connection closed before message completed", which a slow step (pdftoppm, zbarimg on a
+/// busy machine) between two requests made likely.
+pub fn client() -> reqwest::ClientBuilder {
+    reqwest::Client::builder().pool_idle_timeout(std::time::Duration::from_secs(2))
 }
 
 pub fn create_campaign(db: &Db, scope: &str, opens_at: i64, closes_at: i64) -> String {
@@ -656,7 +664,7 @@ pub async fn admin_sign_in(
     email: &str,
     totp_secret: Option<&[u8]>,
 ) -> (reqwest::Client, String, reqwest::Response) {
-    let b = reqwest::Client::builder()
+    let b = client()
         .cookie_store(true)
         .redirect(reqwest::redirect::Policy::none())
         .build()
