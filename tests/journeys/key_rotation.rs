@@ -493,6 +493,15 @@ async fn a_key_timeline_is_in_the_log_and_the_signed_key_list_matches_it(backend
     let (valid, out) = independent_verifier(&app, &forged, &b_link);
     assert!(!valid && out.contains("not signed"), "{out}");
 
+    // The seal has its own rotation; `--role seal` is `keys rotate-seal`.
+    let out = keys_command(&app, &["rotate", "--role", "seal"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("segel PDF baru"));
+
     // The audit agrees with the log, and names a key row whose revocation was cleared.
     let audit = std::process::Command::new(env!("CARGO_BIN_EXE_ikrar"))
         .args(["log", "verify", "--database-url", &app.database_url])
