@@ -155,7 +155,8 @@ pub enum KeysCommand {
         #[command(flatten)]
         storage: StorageArgs,
     },
-    /// Mark a compromised key: certificates it signed after --from are no longer genuine.
+    /// Mark a compromised key: certificates it signed at or after --from are no longer genuine.
+    /// Logged in the public log; --from can only move earlier.
     Revoke {
         /// The key id (16 hex digits) from /.well-known/ikrar-keys.json.
         key_id: String,
