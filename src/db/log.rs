@@ -56,6 +56,17 @@ pub struct CheckpointRow {
     pub note: String,
 }
 
+/// Locks the log's size counter until the caller's transaction ends, as its first statement:
+/// the transaction then holds the write lock from the start (on SQLite it waits its turn instead
+/// of failing with "database is locked" when it would upgrade a read at its first write), and
+/// appends from other nodes wait for it.
+pub fn lock_size(conn: &mut DbConnection) -> QueryResult<()> {
+    diesel::update(counters::table.find(SIZE_COUNTER))
+        .set(counters::value.eq(counters::value))
+        .execute(conn)
+        .map(drop)
+}
+
 /// Takes the next index of the log in the caller's transaction. The size counter row stays
 /// locked until that transaction ends, so indices are dense and ordered across every node.
 pub fn next_index(conn: &mut DbConnection) -> QueryResult<u64> {

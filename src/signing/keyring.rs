@@ -79,8 +79,12 @@ pub fn register(
     roles: KeyRoles,
     at: i64,
 ) -> Result<(), DbError> {
+    let id = key.id().to_hex();
+    if keys::find(conn, &id)?.is_some() {
+        return Ok(());
+    }
     conn.transaction(|conn| {
-        let id = key.id().to_hex();
+        crate::db::log::lock_size(conn)?;
         if keys::register(conn, &id, key.public().as_bytes(), &roles.to_stored(), at)? {
             log_unlogged_keys(conn, false)?;
         }
@@ -128,6 +132,7 @@ pub fn rotate(
     at: i64,
 ) -> Result<(), DbError> {
     conn.transaction(|conn| {
+        crate::db::log::lock_size(conn)?;
         let (old_id, new_id) = (old.id().to_hex(), new.id().to_hex());
         // A key a node never started with is registered as doing both jobs, like a first key.
         let both = KeyRoles::CLAIM.with(KeyRoles::LOG);
@@ -198,6 +203,7 @@ pub fn revoke(
     at: i64,
 ) -> Result<Revocation, DbError> {
     conn.transaction(|conn| {
+        crate::db::log::lock_size(conn)?;
         let Some(row) = keys::find(conn, key_id)? else {
             return Ok(Revocation::UnknownKey);
         };
