@@ -14,6 +14,9 @@ pub struct Settings {
     /// Public address printed into QR codes; defaults to `http://{bind}` for local use.
     pub base_url: Option<String>,
     pub key_file: PathBuf,
+    /// The log key (signs checkpoints and the key list), once `ikrar keys rotate --role log` has
+    /// made one; until this file exists the key file's key signs for the log too.
+    pub log_key_file: PathBuf,
     /// The PDF seal's private key (PEM, mode 0600); shared by every node like the key file.
     pub seal_key_file: PathBuf,
     /// The seal's certificate chain (PEM, leaf first).
@@ -37,6 +40,7 @@ impl Settings {
             bind: "127.0.0.1:8080".into(),
             base_url: None,
             key_file: data_dir.join("issuer-key.ed25519"),
+            log_key_file: data_dir.join("log-key.ed25519"),
             seal_key_file: data_dir.join("seal-key.pem"),
             seal_certificate_file: data_dir.join("seal-certificate.pem"),
             seal_organisation: crate::signing::seal::DEFAULT_ORGANISATION.into(),

@@ -7,9 +7,10 @@ use actix_web::{web, App, HttpServer};
 use anyhow::Context;
 
 use crate::config::Settings;
-use crate::db::{areas, keys, Db};
+use crate::db::{areas, Db};
 use crate::mail::Mailer;
-use crate::signing::{IssuerKey, Seal};
+use crate::signing::{keyring, IssuerKey, Seal};
+use crate::transparency::entry::KeyRoles;
 use crate::web::AppState;
 
 /// Opens (creating and migrating if needed) the database, loads the area reference on first
@@ -27,8 +28,15 @@ pub fn open_storage(settings: &Settings) -> anyhow::Result<(Db, IssuerKey)> {
         tracing::info!(areas = loaded, "loaded the Kemendagri area reference");
     }
     let key = IssuerKey::load_or_create(&settings.key_file)?;
-    keys::register(&mut *db.write()?, &key).context("registering the issuer key")?;
-    keys::ensure_signing(&mut *db.read()?, &key)?;
+    // Until the log has a key of its own, the first key signs for it too (signing::keyring).
+    let roles = if settings.log_key_file.exists() {
+        KeyRoles::CLAIM
+    } else {
+        KeyRoles::CLAIM.with(KeyRoles::LOG)
+    };
+    keyring::register(&mut *db.write()?, &key, roles, crate::db::now())
+        .context("registering the issuer key")?;
+    keyring::ensure_in_service(&mut *db.read()?, &key, keyring::Role::Claim)?;
     let backfilled = crate::transparency::backfill(&mut *db.write()?).context("filling the log")?;
     if backfilled > 0 {
         tracing::info!(
@@ -105,10 +113,16 @@ impl Application {
             .to_string();
         let mailer = Mailer::new(&settings.mail, &settings.mail_from)?;
         let seal = Arc::new(open_seal(settings, &db)?);
+        let log_key = Arc::new(keyring::load_log_key(
+            &mut *db.write()?,
+            &settings.log_key_file,
+            &key,
+            crate::db::now(),
+        )?);
         let key = Arc::new(key);
         tokio::spawn(crate::transparency::checkpoint_loop(
             db.clone(),
-            key.clone(),
+            log_key.clone(),
             crate::transparency::default_origin(&base_url),
         ));
         tokio::spawn(crate::outbox::drain_loop(
@@ -123,6 +137,7 @@ impl Application {
         let state = web::Data::new(AppState {
             db,
             key,
+            log_key,
             seal,
             mailer,
             secure_cookies: base_url.starts_with("https://"),

@@ -1,6 +1,8 @@
 // The QR link carries the signed claim in the fragment, which the browser never sends to a server.
 // This script checks it here, in the browser: decimal digits → claim bytes → Ed25519 signature by a
-// published issuer key (WebCrypto), with the keys kept in localStorage. That part needs no signal.
+// published claim key (WebCrypto), with the keys kept in localStorage. The key list counts only as
+// its signed note says it, signed by a log key that is not revoked; a claim signed at or after its
+// key's revocation instant is not genuine. That part needs no signal.
 // When the server answers too, it adds what only it knows: revocation, the full record and the
 // public log. The page says which checks ran where. docs/certificate-format.md is the spec.
 (function () {
@@ -26,15 +28,86 @@
     }
   }
 
-  // Fresh keys when online (and kept for later); the kept ones otherwise.
+  function b64(text) {
+    var bin = atob(text);
+    var out = new Uint8Array(bin.length);
+    for (var i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+    return out;
+  }
+
+  function fromHex(text) {
+    return new Uint8Array((text.match(/../g) || []).map(function (h) { return parseInt(h, 16); }));
+  }
+
+  function concat(parts) {
+    var total = parts.reduce(function (n, p) { return n + p.length; }, 0), out = new Uint8Array(total), at = 0;
+    parts.forEach(function (p) { out.set(p, at); at += p.length; });
+    return out;
+  }
+
+  // Whether `note` (a C2SP signed note) is signed by the Ed25519 key `publicHex` under `name`.
+  function noteSignedBy(note, name, publicHex) {
+    var cut = note.indexOf("\n\n");
+    if (cut < 0) return Promise.resolve(false);
+    var text = new TextEncoder().encode(note.slice(0, cut + 1));
+    var pk = fromHex(publicHex);
+    var enc = new TextEncoder();
+    return crypto.subtle.digest("SHA-256", concat([enc.encode(name + "\n"), new Uint8Array([1]), pk]))
+      .then(function (digest) {
+        var hash = new Uint8Array(digest).subarray(0, 4);
+        var lines = note.slice(cut + 2).split("\n").filter(function (l) { return l; });
+        var sig = null;
+        lines.forEach(function (line) {
+          var parts = line.split(" ");
+          if (parts[0] !== "\u2014" || parts[1] !== name) return;
+          var raw = b64(parts[2] || "");
+          if (raw.length === 68 && hex(raw.subarray(0, 4)) === hex(hash)) sig = raw.subarray(4);
+        });
+        if (!sig) return false;
+        return crypto.subtle.importKey("raw", pk, { name: "Ed25519" }, false, ["verify"])
+          .then(function (key) { return crypto.subtle.verify({ name: "Ed25519" }, key, sig, text); });
+      })
+      .catch(function () { return false; });
+  }
+
+  function unix(field) { return field === "-" ? null : Number(field); }
+
+  // The key list as its signed note says it (docs/log.md, "The signed key list"), if the note is
+  // signed by a log key it lists that is not revoked; otherwise null: unsigned keys are not used.
+  function readKeyList(doc) {
+    var note = doc && doc.signed_note;
+    if (!note || !window.crypto || !crypto.subtle) return Promise.resolve(null);
+    var lines = note.slice(0, note.indexOf("\n\n")).split("\n");
+    if (lines[0] !== "ikrar-keys/v1") return Promise.resolve(null);
+    var origin = lines[1];
+    var keys = lines.slice(3).map(function (line) {
+      var f = line.split(" ");
+      var iso = function (t) { return t === null ? null : new Date(t * 1000).toISOString(); };
+      return {
+        key_id: f[1], roles: f[2].split(","), public_key_hex: f[4],
+        valid_from: iso(unix(f[5])), retired_at: iso(unix(f[6])), valid_until: iso(unix(f[7])), revoked_at: iso(unix(f[8])),
+        status: unix(f[8]) !== null ? "revoked" : f[3] === "-" ? "retired" : "active",
+      };
+    });
+    var signers = keys.filter(function (k) { return k.roles.indexOf("log") >= 0 && k.status !== "revoked"; });
+    return Promise.all(signers.map(function (k) { return noteSignedBy(note, origin, k.public_key_hex); }))
+      .then(function (signed) {
+        return signed.indexOf(true) >= 0 ? { keys: keys, origin: origin, tree_size: Number(lines[2]) } : null;
+      });
+  }
+
+  // Fresh keys when online (and kept for later); the kept ones otherwise. Only a list whose
+  // signed note checks is used or kept.
   function loadKeys() {
     return fetch(KEYS_URL, { cache: "no-cache" })
       .then(function (r) {
         if (!r.ok) throw new Error("HTTP " + r.status);
         return r.json();
       })
-      .then(function (doc) {
-        var kept = { saved_at: new Date().toISOString(), keys: doc.keys || [] };
+      .then(readKeyList)
+      .then(function (list) {
+        if (!list) throw new Error("daftar kunci tidak bertanda tangan kunci log yang sah");
+        var kept = { saved_at: new Date().toISOString(), keys: list.keys, origin: list.origin };
         try {
           localStorage.setItem(KEYS_STORE, JSON.stringify(kept));
         } catch (e) {}
@@ -175,9 +248,38 @@
     return { claim: claim, signature: blob.subarray(blob.length - 64), message: message };
   }
 
-  // Published keys whose id starts with the claim's 2-byte hint; a verifier tries each in turn.
+  // Published claim keys whose id starts with the claim's 2-byte hint; a verifier tries each.
   function keysFor(keys, claim) {
-    return ((keys && keys.keys) || []).filter(function (k) { return k.key_id.indexOf(claim.keyHint) === 0; });
+    return ((keys && keys.keys) || []).filter(function (k) {
+      return k.key_id.indexOf(claim.keyHint) === 0 && (!k.roles || k.roles.indexOf("claim") >= 0);
+    });
+  }
+
+  // The latest checkpoint counts only if a listed log key that is not revoked signed it.
+  function checkpointCheck(keys) {
+    if (!keys || !keys.origin) return Promise.resolve();
+    var line = add("p", "", "small");
+    line.id = "hasil-checkpoint";
+    return fetch("/log/checkpoint", { cache: "no-store" })
+      .then(function (r) { if (!r.ok) throw new Error("HTTP " + r.status); return r.text(); })
+      .then(function (note) {
+        var logKeys = keys.keys.filter(function (k) { return k.roles && k.roles.indexOf("log") >= 0; });
+        return Promise.all(logKeys.map(function (k) { return noteSignedBy(note, keys.origin, k.public_key_hex); }))
+          .then(function (signed) {
+            var by = logKeys.filter(function (k, i) { return signed[i]; });
+            var good = by.some(function (k) { return k.status !== "revoked"; });
+            line.setAttribute("data-checkpoint", good ? "sah" : "ditolak");
+            line.textContent = good
+              ? "Akar log publik terbaru ditandatangani kunci log penerbit yang berlaku."
+              : by.length
+                ? "Akar log publik terbaru DITOLAK: ditandatangani kunci log yang sudah dicabut."
+                : "Akar log publik terbaru DITOLAK: tidak ditandatangani kunci log penerbit.";
+          });
+      })
+      .catch(function () {
+        line.textContent = "Akar log publik terbaru belum dapat diperiksa.";
+        line.setAttribute("data-checkpoint", "belum");
+      });
   }
 
   // The page's heading may only move away from ASLI, never towards it: a check in this browser
@@ -305,8 +407,9 @@
       .then(function (key) {
         if (!key) return { state: "tidak-sah", why: "tanda tangan penerbit pada data QR tidak sah", claim: claim };
         claim.keyId = key.key_id;
+        // One boundary rule: signed at or after the key's revocation instant is not genuine.
         var until = key.valid_until ? Date.parse(key.valid_until) / 1000 : null;
-        if (until !== null && claim.signedAt > until) {
+        if (until !== null && claim.signedAt >= until) {
           return { state: "tidak-sah", why: "ditandatangani sesudah kunci penerbitnya " + (key.status === "revoked" ? "dicabut karena bocor" : "tidak berlaku"), claim: claim, key: key };
         }
         return { state: "sah", claim: claim, key: key };
@@ -375,8 +478,10 @@
       var kept = loaded.kept && loaded.kept.saved_at ? localTime(Date.parse(loaded.kept.saved_at) / 1000) : "-";
       add("p", "Diperiksa di perangkat ini, tanpa server: bentuk data kode QR dan tanda tangan Ed25519 penerbit" +
         (checked.key ? " (kunci " + checked.key.key_id + ", " + (KEY_STATUS[checked.key.status] || checked.key.status) + ")" : "") +
-        ", dengan daftar kunci penerbit " + (loaded.online ? "yang baru diambil dari server" : "yang tersimpan sejak " + kept) + ".", "small");
-      return serverCheck();
+        ", dengan daftar kunci penerbit bertanda tangan kunci log " + (loaded.online ? "yang baru diambil dari server" : "yang tersimpan sejak " + kept) + ".", "small");
+      return serverCheck().then(function () {
+        return loaded.online ? checkpointCheck(loaded.kept) : undefined;
+      });
     });
   });
 })();

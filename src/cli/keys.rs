@@ -1,13 +1,15 @@
-//! `ikrar keys`: rotating the issuer key and revoking a compromised one; rotating the PDF seal
-//! or importing an operator's CA-issued e-seal.
+//! `ikrar keys`: rotating the claim key or the log key and revoking a compromised one, each change
+//! logged in the public log (`signing::keyring`); rotating the PDF seal or importing an
+//! operator's CA-issued e-seal.
 
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 
 use super::StorageArgs;
-use crate::db::{keys, now, Db};
-use crate::signing::{seal, IssuerKey, KeyId, Seal};
+use crate::db::{now, Db};
+use crate::signing::keyring::{self, Revocation};
+use crate::signing::{seal, IssuerKey, KeyId, Role, Seal};
 
 /// Where a retired key file is kept: next to the key file, named by its key id, still mode 0600.
 fn retired_path(key_file: &Path, id: KeyId) -> PathBuf {
@@ -16,13 +18,19 @@ fn retired_path(key_file: &Path, id: KeyId) -> PathBuf {
     key_file.with_file_name(name)
 }
 
-/// Makes a new key the signing key: registered in the database (the old one retired there, in the
-/// same transaction), then swapped in for the key file. Running nodes use the new key after they
-/// restart; a node restarted with the old key file refuses to start.
-pub fn rotate(storage: &StorageArgs) -> anyhow::Result<i32> {
+/// Makes a new key the key for `role`: registered in the database and logged (the old one
+/// retired from that role, in the same transaction), then swapped in for its key file. The first
+/// `--role log` rotation of a deployment whose key does both jobs creates the log key file and
+/// leaves the key file alone: that key goes on signing claims. Running nodes use the new key
+/// after they restart; a node restarted with a retired key file refuses to start.
+pub fn rotate(role: Role, storage: &StorageArgs) -> anyhow::Result<i32> {
     let settings = storage.settings()?;
-    let key_file = &settings.key_file;
-    let old = match IssuerKey::load(key_file) {
+    let shared = role == Role::Log && !settings.log_key_file.exists();
+    let key_file = match role {
+        Role::Log => &settings.log_key_file,
+        Role::Claim => &settings.key_file,
+    };
+    let old = match IssuerKey::load(if shared { &settings.key_file } else { key_file }) {
         Ok(k) => k,
         Err(e) => {
             eprintln!("ditolak: {e}; `keys rotate` mengganti kunci yang sudah ada");
@@ -36,9 +44,13 @@ pub fn rotate(storage: &StorageArgs) -> anyhow::Result<i32> {
     // A leftover from an interrupted rotation was never registered: it can go.
     let _ = std::fs::remove_file(&pending);
     let new = IssuerKey::create(&pending)?;
-    keys::rotate(&mut *db.write()?, &old, &new, now())?;
-    let swap = std::fs::rename(key_file, retired_path(key_file, old.id()))
-        .and_then(|()| std::fs::rename(&pending, key_file));
+    keyring::rotate(&mut *db.write()?, role, &old, &new, now())?;
+    let swap = if shared {
+        std::fs::rename(&pending, key_file)
+    } else {
+        std::fs::rename(key_file, retired_path(key_file, old.id()))
+            .and_then(|()| std::fs::rename(&pending, key_file))
+    };
     swap.with_context(|| {
         format!(
             "kunci baru {} sudah terdaftar dan tersimpan di {}; pindahkan berkas itu ke {}",
@@ -47,12 +59,25 @@ pub fn rotate(storage: &StorageArgs) -> anyhow::Result<i32> {
             key_file.display()
         )
     })?;
-    println!(
-        "kunci penerbit baru {} menggantikan {} (berkas lama disimpan sebagai {})",
-        new.id().to_hex(),
-        old.id().to_hex(),
-        retired_path(key_file, old.id()).display()
-    );
+    match (role, shared) {
+        (Role::Log, true) => println!(
+            "kunci log baru {} kini menandatangani checkpoint dan daftar kunci; kunci {} tetap menjadi kunci penerbit",
+            new.id().to_hex(),
+            old.id().to_hex()
+        ),
+        (Role::Log, false) => println!(
+            "kunci log baru {} menggantikan {} (berkas lama disimpan sebagai {})",
+            new.id().to_hex(),
+            old.id().to_hex(),
+            retired_path(key_file, old.id()).display()
+        ),
+        (Role::Claim, _) => println!(
+            "kunci penerbit baru {} menggantikan {} (berkas lama disimpan sebagai {})",
+            new.id().to_hex(),
+            old.id().to_hex(),
+            retired_path(key_file, old.id()).display()
+        ),
+    }
     println!(
         "salin {} ke setiap node, lalu mulai ulang node-node itu",
         key_file.display()
@@ -60,7 +85,8 @@ pub fn rotate(storage: &StorageArgs) -> anyhow::Result<i32> {
     Ok(0)
 }
 
-/// Marks a key compromised from an instant on.
+/// Marks a key compromised from an instant on: whatever it signed at or after that instant is
+/// not genuine. The instant can only move earlier; each change is logged.
 pub fn revoke(key_id: &str, from: &str, storage: &StorageArgs) -> anyhow::Result<i32> {
     let Some(id) = KeyId::parse_hex(key_id.trim()) else {
         eprintln!("ditolak: KEY_ID harus 16 digit heksadesimal, seperti pada /.well-known/ikrar-keys.json; bukan {key_id:?}");
@@ -74,25 +100,48 @@ pub fn revoke(key_id: &str, from: &str, storage: &StorageArgs) -> anyhow::Result
         }
     };
     let settings = storage.settings()?;
-    if let Ok(signing) = IssuerKey::load(&settings.key_file) {
-        if signing.id() == id {
+    for (file, rotate) in [
+        (&settings.key_file, "ikrar keys rotate"),
+        (&settings.log_key_file, "ikrar keys rotate --role log"),
+    ] {
+        if IssuerKey::load(file).is_ok_and(|signing| signing.id() == id) {
             eprintln!(
-                "ditolak: kunci {} masih menjadi kunci penandatangan di {}; jalankan `ikrar keys rotate` lebih dahulu",
+                "ditolak: kunci {} masih dipakai untuk menandatangani di {}; jalankan `{rotate}` lebih dahulu",
                 id.to_hex(),
-                settings.key_file.display()
+                file.display()
             );
             return Ok(1);
         }
     }
     let db = Db::connect(&settings.database_url)?;
-    let Some(row) = keys::revoke(&mut *db.write()?, &id.to_hex(), from, now())? else {
-        eprintln!("ditolak: kunci {} tidak dikenal", id.to_hex());
-        return Ok(1);
+    let row = match keyring::revoke(&mut *db.write()?, &id.to_hex(), from, now())? {
+        Revocation::UnknownKey => {
+            eprintln!("ditolak: kunci {} tidak dikenal", id.to_hex());
+            return Ok(1);
+        }
+        Revocation::Later { current } => {
+            eprintln!(
+                "ditolak: kunci {} sudah dicabut sejak {}; waktu mulai pencabutan hanya dapat dimajukan, tidak dapat dimundurkan ke {}",
+                id.to_hex(),
+                crate::web::rfc3339(current),
+                crate::web::rfc3339(from)
+            );
+            return Ok(1);
+        }
+        Revocation::Unchanged(row) => {
+            println!(
+                "kunci {} sudah dicabut sejak {}; tidak ada yang berubah",
+                row.key_id,
+                crate::web::rfc3339(from)
+            );
+            return Ok(0);
+        }
+        Revocation::Revoked(row) => row,
     };
     let until = row.valid_until.unwrap_or(from);
-    let affected = crate::db::certificates::signed_by_after(&mut *db.read()?, &row.key_id, until)?;
+    let affected = crate::db::certificates::signed_by_from(&mut *db.read()?, &row.key_id, until)?;
     println!(
-        "kunci {} dicabut: sertifikat yang ditandatanganinya sesudah {} tidak lagi sah ({affected} sertifikat)",
+        "kunci {} dicabut: sertifikat yang ditandatanganinya pada atau sesudah {} tidak lagi sah ({affected} sertifikat); pencabutan tercatat di log publik",
         row.key_id,
         crate::web::rfc3339(until)
     );

@@ -125,9 +125,12 @@ pub enum Command {
 
 #[derive(Subcommand)]
 pub enum KeysCommand {
-    /// Make a new issuer key the signing key; the old one is retired and its certificates stay
-    /// genuine. Nodes pick the new key up when they restart.
+    /// Make a new key the key for a role; the old one is retired and what it signed stays
+    /// genuine. `claim` (default) signs certificates, `log` signs checkpoints and the key list,
+    /// `seal` is `keys rotate-seal`. Nodes pick the new key up when they restart.
     Rotate {
+        #[arg(long, default_value = "claim", value_parser = ["claim", "log", "seal"])]
+        role: String,
         #[command(flatten)]
         storage: StorageArgs,
     },
@@ -152,7 +155,8 @@ pub enum KeysCommand {
         #[command(flatten)]
         storage: StorageArgs,
     },
-    /// Mark a compromised key: certificates it signed after --from are no longer genuine.
+    /// Mark a compromised key: certificates it signed at or after --from are no longer genuine.
+    /// Logged in the public log; --from can only move earlier.
     Revoke {
         /// The key id (16 hex digits) from /.well-known/ikrar-keys.json.
         key_id: String,
@@ -256,6 +260,10 @@ pub struct StorageArgs {
     /// The issuer's Ed25519 key (hex seed, mode 0600); every node of a deployment shares it.
     #[arg(long, env = "IKRAR_KEY_FILE")]
     pub key_file: Option<PathBuf>,
+    /// The log's own Ed25519 key (hex seed, mode 0600); default DATA_DIR/log-key.ed25519, made
+    /// by `ikrar keys rotate --role log`. Without it the key file's key signs for the log too.
+    #[arg(long, env = "IKRAR_LOG_KEY_FILE")]
+    pub log_key_file: Option<PathBuf>,
     /// The PDF seal's private key (PEM, mode 0600); default DATA_DIR/seal-key.pem, made on
     /// first start. Every node of a deployment shares it.
     #[arg(long, env = "IKRAR_SEAL_KEY")]
@@ -348,6 +356,9 @@ impl StorageArgs {
         if let Some(key) = &self.key_file {
             settings.key_file = key.clone();
         }
+        if let Some(key) = &self.log_key_file {
+            settings.log_key_file = key.clone();
+        }
         if let Some(key) = &self.seal_key {
             settings.seal_key_file = key.clone();
         }
@@ -419,7 +430,11 @@ pub async fn run(cli: Cli) -> i32 {
             storage,
         }) => admin::add(&email, &name, &role, &scope, agency.as_deref(), &storage),
         Command::Audit(AuditCommand::Verify { storage }) => admin::verify_audit(&storage),
-        Command::Keys(KeysCommand::Rotate { storage }) => keys::rotate(&storage),
+        Command::Keys(KeysCommand::Rotate { role, storage }) => match role.as_str() {
+            "seal" => keys::rotate_seal(&storage),
+            "log" => keys::rotate(crate::signing::Role::Log, &storage),
+            _ => keys::rotate(crate::signing::Role::Claim, &storage),
+        },
         Command::Keys(KeysCommand::RotateSeal { storage }) => keys::rotate_seal(&storage),
         Command::Keys(KeysCommand::ImportSeal {
             pkcs12,

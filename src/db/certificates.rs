@@ -146,8 +146,7 @@ pub fn find_verifiable(
     };
     let log_index = match own {
         Some(index) => Some(index as u64),
-        None => super::log::entry_of(conn, id.as_str(), crate::transparency::EntryKind::Issued)?
-            .map(|e| e.idx as u64),
+        None => super::log::entry_of(conn, id.as_str(), super::log::ISSUED)?.map(|e| e.idx as u64),
     };
     Ok(Some(Verifiable {
         certificate,
@@ -202,46 +201,39 @@ pub fn count(conn: &mut DbConnection) -> Result<i64, DbError> {
     Ok(certificates::table.count().get_result(conn)?)
 }
 
-/// Revokes a standing certificate, appends the revocation to the public log and takes it out of
-/// the coverage counts, all in one transaction; the employee may sign again. Returns false if the
-/// certificate is unknown or already revoked.
-pub fn revoke(
+/// Marks a standing certificate revoked at `at` with the stored reason, in the caller's
+/// transaction, and returns it as it stood; `None` if it is unknown or already revoked. The
+/// workflow around it (the log, the coverage counts) is `signing::revoke_certificate`.
+pub fn mark_revoked(
     conn: &mut DbConnection,
     id: &CertificateId,
     at: i64,
     reason: &str,
-) -> Result<bool, DbError> {
-    let revoked = conn.transaction(|conn| {
-        let Some(row) = certificates::table
-            .find(id.as_str())
-            .filter(certificates::revoked_at.is_null())
-            .select(CertificateRow::as_select())
-            .first(conn)
-            .optional()?
-        else {
-            return Ok(false);
-        };
-        diesel::update(certificates::table.find(id.as_str()))
-            .set((
-                certificates::revoked_at.eq(at),
-                certificates::revocation_reason.eq(reason),
-            ))
-            .execute(conn)?;
-        crate::transparency::log_revocation(conn, &row, at, reason)?;
-        let employee = super::employees::find_q(conn, row.employee_id)?;
-        if employee.active {
-            super::coverage::add_signed(conn, &row.campaign_id, &employee.placement(), -1)?;
-        }
-        Ok::<_, diesel::result::Error>(true)
-    })?;
-    Ok(revoked)
+) -> Result<Option<CertificateRow>, diesel::result::Error> {
+    let Some(row) = certificates::table
+        .find(id.as_str())
+        .filter(certificates::revoked_at.is_null())
+        .select(CertificateRow::as_select())
+        .first(conn)
+        .optional()?
+    else {
+        return Ok(None);
+    };
+    diesel::update(certificates::table.find(id.as_str()))
+        .set((
+            certificates::revoked_at.eq(at),
+            certificates::revocation_reason.eq(reason),
+        ))
+        .execute(conn)?;
+    Ok(Some(row))
 }
 
-/// How many certificates a key signed after an instant: what revoking it from then on affects.
-pub fn signed_by_after(conn: &mut DbConnection, key_id: &str, after: i64) -> Result<i64, DbError> {
+/// How many certificates a key signed at or after an instant: what revoking it from then on
+/// affects.
+pub fn signed_by_from(conn: &mut DbConnection, key_id: &str, from: i64) -> Result<i64, DbError> {
     Ok(certificates::table
         .filter(certificates::key_id.eq(key_id))
-        .filter(certificates::signed_at.gt(after))
+        .filter(certificates::signed_at.ge(from))
         .count()
         .get_result(conn)?)
 }

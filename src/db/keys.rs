@@ -1,10 +1,12 @@
-//! Public halves of the issuer keys, shared by every node through the database.
+//! Public halves of the Ed25519 keys (claim and log keys), shared by every node through the
+//! database. The rows are a working copy; the public log's key events are the record
+//! (`transparency::keys`), and every change here is made together with its event
+//! (`signing::keyring`).
 
 use diesel::prelude::*;
 
 use super::schema::issuer_keys;
 use super::{DbConnection, DbError};
-use crate::signing::IssuerKey;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = issuer_keys)]
@@ -13,12 +15,15 @@ pub struct IssuerKeyRow {
     pub algorithm: String,
     pub public_key: Vec<u8>,
     pub valid_from: i64,
-    /// Signatures made after this instant are not genuine: set when the key is revoked.
+    /// Signatures made at or after this instant are not genuine: set when the key is revoked.
     pub valid_until: Option<i64>,
     /// When `ikrar keys rotate` replaced it; its earlier certificates stay genuine.
     pub retired_at: Option<i64>,
     /// When `ikrar keys revoke` marked it compromised.
     pub revoked_at: Option<i64>,
+    /// The jobs it still does, comma-separated: `claim`, `log`, or `claim,log` for a key from
+    /// before the log had its own (`transparency::entry::KeyRoles`).
+    pub roles: String,
 }
 
 /// A key's standing, as `/.well-known/ikrar-keys.json` publishes it.
@@ -49,43 +54,42 @@ impl IssuerKeyRow {
             KeyStatus::Active
         }
     }
-}
 
-#[derive(Debug, thiserror::Error)]
-pub enum KeyStandingError {
-    #[error("kunci penerbit {key_id} sudah {status} (berkas kunci node ini usang); salin berkas kunci yang berlaku dari node tempat `ikrar keys rotate` dijalankan")]
-    NotSigning {
-        key_id: String,
-        status: &'static str,
-    },
-    // Not transparent: the DbError stays in the cause chain, where `db::fault` finds it.
-    #[error("{0}")]
-    Db(#[from] DbError),
-}
-
-/// Records the key's public half the first time a node starts with it.
-pub fn register(conn: &mut DbConnection, key: &IssuerKey) -> Result<(), DbError> {
-    let id = key.id().to_hex();
-    if find(conn, &id)?.is_none() {
-        let row = IssuerKeyRow {
-            key_id: id,
-            algorithm: "Ed25519".into(),
-            public_key: key.public().as_bytes().to_vec(),
-            valid_from: super::now(),
-            valid_until: None,
-            retired_at: None,
-            revoked_at: None,
-        };
-        match diesel::insert_into(issuer_keys::table)
-            .values(&row)
-            .execute(conn)
-        {
-            // Another node registered the same key at the same moment.
-            Err(e) if super::is_unique_violation(&e) => {}
-            other => drop(other?),
-        }
+    /// Whether it still does the job named `role` (`claim` or `log`).
+    pub fn does(&self, role: &str) -> bool {
+        self.roles.split(',').any(|r| r == role)
     }
-    Ok(())
+}
+
+/// Records a key's public half with its roles, unless it is known. True when it was new.
+pub fn register(
+    conn: &mut DbConnection,
+    key_id: &str,
+    public_key: &[u8],
+    roles: &str,
+    at: i64,
+) -> Result<bool, DbError> {
+    if find(conn, key_id)?.is_some() {
+        return Ok(false);
+    }
+    let row = IssuerKeyRow {
+        key_id: key_id.into(),
+        algorithm: "Ed25519".into(),
+        public_key: public_key.to_vec(),
+        valid_from: at,
+        valid_until: None,
+        retired_at: None,
+        revoked_at: None,
+        roles: roles.into(),
+    };
+    match diesel::insert_into(issuer_keys::table)
+        .values(&row)
+        .execute(conn)
+    {
+        // Another node registered the same key at the same moment.
+        Err(e) if super::is_unique_violation(&e) => Ok(false),
+        other => other.map(|_| true).map_err(DbError::from),
+    }
 }
 
 pub fn find(conn: &mut DbConnection, key_id: &str) -> Result<Option<IssuerKeyRow>, DbError> {
@@ -103,63 +107,42 @@ pub fn all(conn: &mut DbConnection) -> Result<Vec<IssuerKeyRow>, DbError> {
         .load(conn)?)
 }
 
-/// A node signs only with a key that was neither rotated out nor revoked: a node started with a
-/// stale key file would otherwise issue certificates under a key the issuer has given up.
-pub fn ensure_signing(conn: &mut DbConnection, key: &IssuerKey) -> Result<(), KeyStandingError> {
-    let key_id = key.id().to_hex();
-    let status = find(conn, &key_id)?.map_or(KeyStatus::Active, |k| k.status());
-    match status {
-        KeyStatus::Active => Ok(()),
-        KeyStatus::Retired => Err(KeyStandingError::NotSigning {
-            key_id,
-            status: "dipensiunkan",
-        }),
-        KeyStatus::Revoked => Err(KeyStandingError::NotSigning {
-            key_id,
-            status: "dicabut",
-        }),
-    }
+/// The roles it still does.
+pub fn set_roles(conn: &mut DbConnection, key_id: &str, roles: &str) -> Result<(), DbError> {
+    diesel::update(issuer_keys::table.find(key_id))
+        .set(issuer_keys::roles.eq(roles))
+        .execute(conn)?;
+    Ok(())
 }
 
-/// Makes `new` the signing key and retires `old`, in one transaction.
-pub fn rotate(
-    conn: &mut DbConnection,
-    old: &IssuerKey,
-    new: &IssuerKey,
-    at: i64,
-) -> Result<(), DbError> {
-    conn.transaction(|conn| {
-        register(conn, old)?;
-        register(conn, new)?;
-        diesel::update(issuer_keys::table.find(old.id().to_hex()))
-            .set(issuer_keys::retired_at.eq(at))
-            .execute(conn)?;
-        diesel::update(issuer_keys::table.find(new.id().to_hex()))
-            .set(issuer_keys::valid_from.eq(at))
-            .execute(conn)?;
-        Ok::<(), DbError>(())
-    })
+/// Out of service since `at`: rotated out, its earlier signatures stay genuine.
+pub fn set_retired(conn: &mut DbConnection, key_id: &str, at: i64) -> Result<(), DbError> {
+    diesel::update(issuer_keys::table.find(key_id))
+        .set(issuer_keys::retired_at.eq(at))
+        .execute(conn)?;
+    Ok(())
 }
 
-/// Marks a key compromised: its signatures made after `from` are not genuine. A second revocation
-/// can only move `from` earlier, never make a forged certificate genuine again.
-pub fn revoke(
+/// In service from `at` (a rotation names the instant the new key takes over).
+pub fn set_valid_from(conn: &mut DbConnection, key_id: &str, at: i64) -> Result<(), DbError> {
+    diesel::update(issuer_keys::table.find(key_id))
+        .set(issuer_keys::valid_from.eq(at))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Compromised: its signatures made at or after `until` are not genuine; declared at `at`.
+pub fn set_revoked(
     conn: &mut DbConnection,
     key_id: &str,
-    from: i64,
+    until: i64,
     at: i64,
-) -> Result<Option<IssuerKeyRow>, DbError> {
-    conn.transaction(|conn| {
-        let Some(row) = find(conn, key_id)? else {
-            return Ok(None);
-        };
-        let until = row.valid_until.map_or(from, |u| u.min(from));
-        diesel::update(issuer_keys::table.find(key_id))
-            .set((
-                issuer_keys::valid_until.eq(until),
-                issuer_keys::revoked_at.eq(row.revoked_at.unwrap_or(at)),
-            ))
-            .execute(conn)?;
-        find(conn, key_id)
-    })
+) -> Result<(), DbError> {
+    diesel::update(issuer_keys::table.find(key_id))
+        .set((
+            issuer_keys::valid_until.eq(until),
+            issuer_keys::revoked_at.eq(at),
+        ))
+        .execute(conn)?;
+    Ok(())
 }

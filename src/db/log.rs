@@ -1,5 +1,7 @@
-//! The stored Merkle log: entries, the hashes of complete subtrees and the signed checkpoints.
-//! An append touches O(log n) rows (amortised two) and never recomputes the tree.
+//! Storage of the public log: entries, the hashes of complete subtrees and the signed
+//! checkpoints, as rows. What the rows mean (the Merkle tree, the entry bytes, the checkpoints'
+//! signatures) belongs to the transparency module; this module only reads and writes them, so that storage
+//! depends on nothing above the domain.
 
 use std::collections::HashMap;
 
@@ -7,8 +9,19 @@ use diesel::prelude::*;
 
 use super::schema::{counters, log_blocks, log_checkpoints, log_entries, log_nodes};
 use super::DbConnection;
-use crate::transparency::merkle::{leaf_hash, node_hash, Hash, NodeId};
-use crate::transparency::EntryKind;
+
+/// A SHA-256 hash of the tree (`transparency::merkle::Hash`).
+pub type Hash = [u8; 32];
+/// A stored subtree: (level, index) (`transparency::merkle::NodeId`).
+pub type NodeId = (u32, u64);
+
+/// How each kind of entry is spelled in `log_entries.kind`.
+pub const ISSUED: &str = "issued";
+pub const REVOKED: &str = "revoked";
+/// Every key event (published, retired, revoked) has this kind; its subject is unique per event
+/// and the entry bytes say which event it is (docs/log.md). One kind keeps them under one partial
+/// index, `log_entries_keys`.
+pub const KEY: &str = "key";
 
 const SIZE_COUNTER: &str = "log_size";
 
@@ -43,42 +56,37 @@ pub struct CheckpointRow {
     pub note: String,
 }
 
-/// Appends an entry in the caller's transaction and returns its index. The size counter row stays
+/// Locks the log's size counter until the caller's transaction ends, as its first statement:
+/// the transaction then holds the write lock from the start (on SQLite it waits its turn instead
+/// of failing with "database is locked" when it would upgrade a read at its first write), and
+/// appends from other nodes wait for it.
+pub fn lock_size(conn: &mut DbConnection) -> QueryResult<()> {
+    diesel::update(counters::table.find(SIZE_COUNTER))
+        .set(counters::value.eq(counters::value))
+        .execute(conn)
+        .map(drop)
+}
+
+/// Takes the next index of the log in the caller's transaction. The size counter row stays
 /// locked until that transaction ends, so indices are dense and ordered across every node.
-pub fn append(
-    conn: &mut DbConnection,
-    kind: EntryKind,
-    certificate_id: &str,
-    entry: &[u8],
-    at: i64,
-) -> QueryResult<u64> {
-    let index = super::advance_counter(conn, SIZE_COUNTER, 1)? - 1;
-    let row = LogEntryRow {
-        idx: index,
-        kind: kind.as_str().into(),
-        certificate_id: certificate_id.into(),
-        entry: entry.to_vec(),
-        appended_at: at,
-    };
+pub fn next_index(conn: &mut DbConnection) -> QueryResult<u64> {
+    Ok((super::advance_counter(conn, SIZE_COUNTER, 1)? - 1) as u64)
+}
+
+/// Stores an entry's row at the index `next_index` gave.
+pub fn insert_entry(conn: &mut DbConnection, row: &LogEntryRow) -> QueryResult<()> {
     super::on_backend!(conn, |c| diesel::insert_into(log_entries::table)
-        .values(&row)
-        .execute(c))?;
-    // Store the leaf, then every subtree this leaf completes: while the node is a right child,
-    // its parent is complete too.
-    let mut hash = leaf_hash(entry);
-    let (mut level, mut at_index) = (0u32, index as u64);
-    insert_node(conn, level, at_index, &hash)?;
-    while at_index & 1 == 1 {
-        let left = node(conn, (level, at_index - 1))?;
-        hash = node_hash(&left, &hash);
-        level += 1;
-        at_index >>= 1;
-        insert_node(conn, level, at_index, &hash)?;
+        .values(row)
+        .execute(c))
+    .map(drop)
+}
+
+/// After the leaf at `index` is stored: stores its block of leaves once the block is full.
+pub fn leaf_stored(conn: &mut DbConnection, index: u64) -> QueryResult<()> {
+    if (index + 1).is_multiple_of(LEAVES_PER_BLOCK) {
+        store_block(conn, index / LEAVES_PER_BLOCK)?;
     }
-    if (index as u64 + 1).is_multiple_of(LEAVES_PER_BLOCK) {
-        store_block(conn, index as u64 / LEAVES_PER_BLOCK)?;
-    }
-    Ok(index as u64)
+    Ok(())
 }
 
 /// Stores the leaves of a full block as one row; a block whose leaves are not all stored is
@@ -176,7 +184,13 @@ pub fn fill_blocks(
     Ok((stored, (end < full).then_some(end)))
 }
 
-fn insert_node(conn: &mut DbConnection, level: u32, index: u64, hash: &Hash) -> QueryResult<()> {
+/// Stores the hash of one complete subtree.
+pub fn insert_node(
+    conn: &mut DbConnection,
+    level: u32,
+    index: u64,
+    hash: &Hash,
+) -> QueryResult<()> {
     let row = LogNodeRow {
         level: level as i32,
         idx: index as i64,
@@ -188,7 +202,8 @@ fn insert_node(conn: &mut DbConnection, level: u32, index: u64, hash: &Hash) -> 
     .map(drop)
 }
 
-fn node(conn: &mut DbConnection, (level, index): NodeId) -> QueryResult<Hash> {
+/// One stored subtree hash; an error if it is absent.
+pub fn node(conn: &mut DbConnection, (level, index): NodeId) -> QueryResult<Hash> {
     let bytes: Vec<u8> = super::on_backend!(conn, |c| log_nodes::table
         .find((level as i32, index as i64))
         .select(log_nodes::hash)
@@ -288,14 +303,17 @@ pub fn nodes_page(
     q.load(conn)
 }
 
+/// The entry of `kind` (`ISSUED`, `REVOKED`, `KEY`, or a `transparency::EntryKind`) about a
+/// subject.
 pub fn entry_of(
     conn: &mut DbConnection,
     certificate_id: &str,
-    kind: EntryKind,
+    kind: impl AsRef<str>,
 ) -> QueryResult<Option<LogEntryRow>> {
+    let kind = kind.as_ref();
     super::on_backend!(conn, |c| log_entries::table
         .filter(log_entries::certificate_id.eq(certificate_id))
-        .filter(log_entries::kind.eq(kind.as_str()))
+        .filter(log_entries::kind.eq(kind))
         .select(LogEntryRow::as_select())
         .first(c)
         .optional())
@@ -379,7 +397,7 @@ pub fn insert_checkpoint(conn: &mut DbConnection, row: &CheckpointRow) -> QueryR
 /// `log_entries_revocations`: cheap however long the log is).
 pub fn revocations_from(conn: &mut DbConnection, from: u64) -> QueryResult<Vec<LogEntryRow>> {
     super::on_backend!(conn, |c| log_entries::table
-        .filter(log_entries::kind.eq(EntryKind::Revoked.as_str()))
+        .filter(log_entries::kind.eq(REVOKED))
         .filter(log_entries::idx.ge(from as i64))
         .order(log_entries::idx)
         .select(LogEntryRow::as_select())
@@ -394,9 +412,28 @@ pub fn revocations_contradicted(conn: &mut DbConnection) -> QueryResult<Vec<(i64
         .filter(certificates::revoked_at.is_null())
         .select(certificates::id);
     super::on_backend!(conn, |c| log_entries::table
-        .filter(log_entries::kind.eq(EntryKind::Revoked.as_str()))
+        .filter(log_entries::kind.eq(REVOKED))
         .filter(log_entries::certificate_id.eq_any(standing))
         .order(log_entries::idx)
         .select((log_entries::idx, log_entries::certificate_id))
         .load(c))
+}
+
+/// The key events below index `below`, in log order (partial index `log_entries_keys`: cheap
+/// however long the log is).
+pub fn key_events_below(conn: &mut DbConnection, below: u64) -> QueryResult<Vec<LogEntryRow>> {
+    super::on_backend!(conn, |c| log_entries::table
+        .filter(log_entries::kind.eq(KEY))
+        .filter(log_entries::idx.lt(below as i64))
+        .order(log_entries::idx)
+        .select(LogEntryRow::as_select())
+        .load(c))
+}
+
+/// How many key events the log holds (through `log_entries_keys`).
+pub fn key_event_count(conn: &mut DbConnection) -> QueryResult<i64> {
+    super::on_backend!(conn, |c| log_entries::table
+        .filter(log_entries::kind.eq(KEY))
+        .count()
+        .get_result(c))
 }

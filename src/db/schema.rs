@@ -56,6 +56,7 @@ diesel::table! {
         valid_until -> Nullable<BigInt>,
         retired_at -> Nullable<BigInt>,
         revoked_at -> Nullable<BigInt>,
+        roles -> Text,
     }
 }
 

@@ -1,9 +1,12 @@
-//! Where a signature is made and checked: the issuer's Ed25519 key, the canonical claim it signs,
-//! the workflow that turns an employee's consent into a certificate, and the PDF seal.
+//! Where a signature is made and checked: the Ed25519 claim and log keys and their life in the
+//! public log, the canonical claim, the workflows that turn an employee's consent into a
+//! certificate and that revoke one, and the PDF seal.
 
 mod claim;
 pub mod issue;
 mod key;
+pub mod keyring;
+mod revoke;
 pub mod seal;
 mod verify;
 
@@ -12,5 +15,7 @@ pub use claim::{
 };
 pub use issue::{issue_certificate, IssueError, Issued, SigningRequest};
 pub use key::{verify_with, IssuerKey, KeyError, KeyId};
+pub use keyring::{KeyStandingError, Role};
+pub use revoke::revoke_certificate;
 pub use seal::{Seal, SealError, SealSignature, SealSignatureError};
 pub use verify::{check_record, SignatureCheck};

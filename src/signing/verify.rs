@@ -53,7 +53,8 @@ pub fn check_record(
     link_claim: Option<&str>,
     signature: SignatureCheck,
 ) -> Result<(), &'static str> {
-    let Some(key) = key.filter(|k| k.key_id == row.key_id) else {
+    // A log key never signs claims: a claim "signed" by one is not ours.
+    let Some(key) = key.filter(|k| k.key_id == row.key_id && k.does("claim")) else {
         return Err("kunci penerbit yang disebut sertifikat tidak dikenal");
     };
     let Some(record) = row.signed_record() else {
@@ -65,11 +66,11 @@ pub fn check_record(
     if claim.to_bytes() != row.claim || !signature_holds {
         return Err("catatan sertifikat tidak cocok dengan tanda tangan penerbit");
     }
-    if key.valid_until.is_some_and(|until| row.signed_at > until) {
-        // A revoked key may be in a forger's hands: what it signed after the compromise began
-        // proves nothing, however well the signature checks.
+    if key.valid_until.is_some_and(|until| row.signed_at >= until) {
+        // A revoked key may be in a forger's hands: what it signed at or after the instant the
+        // compromise began proves nothing, however well the signature checks.
         return Err(if key.revoked_at.is_some() {
-            "sertifikat ditandatangani sesudah kunci penerbitnya dinyatakan bocor dan dicabut"
+            "sertifikat ditandatangani pada atau sesudah saat kunci penerbitnya dinyatakan bocor dan dicabut"
         } else {
             "sertifikat ditandatangani dengan kunci yang sudah tidak berlaku"
         });

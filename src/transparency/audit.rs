@@ -8,7 +8,8 @@ use std::collections::{HashMap, HashSet};
 use diesel::prelude::*;
 
 use super::checkpoint;
-use super::entry::{self, EntryKind};
+use super::entry::{self, EntryKind, KeyEvent};
+use super::keys::{fold, LoggedKey};
 use super::merkle::{leaf_hash, FullTree};
 use crate::db::certificates::CertificateRow;
 use crate::db::log::CheckpointRow;
@@ -88,6 +89,7 @@ fn expected_entry(
     };
     Ok(match kind {
         EntryKind::Issued => entry::issued(&as_signed).ok_or("ID sertifikat rusak"),
+        EntryKind::Key => Err("entri peristiwa kunci tercatat atas nama sertifikat"),
         EntryKind::Revoked => match (&row.revoked_at, &row.revocation_reason) {
             (Some(at), Some(reason)) => {
                 entry::revoked(&as_signed, *at, reason).ok_or("ID sertifikat rusak")
@@ -105,6 +107,7 @@ pub fn audit(conn: &mut DbConnection) -> Result<AuditReport, DbError> {
     };
     let mut leaves = Vec::new();
     let mut logged: HashSet<(String, EntryKind)> = HashSet::new();
+    let mut key_events: Vec<(u64, KeyEvent)> = Vec::new();
     let mut after = None;
     loop {
         let page = log::entries_page(conn, after, PAGE)?;
@@ -137,6 +140,16 @@ pub fn audit(conn: &mut DbConnection) -> Result<AuditReport, DbError> {
                 continue;
             };
             logged.insert((e.certificate_id.clone(), kind));
+            if kind == EntryKind::Key {
+                // A key event's bytes are the record itself; the key rows are checked against
+                // all of them together below.
+                match KeyEvent::parse(&e.entry) {
+                    Some(event) => key_events.push((index, event)),
+                    None => report.flag(Some(index), None, "entri peristiwa kunci rusak"),
+                }
+                leaves.push(leaf_hash(&e.entry));
+                continue;
+            }
             let Some(row) = rows.get(&e.certificate_id) else {
                 report.flag(
                     Some(index),
@@ -184,6 +197,7 @@ pub fn audit(conn: &mut DbConnection) -> Result<AuditReport, DbError> {
         );
     }
     unlogged_certificates(conn, &logged, &mut report)?;
+    key_rows(conn, &key_events, &mut report)?;
     let tree = FullTree::new(leaves);
     stored_nodes(conn, &tree, &mut report)?;
     stored_blocks(conn, &tree, &mut report)?;
@@ -229,6 +243,64 @@ fn unlogged_certificates(
             }
         }
     }
+}
+
+/// The key rows must say what the log's key events say: the same public key, and a revocation
+/// instant no later than the log's (a row revoked later, or not at all, would make what the key
+/// signed in between look genuine). Once the log holds key events, every key row must be in it.
+fn key_rows(
+    conn: &mut DbConnection,
+    events: &[(u64, KeyEvent)],
+    report: &mut AuditReport,
+) -> Result<(), DbError> {
+    let rows = keys::all(conn)?;
+    let logged: Vec<LoggedKey> = fold(events.iter().map(|(_, e)| *e));
+    let first_index = |key_id: &[u8; 8]| {
+        events
+            .iter()
+            .find(|(_, e)| &e.key_id == key_id)
+            .map(|(i, _)| *i)
+    };
+    for key in &logged {
+        let id = key.key_id_hex();
+        let index = first_index(&key.key_id);
+        let Some(row) = rows.iter().find(|r| r.key_id == id) else {
+            report.flag(
+                index,
+                None,
+                format!("kunci {id} tercatat di log, tetapi tidak ada di basis data"),
+            );
+            continue;
+        };
+        if row.public_key != key.public_key {
+            report.flag(
+                index,
+                None,
+                format!("kunci publik {id} di basis data berbeda dari yang tercatat di log"),
+            );
+        }
+        if let Some(until) = key.valid_until {
+            if row.valid_until.is_none_or(|u| u > until) {
+                report.flag(
+                    index,
+                    None,
+                    format!("log mencatat pencabutan kunci {id}, tetapi baris kuncinya tidak berstatus dicabut sejak waktu itu"),
+                );
+            }
+        }
+    }
+    if !logged.is_empty() {
+        for row in &rows {
+            if !logged.iter().any(|k| k.key_id_hex() == row.key_id) {
+                report.flag(
+                    None,
+                    None,
+                    format!("kunci {} tidak tercatat di log", row.key_id),
+                );
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The stored subtree hashes, from which proofs are served, must be the rebuilt ones.

@@ -1,5 +1,5 @@
 //! Signed checkpoints in the C2SP formats: a `tlog-checkpoint` body (origin, size, root) wrapped in
-//! a `signed-note` with one Ed25519 signature by the issuer key. Any note-aware tool (Go's
+//! a `signed-note` with one Ed25519 signature by the log key. Any note-aware tool (Go's
 //! `golang.org/x/mod/sumdb/note`, sigsum, …) can check them with the verifier key we publish.
 
 use base64::engine::general_purpose::STANDARD;
@@ -39,12 +39,43 @@ pub fn body(origin: &str, size: u64, root: &Hash) -> String {
     format!("{origin}\n{size}\n{}\n", STANDARD.encode(root))
 }
 
-/// The whole note, signed by the issuer key under the log's origin as key name.
+/// The whole note, signed by the log key under the log's origin as key name.
 pub fn sign(origin: &str, size: u64, root: &Hash, key: &IssuerKey) -> String {
-    let text = body(origin, size, root);
-    let mut sig = key_hash(origin, key.public().as_bytes()).to_vec();
+    sign_text(origin, &body(origin, size, root), key)
+}
+
+/// Any text (ending in a newline) as a signed note by `key` under the key name `name`.
+pub fn sign_text(name: &str, text: &str, key: &IssuerKey) -> String {
+    let mut sig = key_hash(name, key.public().as_bytes()).to_vec();
     sig.extend_from_slice(&key.sign(text.as_bytes()));
-    format!("{text}\n\u{2014} {origin} {}\n", STANDARD.encode(sig))
+    format!("{text}\n\u{2014} {name} {}\n", STANDARD.encode(sig))
+}
+
+/// The text of a signed note, if `public` signed it under the key name `name`.
+pub fn open_text(note: &str, name: &str, public: &[u8; 32]) -> Result<String, NoteError> {
+    let (text, signatures) = note.split_once("\n\n").ok_or(NoteError::Shape)?;
+    let text = format!("{text}\n");
+    let wanted = key_hash(name, public);
+    let mut found = false;
+    for line in signatures.lines() {
+        let Some(rest) = line.strip_prefix("\u{2014} ") else {
+            return Err(NoteError::Shape);
+        };
+        let (signer, sig) = rest.split_once(' ').ok_or(NoteError::Shape)?;
+        let sig = STANDARD.decode(sig).map_err(|_| NoteError::Shape)?;
+        if signer != name || sig.len() != 68 || sig[..4] != wanted {
+            continue;
+        }
+        found = true;
+        if verify_with(public, text.as_bytes(), &sig[4..]) {
+            return Ok(text);
+        }
+    }
+    Err(if found {
+        NoteError::BadSignature
+    } else {
+        NoteError::NoSignature
+    })
 }
 
 /// A checkpoint whose signature was checked.
@@ -67,13 +98,13 @@ pub enum NoteError {
 
 /// Parses a note and checks that `public` signed it under the note's origin.
 pub fn open(note: &str, public: &[u8; 32]) -> Result<Checkpoint, NoteError> {
-    let (text, signatures) = note.split_once("\n\n").ok_or(NoteError::Shape)?;
-    let text = format!("{text}\n");
-    let mut lines = text.lines();
-    let origin = lines
+    let origin = note
+        .lines()
         .next()
         .filter(|o| !o.is_empty())
         .ok_or(NoteError::Shape)?;
+    let text = open_text(note, origin, public)?;
+    let mut lines = text.lines().skip(1);
     let size = lines
         .next()
         .and_then(|s| s.parse::<u64>().ok())
@@ -83,30 +114,10 @@ pub fn open(note: &str, public: &[u8; 32]) -> Result<Checkpoint, NoteError> {
         .and_then(|r| STANDARD.decode(r).ok())
         .and_then(|r| r.try_into().ok())
         .ok_or(NoteError::Shape)?;
-    let wanted = key_hash(origin, public);
-    let mut found = false;
-    for line in signatures.lines() {
-        let Some(rest) = line.strip_prefix("\u{2014} ") else {
-            return Err(NoteError::Shape);
-        };
-        let (name, sig) = rest.split_once(' ').ok_or(NoteError::Shape)?;
-        let sig = STANDARD.decode(sig).map_err(|_| NoteError::Shape)?;
-        if name != origin || sig.len() != 68 || sig[..4] != wanted {
-            continue;
-        }
-        found = true;
-        if verify_with(public, text.as_bytes(), &sig[4..]) {
-            return Ok(Checkpoint {
-                origin: origin.to_string(),
-                size,
-                root,
-            });
-        }
-    }
-    Err(if found {
-        NoteError::BadSignature
-    } else {
-        NoteError::NoSignature
+    Ok(Checkpoint {
+        origin: origin.to_string(),
+        size,
+        root,
     })
 }
 

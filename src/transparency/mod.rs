@@ -1,17 +1,20 @@
-//! The public, append-only log of every certificate and revocation (docs/log.md): RFC 6962 Merkle
-//! hashing, signed checkpoints, proofs for anyone who does not trust our server, and the audit
-//! behind `ikrar log verify`.
+//! The public, append-only log of every certificate, revocation and key event (docs/log.md): the
+//! append and its RFC 6962 Merkle hashing, signed checkpoints, the signed key list, proofs for
+//! anyone who does not trust our server, and the audit behind `ikrar log verify`. Storage
+//! (`db::log`) only keeps the rows; entries reach the log as bytes (`store::append`).
 
 pub mod audit;
 pub mod checkpoint;
 pub mod entry;
+pub mod keys;
 pub mod merkle;
+pub mod store;
 pub mod tree;
 
 use std::time::Duration;
 
 use crate::db::certificates::{CertificateRow, Verifiable};
-use crate::db::keys::{self, IssuerKeyRow};
+use crate::db::keys::IssuerKeyRow;
 use crate::db::log::{self, CheckpointRow};
 use crate::db::{Db, DbConnection, DbError};
 use crate::memo::Memo;
@@ -28,7 +31,7 @@ pub const CHECKPOINT_INTERVAL: Duration = Duration::from_secs(1);
 /// index on the certificate.
 pub fn log_issuance(conn: &mut DbConnection, row: &CertificateRow) -> diesel::QueryResult<u64> {
     let entry = entry::issued(row).ok_or_else(damaged)?;
-    let index = log::append(conn, EntryKind::Issued, &row.id, &entry, row.signed_at)?;
+    let index = store::append(conn, EntryKind::Issued, &row.id, &entry, row.signed_at)?;
     crate::db::certificates::set_log_index(conn, &row.id, index)?;
     Ok(index)
 }
@@ -41,7 +44,7 @@ pub fn log_revocation(
     reason: &str,
 ) -> diesel::QueryResult<u64> {
     let entry = entry::revoked(row, at, reason).ok_or_else(damaged)?;
-    log::append(conn, EntryKind::Revoked, &row.id, &entry, at)
+    store::append(conn, EntryKind::Revoked, &row.id, &entry, at)
 }
 
 fn damaged() -> diesel::result::Error {
@@ -49,9 +52,24 @@ fn damaged() -> diesel::result::Error {
 }
 
 /// Appends the certificates and revocations that predate the log (a database from before the
-/// log existed), in serial order, then revocation order. Cheap when nothing is missing: three
-/// counts. The size counter is locked first, so nodes starting together do not append twice.
+/// log existed), in serial order, then revocation order, then the keys that predate key events
+/// (`keys::log_unlogged_keys`). Cheap when nothing is missing: a few counts. The size counter is
+/// locked first, so nodes starting together do not append twice.
 pub fn backfill(conn: &mut DbConnection) -> Result<u64, DbError> {
+    use diesel::prelude::*;
+
+    use crate::db::schema::counters;
+    let certificates_logged = backfill_certificates(conn)?;
+    let keys_logged = conn.transaction(|conn| {
+        diesel::update(counters::table.find("log_size"))
+            .set(counters::value.eq(counters::value))
+            .execute(conn)?;
+        keys::log_unlogged_keys(conn, false)
+    })?;
+    Ok(certificates_logged + keys_logged)
+}
+
+fn backfill_certificates(conn: &mut DbConnection) -> Result<u64, DbError> {
     use diesel::prelude::*;
 
     use crate::db::schema::{certificates, counters, log_entries};
@@ -64,12 +82,15 @@ pub fn backfill(conn: &mut DbConnection) -> Result<u64, DbError> {
             .filter(certificates::revoked_at.is_not_null())
             .count()
             .get_result(conn)?;
-        let logged: i64 = log_entries::table.count().get_result(conn)?;
+        // Key events are entries too, but not about certificates.
+        let logged: i64 =
+            log_entries::table.count().get_result::<i64>(conn)? - log::key_event_count(conn)?;
         if issued + revoked <= logged {
             return Ok(0);
         }
         let known: std::collections::HashSet<(String, String)> = log_entries::table
             .select((log_entries::certificate_id, log_entries::kind))
+            .filter(log_entries::kind.ne(log::KEY))
             .load(conn)?
             .into_iter()
             .collect();
@@ -125,6 +146,17 @@ pub fn make_checkpoint(
     let size = log::size(conn)?;
     let latest = log::latest_checkpoint(conn)?;
     if size == 0 || latest.as_ref().is_some_and(|c| c.tree_size as u64 >= size) {
+        return Ok(None);
+    }
+    // A node whose log key was rotated out or revoked since it started signs no more
+    // checkpoints: verifiers would refuse them, and a node with the current key file signs.
+    let standing = crate::db::keys::find(conn, &key.id().to_hex())?;
+    if standing.is_some_and(|k| k.status() != crate::db::keys::KeyStatus::Active || !k.does("log"))
+    {
+        tracing::warn!(
+            key = %key.id().to_hex(),
+            "the log key of this node is no longer in service; restart it with the current log key file"
+        );
         return Ok(None);
     }
     let origin = latest
@@ -344,8 +376,8 @@ pub fn check_certificate(
     Ok(Some(check))
 }
 
-/// Whether the checkpoint's note is signed, for its own size and root, by the issuer key it
-/// names, and that key is neither retired nor revoked. The last checkpoint that opened is
+/// Whether the checkpoint's note is signed, for its own size and root, by the key it names, and
+/// that key still signs for the log, neither retired nor revoked. The last checkpoint that opened is
 /// remembered: it stays the latest for a second or more, so this is one Ed25519 verification per
 /// checkpoint instead of one per scanned certificate. The key's standing is read every time, so a
 /// key revoked a moment ago vouches for nothing; `known` is a key row already read in the same
@@ -361,7 +393,7 @@ fn signed_in_service(
     let read;
     let key = match known.filter(|k| k.key_id == cp.key_id) {
         Some(key) => key,
-        None => match keys::find(conn, &cp.key_id)? {
+        None => match crate::db::keys::find(conn, &cp.key_id)? {
             Some(key) => {
                 read = key;
                 &read
@@ -369,7 +401,7 @@ fn signed_in_service(
             None => return Ok(false),
         },
     };
-    if key.status() != keys::KeyStatus::Active {
+    if key.status() != crate::db::keys::KeyStatus::Active || !key.does("log") {
         return Ok(false);
     }
     let same = |(last, public): &(CheckpointRow, Vec<u8>)| {
@@ -407,7 +439,8 @@ mod tests {
         let db = Db::connect(&DatabaseUrl::Sqlite(path.to_string_lossy().into())).unwrap();
         let conn = &mut *db.write().unwrap();
         let (key, next) = (IssuerKey::from_seed([3; 32]), IssuerKey::from_seed([4; 32]));
-        keys::register(conn, &key).unwrap();
+        let both = entry::KeyRoles::CLAIM.with(entry::KeyRoles::LOG);
+        crate::signing::keyring::register(conn, &key, both, 0).unwrap();
         let root = [5u8; 32];
         let cp = CheckpointRow {
             tree_size: 7,
@@ -430,7 +463,8 @@ mod tests {
         assert!(!signed_in_service(conn, &forged, None).unwrap());
 
         // Rotated out: its checkpoints are still genuine, but no longer vouch on their own.
-        keys::rotate(conn, &key, &next, 100).unwrap();
+        crate::signing::keyring::rotate(conn, crate::signing::Role::Claim, &key, &next, 100)
+            .unwrap();
         assert!(!signed_in_service(conn, &cp, None).unwrap());
     }
 }

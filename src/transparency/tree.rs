@@ -238,7 +238,8 @@ mod tests {
             .map(|i| [&salt[..], &i.to_be_bytes()].concat())
             .collect();
         for (i, entry) in entries.iter().enumerate() {
-            log::append(conn, EntryKind::Issued, &format!("c{i}"), entry, 0).unwrap();
+            crate::transparency::store::append(conn, EntryKind::Issued, &format!("c{i}"), entry, 0)
+                .unwrap();
         }
         let leaves = entries.iter().map(|e| leaf_hash(e)).collect();
         (dir, db, leaves)

@@ -1,5 +1,6 @@
-//! The public log over HTTP (docs/log.md): the latest signed checkpoint, entries, and inclusion and
-//! consistency proofs, so that anyone can check our log without trusting this server.
+//! The public log over HTTP (docs/log.md): the latest signed checkpoint, entries (certificates'
+//! and keys' events), and inclusion and consistency proofs, so that anyone can check our log
+//! without trusting this server. The signed key list is `/.well-known/ikrar-keys.json`.
 
 use actix_web::{web, HttpResponse};
 use base64::engine::general_purpose::STANDARD;
@@ -10,6 +11,7 @@ use super::{rfc3339, AppState, WebError};
 use crate::db::log::{self, LogEntryRow};
 use crate::db::DbError;
 use crate::domain::CertificateId;
+use crate::transparency::entry::KeyEvent;
 use crate::transparency::{self, EntryKind};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -71,14 +73,20 @@ async fn checkpoint_at(
     Ok(note_response(cp.note))
 }
 
+/// An entry as `/log/entries` gives it: a certificate's entry names the certificate, a key
+/// event the key (its bytes say the rest, docs/log.md).
 fn entry_json(e: &LogEntryRow) -> serde_json::Value {
-    serde_json::json!({
+    let mut body = serde_json::json!({
         "index": e.idx,
         "kind": e.kind,
-        "certificate_id": e.certificate_id,
         "entry": STANDARD.encode(&e.entry),
         "appended_at": rfc3339(e.appended_at),
-    })
+    });
+    match KeyEvent::parse(&e.entry).filter(|_| e.kind == EntryKind::Key.as_str()) {
+        Some(event) => body["key_id"] = data_encoding::HEXLOWER.encode(&event.key_id).into(),
+        None => body["certificate_id"] = e.certificate_id.clone().into(),
+    }
+    body
 }
 
 async fn entry(

@@ -33,6 +33,9 @@ pub use session::SignedInEmployee;
 pub struct AppState {
     pub db: Db,
     pub key: Arc<IssuerKey>,
+    /// Signs the log's checkpoints and the published key list: the claim key itself until the
+    /// deployment gives the log a key of its own (`ikrar keys rotate --role log`).
+    pub log_key: Arc<IssuerKey>,
     /// Seals every certificate PDF (ECDSA P-256 self-made, or the operator's CA e-seal).
     pub seal: Arc<crate::signing::Seal>,
     pub mailer: Mailer,

@@ -10,7 +10,7 @@ use super::security::{check_csrf, CsrfToken};
 use super::upload::{receive, UploadLimit};
 use super::{quick_read, rfc3339, AppState, PageError, WebError};
 use crate::certificate::{self, pdf_signature};
-use crate::db::{keys, log, DbError};
+use crate::db::{log, DbError};
 use crate::domain::{CertificateId, IndonesianZone, RevocationReason};
 use crate::transparency::{self, LogCheck};
 use crate::verification::{self, Evidence, Verdict, Verified};
@@ -271,45 +271,61 @@ async fn verify_page(
     Ok(render_with_status(status_of(view.verdict), &page))
 }
 
+/// The published keys (docs/log.md, "The signed key list"): derived from the key events in the
+/// log as it stands, and signed by the log key as a signed note naming the log size it reflects.
+/// The JSON fields repeat the note's lines for convenience; a verifier trusts the note.
 async fn keys_json(state: web::Data<AppState>) -> Result<HttpResponse, WebError> {
     let db = state.db.clone();
-    let (rows, latest) = web::block(move || -> Result<_, DbError> {
+    let (size, listed, latest) = web::block(move || -> Result<_, DbError> {
         let mut conn = db.read()?;
-        Ok((keys::all(&mut conn)?, log::latest_checkpoint(&mut conn)?))
+        crate::db::in_one_snapshot(&mut conn, |conn| {
+            let size = log::size(conn)?;
+            let listed = transparency::keys::key_list(conn, size)?;
+            Ok((size, listed, log::latest_checkpoint(conn)?))
+        })
     })
     .await??;
     let origin = latest
         .as_ref()
         .and_then(|c| c.note.lines().next().map(str::to_string))
         .unwrap_or_else(|| transparency::default_origin(&state.base_url));
-    let keys: Vec<_> = rows
+    let note = transparency::keys::sign_keys_note(&origin, size, &listed, &state.log_key);
+    let log_role = transparency::entry::KeyRoles::LOG;
+    let keys: Vec<_> = listed
         .iter()
         .map(|k| {
-            let public: Option<[u8; 32]> = k.public_key.clone().try_into().ok();
             serde_json::json!({
-                "key_id": k.key_id,
-                "algorithm": k.algorithm,
+                "key_id": k.key_id_hex(),
+                "algorithm": "Ed25519",
+                "roles": k.roles.names(),
+                "active_roles": k.active_roles.names(),
                 "public_key": data_encoding::BASE64URL_NOPAD.encode(&k.public_key),
                 "public_key_hex": data_encoding::HEXLOWER.encode(&k.public_key),
                 "valid_from": rfc3339(k.valid_from),
                 "valid_until": k.valid_until.map(rfc3339),
-                "status": k.status().as_str(),
+                "status": k.status(),
                 "retired_at": k.retired_at.map(rfc3339),
                 "revoked_at": k.revoked_at.map(rfc3339),
-                "log_verifier_key": public.map(|p| transparency::checkpoint::verifier_key(&origin, &p)),
+                "log_verifier_key": k.roles.contains(log_role)
+                    .then(|| transparency::checkpoint::verifier_key(&origin, &k.public_key)),
             })
         })
         .collect();
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "public, max-age=300"))
         .json(serde_json::json!({
+            "version": 1,
             "issuer": state.base_url,
             "claim_format": "ikrar/claim/v2",
+            "tree_size": size,
             "keys": keys,
             "log": {
                 "origin": origin,
                 "checkpoint": format!("{}/log/checkpoint", state.base_url),
+                "key_id": state.log_key.id().to_hex(),
+                "verifier_key": transparency::checkpoint::verifier_key(&origin, state.log_key.public().as_bytes()),
             },
+            "signed_note": note,
         })))
 }
 

@@ -12,8 +12,8 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::process::Command;
 
-use ikrar::db::certificates;
 use ikrar::domain::CertificateId;
+use ikrar::signing::revoke_certificate;
 use serde_json::Value;
 
 use crate::helpers::*;
@@ -94,7 +94,7 @@ async fn each_verdict_is_the_heading_online_and_offline() {
     let (_, revoked) = app
         .signs(RIZAL_NIP, "rizal@contoh.go.id", "Muhammad Rizal")
         .await;
-    assert!(certificates::revoke(
+    assert!(revoke_certificate(
         &mut app.db.write().unwrap(),
         &CertificateId::parse(revoked["certificate_id"].as_str().unwrap()).unwrap(),
         ikrar::db::now(),

@@ -3,11 +3,11 @@
 use std::collections::{BTreeMap, HashMap};
 
 use diesel::prelude::*;
-use ikrar::db::certificates;
 use ikrar::db::coverage::{self, Tally};
 use ikrar::db::employees::{self, Employee, EmployeeRecord};
 use ikrar::db::schema;
 use ikrar::domain::CertificateId;
+use ikrar::signing::revoke_certificate;
 use ikrar::signing::{issue_certificate, IssuerKey, SigningRequest};
 use serde_json::Value;
 
@@ -129,13 +129,10 @@ async fn coverage_always_equals_a_recount(backend: Backend) {
             6 | 7 if !standing.is_empty() => {
                 let id = standing.swap_remove(rng.usize(0..standing.len()));
                 let id = CertificateId::parse(&id).unwrap();
-                assert!(certificates::revoke(
-                    &mut app.db.write().unwrap(),
-                    &id,
-                    now,
-                    "salah orang"
-                )
-                .unwrap());
+                assert!(
+                    revoke_certificate(&mut app.db.write().unwrap(), &id, now, "salah orang")
+                        .unwrap()
+                );
             }
             _ => {
                 // A roster move: new village, sometimes a new agency or type, through a re-import.

@@ -8,8 +8,8 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use diesel::prelude::*;
 use ed25519_dalek::{Signature, VerifyingKey};
-use ikrar::db::certificates;
 use ikrar::domain::CertificateId;
+use ikrar::signing::revoke_certificate;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
@@ -250,7 +250,7 @@ async fn certificates_and_revocations_are_logged_with_proofs_an_independent_chec
     }
     let (rizal_id, _) = issuance_entry_from_link(&links[1]);
     let revoked_at = ikrar::db::now();
-    assert!(certificates::revoke(
+    assert!(revoke_certificate(
         &mut app.db.write().unwrap(),
         &CertificateId::parse(&rizal_id).unwrap(),
         revoked_at,
@@ -509,7 +509,7 @@ async fn certificates_from_before_the_log_are_logged_when_a_node_starts(backend:
         .signs(RIZAL_NIP, "rizal@contoh.go.id", "Muhammad Rizal")
         .await;
     let b_id = b["certificate_id"].as_str().unwrap();
-    assert!(certificates::revoke(
+    assert!(revoke_certificate(
         &mut app.db.write().unwrap(),
         &CertificateId::parse(b_id).unwrap(),
         ikrar::db::now(),

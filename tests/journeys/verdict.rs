@@ -3,8 +3,8 @@
 //! genuine is not sealed afresh for its signer.
 
 use diesel::prelude::*;
-use ikrar::db::certificates;
 use ikrar::domain::CertificateId;
+use ikrar::signing::revoke_certificate;
 use serde_json::Value;
 
 use crate::helpers::*;
@@ -47,7 +47,7 @@ async fn a_revocation_cleared_in_the_database_still_verifies_as_revoked(backend:
     assert_eq!(healthz(&app).await["status"], "ok");
 
     let revoked_at = ikrar::db::now();
-    assert!(certificates::revoke(
+    assert!(revoke_certificate(
         &mut app.db.write().unwrap(),
         &CertificateId::parse(&id).unwrap(),
         revoked_at,
@@ -132,7 +132,7 @@ async fn a_certificate_that_is_not_genuine_gets_no_fresh_seal(backend: Backend) 
     };
 
     // Revoked: the API explains in JSON, the page route with a page; neither is a PDF.
-    assert!(certificates::revoke(
+    assert!(revoke_certificate(
         &mut app.db.write().unwrap(),
         &CertificateId::parse(&id).unwrap(),
         ikrar::db::now(),

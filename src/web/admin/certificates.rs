@@ -161,7 +161,7 @@ async fn revoke(
             let certificate = in_scope(conn, &scope, &raw)?;
             let id = CertificateId::parse(&certificate.id).map_err(|_| not_found())?;
             let at = now();
-            if !certificates::revoke(conn, &id, at, &stored)? {
+            if !crate::signing::revoke_certificate(conn, &id, at, &stored)? {
                 return Err(WebError::Conflict(
                     "Sertifikat ini sudah dicabut sebelumnya.".into(),
                 ));

@@ -1,0 +1,2 @@
+DROP INDEX log_entries_keys;
+ALTER TABLE issuer_keys DROP COLUMN roles;
