@@ -15,7 +15,7 @@ mod file;
 pub(super) mod fonts;
 
 use canvas::{Canvas, Rgb3};
-pub use file::FileInfo;
+pub use file::{Attachment, FileInfo};
 use file::PreparedLogo;
 use fonts::{Face, Faces};
 

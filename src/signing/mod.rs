@@ -13,4 +13,4 @@ pub use claim::{
 pub use issue::{issue_certificate, IssueError, Issued, SigningRequest};
 pub use key::{verify_with, IssuerKey, KeyError, KeyId};
 pub use seal::{Seal, SealError, SealSignature, SealSignatureError};
-pub use verify::{check_record, SignatureCheck};
+pub use verify::{check_record, AcceptedSignatures, SignatureCheck};
