@@ -196,7 +196,7 @@ pub fn render_unsigned_pdf(ctx: &CertificateContext<'_>) -> Result<Vec<u8>, Cert
                 .zip(bundle_json.as_deref())
                 .map(|(bundle, bytes)| Attachment {
                     name: bundle::FILE_NAME,
-                    description: "Bukti pemeriksaan luring: klaim bertanda tangan, entri log publik, bukti inklusi, dan checkpoint bertanda tangan",
+                    description: "Bukti pemeriksaan luring: klaim bertanda tangan, entri log publik, bukti inklusi, dan ringkasan log bertanda tangan",
                     mime_type: "application/json",
                     bytes,
                     modified_at: bundle.checkpoint_at,
