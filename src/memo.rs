@@ -1,6 +1,6 @@
 //! A bounded memory of facts that never change once known: a campaign's title, an Ed25519
 //! signature that verified, an inclusion proof that held. Each memo belongs to the application's
-//! [`crate::caches::Caches`], never to the process. Verification answers the same questions over
+//! `Caches` (src/caches.rs), never to the process. Verification answers the same questions over
 //! and over (a poster scanned by a queue of people, a journalist re-checking); each remembered
 //! answer saves a query or a public-key operation. Only facts that cannot become false may go in:
 //! the key of an entry must name everything the answer depends on.

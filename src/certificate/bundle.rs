@@ -83,8 +83,7 @@ impl OfflineBundle {
         if transparency::entry::issued(row).as_deref() != Some(logged.entry.as_slice()) {
             return Ok(Gathered::Unavailable);
         }
-        let Some(checkpoint) = log::latest_checkpoint(conn)?
-            .filter(|c| c.tree_size as u64 > index)
+        let Some(checkpoint) = log::latest_checkpoint(conn)?.filter(|c| c.tree_size as u64 > index)
         else {
             return Ok(Gathered::AwaitingCheckpoint);
         };
@@ -108,7 +107,12 @@ impl OfflineBundle {
 
     /// The bundle of `row` as the only entry of a log whose checkpoint `key` signed at `at`: a
     /// genuine, checkable bundle for the benchmark, which renders without a database.
-    pub fn alone_in_log(row: &CertificateRow, key: &IssuerKey, origin: &str, at: i64) -> Option<Self> {
+    pub fn alone_in_log(
+        row: &CertificateRow,
+        key: &IssuerKey,
+        origin: &str,
+        at: i64,
+    ) -> Option<Self> {
         let entry = transparency::entry::issued(row)?;
         let root = transparency::merkle::leaf_hash(&entry);
         Some(Self {

@@ -111,7 +111,8 @@ pub fn run(quick: bool, samples: Option<usize>, pdf_out: Option<&Path>) -> anyho
     let seal = Seal::self_made("Pemerintah Provinsi Sulawesi Selatan", at - 86_400)?;
     let authority = super::demo::authority();
     // The offline bundle every download attaches, here for a log of one entry.
-    let bundle = certificate::OfflineBundle::alone_in_log(&row, &key, "ikrar.sulselprov.go.id/log", at);
+    let bundle =
+        certificate::OfflineBundle::alone_in_log(&row, &key, "ikrar.sulselprov.go.id/log", at);
     let render = |row: &crate::db::certificates::CertificateRow| {
         certificate::render_pdf(
             &CertificateContext {

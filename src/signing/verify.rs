@@ -11,7 +11,7 @@ use crate::db::keys::IssuerKeyRow;
 use crate::memo::Memo;
 
 /// Ed25519 verifications that held, by the SHA-256 of key, message and signature; owned by the
-/// application's [`crate::caches::Caches`].
+/// application's `Caches` (src/caches.rs).
 pub struct AcceptedSignatures(Memo<[u8; 32], ()>);
 
 impl AcceptedSignatures {

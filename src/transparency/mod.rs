@@ -240,10 +240,7 @@ pub(crate) fn proven_included(
 /// in service signed it, and remembers it (`tree::remember_all_shared`). Run once after a start,
 /// off the request path: the first scan of each certificate then reads only its own block of the
 /// log. Returns how many nodes were remembered.
-pub fn remember_proof_nodes(
-    conn: &mut DbConnection,
-    memory: &LogMemory,
-) -> Result<usize, DbError> {
+pub fn remember_proof_nodes(conn: &mut DbConnection, memory: &LogMemory) -> Result<usize, DbError> {
     let Some(cp) = log::latest_checkpoint(conn)? else {
         return Ok(0);
     };

@@ -22,7 +22,7 @@ const BLOCK_LEAVES: u64 = 1 << SHARED_LEVEL;
 const _: () = assert!(BLOCK_LEAVES == log::LEAVES_PER_BLOCK);
 
 /// What a node remembers of the log between scans, owned by the application's
-/// [`crate::caches::Caches`] (one per node, a fresh one per test server).
+/// `Caches` (src/caches.rs) (one per node, a fresh one per test server).
 pub struct LogMemory {
     /// Shared nodes known to be the log's own: they took part in a proof that held, or were
     /// checked against a signed root by `remember_all_shared`. A log of 3 million entries has
@@ -333,7 +333,10 @@ mod tests {
         let memory = LogMemory::new();
         let (_dir, db, leaves) = log_of(200);
         let conn = &mut *db.write().unwrap();
-        assert_eq!(remember_all_shared(conn, &memory, 200, &[7; 32]).unwrap(), 0);
+        assert_eq!(
+            remember_all_shared(conn, &memory, 200, &[7; 32]).unwrap(),
+            0
+        );
         // Levels 5, 6 and 7 of a 200-leaf tree: 6 + 3 + 1 complete subtrees.
         assert_eq!(
             remember_all_shared(conn, &memory, 200, &root(&leaves)).unwrap(),

@@ -8,9 +8,9 @@ use actix_web::{web, HttpResponse};
 use super::pages::{self, render, render_with_status};
 use super::{AppState, PageError, SignedInEmployee, WebError};
 
+use crate::caches::Caches;
 use crate::certificate::bundle::Gathered;
 use crate::certificate::{self, CertificateContext, OfflineBundle, PdfSigner, QrMatrix};
-use crate::caches::Caches;
 use crate::db::certificates::{self, CertificateRow};
 use crate::db::{areas, campaigns, Db};
 use crate::domain::{AreaCode, CertificateId};
@@ -141,8 +141,8 @@ async fn download(
     let st = state.clone();
     let rendered =
         web::block(move || render_stored(&st.db, &st.caches, &st.base_url, &st.seal, &id))
-        .await?
-        .map_err(WebError::internal)?;
+            .await?
+            .map_err(WebError::internal)?;
     match rendered {
         Some((row, pdf)) if row.employee_id == me.employee.id => Ok(Download::Pdf(
             HttpResponse::Ok()

@@ -91,7 +91,11 @@ async fn a_fresh_pdf_carries_an_offline_bundle_that_checks_without_the_server(ba
         .await;
     let id = signed["certificate_id"].as_str().unwrap();
     let pdf = app.pdf(&token, id).await;
-    assert_eq!(pdf, app.pdf(&token, id).await, "the same checkpoint, the same bytes");
+    assert_eq!(
+        pdf,
+        app.pdf(&token, id).await,
+        "the same checkpoint, the same bytes"
+    );
     let keys = published_keys(&app).await;
     let anchor_pem = app
         .api
