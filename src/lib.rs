@@ -1,6 +1,7 @@
 //! ikrar: civil servants sign their election-time Pakta Integritas and neutrality declaration
 //! online; every signature yields an Ed25519-signed PDF certificate whose QR anyone can check.
 
+pub mod caches;
 pub mod certificate;
 pub mod cli;
 pub mod config;

@@ -1,9 +1,9 @@
-//! A bounded, process-wide memory of facts that never change once known: the description of a
-//! work area, a campaign's title, an Ed25519 signature that verified, an inclusion proof that
-//! held. Verification answers the same questions over and over (a poster scanned by a queue of
-//! people, a journalist re-checking); each remembered answer saves a query or a public-key
-//! operation. Only facts that cannot become false may go in: the key of an entry must name
-//! everything the answer depends on.
+//! A bounded memory of facts that never change once known: a campaign's title, an Ed25519
+//! signature that verified, an inclusion proof that held. Each memo belongs to the application's
+//! `Caches` (src/caches.rs), never to the process. Verification answers the same questions over
+//! and over (a poster scanned by a queue of people, a journalist re-checking); each remembered
+//! answer saves a query or a public-key operation. Only facts that cannot become false may go in:
+//! the key of an entry must name everything the answer depends on.
 
 use std::collections::HashMap;
 use std::hash::Hash;

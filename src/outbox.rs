@@ -76,16 +76,28 @@ pub fn enqueue(
 }
 
 /// Drains the queue for as long as the node runs.
-pub async fn drain_loop(db: Db, seal: Arc<Seal>, mailer: Mailer, base_url: String) {
+pub async fn drain_loop(
+    db: Db,
+    seal: Arc<Seal>,
+    caches: Arc<crate::caches::Caches>,
+    mailer: Mailer,
+    base_url: String,
+) {
     let mut tick = tokio::time::interval(POLL);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
-        let (db, seal, mailer, base_url) =
-            (db.clone(), seal.clone(), mailer.clone(), base_url.clone());
-        let drained =
-            tokio::task::spawn_blocking(move || drain_once(&db, &seal, &mailer, &base_url, now()))
-                .await;
+        let (db, seal, caches, mailer, base_url) = (
+            db.clone(),
+            seal.clone(),
+            caches.clone(),
+            mailer.clone(),
+            base_url.clone(),
+        );
+        let drained = tokio::task::spawn_blocking(move || {
+            drain_once(&db, &seal, &caches, &mailer, &base_url, now())
+        })
+        .await;
         match drained {
             Ok(Ok(0)) => {}
             Ok(Ok(sent)) => tracing::debug!(sent, "sent letters to signers"),
@@ -100,6 +112,7 @@ pub async fn drain_loop(db: Db, seal: Arc<Seal>, mailer: Mailer, base_url: Strin
 pub fn drain_once(
     db: &Db,
     seal: &Seal,
+    caches: &crate::caches::Caches,
     mailer: &Mailer,
     base_url: &str,
     at: i64,
@@ -126,7 +139,7 @@ pub fn drain_once(
             continue; // another node has it
         }
         let attempts = letter.attempts + 1;
-        let outcome = send(db, seal, mailer, base_url, &letter);
+        let outcome = send(db, seal, caches, mailer, base_url, &letter);
         let mut conn = db.write()?;
         let row = certificate_mail::table.find(&letter.id);
         match outcome {
@@ -166,6 +179,7 @@ pub fn drain_once(
 fn send(
     db: &Db,
     seal: &Seal,
+    caches: &crate::caches::Caches,
     mailer: &Mailer,
     base_url: &str,
     letter: &QueuedLetter,
@@ -192,7 +206,7 @@ fn send(
     let link = format!("{}/v/{}", base_url.trim_end_matches('/'), row.id);
     match letter.kind.as_str() {
         "terbit" => {
-            let (row, pdf) = crate::web::render_stored(db, base_url, seal, &id)?
+            let (row, pdf) = crate::web::render_stored(db, caches, base_url, seal, &id)?
                 .context("the certificate is gone")?;
             let body = letter_text(&[
                 &format!("Yth. Bapak/Ibu {},", row.signer_name),

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use actix_web::{web, App, HttpServer};
 use anyhow::Context;
 
+use crate::caches::Caches;
 use crate::config::Settings;
 use crate::db::{areas, Db};
 use crate::mail::Mailer;
@@ -60,14 +61,14 @@ pub fn open_seal(settings: &Settings, db: &Db) -> anyhow::Result<Seal> {
     Ok(seal)
 }
 
-/// Reads the area names and the shared part of the log's tree into memory (about 0.3 s and
-/// 15 MB for three million certificates), then stores the blocks of leaf hashes a log from an
-/// earlier version lacks.
-fn warm_up(db: &Db) {
+/// Reads the area names and the shared part of the log's tree into the node's caches (about
+/// 0.3 s and 15 MB for three million certificates), then stores the blocks of leaf hashes a log
+/// from an earlier version lacks.
+fn warm_up(db: &Db, caches: &Caches) {
     let started = std::time::Instant::now();
     let warmed = db.read().and_then(|mut conn| {
-        crate::db::areas::preload_names(&mut conn)?;
-        crate::transparency::remember_proof_nodes(&mut conn)
+        crate::db::areas::preload_names(&mut conn, &caches.area_names)?;
+        crate::transparency::remember_proof_nodes(&mut conn, &caches.log)
     });
     match warmed {
         Ok(nodes) => tracing::info!(
@@ -125,15 +126,18 @@ impl Application {
             log_key.clone(),
             crate::transparency::default_origin(&base_url),
         ));
+        // What the node remembers between requests, in one place, owned by the application state.
+        let caches = Arc::new(Caches::new());
         tokio::spawn(crate::outbox::drain_loop(
             db.clone(),
             seal.clone(),
+            caches.clone(),
             mailer.clone(),
             base_url.clone(),
         ));
         // Off the start-up path: what the first scans would otherwise each read for themselves.
-        let warm_db = db.clone();
-        std::thread::spawn(move || warm_up(&warm_db));
+        let (warm_db, warm_caches) = (db.clone(), caches.clone());
+        std::thread::spawn(move || warm_up(&warm_db, &warm_caches));
         let state = web::Data::new(AppState {
             db,
             key,
@@ -145,6 +149,7 @@ impl Application {
             trusted_proxy: settings.trusted_proxy,
             address_limits: settings.address_limits,
             revocations: Default::default(),
+            caches,
             report_url: settings.report_url.clone(),
         });
         let server = HttpServer::new(move || {

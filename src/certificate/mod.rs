@@ -1,17 +1,19 @@
 //! Where a certificate is drawn: the PDF a signer downloads and the QR link printed on it.
 
+pub mod bundle;
 pub mod glyphs;
 pub mod pdf;
 pub mod pdf_signature;
 mod qr;
 
+pub use bundle::OfflineBundle;
 pub use qr::{verify_link, QrError, QrMatrix};
 
 use crate::db::campaigns::{Campaign, StoredDocument};
 use crate::db::certificates::CertificateRow;
 use crate::domain::{Block, CertificateId, IndonesianZone, IssuingAuthority, PactDocument};
 use crate::signing::{encode_signed_bytes, Claim};
-use pdf::{CertificateSheet, DocumentBlock, FileInfo, Letterhead};
+use pdf::{Attachment, CertificateSheet, DocumentBlock, FileInfo, Letterhead};
 pub use pdf_signature::{PdfSignatureError, PdfSigner};
 
 /// Everything a certificate shows besides the stored record itself.
@@ -25,6 +27,9 @@ pub struct CertificateContext<'a> {
     /// The campaign's issuing authority in force when the certificate was signed
     /// ([`crate::db::campaigns::authority_at`]); `None` prints no letterhead.
     pub authority: Option<&'a IssuingAuthority>,
+    /// The offline evidence, attached to the PDF as `ikrar-bukti.json` before the seal, which
+    /// then covers it; `None` attaches nothing (no checkpoint covers the certificate yet).
+    pub bundle: Option<&'a OfflineBundle>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -158,6 +163,7 @@ pub fn render_unsigned_pdf(ctx: &CertificateContext<'_>) -> Result<Vec<u8>, Cert
         Some(a) => format!("{}, {}", a.office(), a.name()),
         None => "ikrar".to_string(),
     };
+    let bundle_json = ctx.bundle.map(OfflineBundle::to_json);
     let sheet = CertificateSheet {
         letterhead: ctx.authority.map(|a| Letterhead {
             name: a.name(),
@@ -185,6 +191,16 @@ pub fn render_unsigned_pdf(ctx: &CertificateContext<'_>) -> Result<Vec<u8>, Cert
             author: &author,
             subject: &subject,
             lang: "id-ID",
+            attachment: ctx
+                .bundle
+                .zip(bundle_json.as_deref())
+                .map(|(bundle, bytes)| Attachment {
+                    name: bundle::FILE_NAME,
+                    description: "Bukti pemeriksaan luring: klaim bertanda tangan, entri log publik, bukti inklusi, dan ringkasan log bertanda tangan",
+                    mime_type: "application/json",
+                    bytes,
+                    modified_at: bundle.checkpoint_at,
+                }),
         },
     };
     Ok(pdf::render(&sheet)?)

@@ -15,8 +15,8 @@ mod file;
 pub(super) mod fonts;
 
 use canvas::{Canvas, Rgb3};
-pub use file::FileInfo;
 use file::PreparedLogo;
+pub use file::{Attachment, FileInfo};
 use fonts::{Face, Faces};
 
 use crate::domain::AuthorityLogo;

@@ -110,6 +110,9 @@ pub fn run(quick: bool, samples: Option<usize>, pdf_out: Option<&Path>) -> anyho
     // The self-made seal every fresh deployment gets: ECDSA P-256.
     let seal = Seal::self_made("Pemerintah Provinsi Sulawesi Selatan", at - 86_400)?;
     let authority = super::demo::authority();
+    // The offline bundle every download attaches, here for a log of one entry.
+    let bundle =
+        certificate::OfflineBundle::alone_in_log(&row, &key, "ikrar.sulselprov.go.id/log", at);
     let render = |row: &crate::db::certificates::CertificateRow| {
         certificate::render_pdf(
             &CertificateContext {
@@ -119,6 +122,7 @@ pub fn run(quick: bool, samples: Option<usize>, pdf_out: Option<&Path>) -> anyho
                 work_area,
                 base_url,
                 authority: Some(&authority),
+                bundle: bundle.as_ref(),
             },
             PdfSigner { seal: &seal },
         )
@@ -162,6 +166,7 @@ pub fn run(quick: bool, samples: Option<usize>, pdf_out: Option<&Path>) -> anyho
         work_area,
         base_url,
         authority: Some(&authority),
+        bundle: bundle.as_ref(),
     };
     let unsigned_pdf = time(samples, || {
         std::hint::black_box(
@@ -289,9 +294,10 @@ pub fn scans(ids: &Path, storage: &StorageArgs) -> anyhow::Result<i32> {
         );
     }
     let mut conn = db.read()?;
+    let caches = crate::caches::Caches::new();
     let started = Instant::now();
-    areas::preload_names(&mut conn)?;
-    let nodes = crate::transparency::remember_proof_nodes(&mut conn)?;
+    areas::preload_names(&mut conn, &caches.area_names)?;
+    let nodes = crate::transparency::remember_proof_nodes(&mut conn, &caches.log)?;
     let warm_up = started.elapsed();
     let revocations = LogRevocations::new();
     let mut out = std::io::stdout().lock();
@@ -318,7 +324,7 @@ pub fn scans(ids: &Path, storage: &StorageArgs) -> anyhow::Result<i32> {
             let mut last = whole;
             // The pipeline itself, timed at the end of each of its steps.
             let verified = crate::db::in_one_snapshot(&mut conn, |conn| {
-                verify_in(conn, &revocations, id, Evidence::Id, &mut |step| {
+                verify_in(conn, &revocations, &caches, id, Evidence::Id, &mut |step| {
                     let now = Instant::now();
                     let slot = match step {
                         Step::Read => 0,

@@ -26,10 +26,18 @@ pub fn copy(from: &str, to: &str) -> anyhow::Result<i32> {
     let mut failed = 0;
     // The copied log's revocations count, as on a serving node.
     let revocations = LogRevocations::new();
+    // The target's own: nothing remembered of the source may vouch for the copy.
+    let caches = crate::caches::Caches::new();
     for id in &ids {
-        let verdict =
-            verification::verify_in(&mut conn, &revocations, id, Evidence::Id, &mut |_| {})?
-                .verdict;
+        let verdict = verification::verify_in(
+            &mut conn,
+            &revocations,
+            &caches,
+            id,
+            Evidence::Id,
+            &mut |_| {},
+        )?
+        .verdict;
         if !matches!(verdict, Verdict::Genuine | Verdict::Revoked) {
             eprintln!(
                 "sertifikat {id} tidak lolos pemeriksaan di basis data tujuan: {}",

@@ -180,19 +180,57 @@ pub fn lineage(conn: &mut DbConnection, code: &AreaCode) -> Result<Vec<Area>, Db
 /// "Kelurahan X, Kecamatan Y, Kota Z, Provinsi W" style description of a work area.
 ///
 /// Every verification and certificate names the signer's work area, and the reference never
-/// changes once loaded, so the names of all areas are read once per process (about 6 MB) and a
+/// changes once loaded, so the names of all areas are read once into `names` (about 6 MB) and a
 /// description costs four lookups instead of a query. An area missing from them is described
 /// from the database.
-pub fn describe(conn: &mut DbConnection, code: &AreaCode) -> Result<String, DbError> {
-    match display_names(conn)?.and_then(|names| names.describe(code)) {
+pub fn describe(
+    conn: &mut DbConnection,
+    names: &AreaNames,
+    code: &AreaCode,
+) -> Result<String, DbError> {
+    match names.read(conn)?.and_then(|names| names.describe(code)) {
         Some(text) => Ok(text),
         None => describe_from(conn, code),
     }
 }
 
 /// Reads the names of every area now rather than on the first verification after start.
-pub fn preload_names(conn: &mut DbConnection) -> Result<(), DbError> {
-    display_names(conn).map(drop)
+pub fn preload_names(conn: &mut DbConnection, names: &AreaNames) -> Result<(), DbError> {
+    names.read(conn).map(drop)
+}
+
+/// The names of every area, read once and kept by the application's `Caches`.
+#[derive(Default)]
+pub struct AreaNames(OnceLock<DisplayNames>);
+
+impl AreaNames {
+    pub const fn new() -> Self {
+        Self(OnceLock::new())
+    }
+
+    /// `None` while the reference is not loaded yet.
+    fn read(&self, conn: &mut DbConnection) -> Result<Option<&DisplayNames>, DbError> {
+        if let Some(names) = self.0.get() {
+            return Ok(Some(names));
+        }
+        let rows: Vec<(String, i32, String)> = areas::table
+            .filter(areas::level.gt(0))
+            .select((areas::code, areas::level, areas::name))
+            .load(conn)?;
+        if rows.is_empty() {
+            return Ok(None);
+        }
+        let names = rows
+            .into_iter()
+            .filter_map(|(code, level, name)| {
+                Some((
+                    digits_of(&code)?,
+                    display_name(level, name).into_boxed_str(),
+                ))
+            })
+            .collect();
+        Ok(Some(self.0.get_or_init(|| DisplayNames(names))))
+    }
 }
 
 /// Area names as a description shows them, by the digits of the area code.
@@ -232,31 +270,6 @@ impl DisplayNames {
     }
 }
 
-/// `None` while the reference is not loaded yet.
-fn display_names(conn: &mut DbConnection) -> Result<Option<&'static DisplayNames>, DbError> {
-    static NAMES: OnceLock<DisplayNames> = OnceLock::new();
-    if let Some(names) = NAMES.get() {
-        return Ok(Some(names));
-    }
-    let rows: Vec<(String, i32, String)> = areas::table
-        .filter(areas::level.gt(0))
-        .select((areas::code, areas::level, areas::name))
-        .load(conn)?;
-    if rows.is_empty() {
-        return Ok(None);
-    }
-    let names = rows
-        .into_iter()
-        .filter_map(|(code, level, name)| {
-            Some((
-                digits_of(&code)?,
-                display_name(level, name).into_boxed_str(),
-            ))
-        })
-        .collect();
-    Ok(Some(NAMES.get_or_init(|| DisplayNames(names))))
-}
-
 fn describe_from(conn: &mut DbConnection, code: &AreaCode) -> Result<String, DbError> {
     let names: Vec<String> = lineage(conn, code)?
         .into_iter()
@@ -281,11 +294,12 @@ mod tests {
         let conn = &mut *db.write().unwrap();
         load_reference(conn).unwrap();
         let village = AreaCode::parse(&reference_village_codes().next().unwrap()).unwrap();
+        let names = AreaNames::new();
         let mut code = Some(village);
         while let Some(c) = code {
             let from_db = describe_from(conn, &c).unwrap();
             assert_eq!(from_db.split(", ").count(), c.level() as usize);
-            assert_eq!(describe(conn, &c).unwrap(), from_db);
+            assert_eq!(describe(conn, &names, &c).unwrap(), from_db);
             code = c.parent();
         }
         assert_eq!(digits_of("73.71.01.1001"), Some(7_371_011_001));

@@ -18,4 +18,4 @@ pub use key::{verify_with, IssuerKey, KeyError, KeyId};
 pub use keyring::{KeyStandingError, Role};
 pub use revoke::revoke_certificate;
 pub use seal::{Seal, SealError, SealSignature, SealSignatureError};
-pub use verify::{check_record, SignatureCheck};
+pub use verify::{check_record, AcceptedSignatures, SignatureCheck};

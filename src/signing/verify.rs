@@ -10,25 +10,45 @@ use crate::db::certificates::CertificateRow;
 use crate::db::keys::IssuerKeyRow;
 use crate::memo::Memo;
 
+/// Ed25519 verifications that held, by the SHA-256 of key, message and signature; owned by the
+/// application's `Caches` (src/caches.rs).
+pub struct AcceptedSignatures(Memo<[u8; 32], ()>);
+
+impl AcceptedSignatures {
+    /// 200,000 digests: about 10 MB when full.
+    pub const fn new() -> Self {
+        Self(Memo::new(200_000))
+    }
+}
+
+impl Default for AcceptedSignatures {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 /// `verify_with`, remembering what it accepted: a certificate scanned again (a poster on a
 /// notice board, a journalist re-checking) costs a SHA-256 instead of an Ed25519 verification
 /// (about 1 µs instead of 40 µs). The memo is keyed by the exact key, message and signature
 /// bytes, so a record changed in the database is verified afresh; rejections are not remembered.
-fn verify_remembered(public: &[u8], message: &[u8], signature: &[u8]) -> bool {
-    // 200,000 digests: about 10 MB when full.
-    static ACCEPTED: Memo<[u8; 32], ()> = Memo::new(200_000);
+fn verify_remembered(
+    accepted: &AcceptedSignatures,
+    public: &[u8],
+    message: &[u8],
+    signature: &[u8],
+) -> bool {
     let mut h = Sha256::new();
     for part in [public, message, signature] {
         h.update((part.len() as u32).to_be_bytes());
         h.update(part);
     }
     let digest: [u8; 32] = h.finalize().into();
-    if ACCEPTED.get(&digest).is_some() {
+    if accepted.0.get(&digest).is_some() {
         return true;
     }
     let ok = verify_with(public, message, signature);
     if ok {
-        ACCEPTED.remember(digest, ());
+        accepted.0.remember(digest, ());
     }
     ok
 }
@@ -46,12 +66,14 @@ pub enum SignatureCheck {
 
 /// Checks a stored record against the issuer key it names (`None` if that key is not one of
 /// ours) and, when the link carried one, the signed claim from the QR. `Err` says, in words for
-/// the verification page, why the record cannot be trusted.
+/// the verification page, why the record cannot be trusted. `accepted` remembers the
+/// verifications that held.
 pub fn check_record(
     row: &CertificateRow,
     key: Option<&IssuerKeyRow>,
     link_claim: Option<&str>,
     signature: SignatureCheck,
+    accepted: &AcceptedSignatures,
 ) -> Result<(), &'static str> {
     // A log key never signs claims: a claim "signed" by one is not ours.
     let Some(key) = key.filter(|k| k.key_id == row.key_id && k.does("claim")) else {
@@ -62,7 +84,12 @@ pub fn check_record(
     };
     let claim = record.claim();
     let signature_holds = signature == SignatureCheck::VouchedByLog
-        || verify_remembered(&key.public_key, &claim.signing_message(), &row.signature);
+        || verify_remembered(
+            accepted,
+            &key.public_key,
+            &claim.signing_message(),
+            &row.signature,
+        );
     if claim.to_bytes() != row.claim || !signature_holds {
         return Err("catatan sertifikat tidak cocok dengan tanda tangan penerbit");
     }
@@ -79,7 +106,12 @@ pub fn check_record(
         let matches = match Claim::decode_signed(text, &record.certificate_id) {
             Ok((carried, sig)) => {
                 carried == claim
-                    && verify_remembered(&key.public_key, &carried.signing_message(), &sig)
+                    && verify_remembered(
+                        accepted,
+                        &key.public_key,
+                        &carried.signing_message(),
+                        &sig,
+                    )
             }
             Err(_) => false,
         };

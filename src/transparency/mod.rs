@@ -17,10 +17,10 @@ use crate::db::certificates::{CertificateRow, Verifiable};
 use crate::db::keys::IssuerKeyRow;
 use crate::db::log::{self, CheckpointRow};
 use crate::db::{Db, DbConnection, DbError};
-use crate::memo::Memo;
 use crate::signing::IssuerKey;
 pub use entry::EntryKind;
 use merkle::Hash;
+pub use tree::LogMemory;
 use tree::SharedFrom;
 
 /// How often a node looks whether the log grew and, if so, signs a checkpoint: a new certificate
@@ -239,15 +239,14 @@ fn stored_hashes(
 /// node reads. A failed proof is not remembered: it may be a damaged node, repaired later.
 pub(crate) fn proven_included(
     conn: &mut DbConnection,
+    memory: &LogMemory,
     index: u64,
     size: u64,
     leaf: Hash,
     root: Hash,
 ) -> diesel::QueryResult<bool> {
-    // About 100 bytes an entry: 10 MB when full.
-    static PROVEN: Memo<(u64, u64, Hash, Hash), ()> = Memo::new(100_000);
     let key = (index, size, leaf, root);
-    if PROVEN.get(&key).is_some() {
+    if memory.proven.get(&key).is_some() {
         return Ok(true);
     }
     let ranges = merkle::inclusion_ranges(index, size);
@@ -256,15 +255,15 @@ pub(crate) fn proven_included(
         merkle::hashes_of(&ranges, &nodes.hashes)
             .is_some_and(|proof| merkle::verify_inclusion(index, size, &leaf, &proof, &root))
     };
-    let mut nodes = tree::Nodes::read(conn, &ids, size, SharedFrom::Memo)?;
+    let mut nodes = tree::Nodes::read(conn, &ids, size, SharedFrom::Memo(memory))?;
     let mut held = holds(&nodes);
     if !held && nodes.used_memo {
         nodes = tree::Nodes::read(conn, &ids, size, SharedFrom::Database)?;
         held = holds(&nodes);
     }
     if held {
-        PROVEN.remember(key, ());
-        nodes.remember_shared();
+        memory.proven.remember(key, ());
+        nodes.remember_shared(memory);
     }
     Ok(held)
 }
@@ -273,17 +272,22 @@ pub(crate) fn proven_included(
 /// in service signed it, and remembers it (`tree::remember_all_shared`). Run once after a start,
 /// off the request path: the first scan of each certificate then reads only its own block of the
 /// log. Returns how many nodes were remembered.
-pub fn remember_proof_nodes(conn: &mut DbConnection) -> Result<usize, DbError> {
+pub fn remember_proof_nodes(conn: &mut DbConnection, memory: &LogMemory) -> Result<usize, DbError> {
     let Some(cp) = log::latest_checkpoint(conn)? else {
         return Ok(0);
     };
     let Ok(root) = Hash::try_from(cp.root.as_slice()) else {
         return Ok(0);
     };
-    if !signed_in_service(conn, &cp, None)? {
+    if !signed_in_service(conn, memory, &cp, None)? {
         return Ok(0);
     }
-    Ok(tree::remember_all_shared(conn, cp.tree_size as u64, &root)?)
+    Ok(tree::remember_all_shared(
+        conn,
+        memory,
+        cp.tree_size as u64,
+        &root,
+    )?)
 }
 
 /// Stores the blocks of leaf hashes that a log from before `log_blocks` lacks, a thousand blocks
@@ -341,6 +345,7 @@ impl LogCheck {
 /// hashes; no tree recomputation.
 pub fn check_certificate(
     conn: &mut DbConnection,
+    memory: &LogMemory,
     found: &Verifiable,
 ) -> Result<Option<LogCheck>, DbError> {
     let Some(index) = found.log_index else {
@@ -367,11 +372,11 @@ pub fn check_certificate(
         let root: Option<Hash> = cp.root.as_slice().try_into().ok();
         let size = cp.tree_size as u64;
         check.included = Some(match (leaf, root) {
-            (Some(leaf), Some(root)) => proven_included(conn, index, size, leaf, root)?,
+            (Some(leaf), Some(root)) => proven_included(conn, memory, index, size, leaf, root)?,
             _ => false,
         });
         check.vouched = check.included == Some(true)
-            && signed_in_service(conn, &cp, found.issuer_key.as_ref())?;
+            && signed_in_service(conn, memory, &cp, found.issuer_key.as_ref())?;
     }
     Ok(Some(check))
 }
@@ -384,12 +389,10 @@ pub fn check_certificate(
 /// snapshot (usually the checkpoint's own key), which saves reading it again.
 fn signed_in_service(
     conn: &mut DbConnection,
+    memory: &LogMemory,
     cp: &CheckpointRow,
     known: Option<&IssuerKeyRow>,
 ) -> Result<bool, DbError> {
-    /// The checkpoint and the public key it last opened with.
-    static LAST_OPENED: std::sync::Mutex<Option<(CheckpointRow, Vec<u8>)>> =
-        std::sync::Mutex::new(None);
     let read;
     let key = match known.filter(|k| k.key_id == cp.key_id) {
         Some(key) => key,
@@ -408,7 +411,8 @@ fn signed_in_service(
         (last.tree_size, &last.root, &last.note, public)
             == (cp.tree_size, &cp.root, &cp.note, &key.public_key)
     };
-    if LAST_OPENED
+    if memory
+        .last_opened
         .lock()
         .is_ok_and(|last| last.as_ref().is_some_and(same))
     {
@@ -420,7 +424,7 @@ fn signed_in_service(
     let opened = checkpoint::open(&cp.note, &public)
         .is_ok_and(|c| c.size == cp.tree_size as u64 && c.root[..] == cp.root[..]);
     if opened {
-        if let Ok(mut last) = LAST_OPENED.lock() {
+        if let Ok(mut last) = memory.last_opened.lock() {
             *last = Some((cp.clone(), key.public_key.clone()));
         }
     }
@@ -439,6 +443,7 @@ mod tests {
         let db = Db::connect(&DatabaseUrl::Sqlite(path.to_string_lossy().into())).unwrap();
         let conn = &mut *db.write().unwrap();
         let (key, next) = (IssuerKey::from_seed([3; 32]), IssuerKey::from_seed([4; 32]));
+        let memory = LogMemory::new();
         let both = entry::KeyRoles::CLAIM.with(entry::KeyRoles::LOG);
         crate::signing::keyring::register(conn, &key, both, 0).unwrap();
         let root = [5u8; 32];
@@ -449,22 +454,22 @@ mod tests {
             created_at: 0,
             note: checkpoint::sign("ikrar.example/log", 7, &root, &key),
         };
-        assert!(signed_in_service(conn, &cp, None).unwrap());
+        assert!(signed_in_service(conn, &memory, &cp, None).unwrap());
 
         let other_root = CheckpointRow {
             root: vec![6; 32],
             ..cp.clone()
         };
-        assert!(!signed_in_service(conn, &other_root, None).unwrap());
+        assert!(!signed_in_service(conn, &memory, &other_root, None).unwrap());
         let forged = CheckpointRow {
             note: checkpoint::sign("ikrar.example/log", 7, &root, &next),
             ..cp.clone()
         };
-        assert!(!signed_in_service(conn, &forged, None).unwrap());
+        assert!(!signed_in_service(conn, &memory, &forged, None).unwrap());
 
         // Rotated out: its checkpoints are still genuine, but no longer vouch on their own.
         crate::signing::keyring::rotate(conn, crate::signing::Role::Claim, &key, &next, 100)
             .unwrap();
-        assert!(!signed_in_service(conn, &cp, None).unwrap());
+        assert!(!signed_in_service(conn, &memory, &cp, None).unwrap());
     }
 }

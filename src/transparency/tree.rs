@@ -9,7 +9,10 @@
 
 use std::collections::HashMap;
 
+use std::sync::Mutex;
+
 use super::merkle::{self, node_hash, Hash, NodeId};
+use crate::db::log::CheckpointRow;
 use crate::db::{log, DbConnection};
 use crate::memo::Memo;
 
@@ -18,22 +21,49 @@ const SHARED_LEVEL: u32 = 5;
 const BLOCK_LEAVES: u64 = 1 << SHARED_LEVEL;
 const _: () = assert!(BLOCK_LEAVES == log::LEAVES_PER_BLOCK);
 
-/// Shared nodes known to be the log's own: they took part in a proof that held, or were checked
-/// against a signed root by `remember_all_shared`. A log of 3 million entries has about 190,000
-/// of them, one of 9 million about 560,000; at about 60 bytes an entry the memo stays under
-/// 40 MB.
+/// What a node remembers of the log between scans, owned by the application's
+/// `Caches` (src/caches.rs) (one per node, a fresh one per test server).
+pub struct LogMemory {
+    /// Shared nodes known to be the log's own: they took part in a proof that held, or were
+    /// checked against a signed root by `remember_all_shared`. A log of 3 million entries has
+    /// about 190,000 of them, one of 9 million about 560,000; at about 60 bytes an entry the memo
+    /// stays under 40 MB.
+    shared: Memo<NodeId, Hash>,
+    /// The pieces of the last, partial block, below the shared level: a few for each size of the
+    /// tree, useless once the block is full, so kept apart where their turnover cannot empty
+    /// `shared`.
+    edge: Memo<NodeId, Hash>,
+    /// Inclusion proofs that held, by (index, size, leaf, root): about 100 bytes an entry, 10 MB
+    /// when full.
+    pub(super) proven: Memo<(u64, u64, Hash, Hash), ()>,
+    /// The checkpoint whose signature last verified, and the public key it opened with.
+    pub(super) last_opened: Mutex<Option<(CheckpointRow, Vec<u8>)>>,
+}
+
 const SHARED_CAPACITY: usize = 600_000;
-static SHARED: Memo<NodeId, Hash> = Memo::new(SHARED_CAPACITY);
 
-/// The pieces of the last, partial block, below the shared level: a few for each size of the
-/// tree, useless once the block is full, so kept apart where their turnover cannot empty SHARED.
-static EDGE: Memo<NodeId, Hash> = Memo::new(1_000);
+impl LogMemory {
+    pub const fn new() -> Self {
+        Self {
+            shared: Memo::new(SHARED_CAPACITY),
+            edge: Memo::new(1_000),
+            proven: Memo::new(100_000),
+            last_opened: Mutex::new(None),
+        }
+    }
 
-fn memo_of((level, _): NodeId) -> &'static Memo<NodeId, Hash> {
-    if level >= SHARED_LEVEL {
-        &SHARED
-    } else {
-        &EDGE
+    fn memo_of(&self, (level, _): NodeId) -> &Memo<NodeId, Hash> {
+        if level >= SHARED_LEVEL {
+            &self.shared
+        } else {
+            &self.edge
+        }
+    }
+}
+
+impl Default for LogMemory {
+    fn default() -> Self {
+        Self::new()
     }
 }
 
@@ -48,13 +78,14 @@ pub struct Nodes {
 }
 
 /// Where the shared nodes of a read come from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SharedFrom {
-    /// The memo where it knows them: for proofs checked against a signed root before use.
-    Memo,
+#[derive(Clone, Copy)]
+pub enum SharedFrom<'a> {
+    /// The node's memory where it knows them: for proofs checked against a signed root before
+    /// use.
+    Memo(&'a LogMemory),
     /// The database only: for proofs handed out as they are, and for a second try of a proof
-    /// that failed with remembered nodes (the memo is one per process, and a process with two
-    /// databases, such as the test suite, may have remembered the other one's).
+    /// that failed with remembered nodes (a memory shared by two databases, such as a command
+    /// that copies one into the other, may hold the other one's).
     Database,
 }
 
@@ -63,7 +94,7 @@ impl Nodes {
         conn: &mut DbConnection,
         ids: &[NodeId],
         size: u64,
-        from: SharedFrom,
+        from: SharedFrom<'_>,
     ) -> diesel::QueryResult<Self> {
         let mut hashes = HashMap::with_capacity(ids.len());
         let mut not_remembered = Vec::new();
@@ -77,7 +108,7 @@ impl Nodes {
             let at_edge = (block + 1) * BLOCK_LEAVES > size;
             if level >= SHARED_LEVEL || at_edge {
                 let remembered = match from {
-                    SharedFrom::Memo => memo_of((level, index)).get(&(level, index)),
+                    SharedFrom::Memo(memory) => memory.memo_of((level, index)).get(&(level, index)),
                     SharedFrom::Database => None,
                 };
                 if let Some(hash) = remembered {
@@ -120,12 +151,12 @@ impl Nodes {
 
     /// Call once a proof over these nodes verified against a signed root: the shared nodes
     /// used are then known to be the log's own.
-    pub fn remember_shared(&self) {
-        for memo in [&SHARED, &EDGE] {
+    pub fn remember_shared(&self, memory: &LogMemory) {
+        for memo in [&memory.shared, &memory.edge] {
             memo.remember_all(
                 self.not_remembered
                     .iter()
-                    .filter(|id| std::ptr::eq(memo_of(**id), memo))
+                    .filter(|id| std::ptr::eq(memory.memo_of(**id), memo))
                     .filter_map(|id| Some((*id, *self.hashes.get(id)?))),
             );
         }
@@ -139,6 +170,7 @@ impl Nodes {
 /// chain. Returns how many were remembered.
 pub fn remember_all_shared(
     conn: &mut DbConnection,
+    memory: &LogMemory,
     size: u64,
     root: &Hash,
 ) -> diesel::QueryResult<usize> {
@@ -185,7 +217,7 @@ pub fn remember_all_shared(
         return Ok(0);
     }
     let count = nodes.len();
-    SHARED.remember_all(nodes);
+    memory.shared.remember_all(nodes);
     Ok(count)
 }
 
@@ -231,7 +263,7 @@ mod tests {
         let path = dir.path().join("ikrar.sqlite3");
         let db = Db::connect(&DatabaseUrl::Sqlite(path.to_string_lossy().into())).unwrap();
         let conn = &mut *db.write().unwrap();
-        // Entries unlike any other test's, so that the process-wide memo cannot help.
+        // Entries unlike any other test's, so that no memory could help.
         let mut salt = [0u8; 8];
         getrandom::fill(&mut salt).unwrap();
         let entries: Vec<Vec<u8>> = (0..n)
@@ -252,7 +284,7 @@ mod tests {
         merkle::root_of(size, &tree.nodes(&pieces)).unwrap()
     }
 
-    fn proves(conn: &mut DbConnection, index: u64, leaves: &[Hash], from: SharedFrom) -> bool {
+    fn proves(conn: &mut DbConnection, index: u64, leaves: &[Hash], from: SharedFrom<'_>) -> bool {
         let size = leaves.len() as u64;
         let ranges = merkle::inclusion_ranges(index, size);
         let nodes = Nodes::read(conn, &merkle::nodes_for(&ranges), size, from).unwrap();
@@ -299,24 +331,37 @@ mod tests {
 
     #[test]
     fn the_shared_nodes_are_remembered_only_when_they_lead_to_the_signed_root() {
+        let memory = LogMemory::new();
         let (_dir, db, leaves) = log_of(200);
         let conn = &mut *db.write().unwrap();
-        assert_eq!(remember_all_shared(conn, 200, &[7; 32]).unwrap(), 0);
+        assert_eq!(
+            remember_all_shared(conn, &memory, 200, &[7; 32]).unwrap(),
+            0
+        );
         // Levels 5, 6 and 7 of a 200-leaf tree: 6 + 3 + 1 complete subtrees.
-        assert_eq!(remember_all_shared(conn, 200, &root(&leaves)).unwrap(), 10);
-        assert!(proves(conn, 17, &leaves, SharedFrom::Memo));
+        assert_eq!(
+            remember_all_shared(conn, &memory, 200, &root(&leaves)).unwrap(),
+            10
+        );
+        assert!(proves(conn, 17, &leaves, SharedFrom::Memo(&memory)));
 
-        // Another log's nodes in the memo (two databases in one process) make a proof fail on
-        // the first try only.
+        // Another log's nodes in the same memory (two databases behind one memory) make a proof
+        // fail on the first try only.
         let (_other_dir, other, other_leaves) = log_of(200);
         let other = &mut *other.write().unwrap();
-        remember_all_shared(other, 200, &root(&other_leaves)).unwrap();
-        assert!(!proves(conn, 17, &leaves, SharedFrom::Memo));
+        remember_all_shared(other, &memory, 200, &root(&other_leaves)).unwrap();
+        assert!(!proves(conn, 17, &leaves, SharedFrom::Memo(&memory)));
+        assert!(crate::transparency::proven_included(
+            conn,
+            &memory,
+            17,
+            200,
+            leaves[17],
+            root(&leaves)
+        )
+        .unwrap());
         assert!(
-            crate::transparency::proven_included(conn, 17, 200, leaves[17], root(&leaves)).unwrap()
-        );
-        assert!(
-            proves(conn, 17, &leaves, SharedFrom::Memo),
+            proves(conn, 17, &leaves, SharedFrom::Memo(&memory)),
             "remembered again"
         );
     }

@@ -7,11 +7,11 @@ mod revocations;
 
 pub use revocations::{Contradiction, LogRevocations, RevocationInLog};
 
+use crate::caches::{AuthorityVersions, Caches};
 use crate::certificate::PdfSignatureError;
 use crate::db::certificates::{self, CertificateRow};
 use crate::db::{areas, campaigns, Db, DbConnection, DbError};
 use crate::domain::{AreaCode, CertificateId, RevocationReason};
-use crate::memo::Memo;
 use crate::signing::check_record;
 use crate::signing::{SealSignature, SealSignatureError};
 use crate::transparency::{self, LogCheck};
@@ -114,20 +114,22 @@ pub enum Step {
 pub fn verify(
     db: &Db,
     revocations: &LogRevocations,
+    caches: &Caches,
     id: &str,
     evidence: Evidence<'_>,
 ) -> Result<Verified, DbError> {
     let mut conn = db.read()?;
     crate::db::in_one_snapshot(&mut conn, |conn| {
-        verify_in(conn, revocations, id, evidence, &mut |_| {})
+        verify_in(conn, revocations, caches, id, evidence, &mut |_| {})
     })
 }
 
 /// The pipeline, on a connection the caller keeps in one snapshot; `step` is told as each step
-/// ends.
+/// ends. `caches` remembers what never changes once known (the node's own, or a command's).
 pub fn verify_in(
     conn: &mut DbConnection,
     revocations: &LogRevocations,
+    caches: &Caches,
     id: &str,
     evidence: Evidence<'_>,
     step: &mut dyn FnMut(Step),
@@ -140,7 +142,7 @@ pub fn verify_in(
     };
     step(Step::Read);
     // The log first: when it vouches for the record, its signature needs no second check.
-    let mut log = transparency::check_certificate(conn, &found)?;
+    let mut log = transparency::check_certificate(conn, &caches.log, &found)?;
     let in_log = match log.as_ref().and_then(|l| l.checkpoint_size) {
         Some(size) => {
             revocations.catch_up(conn, size)?;
@@ -159,6 +161,7 @@ pub fn verify_in(
         found.issuer_key.as_ref(),
         link_claim,
         LogCheck::signature_check(log.as_ref()),
+        &caches.accepted_signatures,
     )
     .err();
     if problem.is_none() && log.as_ref().and_then(|l| l.included) == Some(false) {
@@ -197,15 +200,15 @@ pub fn verify_in(
     };
     step(Step::Judge);
     // A campaign's title never changes once it is created.
-    static TITLES: Memo<String, String> = Memo::new(10_000);
-    let campaign_title = TITLES
+    let campaign_title = caches
+        .campaign_titles
         .get_or_try(row.campaign_id.clone(), || {
             Ok::<_, DbError>(campaigns::find(conn, &row.campaign_id)?.map(|c| c.title))
         })?
         .unwrap_or_default();
-    let issuing_authority = authority_of(conn, &row.campaign_id, row.signed_at)?;
+    let issuing_authority = authority_of(conn, caches, &row.campaign_id, row.signed_at)?;
     let work_area = match AreaCode::parse(&row.village_code) {
-        Ok(code) => areas::describe(conn, &code)?,
+        Ok(code) => areas::describe(conn, &caches.area_names, &code)?,
         Err(_) => String::new(),
     };
     step(Step::Names);
@@ -229,18 +232,18 @@ pub fn verify_in(
 /// refreshes the list. Scans of older certificates thus never query.
 fn authority_of(
     conn: &mut DbConnection,
+    caches: &Caches,
     campaign_id: &str,
     signed_at: i64,
 ) -> Result<Option<String>, DbError> {
-    type Versions = std::sync::Arc<(i64, Vec<(i64, String)>)>;
-    static VERSIONS: Memo<String, Versions> = Memo::new(10_000);
-    let versions = match VERSIONS.get(&campaign_id.to_string()) {
+    let remembered = &caches.authority_versions;
+    let versions = match remembered.get(&campaign_id.to_string()) {
         Some(known) if signed_at < known.0 => known,
         _ => {
             let read_at = crate::db::now();
-            let fresh: Versions =
+            let fresh: AuthorityVersions =
                 std::sync::Arc::new((read_at, campaigns::authority_names(conn, campaign_id)?));
-            VERSIONS.remember(campaign_id.to_string(), fresh.clone());
+            remembered.remember(campaign_id.to_string(), fresh.clone());
             fresh
         }
     };

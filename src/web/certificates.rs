@@ -1,11 +1,16 @@
 //! A signer's own certificate: the confirmation page and the PDF download.
 
+use std::time::{Duration, Instant};
+
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpResponse};
 
 use super::pages::{self, render, render_with_status};
 use super::{AppState, PageError, SignedInEmployee, WebError};
-use crate::certificate::{self, CertificateContext, PdfSigner, QrMatrix};
+
+use crate::caches::Caches;
+use crate::certificate::bundle::Gathered;
+use crate::certificate::{self, CertificateContext, OfflineBundle, PdfSigner, QrMatrix};
 use crate::db::certificates::{self, CertificateRow};
 use crate::db::{areas, campaigns, Db};
 use crate::domain::{AreaCode, CertificateId};
@@ -24,10 +29,16 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     .route("/sertifikat/{id}", web::get().to(certificate_page));
 }
 
-/// Renders a stored certificate as its PDF, sealed by `seal`; `None` if there is no such
-/// certificate.
+/// How long a download of a certificate signed a moment ago waits for the checkpoint that covers
+/// it (one is signed within about a second of every append), so that its PDF carries the offline
+/// bundle. Past this the PDF is made without it, rather than not at all.
+const CHECKPOINT_WAIT: Duration = Duration::from_secs(3);
+
+/// Renders a stored certificate as its PDF, with its offline bundle attached, sealed by `seal`;
+/// `None` if there is no such certificate.
 pub fn render_stored(
     db: &Db,
+    caches: &Caches,
     base_url: &str,
     seal: &Seal,
     id: &CertificateId,
@@ -40,9 +51,26 @@ pub fn render_stored(
         .ok_or_else(|| anyhow::anyhow!("certificate {} names a missing campaign", row.id))?;
     let document = campaigns::document_by_hash(&mut conn, &row.campaign_id, &row.document_sha256)?
         .ok_or_else(|| anyhow::anyhow!("certificate {} names a missing document", row.id))?;
-    let work_area = areas::describe(&mut conn, &AreaCode::parse(&row.village_code)?)?;
+    let work_area = areas::describe(
+        &mut conn,
+        &caches.area_names,
+        &AreaCode::parse(&row.village_code)?,
+    )?;
     let authority = campaigns::authority_at(&mut conn, &row.campaign_id, row.signed_at)?;
+    let mut gathered = OfflineBundle::gather(&mut conn, &row)?;
     drop(conn);
+    let waiting_since = Instant::now();
+    while gathered == Gathered::AwaitingCheckpoint && waiting_since.elapsed() < CHECKPOINT_WAIT {
+        std::thread::sleep(Duration::from_millis(100));
+        gathered = OfflineBundle::gather(&mut *db.read()?, &row)?;
+    }
+    let bundle = match gathered {
+        Gathered::Ready(bundle) => Some(bundle),
+        other => {
+            tracing::warn!(certificate = %row.id, state = ?other, "a certificate PDF goes out without its offline bundle");
+            None
+        }
+    };
     let pdf = certificate::render_pdf(
         &CertificateContext {
             certificate: &row,
@@ -51,6 +79,7 @@ pub fn render_stored(
             work_area: &work_area,
             base_url,
             authority: authority.as_ref(),
+            bundle: bundle.as_ref(),
         },
         PdfSigner { seal },
     )?;
@@ -89,7 +118,13 @@ async fn download(
     let st = state.clone();
     let lookup = id.clone();
     let verified = web::block(move || {
-        verification::verify(&st.db, &st.revocations, lookup.as_str(), Evidence::Id)
+        verification::verify(
+            &st.db,
+            &st.revocations,
+            &st.caches,
+            lookup.as_str(),
+            Evidence::Id,
+        )
     })
     .await??;
     let own = verified
@@ -104,9 +139,10 @@ async fn download(
         return Ok(Download::Refused(Box::new(verified), reason));
     }
     let st = state.clone();
-    let rendered = web::block(move || render_stored(&st.db, &st.base_url, &st.seal, &id))
-        .await?
-        .map_err(WebError::internal)?;
+    let rendered =
+        web::block(move || render_stored(&st.db, &st.caches, &st.base_url, &st.seal, &id))
+            .await?
+            .map_err(WebError::internal)?;
     match rendered {
         Some((row, pdf)) if row.employee_id == me.employee.id => Ok(Download::Pdf(
             HttpResponse::Ok()

@@ -46,6 +46,8 @@ pub struct AppState {
     pub address_limits: crate::sign_in::AddressLimits,
     /// The log's revocations as this node has read them: every verdict follows the log.
     pub revocations: Arc<crate::verification::LogRevocations>,
+    /// What the node remembers between requests (`crate::caches`): made at start-up.
+    pub caches: Arc<crate::caches::Caches>,
     /// Where the public reports a neutrality violation (`--report-url`), shown on verify pages.
     pub report_url: Option<String>,
 }

@@ -66,11 +66,12 @@ async fn api_me(
     me: SignedInEmployee,
 ) -> Result<HttpResponse, WebError> {
     let db = state.db.clone();
+    let caches = state.caches.clone();
     let employee = me.employee.clone();
     let (views, area) = web::block(move || -> Result<_, DbError> {
         let views = campaigns_for(&db, &employee)?;
         let area = AreaCode::parse(&employee.village_code)
-            .map(|code| areas::describe(&mut *db.read()?, &code))
+            .map(|code| areas::describe(&mut *db.read()?, &caches.area_names, &code))
             .unwrap_or(Ok(String::new()))?;
         Ok((views, area))
     })

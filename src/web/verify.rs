@@ -34,7 +34,7 @@ struct ClaimQuery {
 
 /// The pipeline with the node's own knowledge of the log's revocations.
 fn verify(state: &AppState, id: &str, evidence: Evidence<'_>) -> Result<Verified, DbError> {
-    verification::verify(&state.db, &state.revocations, id, evidence)
+    verification::verify(&state.db, &state.revocations, &state.caches, id, evidence)
 }
 
 fn masked_id(row: &crate::db::certificates::CertificateRow) -> (&'static str, String) {

@@ -15,6 +15,7 @@ mod key_rotation;
 mod long_names;
 mod nodes;
 mod offline;
+mod offline_bundle;
 mod pdf_signature;
 mod public_log;
 mod refusals;

@@ -36,7 +36,7 @@ fn pyhanko_skipped() -> bool {
 
 /// Runs `tests/pdf_signature_check.py` on a PDF with `anchors` (PEM files) as the only trust
 /// roots; `None` when pyHanko is skipped.
-fn pyhanko(pdf: &[u8], anchors: &[&Path]) -> Option<(bool, Value)> {
+pub(crate) fn pyhanko(pdf: &[u8], anchors: &[&Path]) -> Option<(bool, Value)> {
     if pyhanko_skipped() {
         return None;
     }

@@ -163,9 +163,17 @@ fn a_synthetic_nation_spans_the_provinces_and_its_signatures_verify() {
     let serials: BTreeSet<i64> = ids.iter().map(|(_, s)| *s).collect();
     assert_eq!(serials, (1..=signed).collect());
     let revocations = LogRevocations::new();
+    let caches = ikrar::caches::Caches::new();
     for (id, _) in ids.iter().step_by(97) {
-        let v = verification::verify_in(&mut conn, &revocations, id, Evidence::Id, &mut |_| {})
-            .unwrap();
+        let v = verification::verify_in(
+            &mut conn,
+            &revocations,
+            &caches,
+            id,
+            Evidence::Id,
+            &mut |_| {},
+        )
+        .unwrap();
         assert_eq!(v.verdict, Verdict::Genuine, "{id}");
     }
     drop(conn);

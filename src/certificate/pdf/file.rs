@@ -34,6 +34,24 @@ pub struct FileInfo<'a> {
     pub subject: &'a str,
     /// BCP 47 language of the text, `id-ID`.
     pub lang: &'a str,
+    /// A file attached to the document as a whole (the offline evidence bundle).
+    pub attachment: Option<Attachment<'a>>,
+}
+
+/// A document-level associated file, attached as PDF/A-3 does it (ISO 19005-3, 6.8): an
+/// embedded file stream with its MIME type, size and modification date, a file specification with
+/// `/F`, `/UF`, `/Desc` and `/AFRelationship`, named in the catalog's `/EmbeddedFiles` name tree
+/// (so that every reader lists it) and in the catalog's `/AF` array.
+pub struct Attachment<'a> {
+    /// ASCII file name, e.g. `ikrar-bukti.json`.
+    pub name: &'a str,
+    /// What the file is, for the reader's attachment list (Indonesian).
+    pub description: &'a str,
+    /// MIME type, the embedded file stream's `/Subtype`.
+    pub mime_type: &'a str,
+    pub bytes: &'a [u8],
+    /// Unix seconds, the `/ModDate` of its parameters: derived from the content, never the clock.
+    pub modified_at: i64,
 }
 
 /// A logo prepared as an image XObject: pixels and alpha deflated once per logo and process.
@@ -117,6 +135,73 @@ fn deflate(bytes: &[u8]) -> Result<Vec<u8>, PdfError> {
     encoder.finish().map_err(|_| PdfError::Deflate)
 }
 
+/// A PDF text string: literal when ASCII, else UTF-16BE with its byte order mark.
+fn text(s: &str) -> Object {
+    if s.is_ascii() {
+        Object::String(s.as_bytes().to_vec(), StringFormat::Literal)
+    } else {
+        let mut utf16 = vec![0xFE, 0xFF];
+        utf16.extend(s.encode_utf16().flat_map(u16::to_be_bytes));
+        Object::String(utf16, StringFormat::Hexadecimal)
+    }
+}
+
+/// `D:YYYYMMDDHHmmSS+00'00'` in UTC.
+fn pdf_date(unix_seconds: i64) -> String {
+    chrono::DateTime::from_timestamp(unix_seconds, 0)
+        .unwrap_or_default()
+        .format("D:%Y%m%d%H%M%S+00'00'")
+        .to_string()
+}
+
+/// Adds the embedded file stream and its file specification; returns the specification's id and
+/// the deflated bytes.
+fn attach(
+    lo: &mut lopdf::Document,
+    attachment: &Attachment<'_>,
+) -> Result<(lopdf::ObjectId, Vec<u8>), PdfError> {
+    // printpdf fills the object table itself; new objects go after its highest number.
+    lo.max_id = lo.objects.keys().map(|(n, _)| *n).max().unwrap_or(0);
+    let packed = deflate(attachment.bytes)?;
+    let date = Object::string_literal(pdf_date(attachment.modified_at));
+    let stream = lopdf::Stream::new(
+        Dictionary::from_iter(vec![
+            ("Type", Object::Name(b"EmbeddedFile".to_vec())),
+            (
+                "Subtype",
+                Object::Name(attachment.mime_type.as_bytes().to_vec()),
+            ),
+            ("Filter", Object::Name(b"FlateDecode".to_vec())),
+            (
+                "Params",
+                Object::Dictionary(Dictionary::from_iter(vec![
+                    ("Size", Object::Integer(attachment.bytes.len() as i64)),
+                    ("CreationDate", date.clone()),
+                    ("ModDate", date),
+                ])),
+            ),
+        ]),
+        packed.clone(),
+    );
+    let file = lo.add_object(stream);
+    let name = Object::String(attachment.name.as_bytes().to_vec(), StringFormat::Literal);
+    let spec = lo.add_object(Dictionary::from_iter(vec![
+        ("Type", Object::Name(b"Filespec".to_vec())),
+        ("F", name.clone()),
+        ("UF", name),
+        ("Desc", text(attachment.description)),
+        ("AFRelationship", Object::Name(b"Supplement".to_vec())),
+        (
+            "EF",
+            Object::Dictionary(Dictionary::from_iter(vec![
+                ("F", Object::Reference(file)),
+                ("UF", Object::Reference(file)),
+            ])),
+        ),
+    ]));
+    Ok((spec, packed))
+}
+
 /// Writes the A4 pages into a PDF file.
 pub fn write(
     faces: &Faces,
@@ -167,14 +252,15 @@ pub fn write(
         }
     }
 
-    let text = |s: &str| {
-        if s.is_ascii() {
-            Object::String(s.as_bytes().to_vec(), StringFormat::Literal)
-        } else {
-            let mut utf16 = vec![0xFE, 0xFF];
-            utf16.extend(s.encode_utf16().flat_map(u16::to_be_bytes));
-            Object::String(utf16, StringFormat::Hexadecimal)
+    let attached = match &info.attachment {
+        Some(attachment) => {
+            let (spec, packed) = attach(&mut lo, attachment)?;
+            content_hash.update(attachment.name.as_bytes());
+            content_hash.update([0]);
+            content_hash.update(&packed);
+            Some(spec)
         }
+        None => None,
     };
     let document_info = Dictionary::from_iter(vec![
         ("Title", text(info.title)),
@@ -204,6 +290,25 @@ pub fn write(
         .and_then(Object::as_dict_mut)
         .map_err(|_| PdfError::Structure("no catalog"))?;
     catalog.set("Lang", text(info.lang));
+    if let (Some(spec), Some(attachment)) = (attached, &info.attachment) {
+        if catalog.has(b"Names") || catalog.has(b"AF") {
+            return Err(PdfError::Structure("a catalog without /Names and /AF"));
+        }
+        catalog.set(
+            "Names",
+            Dictionary::from_iter(vec![(
+                "EmbeddedFiles",
+                Object::Dictionary(Dictionary::from_iter(vec![(
+                    "Names",
+                    Object::Array(vec![
+                        Object::String(attachment.name.as_bytes().to_vec(), StringFormat::Literal),
+                        spec.into(),
+                    ]),
+                )])),
+            )]),
+        );
+        catalog.set("AF", Object::Array(vec![spec.into()]));
+    }
     catalog.set(
         "ViewerPreferences",
         Dictionary::from_iter(vec![("DisplayDocTitle", Object::Boolean(true))]),
