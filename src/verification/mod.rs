@@ -10,7 +10,7 @@ pub use revocations::{Contradiction, LogRevocations, RevocationInLog};
 use crate::certificate::PdfSignatureError;
 use crate::db::certificates::{self, CertificateRow};
 use crate::db::{areas, campaigns, Db, DbConnection, DbError};
-use crate::domain::{AreaCode, CertificateId, RevocationReason};
+use crate::domain::{CertificateId, RevocationReason};
 use crate::memo::Memo;
 use crate::signing::check_record;
 use crate::signing::{SealSignature, SealSignatureError};
@@ -204,10 +204,7 @@ pub fn verify_in(
         })?
         .unwrap_or_default();
     let issuing_authority = authority_of(conn, &row.campaign_id, row.signed_at)?;
-    let work_area = match AreaCode::parse(&row.village_code) {
-        Ok(code) => areas::describe(conn, &code)?,
-        Err(_) => String::new(),
-    };
+    let work_area = areas::describe(conn, &row.village_code)?;
     step(Step::Names);
     Ok(Verified {
         verdict,

@@ -8,7 +8,7 @@ use super::{AppState, PageError, SignedInEmployee, WebError};
 use crate::certificate::{self, CertificateContext, PdfSigner, QrMatrix};
 use crate::db::certificates::{self, CertificateRow};
 use crate::db::{areas, campaigns, Db};
-use crate::domain::{AreaCode, CertificateId};
+use crate::domain::CertificateId;
 use crate::signing::Seal;
 use crate::verification::{self, Evidence, Verdict, Verified};
 
@@ -40,7 +40,7 @@ pub fn render_stored(
         .ok_or_else(|| anyhow::anyhow!("certificate {} names a missing campaign", row.id))?;
     let document = campaigns::document_by_hash(&mut conn, &row.campaign_id, &row.document_sha256)?
         .ok_or_else(|| anyhow::anyhow!("certificate {} names a missing document", row.id))?;
-    let work_area = areas::describe(&mut conn, &AreaCode::parse(&row.village_code)?)?;
+    let work_area = areas::describe(&mut conn, &row.village_code)?;
     let authority = campaigns::authority_at(&mut conn, &row.campaign_id, row.signed_at)?;
     drop(conn);
     let pdf = certificate::render_pdf(
@@ -169,7 +169,7 @@ async fn certificate_page(
     let qr = QrMatrix::encode(&link).map_err(WebError::internal)?;
     let (id_label, id_value) = certificate::identity_row(&row);
     render(&pages::CertificateIssued {
-        id: row.id.clone(),
+        id: row.id.to_string(),
         serial: format!("{:08}", row.serial),
         name: row.signer_name.clone(),
         id_label: id_label.to_string(),
