@@ -34,12 +34,13 @@ pub struct CertificateRow {
 }
 
 impl CertificateRow {
-    /// The signer's identifier: the NIP, or the NIK for staff without one.
+    /// The signer's identifier: the NIP, or the NIK for staff without one. Always `Some` now that
+    /// the row holds parsed values; the `Option` stays for the callers written when it did not.
     pub fn signer_id(&self) -> Option<LoginId> {
-        LoginId::of_signer(
-            self.signer_nip.as_ref().map(Nip::as_str),
-            self.signer_nik.as_str(),
-        )
+        Some(match &self.signer_nip {
+            Some(nip) => LoginId::Nip(nip.clone()),
+            None => LoginId::Nik(self.signer_nik.clone()),
+        })
     }
 
     /// The record as the signature saw it, or `None` if a stored field could not have been
