@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 employees="${EMPLOYEES:-4700000}"; share="${SHARE:-0.6}"; port="${PORT:-18380}"
 work="${WORK:-/tmp/ikrar-bench}"; mkdir -p "$work"
 bin="$PWD/target/release/ikrar"
-cargo build --release --locked --quiet
+cargo build --release --locked --quiet --features bench
 export RUST_LOG=warn
 
 seconds() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f s", (b - a) / 1e9 }'; }

@@ -5,7 +5,6 @@ use std::io::Write;
 
 use crate::db::employees::Employee;
 use crate::db::{areas, DbConnection, DbError};
-use crate::domain::{AreaCode, Nik};
 
 /// The names of the villages a list mentions, looked up once each.
 pub fn village_names(
@@ -14,13 +13,11 @@ pub fn village_names(
 ) -> Result<HashMap<String, String>, DbError> {
     let mut names: HashMap<String, String> = HashMap::new();
     for e in employees {
-        if !names.contains_key(&e.village_code) {
-            if let Ok(code) = AreaCode::parse(&e.village_code) {
-                let name = areas::find(conn, &code)?
-                    .map(|a| a.name)
-                    .unwrap_or_default();
-                names.insert(e.village_code.clone(), name);
-            }
+        if !names.contains_key(e.village_code.as_str()) {
+            let name = areas::find(conn, &e.village_code)?
+                .map(|a| a.name)
+                .unwrap_or_default();
+            names.insert(e.village_code.to_string(), name);
         }
     }
     Ok(names)
@@ -46,16 +43,16 @@ fn rows<'a>(
 ) -> impl Iterator<Item = [String; 10]> + 'a {
     employees.iter().map(|e| {
         [
-            e.nip.clone().unwrap_or_default(),
-            Nik::parse(&e.nik).map(|n| n.masked()).unwrap_or_default(),
+            e.nip.as_deref().unwrap_or_default().to_string(),
+            e.nik.masked(),
             e.full_name.clone(),
             e.position.clone(),
             e.agency.clone(),
             e.unit.clone(),
-            e.employee_type.clone(),
-            e.village_code.clone(),
+            e.employee_type.to_string(),
+            e.village_code.to_string(),
             village_names
-                .get(&e.village_code)
+                .get(e.village_code.as_str())
                 .cloned()
                 .unwrap_or_default(),
             e.email.clone().unwrap_or_default(),

@@ -207,14 +207,14 @@ fn parse_row(
         return None;
     }
     Some(EmployeeRecord {
-        nip: nip.map(Nip::into_string),
-        nik: nik?.into_string(),
+        nip,
+        nik: nik?,
         full_name: name?.into_string(),
         position: text(3).to_string(),
         agency: text(4).to_string(),
         unit: text(5).to_string(),
-        employee_type: employee_type?.as_str().to_string(),
-        village_code: village?.into_string(),
+        employee_type: employee_type?,
+        village_code: village?,
         email: email?.map(EmailAddress::into_string),
         active: true,
         updated_at: now(),
@@ -308,7 +308,7 @@ fn outside(scope: &AdminScope, village_code: &str, agency: &str) -> Option<(&'st
 /// The row's problem if it places the employee outside the administrator's scope.
 fn scope_error(scope: Option<&AdminScope>, r: &EmployeeRecord, line: u64) -> Option<RowError> {
     let (column, reason) = outside(scope?, &r.village_code, &r.agency)?;
-    let value = if column == "agency" {
+    let value: &str = if column == "agency" {
         &r.agency
     } else {
         &r.village_code
@@ -316,7 +316,7 @@ fn scope_error(scope: Option<&AdminScope>, r: &EmployeeRecord, line: u64) -> Opt
     Some(RowError {
         line,
         column: column.into(),
-        value: value.clone(),
+        value: value.to_string(),
         reason,
     })
 }
@@ -350,7 +350,7 @@ pub fn import_within(
                     errors.push(RowError {
                         line,
                         column: "nik".into(),
-                        value: r.nik.clone(),
+                        value: r.nik.to_string(),
                         reason: format!("NIK ini sudah muncul pada baris {first}"),
                     });
                 }
@@ -359,7 +359,7 @@ pub fn import_within(
                         errors.push(RowError {
                             line,
                             column: "nip".into(),
-                            value: nip.clone(),
+                            value: nip.to_string(),
                             reason: format!("NIP ini sudah muncul pada baris {first}"),
                         });
                     }
@@ -401,7 +401,7 @@ pub fn import_within(
                     Err(ImportError::Rows(vec![RowError {
                         line: lines[index],
                         column: "nik".into(),
-                        value: batch[index].nik.clone(),
+                        value: batch[index].nik.to_string(),
                         reason:
                             "NIK dan NIP pada baris ini milik dua pegawai yang berbeda dalam daftar"
                                 .into(),
@@ -414,7 +414,7 @@ pub fn import_within(
                     Err(ImportError::Rows(vec![RowError {
                         line: lines[index],
                         column: "nik".into(),
-                        value: batch[index].nik.clone(),
+                        value: batch[index].nik.to_string(),
                         reason: format!(
                             "pegawai ini sudah terdaftar di luar kewenangan Anda ({why}); \
                              pemindahannya dilakukan oleh admin yang membawahi kedua tempat"

@@ -106,7 +106,7 @@ impl Recipient {
             subject: auth::employee_subject(e.id),
             email: e.email.clone(),
             name: e.full_name.clone(),
-            scope_code: e.village_code.clone(),
+            scope_code: e.village_code.to_string(),
             agency: e.agency.clone(),
         }
     }

@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 samples="${1:-1000}"
 bin="$PWD/target/release/ikrar"
-[ -x "$bin" ] || cargo build --release --locked --quiet
+cargo build --release --locked --quiet --features bench
 echo "## render vs Python peer, $(date -u +%Y-%m-%dT%H:%MZ), $(git rev-parse --short HEAD), load $(cut -d' ' -f1 /proc/loadavg)"
 taskset -c 0 "$bin" bench --samples "$samples" | grep -E "mesin|render one certificate|of which"
 taskset -c 0 python3 scripts/bench/reportlab_certificate.py "$(( samples / 5 ))"

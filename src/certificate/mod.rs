@@ -11,7 +11,7 @@ pub use qr::{verify_link, QrError, QrMatrix};
 
 use crate::db::campaigns::{Campaign, StoredDocument};
 use crate::db::certificates::CertificateRow;
-use crate::domain::{Block, CertificateId, IndonesianZone, IssuingAuthority, PactDocument};
+use crate::domain::{Block, IndonesianZone, IssuingAuthority, PactDocument};
 use crate::signing::{encode_signed_bytes, Claim};
 use pdf::{Attachment, CertificateSheet, DocumentBlock, FileInfo, Letterhead};
 pub use pdf_signature::{PdfSignatureError, PdfSigner};
@@ -66,8 +66,7 @@ pub fn link_for(base_url: &str, certificate: &CertificateRow) -> Result<String, 
         .clone()
         .try_into()
         .map_err(|_| CertificateError::Record)?;
-    let id = CertificateId::parse(&certificate.id).map_err(|_| CertificateError::Record)?;
-    Claim::from_bytes(&certificate.claim, &id).map_err(|_| CertificateError::Record)?;
+    Claim::from_bytes(&certificate.claim, &certificate.id).map_err(|_| CertificateError::Record)?;
     Ok(verify_link(
         base_url,
         &certificate.id,

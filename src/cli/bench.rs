@@ -88,21 +88,8 @@ pub fn run(quick: bool, samples: Option<usize>, pdf_out: Option<&Path>) -> anyho
         body: document.text().to_string(),
         created_at: at - 86_400,
     };
-    let record = RosterGenerator::new(1).employee("73.71.01.1001", at);
-    let employee = crate::db::employees::Employee {
-        id: 1,
-        nip: record.nip,
-        nik: record.nik,
-        full_name: record.full_name,
-        position: record.position,
-        agency: record.agency,
-        unit: record.unit,
-        employee_type: record.employee_type,
-        village_code: record.village_code,
-        email: record.email,
-        active: true,
-        updated_at: at,
-    };
+    let village = crate::domain::AreaCode::parse("73.71.01.1001")?;
+    let employee = RosterGenerator::new(1).employee(&village, at).with_id(1);
     let base_url = "https://ikrar.sulselprov.go.id";
     let work_area =
         "Kelurahan Bontoala, Kecamatan Bontoala, Kota Makassar, Provinsi Sulawesi Selatan";

@@ -10,8 +10,8 @@ use crate::config::Settings;
 use crate::db::campaigns::{self, Campaign};
 use crate::db::employees::{self, Employee};
 use crate::db::{areas, certificates, now, Db};
-use crate::domain::{AuthorityLogo, IssuingAuthority, PactDocument};
-use crate::signing::issue::{sign_row, store};
+use crate::domain::{AreaCode, AuthorityLogo, IssuingAuthority, PactDocument};
+use crate::signing::issue::Batch;
 use crate::signing::IssuerKey;
 use crate::startup::{open_storage, Application};
 use crate::synth::RosterGenerator;
@@ -103,7 +103,7 @@ fn seed(db: &Db, key: &IssuerKey, employee_count: usize) -> anyhow::Result<DemoF
         campaigns::create_with_authority(&mut conn, &campaign, &document, Some(&authority()))?;
 
         // Villages of every regency and city of the province, so that each gets employees.
-        let mut by_regency: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        let mut by_regency: BTreeMap<String, Vec<AreaCode>> = BTreeMap::new();
         for code in areas::village_codes(&mut conn)?
             .into_iter()
             .filter(|c| c.starts_with("73."))
@@ -111,9 +111,9 @@ fn seed(db: &Db, key: &IssuerKey, employee_count: usize) -> anyhow::Result<DemoF
             by_regency
                 .entry(code[..5].to_string())
                 .or_default()
-                .push(code);
+                .push(AreaCode::parse(&code)?);
         }
-        let regencies: Vec<Vec<String>> = by_regency.into_values().collect();
+        let regencies: Vec<Vec<AreaCode>> = by_regency.into_values().collect();
         let mut generator = RosterGenerator::new(2024);
         let mut rng = fastrand::Rng::with_seed(73);
         conn.transaction(|conn| {
@@ -127,17 +127,18 @@ fn seed(db: &Db, key: &IssuerKey, employee_count: usize) -> anyhow::Result<DemoF
                     batch.clear();
                 }
             }
-            // Signatures through the real signing code, spread over the week the campaign ran.
+            // Signatures issued as a signing issues them (one batch), spread over the week the
+            // campaign ran.
             let roster: Vec<Employee> = employees::in_area(conn, PROVINCE)?;
             let sha = document.sha256_hex();
+            let mut batch = Batch::numbered_from(certificates::reserve_serials(conn, 0)?);
             for employee in &roster {
                 if rng.f64() < SIGNED_SHARE {
-                    let serial = certificates::next_serial(conn)?;
                     let signed_at = campaign.opens_at + rng.i64(0..7 * 86_400);
-                    let row = sign_row(key, employee, &campaign.id, &sha, serial, signed_at);
-                    store(conn, &mut counts, &row, employee)?;
+                    batch.sign(key, employee, &campaign.id, &sha, signed_at);
                 }
             }
+            batch.store(conn, &mut counts)?;
             counts.write(conn)?;
             Ok::<_, anyhow::Error>(())
         })?;

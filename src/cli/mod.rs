@@ -1,6 +1,7 @@
 //! The command line: a stable interface that operators and scripts depend on.
 
 mod admin;
+#[cfg(feature = "bench")]
 mod bench;
 mod campaign;
 mod coverage;
@@ -9,6 +10,7 @@ mod demo;
 mod keys;
 mod log;
 mod roster;
+#[cfg(feature = "bench")]
 mod synth;
 
 use std::path::PathBuf;
@@ -56,6 +58,7 @@ pub enum Command {
     /// Coverage reports for area admins.
     #[command(subcommand)]
     Coverage(CoverageCommand),
+    #[cfg(feature = "bench")]
     /// Fill an empty database with a synthetic nation: employees over all 38 provinces in
     /// proportion to their civil servants, optionally a share already signed.
     Synth {
@@ -72,6 +75,7 @@ pub enum Command {
         #[command(flatten)]
         storage: StorageArgs,
     },
+    #[cfg(feature = "bench")]
     /// Benchmark figures measured in process: one certificate rendered on one core, and where
     /// its time goes. HTTP figures come from scripts/bench-http.sh.
     Bench {
@@ -84,6 +88,7 @@ pub enum Command {
         #[arg(long)]
         pdf_out: Option<PathBuf>,
     },
+    #[cfg(feature = "bench")]
     /// Where a QR scan's time goes, without HTTP: each step of verifying the certificates listed
     /// in a file (one id a line, as `bench-signers --certificates-out` writes), timed on one core.
     BenchScans {
@@ -92,6 +97,7 @@ pub enum Command {
         #[command(flatten)]
         storage: StorageArgs,
     },
+    #[cfg(feature = "bench")]
     /// Prepare a load test: sign in employees who have not signed the campaign yet and write
     /// `token<TAB>request body` lines for scripts/bench-http.sh.
     BenchSigners {
@@ -469,6 +475,7 @@ pub async fn run(cli: Cli) -> i32 {
             output.as_deref(),
             &storage,
         ),
+        #[cfg(feature = "bench")]
         Command::Synth {
             employees,
             campaign_signed_share,
@@ -482,15 +489,18 @@ pub async fn run(cli: Cli) -> i32 {
             roster_file.as_deref(),
             &storage,
         ),
+        #[cfg(feature = "bench")]
         Command::Bench {
             quick,
             samples,
             pdf_out,
         } => bench::run(quick, samples, pdf_out.as_deref()),
+        #[cfg(feature = "bench")]
         Command::BenchScans {
             certificates,
             storage,
         } => bench::scans(&certificates, &storage),
+        #[cfg(feature = "bench")]
         Command::BenchSigners {
             campaign,
             count,

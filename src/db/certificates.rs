@@ -5,26 +5,26 @@ use diesel::prelude::*;
 use super::keys::IssuerKeyRow;
 use super::schema::{certificates, issuer_keys};
 use super::{DbConnection, DbError};
-use crate::domain::{CertificateId, LoginId};
+use crate::domain::{AreaCode, CertificateId, EmployeeType, LoginId, Nik, Nip};
 use crate::signing::{KeyId, SignedRecord};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = certificates)]
 pub struct CertificateRow {
-    pub id: String,
+    pub id: CertificateId,
     pub serial: i64,
     pub campaign_id: String,
     pub employee_id: i64,
     pub document_sha256: String,
     pub signed_at: i64,
     pub signer_name: String,
-    pub signer_nip: Option<String>,
-    pub signer_nik: String,
+    pub signer_nip: Option<Nip>,
+    pub signer_nik: Nik,
     pub position: String,
     pub agency: String,
     pub unit: String,
-    pub employee_type: String,
-    pub village_code: String,
+    pub employee_type: EmployeeType,
+    pub village_code: AreaCode,
     pub key_id: String,
     pub record_salt: Vec<u8>,
     pub claim: Vec<u8>,
@@ -34,16 +34,20 @@ pub struct CertificateRow {
 }
 
 impl CertificateRow {
-    /// The signer's identifier: the NIP, or the NIK for staff without one.
+    /// The signer's identifier: the NIP, or the NIK for staff without one. Always `Some` now that
+    /// the row holds parsed values; the `Option` stays for the callers written when it did not.
     pub fn signer_id(&self) -> Option<LoginId> {
-        LoginId::of_signer(self.signer_nip.as_deref(), &self.signer_nik)
+        Some(match &self.signer_nip {
+            Some(nip) => LoginId::Nip(nip.clone()),
+            None => LoginId::Nik(self.signer_nik.clone()),
+        })
     }
 
     /// The record as the signature saw it, or `None` if a stored field could not have been
     /// written by us (a sign of tampering).
     pub fn signed_record(&self) -> Option<SignedRecord> {
         Some(SignedRecord {
-            certificate_id: CertificateId::parse(&self.id).ok()?,
+            certificate_id: self.id.clone(),
             serial: self.serial,
             key_id: KeyId::parse_hex(&self.key_id)?,
             campaign_id: self.campaign_id.clone(),
@@ -54,13 +58,13 @@ impl CertificateRow {
                 .ok()?,
             signed_at: self.signed_at,
             signer_name: self.signer_name.clone(),
-            signer_nip: self.signer_nip.clone(),
-            signer_nik: self.signer_nik.clone(),
+            signer_nip: self.signer_nip.as_ref().map(|n| n.as_str().to_string()),
+            signer_nik: self.signer_nik.as_str().to_string(),
             position: self.position.clone(),
             agency: self.agency.clone(),
             unit: self.unit.clone(),
-            employee_type: self.employee_type.clone(),
-            village_code: self.village_code.clone(),
+            employee_type: self.employee_type.as_str().to_string(),
+            village_code: self.village_code.as_str().to_string(),
             record_salt: self.record_salt.clone().try_into().ok()?,
         })
     }

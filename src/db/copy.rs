@@ -190,7 +190,7 @@ pub fn copy_all(from: &Db, to: &Db) -> Result<CopyReport, CopyError> {
                 }
                 q.load(c)
             },
-            |r| r.id.clone(),
+            |r| r.id.to_string(),
             |c, rows| {
                 on_backend!(c, |c| diesel::insert_into(certificates::table)
                     .values(rows)

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use super::coverage::{self, Placement};
 use super::schema::{certificates, employees};
 use super::{DbConnection, DbError};
-use crate::domain::LoginId;
+use crate::domain::{AreaCode, EmployeeType, LoginId, Nik, Nip};
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable, Insertable)]
 // `None` is bound as NULL rather than left to the column default (also NULL): every insert
@@ -17,14 +17,14 @@ use crate::domain::LoginId;
 #[diesel(table_name = employees, treat_none_as_default_value = false)]
 pub struct Employee {
     pub id: i64,
-    pub nip: Option<String>,
-    pub nik: String,
+    pub nip: Option<Nip>,
+    pub nik: Nik,
     pub full_name: String,
     pub position: String,
     pub agency: String,
     pub unit: String,
-    pub employee_type: String,
-    pub village_code: String,
+    pub employee_type: EmployeeType,
+    pub village_code: AreaCode,
     pub email: Option<String>,
     pub active: bool,
     pub updated_at: i64,
@@ -34,14 +34,14 @@ pub struct Employee {
 #[derive(Debug, Clone, Insertable, AsChangeset)]
 #[diesel(table_name = employees, treat_none_as_null = true)]
 pub struct EmployeeRecord {
-    pub nip: Option<String>,
-    pub nik: String,
+    pub nip: Option<Nip>,
+    pub nik: Nik,
     pub full_name: String,
     pub position: String,
     pub agency: String,
     pub unit: String,
-    pub employee_type: String,
-    pub village_code: String,
+    pub employee_type: EmployeeType,
+    pub village_code: AreaCode,
     pub email: Option<String>,
     pub active: bool,
     pub updated_at: i64,
@@ -50,9 +50,9 @@ pub struct EmployeeRecord {
 impl Employee {
     pub fn placement(&self) -> Placement {
         Placement {
-            village_code: self.village_code.clone(),
+            village_code: self.village_code.as_str().to_string(),
             agency: self.agency.clone(),
-            employee_type: self.employee_type.clone(),
+            employee_type: self.employee_type.as_str().to_string(),
         }
     }
 }
@@ -78,9 +78,9 @@ impl EmployeeRecord {
 
     pub fn placement(&self) -> Placement {
         Placement {
-            village_code: self.village_code.clone(),
+            village_code: self.village_code.as_str().to_string(),
             agency: self.agency.clone(),
-            employee_type: self.employee_type.clone(),
+            employee_type: self.employee_type.as_str().to_string(),
         }
     }
 }

@@ -16,6 +16,7 @@ pub mod keys;
 pub mod log;
 pub mod schema;
 pub mod seals;
+mod types;
 
 use std::sync::{mpsc, Arc, OnceLock};
 use std::time::Duration;

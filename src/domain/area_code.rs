@@ -1,7 +1,19 @@
 use std::fmt;
 
 /// Kode wilayah Kemendagri: `73`, `73.72`, `73.72.01`, `73.72.01.1001`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    diesel::expression::AsExpression,
+    diesel::deserialize::FromSqlRow,
+)]
+// A text column; its `FromSql` parses (db::types).
+#[diesel(sql_type = diesel::sql_types::Text)]
 pub struct AreaCode(String);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -86,6 +98,15 @@ impl AreaCode {
     pub fn contains(&self, other: &AreaCode) -> bool {
         other.0 == self.0
             || (other.0.starts_with(&self.0) && other.0.as_bytes()[self.0.len()] == b'.')
+    }
+}
+
+/// Reads as its text wherever a `&str` is taken (queries, counters, templates); only `parse`
+/// makes one.
+impl std::ops::Deref for AreaCode {
+    type Target = str;
+    fn deref(&self) -> &str {
+        self.as_str()
     }
 }
 

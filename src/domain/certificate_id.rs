@@ -2,7 +2,17 @@ use std::fmt;
 
 /// Public identifier of a certificate: 80 random bits as 16 characters of RFC 4648 base32,
 /// upper case so that the QR encoder can use its compact alphanumeric mode.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Eq,
+    Hash,
+    diesel::expression::AsExpression,
+    diesel::deserialize::FromSqlRow,
+)]
+// A text column; its `FromSql` parses (db::types).
+#[diesel(sql_type = diesel::sql_types::Text)]
 pub struct CertificateId(String);
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -41,6 +51,15 @@ impl CertificateId {
 
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+}
+
+/// Reads as its text wherever a `&str` is taken (queries, counters, templates); only `parse`
+/// makes one.
+impl std::ops::Deref for CertificateId {
+    type Target = str;
+    fn deref(&self) -> &str {
+        self.as_str()
     }
 }
 

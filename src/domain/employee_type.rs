@@ -1,7 +1,20 @@
 use std::fmt;
 
 /// PNS and PPPK are ASN; PPNPN are non-ASN government staff, who may have no NIP.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    diesel::expression::AsExpression,
+    diesel::deserialize::FromSqlRow,
+)]
+// A text column; its `FromSql` parses (db::types).
+#[diesel(sql_type = diesel::sql_types::Text)]
 pub enum EmployeeType {
     Pns,
     Pppk,
@@ -37,6 +50,15 @@ impl EmployeeType {
     /// ASN must be identified by NIP; PPNPN staff have none.
     pub fn requires_nip(self) -> bool {
         !matches!(self, Self::Ppnpn)
+    }
+}
+
+/// Reads as its text wherever a `&str` is taken (queries, counters, templates); only `parse`
+/// makes one.
+impl std::ops::Deref for EmployeeType {
+    type Target = str;
+    fn deref(&self) -> &str {
+        self.as_str()
     }
 }
 

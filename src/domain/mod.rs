@@ -50,3 +50,17 @@ pub(crate) fn is_valid_date(year: u32, month: u32, day: u32) -> bool {
 pub(crate) fn digits(s: &str) -> u32 {
     s.bytes().fold(0, |n, b| n * 10 + u32::from(b - b'0'))
 }
+
+/// Identifiers travel in JSON as their text, exactly as the strings they replaced in the rows did.
+macro_rules! serialize_as_text {
+    ($($ty:ty),*) => {
+        $(
+            impl serde::Serialize for $ty {
+                fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                    s.serialize_str(self.as_str())
+                }
+            }
+        )*
+    };
+}
+serialize_as_text!(AreaCode, CertificateId, EmployeeType, Nik, Nip);

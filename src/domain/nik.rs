@@ -4,7 +4,19 @@ use super::{digits, is_valid_date};
 
 /// Nomor Induk Kependudukan: 16 digits, province, regency and district of registration,
 /// birth date `DDMMYY` (day plus 40 for women) and a four-digit serial.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    diesel::expression::AsExpression,
+    diesel::deserialize::FromSqlRow,
+)]
+// A text column; its `FromSql` parses (db::types).
+#[diesel(sql_type = diesel::sql_types::Text)]
 pub struct Nik(String);
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -59,6 +71,15 @@ impl Nik {
     /// Only the region and the serial are shown; the birth date never leaves the server.
     pub fn masked(&self) -> String {
         format!("{}********{}", &self.0[..4], &self.0[12..])
+    }
+}
+
+/// Reads as its text wherever a `&str` is taken (queries, counters, templates); only `parse`
+/// makes one.
+impl std::ops::Deref for Nik {
+    type Target = str;
+    fn deref(&self) -> &str {
+        self.as_str()
     }
 }
 

@@ -4,7 +4,19 @@ use super::{digits, is_valid_date};
 
 /// Nomor Induk Pegawai: 18 digits, `YYYYMMDD` birth date, `YYYYMM` appointment (TMT CPNS),
 /// sex digit (1 male, 2 female) and a three-digit serial.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    diesel::expression::AsExpression,
+    diesel::deserialize::FromSqlRow,
+)]
+// A text column; its `FromSql` parses (db::types).
+#[diesel(sql_type = diesel::sql_types::Text)]
 pub struct Nip(String);
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -80,6 +92,15 @@ impl Nip {
             &self.0[14..15],
             &self.0[15..]
         )
+    }
+}
+
+/// Reads as its text wherever a `&str` is taken (queries, counters, templates); only `parse`
+/// makes one.
+impl std::ops::Deref for Nip {
+    type Target = str;
+    fn deref(&self) -> &str {
+        self.as_str()
     }
 }
 

@@ -1,7 +1,7 @@
 use super::{IssuerKey, SignedRecord};
 use crate::db::campaigns::{self, Campaign};
 use crate::db::certificates::{self, CertificateRow};
-use crate::db::coverage::CountDeltas;
+use crate::db::coverage::{CountDeltas, Placement};
 use crate::db::employees::Employee;
 use crate::db::{is_unique_violation, Db, DbConnection, DbError};
 use crate::domain::{CertificateId, FullName};
@@ -150,16 +150,12 @@ fn issue_in(
             created: false,
         });
     }
-    let serial = certificates::next_serial(conn)?;
-    let row = sign_row(
-        key,
-        request.employee,
-        &campaign.id,
-        &document_sha256,
-        serial,
-        now,
-    );
-    store(conn, counts, &row, request.employee)?;
+    let mut batch = Batch::reserve(conn, 1)?;
+    batch.sign(key, request.employee, &campaign.id, &document_sha256, now);
+    let row = batch
+        .store(conn, counts)?
+        .pop()
+        .expect("a batch of one stores one certificate");
     if request.employee.email.is_some() {
         // Sent by the node's letter queue after the commit: mail never slows or fails a signing.
         crate::outbox::enqueue(conn, &row.id, crate::outbox::Letter::Issued, now)?;
@@ -170,18 +166,107 @@ fn issue_in(
     })
 }
 
-/// Stores a signed certificate and appends it to the public log, in the caller's transaction,
-/// and counts it for the signer's areas in `counts`, which the caller writes before it commits.
-pub fn store(
-    conn: &mut DbConnection,
-    counts: &mut CountDeltas,
-    row: &CertificateRow,
-    employee: &Employee,
-) -> Result<(), diesel::result::Error> {
-    certificates::insert(conn, row)?;
-    crate::transparency::log_issuance(conn, row)?;
-    counts.signed(&row.campaign_id, &employee.placement(), row.signed_at);
-    Ok(())
+/// Certificates signed and then stored together: the one way a certificate is issued. A signing
+/// request stores a batch of one; the demo and the synthetic nation store thousands at once. Each
+/// is signed by `sign_row` and stored by `store`, so every certificate, whoever made it, has the
+/// same record, the same log entry and the same count.
+pub struct Batch {
+    first_serial: i64,
+    /// How many serials from `first_serial` on were taken from the counter when the batch opened.
+    reserved: i64,
+    signed: Vec<(CertificateRow, Placement)>,
+}
+
+impl Batch {
+    /// Takes `n` serials now, in the caller's transaction, which stores the batch.
+    pub fn reserve(conn: &mut DbConnection, n: i64) -> Result<Self, diesel::result::Error> {
+        Ok(Self {
+            first_serial: certificates::reserve_serials(conn, n)?,
+            reserved: n,
+            signed: Vec::new(),
+        })
+    }
+
+    /// A batch numbered from `first_serial`, whose serials are taken when it is stored. For a bulk
+    /// load that signs on another thread: the caller read `first_serial` in the transaction that
+    /// stores the batch, so no other writer can take those numbers meanwhile.
+    pub fn numbered_from(first_serial: i64) -> Self {
+        Self {
+            first_serial,
+            reserved: 0,
+            signed: Vec::new(),
+        }
+    }
+
+    /// Signs the employee's certificate with the batch's next serial.
+    pub fn sign(
+        &mut self,
+        key: &IssuerKey,
+        employee: &Employee,
+        campaign_id: &str,
+        document_sha256: &str,
+        signed_at: i64,
+    ) {
+        let serial = self.next_serial();
+        let row = sign_row(
+            key,
+            employee,
+            campaign_id,
+            document_sha256,
+            serial,
+            signed_at,
+        );
+        self.signed.push((row, employee.placement()));
+    }
+
+    /// The serial the next signing gets, here or in a batch that follows this one.
+    pub fn next_serial(&self) -> i64 {
+        self.first_serial + self.signed.len() as i64
+    }
+
+    pub fn len(&self) -> usize {
+        self.signed.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.signed.is_empty()
+    }
+
+    /// Stores the certificates and appends them to the public log in serial order, in the
+    /// caller's transaction, and counts them for the signers' areas in `counts`, which the caller
+    /// writes before it commits. Returns the stored certificates.
+    pub fn store(
+        self,
+        conn: &mut DbConnection,
+        counts: &mut CountDeltas,
+    ) -> Result<Vec<CertificateRow>, diesel::result::Error> {
+        let more = self.signed.len() as i64 - self.reserved;
+        if more > 0 {
+            let first = certificates::reserve_serials(conn, more)?;
+            if first != self.first_serial + self.reserved {
+                // Only a caller outside the transaction that read `first_serial` can get here.
+                return Err(diesel::result::Error::QueryBuilderError(
+                    "another writer took the serials this batch was signed with".into(),
+                ));
+            }
+        }
+        let (rows, placements): (Vec<CertificateRow>, Vec<Placement>) =
+            self.signed.into_iter().unzip();
+        if rows.len() > 1 && !matches!(conn, DbConnection::Sqlite(_)) {
+            certificates::insert_many(conn, &rows)?;
+        } else {
+            // One row per statement on SQLite: a multi-row insert keeps a statement journal
+            // (see `employees::insert_new`). A single signing keeps its one prepared insert.
+            for row in &rows {
+                certificates::insert(conn, row)?;
+            }
+        }
+        for (row, placement) in rows.iter().zip(&placements) {
+            crate::transparency::log_issuance(conn, row)?;
+            counts.signed(&row.campaign_id, placement, row.signed_at);
+        }
+        Ok(rows)
+    }
 }
 
 /// Refuses, before anything is signed, a roster value the certificate font cannot draw (a roster
@@ -239,32 +324,32 @@ pub fn sign_row(
             .expect("stored document hashes are 64 hex digits"),
         signed_at,
         signer_name: employee.full_name.clone(),
-        signer_nip: employee.nip.clone(),
-        signer_nik: employee.nik.clone(),
+        signer_nip: employee.nip.as_deref().map(str::to_string),
+        signer_nik: employee.nik.to_string(),
         position: employee.position.clone(),
         agency: employee.agency.clone(),
         unit: employee.unit.clone(),
-        employee_type: employee.employee_type.clone(),
-        village_code: employee.village_code.clone(),
+        employee_type: employee.employee_type.to_string(),
+        village_code: employee.village_code.to_string(),
         record_salt,
     };
     let claim = record.claim();
     let signature = key.sign(&claim.signing_message());
     CertificateRow {
-        id: record.certificate_id.as_str().to_string(),
+        id: record.certificate_id,
         serial,
         campaign_id: record.campaign_id,
         employee_id: employee.id,
         document_sha256: document_sha256.to_ascii_lowercase(),
         signed_at,
         signer_name: record.signer_name,
-        signer_nip: record.signer_nip,
-        signer_nik: record.signer_nik,
+        signer_nip: employee.nip.clone(),
+        signer_nik: employee.nik.clone(),
         position: record.position,
         agency: record.agency,
         unit: record.unit,
-        employee_type: record.employee_type,
-        village_code: record.village_code,
+        employee_type: employee.employee_type,
+        village_code: employee.village_code.clone(),
         key_id: key.id().to_hex(),
         record_salt: record_salt.to_vec(),
         claim: claim.to_bytes(),

@@ -1,6 +1,6 @@
 //! A synthetic nation written to the database (or to a roster file): employees spread over the
 //! provinces, their coverage counters, and optionally a share already signed with the issuer key
-//! by the same code that signs a real request (`signing::issue::sign_row`).
+//! and stored by the same code that issues a real request's certificate (`signing::issue::Batch`).
 //!
 //! Built for millions of rows: one thread makes employees and signs their certificates while the
 //! other writes the previous chunk, and counters are summed per chunk before they are written.
@@ -17,14 +17,14 @@ use diesel::Connection;
 use super::nation::{Nation, NationError};
 use super::RosterGenerator;
 use crate::db::campaigns::{self, Campaign};
-use crate::db::certificates::{self, CertificateRow};
+use crate::db::certificates;
 use crate::db::coverage::CountDeltas;
 use crate::db::employees::bulk::{self, BulkLoad};
 use crate::db::employees::{self, AscendingIds, Employee};
 use crate::db::{areas, now, Db, DbConnection, DbError};
 use crate::domain::PactDocument;
 use crate::roster::COLUMNS;
-use crate::signing::issue::sign_row;
+use crate::signing::issue::Batch;
 use crate::signing::IssuerKey;
 
 /// Employees handed from the generating thread to the writing one at a time: a chunk of
@@ -83,7 +83,7 @@ impl From<diesel::result::Error> for SynthError {
 /// One chunk as made by the generating thread, ready to write.
 struct Chunk {
     employees: Vec<Employee>,
-    certificates: Vec<CertificateRow>,
+    certificates: Batch,
 }
 
 fn check_share(share: f64) -> Result<(), SynthError> {
@@ -159,9 +159,9 @@ fn pour(
         });
         let written = (|| {
             for chunk in chunks.iter() {
-                write_chunk(conn, &chunk, campaign.as_ref())?;
                 loaded.employees += chunk.employees.len() as u64;
                 loaded.signed += chunk.certificates.len() as u64;
+                write_chunk(conn, chunk)?;
                 progress(loaded.employees, loaded.signed);
             }
             Ok::<_, SynthError>(())
@@ -185,12 +185,11 @@ fn make_chunks(
     let document_sha256 = PactDocument::default_pact().sha256_hex();
     let mut generator = RosterGenerator::new(options.seed);
     let mut rng = fastrand::Rng::with_seed(options.seed ^ 0x5eed);
-    let mut serial = first_serial;
     let mut ids = AscendingIds::new();
     let at = now();
     let mut chunk = Chunk {
         employees: Vec::with_capacity(CHUNK),
-        certificates: Vec::new(),
+        certificates: Batch::numbered_from(first_serial),
     };
     for (village, count) in nation.allot(options.employees, &mut rng) {
         for _ in 0..count {
@@ -198,23 +197,18 @@ fn make_chunks(
             if let Some(c) = campaign.filter(|_| rng.f64() < options.signed_share) {
                 // Spread over the week the campaign has been open, as a real campaign would be.
                 let signed_at = c.opens_at + rng.i64(0..(at - c.opens_at).max(1));
-                chunk.certificates.push(sign_row(
-                    key,
-                    &employee,
-                    &c.id,
-                    &document_sha256,
-                    serial,
-                    signed_at,
-                ));
-                serial += 1;
+                chunk
+                    .certificates
+                    .sign(key, &employee, &c.id, &document_sha256, signed_at);
             }
             chunk.employees.push(employee);
             if chunk.employees.len() == CHUNK {
+                let next = Batch::numbered_from(chunk.certificates.next_serial());
                 let full = std::mem::replace(
                     &mut chunk,
                     Chunk {
                         employees: Vec::with_capacity(CHUNK),
-                        certificates: Vec::new(),
+                        certificates: next,
                     },
                 );
                 if sender.send(full).is_err() {
@@ -228,38 +222,15 @@ fn make_chunks(
     }
 }
 
-fn write_chunk(
-    conn: &mut DbConnection,
-    chunk: &Chunk,
-    campaign: Option<&Campaign>,
-) -> Result<(), SynthError> {
+fn write_chunk(conn: &mut DbConnection, chunk: Chunk) -> Result<(), SynthError> {
     employees::insert_new(conn, &chunk.employees)?;
     let mut counts = CountDeltas::default();
     for e in &chunk.employees {
         counts.roster_in(&e.village_code, &e.agency, &e.employee_type, 1);
     }
-    if let (Some(c), false) = (campaign, chunk.certificates.is_empty()) {
-        let first = certificates::reserve_serials(conn, chunk.certificates.len() as i64)?;
-        debug_assert_eq!(first, chunk.certificates[0].serial);
-        if matches!(conn, DbConnection::Sqlite(_)) {
-            // One row per statement on SQLite: a multi-row insert keeps a statement journal
-            // (see `employees::insert_new`).
-            for cert in &chunk.certificates {
-                certificates::insert(conn, cert)?;
-            }
-        } else {
-            certificates::insert_many(conn, &chunk.certificates)?;
-        }
-        // Each certificate enters the public log in serial order, as a signing would.
-        for cert in &chunk.certificates {
-            crate::transparency::log_issuance(conn, cert)?;
-        }
-        let by_id: std::collections::HashMap<i64, &Employee> =
-            chunk.employees.iter().map(|e| (e.id, e)).collect();
-        for cert in &chunk.certificates {
-            counts.signed(&c.id, &by_id[&cert.employee_id].placement(), cert.signed_at);
-        }
-    }
+    // Serials were handed out by the generating thread from the first one `pour` read in this
+    // transaction; storing takes them from the counter.
+    chunk.certificates.store(conn, &mut counts)?;
     counts.write(conn)?;
     Ok(())
 }
@@ -283,13 +254,13 @@ pub fn write_roster_file(
         let r = generator.employee(nation.village(&mut rng), at);
         out.write_record([
             r.nip.as_deref().unwrap_or(""),
-            &r.nik,
+            r.nik.as_str(),
             &r.full_name,
             &r.position,
             &r.agency,
             &r.unit,
-            &r.employee_type,
-            &r.village_code,
+            r.employee_type.as_str(),
+            r.village_code.as_str(),
             r.email.as_deref().unwrap_or(""),
         ])?;
         if i % CHUNK as u64 == 0 {

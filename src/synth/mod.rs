@@ -1,13 +1,16 @@
 //! Synthetic civil servants for demos and benchmarks: valid NIPs and NIKs, plausible names,
 //! positions and agencies. No real person is described; the word lists are in `assets/synth/`.
 
+// The nation-scale loader is a benchmark tool; the demo's province only needs `RosterGenerator`.
+#[cfg(feature = "bench")]
 pub mod load;
+#[cfg(feature = "bench")]
 pub mod nation;
 
 use std::collections::HashSet;
 
 use crate::db::employees::EmployeeRecord;
-use crate::domain::{EmployeeType, Nik, Nip};
+use crate::domain::{AreaCode, EmployeeType, Nik, Nip};
 
 const GIVEN: &str = include_str!("../../assets/synth/given_names.txt");
 const FAMILY: &str = include_str!("../../assets/synth/family_names.txt");
@@ -147,7 +150,7 @@ impl RosterGenerator {
     }
 
     /// One employee working in `village_code` (a village of the reference).
-    pub fn employee(&mut self, village_code: &str, updated_at: i64) -> EmployeeRecord {
+    pub fn employee(&mut self, village_code: &AreaCode, updated_at: i64) -> EmployeeRecord {
         let employee_type = *self.types.pick(&mut self.rng);
         let female = self.rng.bool();
         let (year, month) = (self.rng.u32(1965..2001), self.rng.u32(1..13));
@@ -185,15 +188,15 @@ impl RosterGenerator {
             position,
             agency,
             unit,
-            employee_type: employee_type.as_str().to_string(),
-            village_code: village_code.to_string(),
+            employee_type,
+            village_code: village_code.clone(),
             email: Some(format!("{login}.{}@contoh.go.id", self.serial)),
             active: true,
             updated_at,
         }
     }
 
-    fn nip(&mut self, year: u32, month: u32, day: u32, female: bool) -> String {
+    fn nip(&mut self, year: u32, month: u32, day: u32, female: bool) -> Nip {
         loop {
             let appointed_year = (year + self.rng.u32(20..36)).min(2024);
             let appointed_month = if appointed_year == year + 18 {
@@ -206,15 +209,15 @@ impl RosterGenerator {
                 if female { 2 } else { 1 },
                 self.rng.u32(1..1000)
             );
-            if Nip::parse(&candidate).is_ok()
-                && self.used_nip.insert(candidate.parse().expect("digits"))
-            {
-                return candidate;
+            if let Ok(nip) = Nip::parse(&candidate) {
+                if self.used_nip.insert(candidate.parse().expect("digits")) {
+                    return nip;
+                }
             }
         }
     }
 
-    fn nik(&mut self, village_code: &str, year: u32, month: u32, day: u32, female: bool) -> String {
+    fn nik(&mut self, village_code: &str, year: u32, month: u32, day: u32, female: bool) -> Nik {
         let area: String = village_code.split('.').take(3).collect();
         loop {
             let candidate = format!(
@@ -223,10 +226,10 @@ impl RosterGenerator {
                 year % 100,
                 self.rng.u32(1..10_000)
             );
-            if Nik::parse(&candidate).is_ok()
-                && self.used_nik.insert(candidate.parse().expect("digits"))
-            {
-                return candidate;
+            if let Ok(nik) = Nik::parse(&candidate) {
+                if self.used_nik.insert(candidate.parse().expect("digits")) {
+                    return nik;
+                }
             }
         }
     }
@@ -241,8 +244,9 @@ mod tests {
     fn generated_employees_have_valid_distinct_identifiers() {
         let mut generator = RosterGenerator::new(7);
         let mut niks = HashSet::new();
+        let village = AreaCode::parse("73.71.01.1001").unwrap();
         for _ in 0..2_000 {
-            let e = generator.employee("73.71.01.1001", 0);
+            let e = generator.employee(&village, 0);
             assert!(Nik::parse(&e.nik).is_ok(), "{}", e.nik);
             assert!(niks.insert(e.nik.clone()));
             if let Some(nip) = &e.nip {

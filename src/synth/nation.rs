@@ -5,6 +5,8 @@
 //! (`assets/synth/province_weights.tsv`, 3.73 million PNS over 38 provinces); PPPK and non-ASN
 //! staff are assumed to be spread like the PNS.
 
+use crate::domain::{AreaCode, AreaCodeError};
+
 const PROVINCE_WEIGHTS: &str = include_str!("../../assets/synth/province_weights.tsv");
 
 /// The provinces with their villages and weights, ready to draw work villages from.
@@ -15,13 +17,15 @@ pub struct Nation {
 
 struct Province {
     weight: u64,
-    villages: Vec<String>,
+    villages: Vec<AreaCode>,
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum NationError {
     #[error("province {0} of the weights has no village in the area reference")]
     NoVillages(String),
+    #[error(transparent)]
+    Village(#[from] AreaCodeError),
 }
 
 impl Nation {
@@ -43,7 +47,7 @@ impl Nation {
             .collect();
         for code in village_codes {
             if let Some(i) = weights.iter().position(|(p, _)| code.get(..2) == Some(*p)) {
-                provinces[i].villages.push(code);
+                provinces[i].villages.push(AreaCode::parse(&code)?);
             }
         }
         for ((code, _), province) in weights.iter().zip(&mut provinces) {
@@ -60,7 +64,7 @@ impl Nation {
     }
 
     /// A work village: a province drawn by its weight, then one of its villages uniformly.
-    pub fn village(&self, rng: &mut fastrand::Rng) -> &str {
+    pub fn village(&self, rng: &mut fastrand::Rng) -> &AreaCode {
         let (province, village) = self.draw(rng);
         &self.provinces[province].villages[village]
     }
@@ -71,7 +75,7 @@ impl Nation {
     /// (village, how many) in village-code order: a loader that writes employees village by
     /// village appends to the village index and, since a NIK begins with its district's code,
     /// nearly appends to the NIK index too.
-    pub fn allot(&self, employees: u64, rng: &mut fastrand::Rng) -> Vec<(&str, u32)> {
+    pub fn allot(&self, employees: u64, rng: &mut fastrand::Rng) -> Vec<(&AreaCode, u32)> {
         let mut counts: Vec<Vec<u32>> = self
             .provinces
             .iter()
@@ -81,11 +85,11 @@ impl Nation {
             let (province, village) = self.draw(rng);
             counts[province][village] += 1;
         }
-        let mut out: Vec<(&str, u32)> = self
+        let mut out: Vec<(&AreaCode, u32)> = self
             .provinces
             .iter()
             .zip(&counts)
-            .flat_map(|(p, n)| p.villages.iter().map(String::as_str).zip(n.iter().copied()))
+            .flat_map(|(p, n)| p.villages.iter().zip(n.iter().copied()))
             .filter(|(_, n)| *n > 0)
             .collect();
         out.sort_unstable_by_key(|(code, _)| *code);

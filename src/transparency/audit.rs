@@ -119,7 +119,7 @@ pub fn audit(conn: &mut DbConnection) -> Result<AuditReport, DbError> {
             .select(CertificateRow::as_select())
             .load(conn)?
             .into_iter()
-            .map(|r| (r.id.clone(), r))
+            .map(|r| (r.id.to_string(), r))
             .collect();
         for e in &page {
             let index = e.idx as u64;

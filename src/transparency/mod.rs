@@ -100,7 +100,7 @@ fn backfill_certificates(conn: &mut DbConnection) -> Result<u64, DbError> {
             .load(conn)?;
         let mut appended = 0;
         for row in &rows {
-            if !known.contains(&(row.id.clone(), EntryKind::Issued.as_str().to_string())) {
+            if !known.contains(&(row.id.to_string(), EntryKind::Issued.as_str().to_string())) {
                 log_issuance(conn, row)?;
                 appended += 1;
             }
@@ -109,7 +109,7 @@ fn backfill_certificates(conn: &mut DbConnection) -> Result<u64, DbError> {
             rows.iter().filter(|r| r.revoked_at.is_some()).collect();
         revocations.sort_by_key(|r| r.revoked_at);
         for row in revocations {
-            if !known.contains(&(row.id.clone(), EntryKind::Revoked.as_str().to_string())) {
+            if !known.contains(&(row.id.to_string(), EntryKind::Revoked.as_str().to_string())) {
                 let (at, reason) = (
                     row.revoked_at.unwrap_or_default(),
                     row.revocation_reason.clone(),

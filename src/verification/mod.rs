@@ -11,7 +11,7 @@ use crate::caches::{AuthorityVersions, Caches};
 use crate::certificate::PdfSignatureError;
 use crate::db::certificates::{self, CertificateRow};
 use crate::db::{areas, campaigns, Db, DbConnection, DbError};
-use crate::domain::{AreaCode, CertificateId, RevocationReason};
+use crate::domain::{CertificateId, RevocationReason};
 use crate::signing::check_record;
 use crate::signing::{SealSignature, SealSignatureError};
 use crate::transparency::{self, LogCheck};
@@ -207,10 +207,7 @@ pub fn verify_in(
         })?
         .unwrap_or_default();
     let issuing_authority = authority_of(conn, caches, &row.campaign_id, row.signed_at)?;
-    let work_area = match AreaCode::parse(&row.village_code) {
-        Ok(code) => areas::describe(conn, &caches.area_names, &code)?,
-        Err(_) => String::new(),
-    };
+    let work_area = areas::describe(conn, &caches.area_names, &row.village_code)?;
     step(Step::Names);
     Ok(Verified {
         verdict,

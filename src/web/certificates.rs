@@ -13,7 +13,7 @@ use crate::certificate::bundle::Gathered;
 use crate::certificate::{self, CertificateContext, OfflineBundle, PdfSigner, QrMatrix};
 use crate::db::certificates::{self, CertificateRow};
 use crate::db::{areas, campaigns, Db};
-use crate::domain::{AreaCode, CertificateId};
+use crate::domain::CertificateId;
 use crate::signing::Seal;
 use crate::verification::{self, Evidence, Verdict, Verified};
 
@@ -51,11 +51,7 @@ pub fn render_stored(
         .ok_or_else(|| anyhow::anyhow!("certificate {} names a missing campaign", row.id))?;
     let document = campaigns::document_by_hash(&mut conn, &row.campaign_id, &row.document_sha256)?
         .ok_or_else(|| anyhow::anyhow!("certificate {} names a missing document", row.id))?;
-    let work_area = areas::describe(
-        &mut conn,
-        &caches.area_names,
-        &AreaCode::parse(&row.village_code)?,
-    )?;
+    let work_area = areas::describe(&mut conn, &caches.area_names, &row.village_code)?;
     let authority = campaigns::authority_at(&mut conn, &row.campaign_id, row.signed_at)?;
     let mut gathered = OfflineBundle::gather(&mut conn, &row)?;
     drop(conn);
@@ -205,7 +201,7 @@ async fn certificate_page(
     let qr = QrMatrix::encode(&link).map_err(WebError::internal)?;
     let (id_label, id_value) = certificate::identity_row(&row);
     render(&pages::CertificateIssued {
-        id: row.id.clone(),
+        id: row.id.to_string(),
         serial: format!("{:08}", row.serial),
         name: row.signer_name.clone(),
         id_label: id_label.to_string(),

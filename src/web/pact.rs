@@ -13,7 +13,7 @@ use crate::db::campaigns::{self, Campaign, StoredDocument};
 use crate::db::certificates::{self, CertificateRow};
 use crate::db::employees::Employee;
 use crate::db::{areas, now, Db, DbError};
-use crate::domain::{AreaCode, IndonesianZone, PactDocument};
+use crate::domain::{IndonesianZone, PactDocument};
 use crate::signing::{issue_certificate, IssueError, SigningRequest};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -38,12 +38,10 @@ pub struct CampaignView {
 
 fn campaigns_for(db: &Db, employee: &Employee) -> Result<Vec<CampaignView>, DbError> {
     let mut conn = db.read()?;
-    let Ok(village) = AreaCode::parse(&employee.village_code) else {
-        return Ok(vec![]);
-    };
+    let village = &employee.village_code;
     let at = now();
     let mut views = Vec::new();
-    for campaign in campaigns::covering(&mut conn, &village)? {
+    for campaign in campaigns::covering(&mut conn, village)? {
         let document = campaigns::current_document(&mut conn, &campaign.id)?;
         let Ok(parsed) = PactDocument::parse(&document.body) else {
             continue;
@@ -70,9 +68,7 @@ async fn api_me(
     let employee = me.employee.clone();
     let (views, area) = web::block(move || -> Result<_, DbError> {
         let views = campaigns_for(&db, &employee)?;
-        let area = AreaCode::parse(&employee.village_code)
-            .map(|code| areas::describe(&mut *db.read()?, &caches.area_names, &code))
-            .unwrap_or(Ok(String::new()))?;
+        let area = areas::describe(&mut *db.read()?, &caches.area_names, &employee.village_code)?;
         Ok((views, area))
     })
     .await??;
@@ -216,7 +212,7 @@ async fn campaigns_page(
                 date(v.campaign.closes_at)
             ),
             open: v.open,
-            certificate_id: v.certificate.as_ref().map(|c| c.id.clone()),
+            certificate_id: v.certificate.as_ref().map(|c| c.id.to_string()),
         })
         .collect();
     render(&pages::Campaigns {
@@ -260,7 +256,7 @@ fn sign_form(
         roster_name: employee.full_name.clone(),
         typed_name: typed.to_string(),
         open: view.open,
-        certificate_id: view.certificate.as_ref().map(|c| c.id.clone()),
+        certificate_id: view.certificate.as_ref().map(|c| c.id.to_string()),
         error,
         ticked,
         csrf: csrf.0.clone(),

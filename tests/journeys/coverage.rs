@@ -6,7 +6,7 @@ use diesel::prelude::*;
 use ikrar::db::coverage::{self, Tally};
 use ikrar::db::employees::{self, Employee, EmployeeRecord};
 use ikrar::db::schema;
-use ikrar::domain::CertificateId;
+use ikrar::domain::{AreaCode, CertificateId};
 use ikrar::signing::revoke_certificate;
 use ikrar::signing::{issue_certificate, IssuerKey, SigningRequest};
 use serde_json::Value;
@@ -25,13 +25,13 @@ fn csv(records: &[EmployeeRecord]) -> String {
     for r in records {
         w.write_record([
             r.nip.as_deref().unwrap_or(""),
-            &r.nik,
+            r.nik.as_str(),
             &r.full_name,
             &r.position,
             &r.agency,
             &r.unit,
-            &r.employee_type,
-            &r.village_code,
+            r.employee_type.as_str(),
+            r.village_code.as_str(),
             r.email.as_deref().unwrap_or(""),
         ])
         .unwrap();
@@ -64,7 +64,7 @@ fn recount(app: &TestApp, campaign_id: &str) -> BTreeMap<String, Recount> {
             for t in [
                 &mut entry.0,
                 entry.1.entry(e.agency.clone()).or_default(),
-                entry.2.entry(e.employee_type.clone()).or_default(),
+                entry.2.entry(e.employee_type.to_string()).or_default(),
             ] {
                 t.roster += 1;
                 t.signed += s;
@@ -80,7 +80,7 @@ async fn coverage_always_equals_a_recount(backend: Backend) {
     };
     let key = IssuerKey::load_or_create(&app.dir.path().join("issuer-key.ed25519")).unwrap();
     // 240 synthetic employees over villages of three regencies of Sulawesi Selatan.
-    let villages: Vec<String> = {
+    let villages: Vec<AreaCode> = {
         let mut conn = app.db.read().unwrap();
         let all = ikrar::db::areas::village_codes(&mut conn).unwrap();
         let mut v: Vec<String> = all
@@ -90,7 +90,11 @@ async fn coverage_always_equals_a_recount(backend: Backend) {
             })
             .collect();
         v.sort();
-        v.into_iter().step_by(7).take(30).collect()
+        v.into_iter()
+            .step_by(7)
+            .take(30)
+            .map(|c| AreaCode::parse(&c).unwrap())
+            .collect()
     };
     let mut generator = ikrar::synth::RosterGenerator::new(11);
     let mut rng = fastrand::Rng::with_seed(5);
@@ -105,16 +109,17 @@ async fn coverage_always_equals_a_recount(backend: Backend) {
     let by_nik: HashMap<String, Employee> = employees::in_area(&mut app.db.read().unwrap(), "")
         .unwrap()
         .into_iter()
-        .map(|e| (e.nik.clone(), e))
+        .map(|e| (e.nik.to_string(), e))
         .collect();
-    let mut standing: Vec<String> = Vec::new();
+    let mut standing: Vec<CertificateId> = Vec::new();
     for step in 0..300 {
         match rng.u8(0..10) {
             0..=5 => {
                 let r = &records[rng.usize(0..records.len())];
-                let employee = employees::find(&mut app.db.read().unwrap(), by_nik[&r.nik].id)
-                    .unwrap()
-                    .unwrap();
+                let employee =
+                    employees::find(&mut app.db.read().unwrap(), by_nik[r.nik.as_str()].id)
+                        .unwrap()
+                        .unwrap();
                 let request = SigningRequest {
                     employee: &employee,
                     campaign_id: &app.campaign_id,
@@ -128,7 +133,6 @@ async fn coverage_always_equals_a_recount(backend: Backend) {
             }
             6 | 7 if !standing.is_empty() => {
                 let id = standing.swap_remove(rng.usize(0..standing.len()));
-                let id = CertificateId::parse(&id).unwrap();
                 assert!(
                     revoke_certificate(&mut app.db.write().unwrap(), &id, now, "salah orang")
                         .unwrap()

@@ -322,7 +322,7 @@ fn stored_and_recounted(db: &Db, campaign: &str) -> (Counters, Counters) {
                         group,
                         area.clone(),
                         e.agency.clone(),
-                        e.employee_type.clone(),
+                        e.employee_type.to_string(),
                     ))
                     .or_default() += 1;
             }

@@ -155,15 +155,15 @@ async fn unsigned_page(
         .employees
         .iter()
         .map(|e| pages::UnsignedRow {
-            nip: e.nip.clone().unwrap_or_else(|| "—".into()),
+            nip: e.nip.as_deref().unwrap_or("—").to_string(),
             name: e.full_name.clone(),
             agency: e.agency.clone(),
             unit: e.unit.clone(),
             village: list
                 .village_names
-                .get(&e.village_code)
+                .get(e.village_code.as_str())
                 .cloned()
-                .unwrap_or_else(|| e.village_code.clone()),
+                .unwrap_or_else(|| e.village_code.to_string()),
         })
         .collect();
     let suffix = if raw_query.is_empty() {
