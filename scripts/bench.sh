@@ -6,7 +6,7 @@
 #       (the same nation on PostgreSQL too: the HTTP rows side by side, SQLite then PostgreSQL)
 # The PostgreSQL database is dropped and made anew each run (its name must contain "bench").
 # Environment: EMPLOYEES, SHARE (0.6), WORK (/tmp/ikrar-bench, reused between runs), PORT (18380),
-# DURATION (15s per wrk run), SKIP_IMPORT (1: no roster import row), PG_URL (the same as the argument). Needs wrk (Debian: apt-get install wrk).
+# DURATION (15s per wrk run), IKRAR_BIN, SKIP_IMPORT (1: no roster import row), PG_URL (the same as the argument). Needs wrk (Debian: apt-get install wrk).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PG_URL="${1:-${PG_URL:-}}"
@@ -20,8 +20,14 @@ if [ -n "$PG_URL" ]; then
 fi
 employees="${EMPLOYEES:-4700000}"; share="${SHARE:-0.6}"; port="${PORT:-18380}"
 work="${WORK:-/tmp/ikrar-bench}"; mkdir -p "$work"
-bin="$PWD/target/release/ikrar"
-cargo build --release --locked --quiet
+# IKRAR_BIN: an ikrar binary already built (nothing is compiled then); the table is only
+# comparable with others from a release build.
+if [ -n "${IKRAR_BIN:-}" ]; then
+  bin="$(realpath "$IKRAR_BIN")"
+else
+  bin="$PWD/target/release/ikrar"
+  cargo build --release --locked --quiet
+fi
 export RUST_LOG=warn
 
 seconds() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f s", (b - a) / 1e9 }'; }

@@ -20,10 +20,13 @@ fuzz_target!(|query: &[u8]| {
                     let ranges = merkle::inclusion_ranges(index, size);
                     let _ = merkle::nodes_for(&ranges);
                     if size <= SMALL {
-                        let leaves = (0..size).map(|i| merkle::leaf_hash(&i.to_be_bytes())).collect();
+                        let leaves = (0..size)
+                            .map(|i| merkle::leaf_hash(&i.to_be_bytes()))
+                            .collect();
                         let tree = FullTree::new(leaves);
                         let nodes = tree.nodes(&merkle::nodes_for(&ranges));
-                        let proof = merkle::hashes_of(&ranges, &nodes).expect("a full tree has every node");
+                        let proof =
+                            merkle::hashes_of(&ranges, &nodes).expect("a full tree has every node");
                         let root = tree.root(size).expect("the tree has this size");
                         let leaf = merkle::leaf_hash(&index.to_be_bytes());
                         assert!(merkle::verify_inclusion(index, size, &leaf, &proof, &root));

@@ -10,6 +10,9 @@ fuzz_target!(|raw: &str| {
         assert_eq!(nik.as_str().len(), 16);
         assert!(nik.as_str().bytes().all(|b| b.is_ascii_digit()));
         let _ = (nik.masked(), nik.to_string());
-        assert_eq!(Nik::parse(nik.as_str()).map(|n| n.into_string()).ok(), Some(nik.into_string()));
+        assert_eq!(
+            Nik::parse(nik.as_str()).map(|n| n.into_string()).ok(),
+            Some(nik.into_string())
+        );
     }
 });

@@ -11,6 +11,9 @@ fuzz_target!(|raw: &str| {
         assert!(nip.as_str().bytes().all(|b| b.is_ascii_digit()));
         let _ = (nip.masked(), nip.grouped(), nip.to_string());
         // Parsing is idempotent: what we store parses to itself.
-        assert_eq!(Nip::parse(nip.as_str()).map(|n| n.into_string()).ok(), Some(nip.into_string()));
+        assert_eq!(
+            Nip::parse(nip.as_str()).map(|n| n.into_string()).ok(),
+            Some(nip.into_string())
+        );
     }
 });
