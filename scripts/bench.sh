@@ -6,7 +6,8 @@
 #       (the same nation on PostgreSQL too: the HTTP rows side by side, SQLite then PostgreSQL)
 # The PostgreSQL database is dropped and made anew each run (its name must contain "bench").
 # Environment: EMPLOYEES, SHARE (0.6), WORK (/tmp/ikrar-bench, reused between runs), PORT (18380),
-# DURATION (15s per wrk run), IKRAR_BIN, SKIP_IMPORT (1: no roster import row), PG_URL (the same as the argument). Needs wrk (Debian: apt-get install wrk).
+# DURATION (15s per wrk run), IKRAR_BIN, QUICK (1: only the HTTP rows: no render, import or
+# in-process scan figures), PG_URL (the same as the argument). Needs wrk (Debian: apt-get install wrk).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PG_URL="${1:-${PG_URL:-}}"
@@ -34,12 +35,12 @@ seconds() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f s", (b - a) / 1e9 }'; 
 
 echo "## ikrar benchmark, $(date -u +%Y-%m-%dT%H:%MZ), $(git rev-parse --short HEAD)"
 echo
-"$bin" bench
+[ "${QUICK:-0}" = 1 ] || "$bin" bench
 echo
 
 rows=()
-# Roster import of a generated file into a fresh SQLite database (SKIP_IMPORT=1 leaves it out).
-if [ "${SKIP_IMPORT:-0}" != 1 ]; then
+# Roster import of a generated file into a fresh SQLite database (QUICK=1 leaves it out).
+if [ "${QUICK:-0}" != 1 ]; then
 if [ ! -s "$work/roster-$employees.csv" ]; then
   "$bin" synth --employees "$employees" --roster-file "$work/roster-$employees.csv" >/dev/null
 fi
@@ -70,7 +71,8 @@ rm -rf "$work/run"; cp -r "$nation" "$work/run"
 "$bin" bench-signers --campaign "$campaign" --count 120000 --out "$work/signers" \
   --certificates-out "$work/ids" --data-dir "$work/run" >/dev/null
 # Where a QR scan's time goes without HTTP: its own table, printed after the main one.
-scans="$("$bin" bench-scans --certificates "$work/ids" --data-dir "$work/run" 2>/dev/null)"
+scans="(left out: QUICK=1)"
+[ "${QUICK:-0}" = 1 ] || scans="$("$bin" bench-scans --certificates "$work/ids" --data-dir "$work/run" 2>/dev/null)"
 sync; sleep 2
 
 t0=$(date +%s%N)
