@@ -252,3 +252,37 @@ async fn consistency(
         "hashes": answer?,
     })))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn inclusion(query: &str) -> Result<InclusionParameters, WebError> {
+        inclusion_parameters(&web::Query::<InclusionQuery>::from_query(query).unwrap())
+    }
+
+    fn consistency(query: &str) -> Result<(u64, u64), WebError> {
+        consistency_parameters(&web::Query::<ConsistencyQuery>::from_query(query).unwrap())
+    }
+
+    #[test]
+    fn proof_parameters_are_checked_before_the_database_is_asked() {
+        assert_eq!(
+            inclusion("index=3&size=10").unwrap(),
+            InclusionParameters {
+                entry: EntryRef::Index(3),
+                size: Some(10)
+            }
+        );
+        assert!(inclusion("").is_err());
+        assert!(inclusion("index=1&certificate=AAAAAAAAAAAAAAAA").is_err());
+        assert!(inclusion("index=-1").is_err());
+        assert!(inclusion("index=1&size=0").is_err());
+        assert!(inclusion("index=18446744073709551615").is_err());
+        assert!(inclusion("certificate=bukan").is_err());
+        assert_eq!(consistency("first=2&second=5").unwrap(), (2, 5));
+        assert!(consistency("first=5&second=2").is_err());
+        assert!(consistency("first=0&second=2").is_err());
+        assert!(consistency("second=2").is_err());
+    }
+}
