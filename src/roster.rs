@@ -221,6 +221,26 @@ fn parse_row(
     })
 }
 
+/// Checks one row of a roster file against its header row, as an import does, without a
+/// database: `villages` stands in for the area reference. Every problem of the row is returned.
+/// Public for the fuzzer (fuzz/fuzz_targets/roster_row.rs).
+pub fn check_row(
+    header: &csv::StringRecord,
+    record: &csv::StringRecord,
+    villages: &HashSet<String>,
+) -> Result<EmployeeRecord, Vec<RowError>> {
+    let layout = Layout::from_header(header).map_err(|e| {
+        vec![RowError {
+            line: 1,
+            column: String::new(),
+            value: String::new(),
+            reason: e.to_string(),
+        }]
+    })?;
+    let mut errors = Vec::new();
+    parse_row(&layout, record, 2, villages, &mut errors).ok_or(errors)
+}
+
 fn reader(path: &Path) -> Result<csv::Reader<BufReader<File>>, ImportError> {
     Ok(csv::ReaderBuilder::new()
         .has_headers(true)

@@ -18,7 +18,7 @@ pub mod schema;
 pub mod seals;
 mod types;
 
-use std::sync::{mpsc, Arc, OnceLock};
+use std::sync::{mpsc, Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use diesel::connection::SimpleConnection;
@@ -388,8 +388,14 @@ impl Db {
     /// was committing, runs it in one transaction, each piece in its own savepoint (a refused
     /// piece rolls back alone), and commits once; one disk flush makes the whole batch durable.
     /// Callers only wait for their answer, so a batch costs no hand-over of the writer between
-    /// threads. Nobody is told "stored" before the commit. PostgreSQL commits concurrent
-    /// transactions in parallel, so there `work` simply gets its own transaction.
+    /// threads. Nobody is told "stored" before the commit.
+    ///
+    /// PostgreSQL groups the same way, with `POSTGRES_COMMIT_THREADS` threads taking turns on the
+    /// queue. A signing there is serialised anyway, on the certificate-number and log-size
+    /// counter rows (dense numbers, across nodes), so one transaction per signing held those
+    /// rows through its own commit flush, and every other signing of every node waited for it:
+    /// 224 signings/s. A batch holds them once for many signings and one flush. The second
+    /// thread reads and checks its batch while the first one commits.
     ///
     /// Coverage counters that `work` adds to its `CountDeltas` are summed over the batch and
     /// written once before the commit: a batch of 64 signings moves the nation's and a
@@ -402,14 +408,6 @@ impl Db {
         T: Send + 'static,
         E: From<diesel::result::Error> + From<DbError> + Send + 'static,
     {
-        if !self.url.is_sqlite() {
-            return (*self.write()?).transaction(|conn| {
-                let mut counts = CountDeltas::default();
-                let done = work(conn, &mut counts)?;
-                counts.write(conn)?;
-                Ok(done)
-            });
-        }
         let (reply, outcome) = mpsc::sync_channel::<Result<T, E>>(1);
         let job: GroupedWork = Box::new(move |conn, batch_counts| {
             let mut counts = CountDeltas::default();
@@ -426,12 +424,19 @@ impl Db {
         });
         let queue = self.grouped.get_or_init(|| {
             let (queue, jobs) = mpsc::channel();
-            let write = self.write.clone();
-            let checkpointer = start_wal_checkpointer(&self.url);
-            std::thread::Builder::new()
-                .name("group-commit".into())
-                .spawn(move || commit_in_groups(&write, &jobs, checkpointer.as_ref()))
-                .expect("the operating system starts a thread");
+            let jobs = Arc::new(Mutex::new(jobs));
+            let (threads, checkpointer) = match &self.url {
+                DatabaseUrl::Sqlite(_) => (1, start_wal_checkpointer(&self.url)),
+                DatabaseUrl::Postgres(_) => (POSTGRES_COMMIT_THREADS, None),
+            };
+            for _ in 0..threads {
+                let (write, jobs, checkpointer) =
+                    (self.write.clone(), jobs.clone(), checkpointer.clone());
+                std::thread::Builder::new()
+                    .name("group-commit".into())
+                    .spawn(move || commit_in_groups(&write, &jobs, checkpointer.as_ref()))
+                    .expect("the operating system starts a thread");
+            }
             queue
         });
         if queue.send(job).is_err() {
@@ -444,17 +449,33 @@ impl Db {
     }
 }
 
-/// The group-commit thread: each round takes every queued piece of work, runs the batch in one
-/// transaction and tells each caller its outcome after the commit. It ends with its `Db`, when
-/// the last sender of the queue is dropped.
+/// Group-commit threads on PostgreSQL. Two: while one batch holds the counter rows through its
+/// commit, the next one runs its reads and checks (campaign, eligibility, an existing
+/// certificate) and then waits for the rows. More would only wait on the same rows.
+const POSTGRES_COMMIT_THREADS: usize = 2;
+
+/// At most this many signings share a transaction: a batch that waited behind a slow commit
+/// must not grow without bound and hold the counter rows (and its callers) for long.
+const MAX_BATCH: usize = 256;
+
+/// A group-commit thread: each round takes the queued pieces of work (up to `MAX_BATCH`), runs
+/// the batch in one transaction and tells each caller its outcome after the commit. It ends
+/// with its `Db`, when the last sender of the queue is dropped.
 fn commit_in_groups(
     write: &r2d2::Pool<Manager>,
-    jobs: &mpsc::Receiver<GroupedWork>,
+    jobs: &Mutex<mpsc::Receiver<GroupedWork>>,
     checkpointer: Option<&mpsc::SyncSender<()>>,
 ) {
-    while let Ok(first) = jobs.recv() {
-        let mut batch = vec![first];
-        batch.extend(jobs.try_iter());
+    loop {
+        // The queue is held only while a batch is taken, so that another commit thread (on
+        // PostgreSQL) takes the next batch while this one runs.
+        let batch = {
+            let Ok(jobs) = jobs.lock() else { return };
+            let Ok(first) = jobs.recv() else { return };
+            let mut batch = vec![first];
+            batch.extend(jobs.try_iter().take(MAX_BATCH - 1));
+            batch
+        };
         let Ok(mut conn) = write.get() else {
             // Dropping the batch answers each caller with a group-commit failure.
             continue;

@@ -104,11 +104,47 @@ async fn entry(
     Ok(HttpResponse::Ok().json(entry_json(&row)))
 }
 
+/// The query of `/log/proof/inclusion`, as it arrives.
 #[derive(Deserialize)]
-struct InclusionQuery {
-    index: Option<String>,
-    certificate: Option<String>,
-    size: Option<String>,
+pub struct InclusionQuery {
+    pub index: Option<String>,
+    pub certificate: Option<String>,
+    pub size: Option<String>,
+}
+
+/// What an inclusion proof is asked for: an entry by index or a certificate's issuance, and the
+/// tree size (`None`: the latest checkpoint's).
+#[derive(Debug, PartialEq, Eq)]
+pub struct InclusionParameters {
+    pub entry: EntryRef,
+    pub size: Option<u64>,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum EntryRef {
+    Index(u64),
+    Issuance(CertificateId),
+}
+
+/// Checks an inclusion query before the database is asked anything (public for the fuzzer).
+pub fn inclusion_parameters(q: &InclusionQuery) -> Result<InclusionParameters, WebError> {
+    let entry = match (&q.index, &q.certificate) {
+        (Some(_), Some(_)) | (None, None) => {
+            return Err(WebError::bad(
+                "index",
+                "isi tepat satu dari parameter index atau certificate",
+            ))
+        }
+        (None, Some(c)) => EntryRef::Issuance(
+            CertificateId::parse(c).map_err(|e| WebError::bad("certificate", e))?,
+        ),
+        (Some(_), None) => EntryRef::Index(parse_count("index", q.index.as_deref(), 0)?),
+    };
+    let size = match q.size.as_deref() {
+        None => None,
+        raw => Some(parse_count("size", raw, 1)?),
+    };
+    Ok(InclusionParameters { entry, size })
 }
 
 /// Proof that an entry (by index, or the issuance of a certificate) is in the tree of `size`
@@ -117,35 +153,14 @@ async fn inclusion(
     state: web::Data<AppState>,
     query: web::Query<InclusionQuery>,
 ) -> Result<HttpResponse, WebError> {
-    let q = query.into_inner();
-    let by_certificate = match (&q.index, &q.certificate) {
-        (Some(_), Some(_)) | (None, None) => {
-            return Err(WebError::bad(
-                "index",
-                "isi tepat satu dari parameter index atau certificate",
-            ))
-        }
-        (None, Some(c)) => {
-            Some(CertificateId::parse(c).map_err(|e| WebError::bad("certificate", e))?)
-        }
-        (Some(_), None) => None,
-    };
-    let index = match by_certificate {
-        None => Some(parse_count("index", q.index.as_deref(), 0)?),
-        Some(_) => None,
-    };
-    let size = match q.size.as_deref() {
-        None => None,
-        raw => Some(parse_count("size", raw, 1)?),
-    };
+    let InclusionParameters { entry, size } = inclusion_parameters(&query)?;
     let db = state.db.clone();
     let answer = web::block(
         move || -> Result<Result<serde_json::Value, WebError>, DbError> {
             let mut conn = db.read()?;
-            let entry = match (&by_certificate, index) {
-                (Some(id), _) => log::entry_of(&mut conn, id.as_str(), EntryKind::Issued)?,
-                (None, Some(i)) => log::entry_at(&mut conn, i)?,
-                (None, None) => None,
+            let entry = match &entry {
+                EntryRef::Issuance(id) => log::entry_of(&mut conn, id.as_str(), EntryKind::Issued)?,
+                EntryRef::Index(i) => log::entry_at(&mut conn, *i)?,
             };
             let Some(entry) = entry else {
                 return Ok(Err(WebError::NotFound(
@@ -197,18 +212,16 @@ fn missing_node() -> DbError {
     ))
 }
 
+/// The query of `/log/proof/consistency`, as it arrives.
 #[derive(Deserialize)]
-struct ConsistencyQuery {
-    first: Option<String>,
-    second: Option<String>,
+pub struct ConsistencyQuery {
+    pub first: Option<String>,
+    pub second: Option<String>,
 }
 
-/// Proof that the tree of `second` entries extends the tree of `first` entries.
-async fn consistency(
-    state: web::Data<AppState>,
-    query: web::Query<ConsistencyQuery>,
-) -> Result<HttpResponse, WebError> {
-    let q = query.into_inner();
+/// Checks a consistency query (the two tree sizes, `first` ≤ `second`) before the database is
+/// asked anything (public for the fuzzer).
+pub fn consistency_parameters(q: &ConsistencyQuery) -> Result<(u64, u64), WebError> {
     let first = parse_count("first", q.first.as_deref(), 1)?;
     let second = parse_count("second", q.second.as_deref(), 1)?;
     if first > second {
@@ -217,6 +230,15 @@ async fn consistency(
             "first tidak boleh lebih besar daripada second",
         ));
     }
+    Ok((first, second))
+}
+
+/// Proof that the tree of `second` entries extends the tree of `first` entries.
+async fn consistency(
+    state: web::Data<AppState>,
+    query: web::Query<ConsistencyQuery>,
+) -> Result<HttpResponse, WebError> {
+    let (first, second) = consistency_parameters(&query)?;
     let db = state.db.clone();
     let answer = web::block(move || -> Result<Result<Vec<String>, WebError>, DbError> {
         let mut conn = db.read()?;
@@ -237,4 +259,38 @@ async fn consistency(
         "second": second,
         "hashes": answer?,
     })))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn inclusion(query: &str) -> Result<InclusionParameters, WebError> {
+        inclusion_parameters(&web::Query::<InclusionQuery>::from_query(query).unwrap())
+    }
+
+    fn consistency(query: &str) -> Result<(u64, u64), WebError> {
+        consistency_parameters(&web::Query::<ConsistencyQuery>::from_query(query).unwrap())
+    }
+
+    #[test]
+    fn proof_parameters_are_checked_before_the_database_is_asked() {
+        assert_eq!(
+            inclusion("index=3&size=10").unwrap(),
+            InclusionParameters {
+                entry: EntryRef::Index(3),
+                size: Some(10)
+            }
+        );
+        assert!(inclusion("").is_err());
+        assert!(inclusion("index=1&certificate=AAAAAAAAAAAAAAAA").is_err());
+        assert!(inclusion("index=-1").is_err());
+        assert!(inclusion("index=1&size=0").is_err());
+        assert!(inclusion("index=18446744073709551615").is_err());
+        assert!(inclusion("certificate=bukan").is_err());
+        assert_eq!(consistency("first=2&second=5").unwrap(), (2, 5));
+        assert!(consistency("first=5&second=2").is_err());
+        assert!(consistency("first=0&second=2").is_err());
+        assert!(consistency("second=2").is_err());
+    }
 }

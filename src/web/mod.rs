@@ -9,14 +9,14 @@ mod coverage;
 pub mod error;
 mod health;
 mod issuer;
-mod log;
+pub mod log;
 mod pact;
 pub mod pages;
 pub mod privacy;
 pub mod security;
 mod session;
 pub(crate) mod sign_in;
-mod upload;
+pub mod upload;
 mod verify;
 
 use std::sync::Arc;
