@@ -44,7 +44,12 @@ fn more_employees(app: &TestApp) {
             7 => "Désirée Ñoño".to_string(),
             8 => "ÉLISE Müller".to_string(),
             9 => "andi SÉTIAWAN".to_string(),
-            _ => format!("Pegawai Uji {n}"),
+            // Names take letters only: the number as two letters.
+            _ => format!(
+                "Pegawai Uji {}{}",
+                (b'A' + (n / 26) as u8) as char,
+                (b'a' + (n % 26) as u8) as char
+            ),
         };
         let unit = if n == 11 { FORMULA } else { "Bagian Umum" };
         let village = if n % 2 == 0 {
@@ -179,7 +184,7 @@ async fn unsigned_pages_join_up_and_search_ignores_case_and_accents(backend: Bac
         ("DÉSIRÉE ñ", "Désirée Ñoño", "Pegawai Uji"),
         ("elise muller", "ÉLISE Müller", "Désirée"),
         ("Andi s", "andi SÉTIAWAN", "Pegawai Uji"),
-        ("1990010120150110", "Pegawai Uji 0", "Wa Ode"),
+        ("1990010120150110", "Pegawai Uji Aa", "Wa Ode"),
         ("7371034506", "Wa Ode Sitti Hasnah", "Pegawai Uji"),
     ] {
         let (status, html) = page(&b, &app, &format!("{list}?q={}", urlencoding(q))).await;
@@ -302,7 +307,7 @@ async fn a_refused_form_comes_back_with_its_input_and_each_field_named(backend: 
     let revoke = |note: &'static str| {
         b.post(app.url(&format!("/admin/sertifikat/{id}/cabut")))
             .form(&[
-                ("reason", "data_salah"),
+                ("reason", "data_keliru"),
                 ("note", note),
                 ("csrf", csrf.as_str()),
             ])
@@ -311,7 +316,7 @@ async fn a_refused_form_comes_back_with_its_input_and_each_field_named(backend: 
     let r = revoke("   ").await.unwrap();
     assert_eq!(r.status(), 400);
     let html = r.text().await.unwrap();
-    assert!(html.contains("href=\"#note\"") && html.contains("value=\"data_salah\" checked"));
+    assert!(html.contains("href=\"#note\"") && html.contains("value=\"data_keliru\" checked"));
     let r = revoke("NIP tertukar").await.unwrap();
     assert_eq!(r.status(), 303);
     let location = r.headers()["location"].to_str().unwrap().to_string();
