@@ -204,7 +204,52 @@ macro_rules! matching {
     };
 }
 
-matching!(matching_employees, employees::table);
+/// The search as `employees.id IN (…)`: the inner query is answered from the name, NIP or NIK
+/// index alone, and the page is then read from the few employees found. As a plain condition
+/// beside the page's order, SQLite would rather walk the village index in order and fold every
+/// name of a province on the way (seconds, measured on 50,000 employees).
+fn found_by(
+    conn: &DbConnection,
+    term: &SearchTerm,
+) -> Box<dyn BoxableExpression<employees::table, super::MultiBackend, SqlType = Bool>> {
+    match term {
+        SearchTerm::Digits(p) => {
+            let end = after_digits(p);
+            // Without an end ("999…"), the lower bound is simply repeated.
+            let (upper, bound) = match &end {
+                Some(e) => (" AND {c} < ", e.clone()),
+                None => (" AND {c} >= ", p.clone()),
+            };
+            Box::new(
+                sql::<Bool>("employees.id IN (SELECT id FROM employees WHERE nip >= ")
+                    .bind::<Text, _>(p.clone())
+                    .sql(&upper.replace("{c}", "nip"))
+                    .bind::<Text, _>(bound.clone())
+                    .sql(" UNION ALL SELECT id FROM employees WHERE nik >= ")
+                    .bind::<Text, _>(p.clone())
+                    .sql(&upper.replace("{c}", "nik"))
+                    .bind::<Text, _>(bound)
+                    .sql(")"),
+            )
+        }
+        SearchTerm::Name(p) => {
+            let expr = match conn {
+                DbConnection::Sqlite(_) => sqlite_folded_name(),
+                DbConnection::Postgres(_) => postgres_folded_name(),
+            };
+            let end = format!("{p}{}", char::MAX);
+            Box::new(
+                sql::<Bool>(&format!(
+                    "employees.id IN (SELECT id FROM employees WHERE {expr} >= "
+                ))
+                .bind::<Text, _>(p.clone())
+                .sql(&format!(" AND {expr} < "))
+                .bind::<Text, _>(end)
+                .sql(")"),
+            )
+        }
+    }
+}
 matching!(
     matching_signers,
     diesel::dsl::InnerJoinQuerySource<certificates::table, employees::table>
@@ -277,7 +322,7 @@ pub fn unsigned_page(
         query = query.filter(employees::employee_type.eq(kind.clone()));
     }
     if let Some(term) = search {
-        query = query.filter(matching_employees(conn, term));
+        query = query.filter(found_by(conn, term));
     }
     if let Some(c) = cursor {
         query = query.filter(
