@@ -305,8 +305,13 @@ fn for_each_row<E: From<ImportError>>(
 
 /// Checks every row of the file, then writes all of it or nothing.
 pub fn import(db: &Db, path: &Path) -> Result<ImportReport, ImportError> {
-    import_within(db, path, None)
+    import_within(db, path, None, None)
 }
+
+/// Written in the transaction that makes an import visible (an admin's audit row), so that the
+/// roster and its record change together or not at all.
+pub type OnCommit<'a> =
+    &'a (dyn Fn(&mut crate::db::DbConnection, &ImportReport) -> Result<(), DbError> + Sync);
 
 /// Which column places an employee outside this administrator's scope, and why, if one does.
 fn outside(scope: &AdminScope, village_code: &str, agency: &str) -> Option<(&'static str, String)> {
@@ -348,8 +353,9 @@ pub fn import_within(
     db: &Db,
     path: &Path,
     scope: Option<&AdminScope>,
+    on_commit: Option<OnCommit<'_>>,
 ) -> Result<ImportReport, ImportError> {
-    if let Some(report) = first_load(db, path, scope)? {
+    if let Some(report) = first_load(db, path, scope, on_commit)? {
         return Ok(report);
     }
     let villages = areas::village_codes(&mut *db.read()?)?;
@@ -458,6 +464,14 @@ pub fn import_within(
             flush(&mut batch, &mut lines, conn)?;
         }
         counts.write(conn)?;
+        if let Some(record) = on_commit {
+            let report = ImportReport {
+                rows,
+                inserted: total.inserted,
+                updated: total.updated,
+            };
+            record(conn, &report)?;
+        }
         Ok::<_, ImportError>(())
     });
     outcome?;
@@ -471,16 +485,21 @@ pub fn import_within(
 /// Indexes a first load drops and builds again once their table is complete: each would take the
 /// rows of a file, in whatever order it comes, at random pages. Built again, the unique ones are
 /// the check that no NIK or NIP came twice.
-const FIRST_LOAD_SUSPENDS: [&str; 4] = [
+const FIRST_LOAD_SUSPENDS: [&str; 5] = [
     "employees_nik",
     "employees_nip",
     "employees_village_code",
+    "employees_folded_name",
     "roster_counts_parent",
 ];
 
 /// The indexes of the employees table, built while the reading thread sums the counters.
-const FIRST_LOAD_EMPLOYEE_INDEXES: [&str; 3] =
-    ["employees_nik", "employees_nip", "employees_village_code"];
+const FIRST_LOAD_EMPLOYEE_INDEXES: [&str; 4] = [
+    "employees_nik",
+    "employees_nip",
+    "employees_village_code",
+    "employees_folded_name",
+];
 
 /// Rows handed from the reading thread to the writing one at a time.
 const FIRST_LOAD_BATCH: usize = 4_096;
@@ -550,6 +569,7 @@ fn first_load(
     db: &Db,
     path: &Path,
     scope: Option<&AdminScope>,
+    on_commit: Option<OnCommit<'_>>,
 ) -> Result<Option<ImportReport>, ImportError> {
     let mut conn = db.write()?;
     let outcome = bulk::with_settings(&mut conn, FIRST_LOAD_SETTINGS, |conn| {
@@ -560,7 +580,16 @@ fn first_load(
             // Read inside the writing transaction, so that no village can go between the check
             // of a row and the commit: this is the foreign key check SQLite is spared.
             let villages = areas::village_codes(conn)?;
-            write_first_load(conn, load, path, &villages, scope)
+            let rows = write_first_load(conn, load, path, &villages, scope)?;
+            if let Some(record) = on_commit {
+                let report = ImportReport {
+                    rows,
+                    inserted: rows,
+                    updated: 0,
+                };
+                record(conn, &report)?;
+            }
+            Ok(rows)
         })
     });
     match outcome {

@@ -61,7 +61,7 @@ pub fn unsigned(
             );
             std::fs::write(path, export::xlsx_bytes(&list, &names, &title)?)?;
         }
-        (_, Some(path)) => export::write_csv(std::fs::File::create(path)?, &list, &names)?,
+        (_, Some(path)) => export::write_csv_file(std::fs::File::create(path)?, &list, &names)?,
         (_, None) => export::write_csv(std::io::stdout().lock(), &list, &names)?,
     }
     eprintln!("{} pegawai belum menandatangani", list.len());

@@ -66,22 +66,24 @@ pub fn find_by_email(conn: &mut DbConnection, email: &str) -> Result<Option<Admi
 /// Admins whose scope lies within `scope` (the caller's own included), for the team page. The
 /// subtree is selected in SQL: a national roster of village admins runs to tens of thousands.
 pub fn within(conn: &mut DbConnection, scope: &AdminScope) -> Result<Vec<AdminRow>, DbError> {
-    let mut query = admins::table
+    Ok(admins::table
+        .filter(
+            scope.sql_filter::<_, super::MultiBackend, _, _>(admins::scope_code, admins::agency),
+        )
         .order((admins::scope_code, admins::email))
         .select(AdminRow::as_select())
-        .into_boxed();
-    let code = scope.scope_code();
-    if !code.is_empty() {
-        query = query.filter(
-            admins::scope_code
-                .eq(code.to_string())
-                .or(admins::scope_code.like(format!("{code}.%"))),
-        );
-    }
-    if let Some(agency) = scope.agency() {
-        query = query.filter(admins::agency.eq(agency.to_string()));
-    }
-    Ok(query.load(conn)?)
+        .load(conn)?)
+}
+
+/// The names and roles of the admins among `ids` (their audit subjects' ids), for the audit page.
+pub fn names_of(
+    conn: &mut DbConnection,
+    ids: &[String],
+) -> Result<Vec<(String, String, String)>, DbError> {
+    Ok(admins::table
+        .filter(admins::id.eq_any(ids))
+        .select((admins::id, admins::full_name, admins::role))
+        .load(conn)?)
 }
 
 /// Turns on the second factor once the admin has proved their authenticator shows the codes.

@@ -7,6 +7,7 @@ use sha2::{Digest, Sha256};
 
 use super::schema::{audit_log, counters};
 use super::{DbConnection, DbError};
+use crate::domain::AdminScope;
 
 /// The `prev_hash` of the first entry.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -103,31 +104,55 @@ pub fn append(conn: &mut DbConnection, event: &AuditEvent<'_>, at: i64) -> Query
     })
 }
 
-/// The newest entries inside an area subtree (`""` = all), and of one agency if given, newest
-/// first.
-pub fn recent_within(
+/// What an admin asks of the audit trail, besides their scope.
+#[derive(Debug, Clone, Default)]
+pub struct AuditQuery {
+    /// Keyset paging: only entries numbered below this one (the last one of the previous page).
+    pub before: Option<i64>,
+    /// One action exactly, as stored (refused attempts are stored as `<action>_ditolak`).
+    pub action: Option<String>,
+    /// One actor exactly, as stored (`admin:<id>`, `pegawai:<id>`).
+    pub actor: Option<String>,
+    /// Entries at or after this instant (Unix seconds).
+    pub since: Option<i64>,
+    /// Entries before this instant (Unix seconds).
+    pub until: Option<i64>,
+}
+
+/// Up to `limit` entries inside the admin's scope that match the query, newest first. Paged by
+/// number, not by offset: a page costs the same at the millionth entry as at the first.
+pub fn page_within(
     conn: &mut DbConnection,
-    scope_code: &str,
-    agency: Option<&str>,
+    scope: &AdminScope,
+    query: &AuditQuery,
     limit: i64,
 ) -> Result<Vec<AuditEntry>, DbError> {
-    let mut query = audit_log::table
-        .order(audit_log::seq.desc())
-        .limit(limit)
-        .select(AuditEntry::as_select())
-        .into_boxed();
-    if !scope_code.is_empty() {
-        let below = format!("{scope_code}.%");
-        query = query.filter(
-            audit_log::scope_code
-                .eq(scope_code.to_string())
-                .or(audit_log::scope_code.like(below)),
-        );
+    let mut rows =
+        audit_log::table
+            .filter(scope.sql_filter::<_, super::MultiBackend, _, _>(
+                audit_log::scope_code,
+                audit_log::agency,
+            ))
+            .order(audit_log::seq.desc())
+            .limit(limit)
+            .select(AuditEntry::as_select())
+            .into_boxed();
+    if let Some(before) = query.before {
+        rows = rows.filter(audit_log::seq.lt(before));
     }
-    if let Some(agency) = agency {
-        query = query.filter(audit_log::agency.eq(agency.to_string()));
+    if let Some(action) = &query.action {
+        rows = rows.filter(audit_log::action.eq(action.clone()));
     }
-    Ok(query.load(conn)?)
+    if let Some(actor) = &query.actor {
+        rows = rows.filter(audit_log::actor.eq(actor.clone()));
+    }
+    if let Some(since) = query.since {
+        rows = rows.filter(audit_log::at.ge(since));
+    }
+    if let Some(until) = query.until {
+        rows = rows.filter(audit_log::at.lt(until));
+    }
+    Ok(rows.load(conn)?)
 }
 
 /// How often this client address did `action` since `since`, for the per-address rate limits.

@@ -1,6 +1,7 @@
 //! Storage: one diesel schema and one set of queries over SQLite (the embedded default) and
 //! PostgreSQL (national scale). The backend is chosen from the database URL's scheme.
 
+pub mod admin_lists;
 pub mod admins;
 pub mod areas;
 pub mod audit;

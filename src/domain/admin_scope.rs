@@ -1,4 +1,16 @@
+//! Who an administrator is and whom they may see. The scope is decided here once, as a range of
+//! area codes and an agency, and both the check in Rust (`covers`) and the filter in SQL
+//! (`sql_filter`) are derived from that one value, so a list can never show a row that the check
+//! would refuse, nor hide one it would allow.
+
 use std::fmt;
+
+use diesel::backend::Backend;
+use diesel::dsl;
+use diesel::expression::{AsExpression, BoxableExpression};
+use diesel::prelude::*;
+use diesel::serialize::ToSql;
+use diesel::sql_types::{Bool, Text};
 
 use super::{AreaCode, AreaLevel};
 
@@ -166,17 +178,60 @@ impl AdminScope {
         self.agency.as_deref()
     }
 
+    /// The codes of this scope's subtree as one half-open range; `None` for the whole nation.
+    pub fn area_range(&self) -> Option<AreaRange> {
+        self.area.as_ref().map(AreaRange::of)
+    }
+
     /// True if the area (any level, or `""` for the nation) lies inside this scope's subtree.
     pub fn covers_area(&self, code: &str) -> bool {
-        match &self.area {
+        match self.area_range() {
             None => true,
-            Some(area) => AreaCode::parse(code).is_ok_and(|c| area.contains(&c)),
+            // Parsed first: the range is only exact for well-formed codes.
+            Some(range) => AreaCode::parse(code).is_ok() && range.holds(code),
         }
     }
 
     /// True if an employee placed in this village and agency is this admin's to see.
     pub fn covers(&self, village_code: &str, agency: &str) -> bool {
         self.covers_area(village_code) && self.agency.as_deref().is_none_or(|a| a == agency)
+    }
+
+    /// The same rule as `covers`, as a condition on a table's area-code and agency columns:
+    /// `area >= from AND area < to [AND agency = …]`. Both backends answer it from an index on
+    /// the area column. The nation without an agency is `TRUE`.
+    pub fn sql_filter<QS, DB, A, G>(&self, area: A, agency: G) -> BoolBox<QS, DB>
+    where
+        DB: Backend + 'static,
+        QS: 'static,
+        A: BoxableExpression<QS, DB, SqlType = Text> + Clone + 'static,
+        G: BoxableExpression<QS, DB, SqlType = Text> + 'static,
+        String: ToSql<Text, DB>,
+        bool: ToSql<Bool, DB>,
+        <String as AsExpression<Text>>::Expression: BoxableExpression<QS, DB, SqlType = Text>,
+        <bool as AsExpression<Bool>>::Expression: BoxableExpression<QS, DB, SqlType = Bool>,
+        // The two conditions built below, which every diesel backend can render.
+        dsl::And<
+            dsl::GtEq<TextBox<QS, DB>, TextBox<QS, DB>>,
+            dsl::Lt<TextBox<QS, DB>, TextBox<QS, DB>>,
+        >: BoxableExpression<QS, DB, SqlType = Bool>,
+        dsl::And<BoolBox<QS, DB>, dsl::Eq<TextBox<QS, DB>, TextBox<QS, DB>>>:
+            BoxableExpression<QS, DB, SqlType = Bool>,
+    {
+        let text = |value: &str| -> TextBox<QS, DB> {
+            Box::new(AsExpression::<Text>::as_expression(value.to_string()))
+        };
+        let mut condition: BoolBox<QS, DB> = Box::new(AsExpression::<Bool>::as_expression(true));
+        if let Some(range) = self.area_range() {
+            let column: TextBox<QS, DB> = Box::new(area.clone());
+            let upper: TextBox<QS, DB> = Box::new(area);
+            condition = Box::new(column.ge(text(&range.from)).and(upper.lt(text(&range.to))));
+        }
+        if let Some(mine) = &self.agency {
+            let column: TextBox<QS, DB> = Box::new(agency);
+            condition = Box::new(condition.and(column.eq(text(mine))));
+        }
+        condition
     }
 
     /// True if `other` is narrower than this scope: inside its subtree and agency, and not equal.
@@ -189,6 +244,42 @@ impl AdminScope {
             (Some(_), None) => false,
         };
         area_inside && agency_inside && (self.area != other.area || self.agency != other.agency)
+    }
+}
+
+type TextBox<QS, DB> = Box<dyn BoxableExpression<QS, DB, SqlType = Text>>;
+type BoolBox<QS, DB> = Box<dyn BoxableExpression<QS, DB, SqlType = Bool>>;
+
+/// An area and everything below it, as the codes `from <= code < to`. Codes are fixed-width digit
+/// groups joined by '.', so every code below `73.71` starts with `73.71.` and sorts before `73.71/`
+/// ('/' follows '.'): one range holds the area itself and its whole subtree, on both backends.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AreaRange {
+    pub from: String,
+    pub to: String,
+}
+
+impl AreaRange {
+    pub fn of(area: &AreaCode) -> Self {
+        Self {
+            from: area.as_str().to_string(),
+            to: format!("{}/", area.as_str()),
+        }
+    }
+
+    /// The range of the area, or every code (`""` up to `~`) for the nation.
+    pub fn of_optional(area: Option<&AreaCode>) -> Self {
+        area.map_or_else(
+            || Self {
+                from: String::new(),
+                to: "~".to_string(),
+            },
+            Self::of,
+        )
+    }
+
+    pub fn holds(&self, code: &str) -> bool {
+        self.from.as_str() <= code && code < self.to.as_str()
     }
 }
 
@@ -238,5 +329,19 @@ mod tests {
         assert!(!agency.covers("73.72.01.1001", "Dinas Kesehatan"));
         assert!(!regency.covers("73.71.01.1001", "Dinas Pendidikan"));
         assert!(scope("nasional", "ID", None).covers("11.01.01.2001", "x"));
+    }
+
+    #[test]
+    fn the_range_holds_the_area_and_its_subtree_only() {
+        let range = AreaRange::of(&AreaCode::parse("73.71").unwrap());
+        for inside in ["73.71", "73.71.01", "73.71.01.1001", "73.71.99.2099"] {
+            assert!(range.holds(inside), "{inside}");
+        }
+        for outside in ["73.7", "73.70.01", "73.72", "73", "74.71", "", "7"] {
+            assert!(!range.holds(outside), "{outside}");
+        }
+        let village = AreaRange::of(&AreaCode::parse("73.71.01.1001").unwrap());
+        assert!(village.holds("73.71.01.1001"));
+        assert!(!village.holds("73.71.01.1002"));
     }
 }

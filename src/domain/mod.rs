@@ -15,7 +15,7 @@ mod nip;
 mod revocation_reason;
 mod time_zone;
 
-pub use admin_scope::{AdminRole, AdminScope, AdminScopeError};
+pub use admin_scope::{AdminRole, AdminScope, AdminScopeError, AreaRange};
 pub use area_code::{AreaCode, AreaCodeError, AreaLevel};
 pub use authority::{
     AuthorityError, AuthorityField, AuthorityLogo, IssuingAuthority, LOGO_MAX_BYTES,

@@ -266,21 +266,6 @@ impl AdminHeader {
     }
 }
 
-pub struct AdminCampaignItem {
-    pub id: String,
-    pub title: String,
-    pub scope: String,
-}
-
-#[derive(Template)]
-#[template(path = "admin/home.html")]
-pub struct AdminHome {
-    pub admin: AdminHeader,
-    pub campaigns: Vec<AdminCampaignItem>,
-    pub can_create_campaign: bool,
-    pub csrf: String,
-}
-
 #[derive(Template)]
 #[template(path = "admin/sign_in.html")]
 pub struct AdminSignIn {
@@ -298,78 +283,6 @@ pub struct AdminCode {
     pub csrf: String,
 }
 
-pub struct UnsignedRow {
-    pub nip: String,
-    pub name: String,
-    pub agency: String,
-    pub unit: String,
-    pub village: String,
-}
-
-#[derive(Template)]
-#[template(path = "admin/unsigned.html")]
-pub struct AdminUnsigned {
-    pub admin: AdminHeader,
-    pub campaign_id: String,
-    pub campaign_title: String,
-    pub area: String,
-    pub agency: String,
-    pub count: usize,
-    pub rows: Vec<UnsignedRow>,
-    pub csv_href: String,
-    pub xlsx_href: String,
-}
-
-#[derive(Template)]
-#[template(path = "admin/new_campaign.html")]
-pub struct AdminNewCampaign {
-    pub admin: AdminHeader,
-    pub scope: String,
-    pub title: String,
-    pub opens: String,
-    pub closes: String,
-    pub error: Option<String>,
-    pub csrf: String,
-}
-
-pub struct AdminCertificateView {
-    pub id: String,
-    pub serial: i64,
-    pub signer: String,
-    pub identity: String,
-    pub agency: String,
-    pub unit: String,
-    pub village_code: String,
-    pub signed_at: String,
-    pub revoked: Option<String>,
-}
-
-#[derive(Template)]
-#[template(path = "admin/certificate.html")]
-pub struct AdminCertificate {
-    pub admin: AdminHeader,
-    pub certificate: Option<AdminCertificateView>,
-    pub reasons: Vec<(&'static str, &'static str)>,
-    pub error: Option<String>,
-    pub csrf: String,
-}
-
-pub struct AuditRow {
-    pub seq: i64,
-    pub at: String,
-    pub actor: String,
-    pub action: String,
-    pub target: String,
-    pub client_addr: String,
-}
-
-#[derive(Template)]
-#[template(path = "admin/audit.html")]
-pub struct AdminAudit {
-    pub admin: AdminHeader,
-    pub rows: Vec<AuditRow>,
-}
-
 #[derive(Template)]
 #[template(path = "admin/roster.html")]
 pub struct AdminRoster {
@@ -380,24 +293,6 @@ pub struct AdminRoster {
     pub problems: Vec<String>,
     pub problem_count: usize,
     pub error: Option<String>,
-    pub csrf: String,
-}
-
-pub struct TeamRow {
-    pub name: String,
-    pub email: String,
-    pub role: &'static str,
-    pub scope: String,
-    pub agency: String,
-    pub second_factor: bool,
-}
-
-#[derive(Template)]
-#[template(path = "admin/team.html")]
-pub struct AdminTeam {
-    pub admin: AdminHeader,
-    pub rows: Vec<TeamRow>,
-    pub roles: Vec<(&'static str, &'static str)>,
     pub csrf: String,
 }
 

@@ -151,6 +151,21 @@ async fn every_page_is_accessible_and_fits_a_phone() {
             "/admin/autentikator".into(),
             admin.clone(),
         ),
+        (
+            "admin-belum-kecamatan",
+            format!("/admin/kampanye/{campaign}/belum?area=73.71.01&q=andi"),
+            admin.clone(),
+        ),
+        (
+            "admin-sertifikat-hasil",
+            "/admin/sertifikat?q=andi".into(),
+            admin.clone(),
+        ),
+        (
+            "admin-audit-saring",
+            "/admin/audit?tindakan=masuk".into(),
+            admin.clone(),
+        ),
     ];
     let plan = json!({
         "widths": [360, 1280],

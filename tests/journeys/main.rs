@@ -3,6 +3,7 @@
 mod helpers;
 
 mod admin;
+mod admin_lists;
 mod api_contract;
 mod browser_pages;
 mod browser_verdicts;

@@ -10,6 +10,8 @@ mod certificates;
 mod roster;
 mod sign_in;
 pub(crate) mod team;
+mod unsigned;
+mod views;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -32,6 +34,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/admin", web::get().to(home))
         .configure(sign_in::routes)
         .configure(campaigns::routes)
+        .configure(unsigned::routes)
         .configure(roster::routes)
         .configure(certificates::routes)
         .configure(audit_trail::routes)
@@ -141,6 +144,8 @@ pub fn expired_cookie() -> Cookie<'static> {
 }
 
 /// Runs an admin's action with its audit entry in one transaction: both land or neither does.
+/// A refusal (outside the scope, wrong input, a conflict) rolls the work back and is recorded
+/// as `<action>_ditolak` with its reason, so the trail shows who tried to reach what.
 pub async fn audited<T: Send + 'static>(
     state: &web::Data<AppState>,
     req: &HttpRequest,
@@ -155,13 +160,65 @@ pub async fn audited<T: Send + 'static>(
     let actor = me.actor(req);
     web::block(move || {
         let mut conn = db.write()?;
-        conn.transaction(|conn| {
+        let outcome = conn.transaction(|conn| {
             let out = work(conn)?;
             actor.record(conn, action, &target, &detail)?;
             Ok(out)
-        })
+        });
+        if let Err(refusal) = &outcome {
+            if views::is_refusal(refusal) {
+                let refused = format!("{action}_ditolak");
+                let why = if detail.is_empty() {
+                    refusal.to_string()
+                } else {
+                    format!("{detail}; {refusal}")
+                };
+                conn.transaction(|conn| actor.record(conn, &refused, &target, &why))?;
+            }
+        }
+        outcome
     })
     .await?
+}
+
+/// Records a refusal found before any work began (a form that does not parse, a scope the admin
+/// may not act in) and hands the refusal back to be answered.
+pub async fn refused(
+    state: &web::Data<AppState>,
+    req: &HttpRequest,
+    me: &SignedInAdmin,
+    action: &'static str,
+    target: String,
+    refusal: WebError,
+) -> WebError {
+    let db = state.db.clone();
+    let actor = me.actor(req);
+    let why = refusal.to_string();
+    let recorded = web::block(move || -> Result<(), DbError> {
+        actor.record(
+            &mut *db.write()?,
+            &format!("{action}_ditolak"),
+            &target,
+            &why,
+        )
+    })
+    .await;
+    match recorded {
+        Ok(Ok(())) => refusal,
+        Ok(Err(e)) => e.into(),
+        Err(e) => e.into(),
+    }
+}
+
+/// A redirect after an action, to a page that confirms it (`views::confirmation`).
+pub fn see_other_confirmed(path: &str, done: &str) -> HttpResponse {
+    let separator = if path.contains('?') { '&' } else { '?' };
+    HttpResponse::SeeOther()
+        .insert_header((
+            actix_web::http::header::LOCATION,
+            format!("{path}{separator}selesai={done}"),
+        ))
+        .finish()
 }
 
 impl From<diesel::result::Error> for WebError {
@@ -180,10 +237,16 @@ pub fn no_such_campaign() -> WebError {
     WebError::NotFound("Kampanye tidak ditemukan.".into())
 }
 
+#[derive(serde::Deserialize)]
+struct HomeQuery {
+    selesai: Option<String>,
+}
+
 async fn home(
     state: web::Data<AppState>,
     me: SignedInAdmin,
     csrf: CsrfToken,
+    query: web::Query<HomeQuery>,
 ) -> Result<HttpResponse, PageError> {
     let db = state.db.clone();
     let scope = me.scope.clone();
@@ -192,7 +255,7 @@ async fn home(
         Ok(campaign_db::all(&mut conn)?
             .into_iter()
             .filter(|c| campaign_visible(&scope, c))
-            .map(|c| pages::AdminCampaignItem {
+            .map(|c| views::AdminCampaignItem {
                 id: c.id,
                 title: c.title,
                 scope: if c.scope_code.is_empty() {
@@ -204,8 +267,9 @@ async fn home(
             .collect::<Vec<_>>())
     })
     .await??;
-    render(&pages::AdminHome {
+    render(&views::AdminHome {
         admin: pages::AdminHeader::of(&me),
+        confirmation: views::confirmation(query.selesai.as_deref()),
         campaigns,
         can_create_campaign: me.scope.agency().is_none(),
         csrf: csrf.0,

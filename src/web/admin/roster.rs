@@ -75,16 +75,28 @@ async fn upload(
     let scope = me.scope.clone();
     let actor = me.actor(&req);
     let outcome = web::block(move || {
-        let outcome = roster::import_within(&db, file.path(), Some(&scope));
-        // Refused uploads are recorded too: they show who tried to write where.
-        let detail = match &outcome {
-            Ok(r) => format!(
+        // The audit row is written in the transaction that makes the import visible: a crash
+        // leaves both the roster and the trail as they were, or both changed.
+        let record = |conn: &mut crate::db::DbConnection, r: &roster::ImportReport| {
+            let detail = format!(
                 "{} baris: {} baru, {} diperbarui",
                 r.rows, r.inserted, r.updated
-            ),
-            Err(e) => format!("ditolak: {e}"),
+            );
+            actor.record(conn, "unggah_daftar_pegawai", "", &detail)
         };
-        actor.record(&mut *db.write()?, "unggah_daftar_pegawai", "", &detail)?;
+        let outcome = roster::import_within(&db, file.path(), Some(&scope), Some(&record));
+        // Refused uploads are recorded too: they show who tried to write where.
+        if let Err(e @ (ImportError::Rows(_) | ImportError::Header { .. } | ImportError::Io(_))) =
+            &outcome
+        {
+            let detail = format!("ditolak: {e}");
+            actor.record(
+                &mut *db.write()?,
+                "unggah_daftar_pegawai_ditolak",
+                "",
+                &detail,
+            )?;
+        }
         Ok::<_, crate::db::DbError>(outcome)
     })
     .await??;

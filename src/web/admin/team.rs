@@ -1,16 +1,16 @@
 //! The admin team: the admins inside one's scope, inviting narrower ones, and turning on the
 //! authenticator second factor.
 
-use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 
-use super::{audited, SignedInAdmin};
+use super::views::{self, FormErrors};
+use super::{audited, refused, see_other_confirmed, SignedInAdmin};
 use crate::db::admins::{self, AdminRow};
 use crate::db::{is_unique_violation, now};
 use crate::domain::{AdminRole, AdminScope, EmailAddress, FullName};
 use crate::totp;
-use crate::web::pages::{self, render};
+use crate::web::pages::{self, render, render_with_status};
 use crate::web::security::{check_csrf, CsrfToken};
 use crate::web::{AppState, PageError, WebError};
 
@@ -21,17 +21,26 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/admin/autentikator", web::post().to(enable_authenticator));
 }
 
-async fn team_page(
-    state: web::Data<AppState>,
-    me: SignedInAdmin,
-    csrf: CsrfToken,
-) -> Result<HttpResponse, PageError> {
+#[derive(Deserialize)]
+struct TeamQuery {
+    selesai: Option<String>,
+}
+
+/// The team page with what was typed into the invitation form and what to correct in it.
+async fn team(
+    state: &web::Data<AppState>,
+    me: &SignedInAdmin,
+    csrf: String,
+    confirmation: Option<&'static str>,
+    errors: FormErrors,
+    input: views::InvitationInput,
+) -> Result<views::AdminTeam, WebError> {
     let db = state.db.clone();
     let scope = me.scope.clone();
     let team = web::block(move || admins::within(&mut *db.read()?, &scope)).await??;
     let rows = team
         .into_iter()
-        .map(|a| pages::TeamRow {
+        .map(|a| views::TeamRow {
             name: a.full_name,
             email: a.email,
             role: AdminRole::parse(&a.role).map_or("", AdminRole::label),
@@ -44,15 +53,37 @@ async fn team_page(
             second_factor: a.totp_secret.is_some(),
         })
         .collect();
-    render(&pages::AdminTeam {
-        admin: pages::AdminHeader::of(&me),
+    Ok(views::AdminTeam {
+        admin: pages::AdminHeader::of(me),
+        confirmation,
+        errors,
+        input,
         rows,
         roles: AdminRole::ALL
             .iter()
             .map(|r| (r.as_str(), r.label()))
             .collect(),
-        csrf: csrf.0,
+        csrf,
     })
+}
+
+async fn team_page(
+    state: web::Data<AppState>,
+    me: SignedInAdmin,
+    csrf: CsrfToken,
+    query: web::Query<TeamQuery>,
+) -> Result<HttpResponse, PageError> {
+    let confirmation = views::confirmation(query.selesai.as_deref());
+    let page = team(
+        &state,
+        &me,
+        csrf.0,
+        confirmation,
+        FormErrors::none(),
+        views::InvitationInput::default(),
+    )
+    .await?;
+    render(&page)
 }
 
 #[derive(Deserialize)]
@@ -90,16 +121,13 @@ pub fn new_admin(
     }
 }
 
-async fn invite(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    me: SignedInAdmin,
-    form: web::Form<Invitation>,
-) -> Result<HttpResponse, PageError> {
-    let form = form.into_inner();
-    check_csrf(&req, &form.csrf)?;
-    let email = EmailAddress::parse(&form.email).map_err(|e| WebError::bad("email", e))?;
+/// The invited admin as the form describes them, checked against the inviter's scope.
+fn checked_invitation(
+    me: &SignedInAdmin,
+    form: &Invitation,
+) -> Result<(EmailAddress, FullName, AdminRole, AdminScope), WebError> {
     let full_name = FullName::parse(&form.full_name).map_err(|e| WebError::bad("full_name", e))?;
+    let email = EmailAddress::parse(&form.email).map_err(|e| WebError::bad("email", e))?;
     let role = AdminRole::parse(&form.role).map_err(|e| WebError::bad("role", e))?;
     let agency = Some(form.agency.as_str()).filter(|a| !a.trim().is_empty());
     let scope =
@@ -109,33 +137,73 @@ async fn invite(
             "Anda hanya dapat mengundang admin untuk wilayah atau instansi di bawah kewenangan Anda \
              ({}); {scope} tidak termasuk.",
             me.scope
-        ))
-        .into());
+        )));
     }
-    let admin = new_admin(&email, &full_name, &scope, Some(me.subject()));
-    let detail = format!("{} untuk {scope}", role.as_str());
-    audited(
-        &state,
-        &req,
-        &me,
-        "undang_admin",
-        email.as_str().to_string(),
-        detail,
-        move |conn| match admins::insert(conn, &admin) {
-            Err(e) if is_unique_violation(&e) => Err(WebError::Conflict(
-                "Alamat surel ini sudah terdaftar sebagai admin.".into(),
-            )),
-            other => Ok(other?),
-        },
-    )
-    .await?;
+    Ok((email, full_name, role, scope))
+}
+
+async fn invite(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    me: SignedInAdmin,
+    csrf: CsrfToken,
+    form: web::Form<Invitation>,
+) -> Result<HttpResponse, PageError> {
+    let form = form.into_inner();
+    check_csrf(&req, &form.csrf)?;
+    let typed_email = form.email.trim().to_string();
+    let outcome = match checked_invitation(&me, &form) {
+        Err(e) => Err(refused(&state, &req, &me, "undang_admin", typed_email, e).await),
+        Ok((email, full_name, role, scope)) => {
+            let admin = new_admin(&email, &full_name, &scope, Some(me.subject()));
+            let detail = format!("{} untuk {scope}", role.as_str());
+            audited(
+                &state,
+                &req,
+                &me,
+                "undang_admin",
+                email.as_str().to_string(),
+                detail,
+                move |conn| match admins::insert(conn, &admin) {
+                    Err(e) if is_unique_violation(&e) => Err(WebError::Conflict(
+                        "Alamat surel ini sudah terdaftar sebagai admin.".into(),
+                    )),
+                    other => Ok(other?),
+                },
+            )
+            .await
+            .map(|()| (email, full_name, role, scope))
+        }
+    };
+    let (email, full_name, role, scope) = match outcome {
+        Ok(invited) => invited,
+        Err(e) if views::is_refusal(&e) => {
+            let page = team(
+                &state,
+                &me,
+                csrf.0,
+                None,
+                FormErrors::from_refusal(&e, "scope"),
+                views::InvitationInput {
+                    full_name: form.full_name,
+                    email: form.email,
+                    role: form.role,
+                    scope: form.scope,
+                    agency: form.agency,
+                },
+            )
+            .await?;
+            return Ok(render_with_status(views::status_of(&e), &page));
+        }
+        Err(e) => return Err(e.into()),
+    };
     let body = format!(
-        "Yth. {name},\n\n{inviter} menambahkan Anda sebagai {role} ({scope}) pada ikrar.\n\n\
+        "Yth. {name},\n\n{inviter} menambahkan Anda sebagai {role_label} ({scope}) pada ikrar.\n\n\
          Untuk masuk, buka {base}/admin/masuk dan masukkan alamat surel ini; kode masuk akan \
          dikirim ke alamat ini.\n\n-- \nikrar\n",
         name = full_name.as_str(),
         inviter = me.admin.full_name,
-        role = role.label(),
+        role_label = role.label(),
         base = state.base_url,
     );
     if let Err(e) = state
@@ -144,9 +212,7 @@ async fn invite(
     {
         tracing::error!(error = %e, "could not send an admin invitation");
     }
-    Ok(HttpResponse::SeeOther()
-        .insert_header((header::LOCATION, "/admin/tim"))
-        .finish())
+    Ok(see_other_confirmed("/admin/tim", "diundang"))
 }
 
 fn authenticator(me: &SignedInAdmin, csrf: String, error: Option<String>) -> pages::AdminTotp {
@@ -218,7 +284,5 @@ async fn enable_authenticator(
         move |conn| Ok(admins::set_totp(conn, &id, &secret, step)?),
     )
     .await?;
-    Ok(HttpResponse::SeeOther()
-        .insert_header((header::LOCATION, "/admin"))
-        .finish())
+    Ok(see_other_confirmed("/admin", "autentikator"))
 }

@@ -1,0 +1,1 @@
+DROP INDEX employees_folded_name;

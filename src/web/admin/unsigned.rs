@@ -1,0 +1,501 @@
+//! "Belum menandatangani": the employees of a campaign who have not signed, a page at a time,
+//! narrowed by an area picked level by level, an agency picked from the roster, the employee type
+//! and a search by NIP, NIK or name; and the same list as CSV and XLSX files.
+
+use actix_web::http::header;
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::Deserialize;
+
+use super::views::{self, Choice, FormErrors};
+use super::{audited, campaign_visible, no_such_campaign, SignedInAdmin};
+use crate::db::admin_lists::{self, EmployeeCursor, SearchTerm};
+use crate::db::campaigns::{self, Campaign};
+use crate::db::employees::{Employee, UnsignedFilter};
+use crate::db::{areas, coverage, DbConnection};
+use crate::domain::{AdminScope, AreaCode, EmployeeType};
+use crate::export;
+use crate::web::pages::{render, render_with_status, AdminHeader};
+use crate::web::{AppState, PageError, WebError};
+
+/// Rows per page: a phone shows them without lag, and the page stays far below 100 KB.
+const PAGE_ROWS: i64 = 50;
+/// Rows read per query while writing a file: the whole list, without holding it all twice.
+const FILE_CHUNK: i64 = 5_000;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/admin/kampanye/{id}/belum", web::get().to(unsigned_page))
+        .route(
+            "/admin/kampanye/{id}/belum.{format}",
+            web::get().to(unsigned_file),
+        );
+}
+
+#[derive(Deserialize, Default, Clone)]
+pub struct ListQuery {
+    area: Option<String>,
+    agency: Option<String>,
+    #[serde(rename = "type")]
+    employee_type: Option<String>,
+    q: Option<String>,
+    /// Where the previous page ended (`EmployeeCursor`).
+    setelah: Option<String>,
+    selesai: Option<String>,
+}
+
+fn given(raw: &Option<String>) -> Option<&str> {
+    raw.as_deref().map(str::trim).filter(|a| !a.is_empty())
+}
+
+/// The area the list starts from: the narrower of the admin's scope and the campaign's (one
+/// always contains the other for a campaign the admin may see).
+fn top_area(scope: &AdminScope, campaign: &Campaign) -> String {
+    if scope.covers_area(&campaign.scope_code) {
+        campaign.scope_code.clone()
+    } else {
+        scope.scope_code().to_string()
+    }
+}
+
+/// What the admin asked for, narrowed to what they may see: an area inside both their scope and
+/// the campaign's, and their own agency if they are an agency admin.
+fn filter_for(
+    scope: &AdminScope,
+    campaign: &Campaign,
+    query: &ListQuery,
+) -> Result<UnsignedFilter, WebError> {
+    let area = match given(&query.area) {
+        Some(raw) => {
+            let code = AreaCode::parse(raw).map_err(|e| WebError::bad("area", e))?;
+            if !scope.covers_area(code.as_str()) {
+                return Err(WebError::Forbidden(format!(
+                    "Wilayah {code} berada di luar wilayah kewenangan Anda."
+                )));
+            }
+            code.as_str().to_string()
+        }
+        None => top_area(scope, campaign),
+    };
+    if !campaign.covers(&area) && !area.is_empty() {
+        return Err(WebError::bad(
+            "area",
+            format!("wilayah {area} berada di luar cakupan kampanye ini"),
+        ));
+    }
+    let agency = match (scope.agency(), given(&query.agency)) {
+        (Some(mine), Some(asked)) if mine != asked => {
+            return Err(WebError::Forbidden(
+                "Instansi tersebut berada di luar kewenangan Anda.".into(),
+            ))
+        }
+        (Some(mine), _) => Some(mine.to_string()),
+        (None, asked) => asked.map(str::to_string),
+    };
+    let employee_type = match given(&query.employee_type) {
+        Some(raw) => Some(
+            EmployeeType::parse(raw)
+                .map_err(|e| WebError::bad("type", e))?
+                .as_str()
+                .to_string(),
+        ),
+        None => None,
+    };
+    Ok(UnsignedFilter {
+        area_code: area,
+        agency,
+        employee_type,
+    })
+}
+
+/// The whole request, checked: the filter, the search and where the page starts.
+struct Asked {
+    filter: UnsignedFilter,
+    search: Option<SearchTerm>,
+    cursor: Option<EmployeeCursor>,
+}
+
+fn asked(scope: &AdminScope, campaign: &Campaign, query: &ListQuery) -> Result<Asked, WebError> {
+    let filter = filter_for(scope, campaign, query)?;
+    let search =
+        SearchTerm::parse(query.q.as_deref().unwrap_or("")).map_err(|e| WebError::bad("q", e))?;
+    let cursor = match given(&query.setelah) {
+        Some(raw) => Some(EmployeeCursor::decode(raw).ok_or_else(|| {
+            WebError::bad(
+                "setelah",
+                "tautan halaman tidak sah; mulai dari halaman pertama",
+            )
+        })?),
+        None => None,
+    };
+    Ok(Asked {
+        filter,
+        search,
+        cursor,
+    })
+}
+
+/// What the page needs besides the rows: pickers and the area's own count.
+struct Pickers {
+    trail: Vec<Choice>,
+    children: Vec<Choice>,
+    children_level: &'static str,
+    agencies: Vec<Choice>,
+    total: Option<String>,
+}
+
+fn area_label(level: i32, name: &str) -> String {
+    let level = crate::domain::AreaLevel::from_i32(level).map_or("", |l| l.label());
+    format!("{level} {name}")
+}
+
+fn pickers(
+    conn: &mut DbConnection,
+    scope: &AdminScope,
+    campaign: &Campaign,
+    filter: &UnsignedFilter,
+    filtered: bool,
+) -> Result<Pickers, WebError> {
+    let top = top_area(scope, campaign);
+    let current = AreaCode::parse(&filter.area_code).ok();
+    let mut trail = vec![Choice {
+        value: top.clone(),
+        label: match AreaCode::parse(&top) {
+            Ok(code) => areas::find(conn, &code)?
+                .map_or_else(|| top.clone(), |a| area_label(a.level, &a.name)),
+            Err(_) => "Seluruh Indonesia".into(),
+        },
+        selected: filter.area_code == top,
+    }];
+    if let Some(code) = &current {
+        for area in areas::lineage(conn, code)? {
+            let inside_top = top.is_empty()
+                || AreaCode::parse(&top)
+                    .ok()
+                    .zip(AreaCode::parse(&area.code).ok())
+                    .is_some_and(|(t, a)| t.contains(&a) && t != a);
+            if inside_top {
+                trail.push(Choice {
+                    selected: area.code == filter.area_code,
+                    label: area_label(area.level, &area.name),
+                    value: area.code,
+                });
+            }
+        }
+    }
+    let below = areas::children(conn, current.as_ref())?;
+    let children_level = current
+        .as_ref()
+        .map_or(Some(crate::domain::AreaLevel::Province), |c| {
+            c.level().child()
+        })
+        .map_or("", |l| l.label());
+    let children = below
+        .into_iter()
+        .filter(|a| campaign.covers(&a.code) || campaign.scope_code.is_empty())
+        .map(|a| Choice {
+            label: a.name,
+            value: a.code,
+            selected: false,
+        })
+        .collect();
+    let agencies = match scope.agency() {
+        Some(mine) => vec![Choice {
+            value: mine.to_string(),
+            label: mine.to_string(),
+            selected: true,
+        }],
+        None => admin_lists::agencies_in(conn, &filter.area_code)?
+            .into_iter()
+            .map(|a| Choice {
+                selected: filter.agency.as_deref() == Some(a.as_str()),
+                label: a.clone(),
+                value: a,
+            })
+            .collect(),
+    };
+    // The area's own counters answer at once; with any other filter the count would mean
+    // counting rows, which is what paging avoids.
+    let total = if filtered || scope.agency().is_some() {
+        None
+    } else {
+        let t = coverage::total(conn, &campaign.id, &filter.area_code)?;
+        Some(format!(
+            "{} dari {} pegawai di wilayah ini belum menandatangani.",
+            grouped(t.roster - t.signed),
+            grouped(t.roster)
+        ))
+    };
+    Ok(Pickers {
+        trail,
+        children,
+        children_level,
+        agencies,
+        total,
+    })
+}
+
+/// 18210 → "18.210", as Indonesian writes thousands.
+fn grouped(n: i64) -> String {
+    let digits = n.abs().to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push('.');
+        }
+        out.push(c);
+    }
+    if n < 0 {
+        format!("-{out}")
+    } else {
+        out
+    }
+}
+
+/// The query string of the list with `setelah` replaced (or dropped), for the paging links.
+fn href(campaign_id: &str, query: &ListQuery, after: Option<&str>, file: Option<&str>) -> String {
+    let mut pairs: Vec<String> = Vec::new();
+    for (key, value) in [
+        ("area", &query.area),
+        ("agency", &query.agency),
+        ("type", &query.employee_type),
+        ("q", &query.q),
+    ] {
+        if let Some(v) = given(value) {
+            pairs.push(format!("{key}={}", super::views::query_value(v)));
+        }
+    }
+    if let Some(after) = after {
+        pairs.push(format!("setelah={}", super::views::query_value(after)));
+    }
+    let query = pairs.join("&");
+    let path = match file {
+        Some(ext) => format!("/admin/kampanye/{campaign_id}/belum.{ext}"),
+        None => format!("/admin/kampanye/{campaign_id}/belum"),
+    };
+    if query.is_empty() {
+        path
+    } else {
+        format!("{path}?{query}")
+    }
+}
+
+fn row(e: &Employee, names: &std::collections::HashMap<String, String>) -> views::UnsignedRow {
+    views::UnsignedRow {
+        nip: e.nip.clone().unwrap_or_else(|| "—".into()),
+        name: e.full_name.clone(),
+        agency: e.agency.clone(),
+        unit: e.unit.clone(),
+        village: names
+            .get(&e.village_code)
+            .cloned()
+            .unwrap_or_else(|| e.village_code.clone()),
+    }
+}
+
+async fn unsigned_page(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    me: SignedInAdmin,
+    path: web::Path<String>,
+    query: web::Query<ListQuery>,
+) -> Result<HttpResponse, PageError> {
+    let query = query.into_inner();
+    let campaign_id = path.into_inner();
+    let scope = me.scope.clone();
+    let q = query.clone();
+    // The list is personal data: looking at it is recorded, and so is a refused filter.
+    let loaded = audited(
+        &state,
+        &req,
+        &me,
+        "lihat_belum_menandatangani",
+        campaign_id.clone(),
+        "halaman".into(),
+        move |conn| {
+            let campaign = campaigns::find(conn, &campaign_id)?
+                .filter(|c| campaign_visible(&scope, c))
+                .ok_or_else(no_such_campaign)?;
+            let asked = asked(&scope, &campaign, &q)?;
+            let mut employees = admin_lists::unsigned_page(
+                conn,
+                &campaign.id,
+                &scope,
+                &asked.filter,
+                asked.search.as_ref(),
+                asked.cursor.as_ref(),
+                PAGE_ROWS + 1,
+            )?;
+            let more = employees.len() as i64 > PAGE_ROWS;
+            employees.truncate(PAGE_ROWS as usize);
+            let names = export::village_names(conn, &employees)?;
+            let filtered = asked.filter.agency.is_some()
+                || asked.filter.employee_type.is_some()
+                || asked.search.is_some();
+            let pickers = pickers(conn, &scope, &campaign, &asked.filter, filtered)?;
+            Ok((campaign, asked, employees, more, names, pickers))
+        },
+    )
+    .await;
+    let header = AdminHeader::of(&me);
+    let (campaign, asked, employees, more, names, pickers) = match loaded {
+        Ok(loaded) => loaded,
+        // A filter that is refused shows the form again with what was typed, and no rows.
+        Err(e @ (WebError::BadRequest { .. } | WebError::Forbidden(_))) => {
+            let page = views::AdminUnsigned {
+                admin: header,
+                campaign_id: path_id(&req),
+                campaign_title: String::new(),
+                confirmation: None,
+                errors: FormErrors::from_refusal(&e, "area"),
+                area: given(&query.area).unwrap_or("").to_string(),
+                trail: Vec::new(),
+                children: Vec::new(),
+                children_level: "",
+                agencies: Vec::new(),
+                agency: given(&query.agency).unwrap_or("").to_string(),
+                types: types(given(&query.employee_type)),
+                q: query.q.clone().unwrap_or_default(),
+                total: None,
+                rows: Vec::new(),
+                first_href: Some(href(&path_id(&req), &ListQuery::default(), None, None)),
+                next_href: None,
+                csv_href: String::new(),
+                xlsx_href: String::new(),
+            };
+            return Ok(render_with_status(views::status_of(&e), &page));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let rows = employees.iter().map(|e| row(e, &names)).collect();
+    let next_href = more.then(|| {
+        let last = employees.last().expect("a full page has a last row");
+        let cursor = EmployeeCursor {
+            village_code: last.village_code.clone(),
+            id: last.id,
+        };
+        href(&campaign.id, &query, Some(&cursor.encode()), None)
+    });
+    render(&views::AdminUnsigned {
+        admin: header,
+        campaign_id: campaign.id.clone(),
+        campaign_title: campaign.title.clone(),
+        confirmation: views::confirmation(query.selesai.as_deref()),
+        errors: FormErrors::none(),
+        area: asked.filter.area_code.clone(),
+        trail: pickers.trail,
+        children: pickers.children,
+        children_level: pickers.children_level,
+        agencies: pickers.agencies,
+        agency: asked.filter.agency.clone().unwrap_or_default(),
+        types: types(asked.filter.employee_type.as_deref()),
+        q: query.q.clone().unwrap_or_default(),
+        total: pickers.total,
+        rows,
+        first_href: asked
+            .cursor
+            .is_some()
+            .then(|| href(&campaign.id, &query, None, None)),
+        next_href,
+        csv_href: href(&campaign.id, &query, None, Some("csv")),
+        xlsx_href: href(&campaign.id, &query, None, Some("xlsx")),
+    })
+}
+
+fn path_id(req: &HttpRequest) -> String {
+    req.match_info().get("id").unwrap_or("").to_string()
+}
+
+fn types(selected: Option<&str>) -> Vec<Choice> {
+    EmployeeType::ALL
+        .iter()
+        .map(|t| Choice {
+            value: t.as_str().to_string(),
+            label: t.as_str().to_string(),
+            selected: selected.is_some_and(|s| s.eq_ignore_ascii_case(t.as_str())),
+        })
+        .collect()
+}
+
+async fn unsigned_file(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    me: SignedInAdmin,
+    path: web::Path<(String, String)>,
+    query: web::Query<ListQuery>,
+) -> Result<HttpResponse, PageError> {
+    let (campaign_id, format) = path.into_inner();
+    let how = match format.as_str() {
+        "csv" => "csv",
+        "xlsx" => "xlsx",
+        _ => return Err(WebError::NotFound("Format berkas tidak dikenal.".into()).into()),
+    };
+    let scope = me.scope.clone();
+    let q = query.into_inner();
+    let (campaign, filter, employees, names) = audited(
+        &state,
+        &req,
+        &me,
+        "lihat_belum_menandatangani",
+        campaign_id.clone(),
+        how.to_string(),
+        move |conn| {
+            let campaign = campaigns::find(conn, &campaign_id)?
+                .filter(|c| campaign_visible(&scope, c))
+                .ok_or_else(no_such_campaign)?;
+            let asked = asked(&scope, &campaign, &q)?;
+            // The whole list, read in chunks through the same scoped, keyset query as the page.
+            let mut all: Vec<Employee> = Vec::new();
+            let mut cursor = asked.cursor.clone();
+            loop {
+                let chunk = admin_lists::unsigned_page(
+                    conn,
+                    &campaign.id,
+                    &scope,
+                    &asked.filter,
+                    asked.search.as_ref(),
+                    cursor.as_ref(),
+                    FILE_CHUNK,
+                )?;
+                let full = chunk.len() as i64 == FILE_CHUNK;
+                cursor = chunk.last().map(|e| EmployeeCursor {
+                    village_code: e.village_code.clone(),
+                    id: e.id,
+                });
+                all.extend(chunk);
+                if !full {
+                    break;
+                }
+            }
+            let names = export::village_names(conn, &all)?;
+            Ok((campaign, asked.filter, all, names))
+        },
+    )
+    .await?;
+    let name = format!(
+        "belum-menandatangani-{}-{}.{how}",
+        campaign.id,
+        if filter.area_code.is_empty() {
+            "nasional"
+        } else {
+            &filter.area_code
+        }
+    );
+    let (content_type, body) = if how == "csv" {
+        let mut out = Vec::new();
+        export::write_csv_file(&mut out, &employees, &names).map_err(WebError::internal)?;
+        ("text/csv; charset=utf-8", out)
+    } else {
+        let title = format!("Belum menandatangani: {}", campaign.title);
+        let bytes = export::xlsx_bytes(&employees, &names, &title).map_err(WebError::internal)?;
+        (
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            bytes,
+        )
+    };
+    Ok(HttpResponse::Ok()
+        .content_type(content_type)
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{name}\""),
+        ))
+        .body(body))
+}
