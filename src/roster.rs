@@ -1,6 +1,8 @@
 //! Roster files: the CSV an agency exports from its personnel system. A file is checked whole
-//! before anything is written; then it is written in one transaction, so it lands entirely or not
-//! at all. Both passes stream the file, so half a million rows need little memory.
+//! before anything is written, against itself and against the roster; then it is written in short
+//! chunks (`staged`), so that an import never stops the signing. Every pass streams the file, so a
+//! million rows need little memory. Row numbers are those a spreadsheet shows (the header is
+//! row 1).
 
 use std::collections::{HashMap, HashSet};
 use std::fs::File;
@@ -10,15 +12,15 @@ use std::sync::mpsc;
 
 use diesel::Connection;
 
-use crate::db::coverage::{CountDeltas, CountRows, Placement};
+use crate::db::coverage::{CountDeltas, CountRows};
 use crate::db::employees::bulk::{self, BulkLoad};
-use crate::db::employees::{
-    self, AscendingIds, BatchRefusal, Employee, EmployeeRecord, UpsertCount,
-};
+use crate::db::employees::{self, AscendingIds, Employee, EmployeeRecord};
 use crate::db::{areas, now, Db, DbConnection, DbError};
 use crate::domain::{
     AdminScope, AreaCode, AreaLevel, EmailAddress, EmployeeType, FullName, Nik, Nip,
 };
+
+mod staged;
 
 pub const COLUMNS: [&str; 9] = [
     "nip",
@@ -31,7 +33,6 @@ pub const COLUMNS: [&str; 9] = [
     "village_code",
     "email",
 ];
-const BATCH: usize = 1_000;
 /// Counter rows held in memory before they are written (about 150 bytes each).
 const MAX_PENDING_COUNTS: usize = 2_000_000;
 
@@ -228,24 +229,38 @@ fn reader(path: &Path) -> Result<csv::Reader<BufReader<File>>, ImportError> {
         .from_reader(BufReader::with_capacity(1 << 16, File::open(path)?)))
 }
 
-/// Streams the rows of a roster file that passed the check, with their line numbers.
+/// Line breaks inside the quoted cells of a record: a spreadsheet shows such a record as one row.
+fn breaks_inside(record: &csv::StringRecord) -> u64 {
+    record
+        .iter()
+        .map(|cell| cell.bytes().filter(|b| *b == b'\n').count() as u64)
+        .sum()
+}
+
+/// Streams the rows of a roster file that passed the check, each with its row number as a
+/// spreadsheet shows the file: the header is row 1, the first employee row 2. A blank line is a
+/// row there too; a cell with a line break in it is not a second one, so those breaks are
+/// subtracted from the file's line number.
 fn for_each_row<E: From<ImportError>>(
     path: &Path,
     villages: &HashSet<String>,
     mut each: impl FnMut(u64, Result<EmployeeRecord, Vec<RowError>>) -> Result<(), E>,
 ) -> Result<(), E> {
     let mut rdr = reader(path)?;
-    let layout = Layout::from_header(
-        rdr.headers()
-            .map_err(|e| ImportError::Io(std::io::Error::other(e.to_string())))?,
-    )?;
+    let header = rdr
+        .headers()
+        .map_err(|e| ImportError::Io(std::io::Error::other(e.to_string())))?
+        .clone();
+    let layout = Layout::from_header(&header)?;
+    let mut folded = breaks_inside(&header);
     let mut record = csv::StringRecord::new();
     loop {
         let line = rdr.position().line() + 1;
         match rdr.read_record(&mut record) {
             Ok(false) => return Ok(()),
             Ok(true) => {
-                let line = record.position().map_or(line, |p| p.line());
+                let line = record.position().map_or(line, |p| p.line()) - folded;
+                folded += breaks_inside(&record);
                 let mut errors = Vec::new();
                 match parse_row(&layout, &record, line, villages, &mut errors) {
                     Some(row) => each(line, Ok(row))?,
@@ -253,7 +268,7 @@ fn for_each_row<E: From<ImportError>>(
                 }
             }
             Err(e) => {
-                let line = e.position().map_or(line, |p| p.line());
+                let line = e.position().map_or(line, |p| p.line()) - folded;
                 let reason = match e.kind() {
                     csv::ErrorKind::UnequalLengths {
                         expected_len, len, ..
@@ -374,73 +389,8 @@ pub fn import_within(
         return Err(ImportError::Rows(errors));
     }
 
-    // Pass 2: write, in one transaction.
-    let mut conn = db.write()?;
-    let mut total = UpsertCount::default();
-    let outcome = conn.transaction(|conn| {
-        let mut batch: Vec<EmployeeRecord> = Vec::with_capacity(BATCH);
-        let mut lines: Vec<u64> = Vec::with_capacity(BATCH);
-        // Counters are summed over many batches: a national file has ~3 million counter rows,
-        // and writing them per batch would move the upper levels' rows 14 million times.
-        let mut counts = CountDeltas::default();
-        let mut flush = |batch: &mut Vec<EmployeeRecord>, lines: &mut Vec<u64>, conn: &mut _| {
-            let may_change = |p: &Placement| {
-                scope.is_none_or(|s| outside(s, &p.village_code, &p.agency).is_none())
-            };
-            let result = employees::upsert_batch(conn, batch, &mut counts, may_change)?;
-            if counts.len() > MAX_PENDING_COUNTS {
-                counts.write(conn)?;
-            }
-            let out = match result {
-                Ok(n) => {
-                    total.inserted += n.inserted;
-                    total.updated += n.updated;
-                    Ok(())
-                }
-                Err(BatchRefusal::IdentityClash { index }) => {
-                    Err(ImportError::Rows(vec![RowError {
-                        line: lines[index],
-                        column: "nik".into(),
-                        value: batch[index].nik.clone(),
-                        reason:
-                            "NIK dan NIP pada baris ini milik dua pegawai yang berbeda dalam daftar"
-                                .into(),
-                    }]))
-                }
-                Err(BatchRefusal::NotYours { index, current }) => {
-                    let (_, why) = scope
-                        .and_then(|s| outside(s, &current.village_code, &current.agency))
-                        .unwrap_or_default();
-                    Err(ImportError::Rows(vec![RowError {
-                        line: lines[index],
-                        column: "nik".into(),
-                        value: batch[index].nik.clone(),
-                        reason: format!(
-                            "pegawai ini sudah terdaftar di luar kewenangan Anda ({why}); \
-                             pemindahannya dilakukan oleh admin yang membawahi kedua tempat"
-                        ),
-                    }]))
-                }
-            };
-            batch.clear();
-            lines.clear();
-            out
-        };
-        for_each_row(path, &villages, |line, row| {
-            batch.push(row.map_err(ImportError::Rows)?);
-            lines.push(line);
-            if batch.len() == BATCH {
-                flush(&mut batch, &mut lines, conn)?;
-            }
-            Ok::<_, ImportError>(())
-        })?;
-        if !batch.is_empty() {
-            flush(&mut batch, &mut lines, conn)?;
-        }
-        counts.write(conn)?;
-        Ok::<_, ImportError>(())
-    });
-    outcome?;
+    // Pass 2: against the roster as it stands, then in short chunks (`staged`).
+    let total = staged::write(db, path, &villages, scope)?;
     Ok(ImportReport {
         rows,
         inserted: total.inserted,

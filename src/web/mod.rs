@@ -9,6 +9,7 @@ mod coverage;
 pub mod error;
 mod health;
 mod issuer;
+pub mod live;
 mod log;
 mod pact;
 pub mod pages;
@@ -43,6 +44,10 @@ pub struct AppState {
     pub address_limits: crate::sign_in::AddressLimits,
     /// The log's revocations as this node has read them: every verdict follows the log.
     pub revocations: Arc<crate::verification::LogRevocations>,
+    /// The live counter's shared feeds and the count of open streams.
+    pub live: Arc<live::LiveHub>,
+    /// Public coverage pages show counts below this as "< N" (`--public-min-count`).
+    pub small_count_threshold: i64,
     /// Where the public reports a neutrality violation (`--report-url`), shown on verify pages.
     pub report_url: Option<String>,
 }
