@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 use ikrar::synth::load::{write_roster_file, Options};
 
 use crate::helpers::*;
+use ikrar::db::now;
 
 crate::on_both_backends!(a_command_line_import_while_the_node_signs_refuses_nobody);
 
@@ -38,7 +39,7 @@ async fn a_command_line_import_while_the_node_signs_refuses_nobody(backend: Back
     write_roster_file(&first, &options(400, 11), |_| {}).unwrap();
     ikrar::roster::import(&app.db, &first).unwrap();
     let big = app.dir.path().join("besar.csv");
-    write_roster_file(&big, &options(30_000, 12), |_| {}).unwrap();
+    write_roster_file(&big, &options(8_000, 12), |_| {}).unwrap();
 
     let data_dir = app.dir.path().to_str().unwrap();
     let mut import = std::process::Command::new(env!("CARGO_BIN_EXE_ikrar"))
@@ -90,7 +91,7 @@ async fn a_command_line_import_while_the_node_signs_refuses_nobody(backend: Back
     assert!(out.status.success(), "the import succeeds: {stderr}");
     assert!(!stderr.contains("locked"), "{stderr}");
     assert!(
-        String::from_utf8_lossy(&out.stdout).contains("30000 baris diimpor: 30000 pegawai baru"),
+        String::from_utf8_lossy(&out.stdout).contains("8000 baris diimpor: 8000 pegawai baru"),
         "{}",
         String::from_utf8_lossy(&out.stdout)
     );
@@ -99,7 +100,7 @@ async fn a_command_line_import_while_the_node_signs_refuses_nobody(backend: Back
         "{during_import} of {signed} signings ran while the import did ({:?})",
         started.elapsed()
     );
-    assert_eq!(app.count("employees"), 4 + 400 + 30_000);
+    assert_eq!(app.count("employees"), 4 + 400 + 8_000);
     eprintln!(
         "{backend:?}: {signed} sign-ins and signings, {during_import} during the import, slowest {slowest:?}"
     );
