@@ -6,7 +6,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::fs::File;
-use std::io::BufReader;
+use std::io::{BufReader, Read};
 use std::path::Path;
 use std::sync::mpsc;
 
@@ -222,11 +222,71 @@ fn parse_row(
     })
 }
 
-fn reader(path: &Path) -> Result<csv::Reader<BufReader<File>>, ImportError> {
+/// A file read with its CRLF line ends as LF. The csv reader counts lines by LF and places a record
+/// of a CRLF file at the LF that ended the row before, so in a file saved by a spreadsheet on
+/// Windows every row number came out one too small ("baris 2" for the spreadsheet's row 3).
+struct LfLines<R> {
+    inner: R,
+    buffer: Box<[u8]>,
+    start: usize,
+    end: usize,
+    ended: bool,
+}
+
+impl<R: Read> LfLines<R> {
+    fn new(inner: R) -> Self {
+        Self {
+            inner,
+            buffer: vec![0; 1 << 16].into_boxed_slice(),
+            start: 0,
+            end: 0,
+            ended: false,
+        }
+    }
+}
+
+impl<R: Read> Read for LfLines<R> {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        // Two bytes at hand (or the end of the file), so that a CR can see what follows it.
+        while !self.ended && self.end - self.start < 2 {
+            self.buffer.copy_within(self.start..self.end, 0);
+            self.end -= self.start;
+            self.start = 0;
+            match self.inner.read(&mut self.buffer[self.end..])? {
+                0 => self.ended = true,
+                n => self.end += n,
+            }
+        }
+        let mut written = 0;
+        while written < out.len() && self.start < self.end {
+            let byte = self.buffer[self.start];
+            if byte == b'\r' {
+                match self.buffer.get(self.start + 1).filter(|_| self.start + 1 < self.end) {
+                    Some(b'\n') => {
+                        self.start += 1;
+                        continue;
+                    }
+                    // The byte after it is not read yet: next time.
+                    None if !self.ended && written > 0 => break,
+                    _ => {}
+                }
+            }
+            out[written] = byte;
+            written += 1;
+            self.start += 1;
+        }
+        Ok(written)
+    }
+}
+
+fn reader(path: &Path) -> Result<csv::Reader<BufReader<LfLines<File>>>, ImportError> {
     Ok(csv::ReaderBuilder::new()
         .has_headers(true)
         .flexible(false)
-        .from_reader(BufReader::with_capacity(1 << 16, File::open(path)?)))
+        .from_reader(BufReader::with_capacity(
+            1 << 16,
+            LfLines::new(File::open(path)?),
+        )))
 }
 
 /// Line breaks inside the quoted cells of a record: a spreadsheet shows such a record as one row.
@@ -575,4 +635,31 @@ fn write_first_load(
             None => Err(read.err().unwrap_or(FirstLoad::Declined)),
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::LfLines;
+    use std::io::Read;
+
+    fn through(input: &[u8], chunk: usize) -> Vec<u8> {
+        let mut reader = LfLines::new(input);
+        let mut out = Vec::new();
+        let mut piece = vec![0; chunk];
+        loop {
+            let n = reader.read(&mut piece).unwrap();
+            if n == 0 {
+                return out;
+            }
+            out.extend_from_slice(&piece[..n]);
+        }
+    }
+
+    #[test]
+    fn crlf_line_ends_are_read_as_lf_and_other_carriage_returns_stay() {
+        let input = b"a,b\r\n1,\"x\r\ny\"\r\n2,\r3\r";
+        for chunk in [1, 2, 3, 64] {
+            assert_eq!(through(input, chunk), b"a,b\n1,\"x\ny\"\n2,\r3\r", "{chunk}");
+        }
+    }
 }

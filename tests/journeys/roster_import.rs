@@ -121,14 +121,30 @@ async fn problems_are_reported_with_the_row_numbers_a_spreadsheet_shows() {
          198702142012011002,7371011402870006,Rahmawati,Guru Ahli Pertama,Dinas Pendidikan,SD Negeri 1,PNS,73.71.99.9999,rahma@contoh.go.id\n",
     )
     .unwrap();
-    let refused = ikrar::roster::import(&app.db, &file).unwrap_err().to_string();
     let ikrar::roster::ImportError::Rows(rows) = ikrar::roster::import(&app.db, &file).unwrap_err()
     else {
-        panic!("{refused}")
+        panic!("the row is refused")
     };
     assert_eq!(rows.len(), 1, "{rows:?}");
     assert_eq!(
         rows[0].to_string(),
         "baris 3, kolom village_code (\"73.71.99.9999\"): kode desa/kelurahan tidak ada dalam data wilayah Kemendagri"
     );
+
+    // Saved by a spreadsheet on Windows: every line ends with CRLF, and the rows keep their numbers.
+    let crlf = app.dir.path().join("windows.csv");
+    std::fs::write(
+        &crlf,
+        "nip,nik,full_name,position,agency,unit,employee_type,village_code,email\r\n\
+         198702142012011001,7371011402870005,Syamsul Bahri,Lurah,Kecamatan Mariso,Kelurahan Bontorannu,PNS,73.71.99.9998,syamsul@contoh.go.id\r\n\
+         198702142012011002,7371011402870006,Rahmawati,Guru Ahli Pertama,Dinas Pendidikan,SD Negeri 1,PNS,73.71.01.1001,rahma@contoh.go.id\r\n\
+         198702142012011003,7371011402870007,Irwan,Guru,Dinas Pendidikan,,PNS,73.71.99.9999,\r\n",
+    )
+    .unwrap();
+    let ikrar::roster::ImportError::Rows(rows) = ikrar::roster::import(&app.db, &crlf).unwrap_err()
+    else {
+        panic!("the rows are refused")
+    };
+    let lines: Vec<u64> = rows.iter().map(|r| r.line).collect();
+    assert_eq!(lines, [2, 4], "{rows:?}");
 }
