@@ -278,7 +278,7 @@ async fn the_dashboard_drills_down_without_naming_anyone(backend: Backend) {
     );
     // The sort state is announced, and each header links to the other order without a script.
     assert!(html.contains("aria-sort=\"ascending\"><a href=\"/cakupan/"));
-    assert!(html.contains("urut=persen&amp;arah=turun"), "{html}");
+    assert!(html.contains("urut=persen&#38;arah=turun"), "{html}");
     assert_eq!(html.matches("aria-sort=").count(), 8, "areas and agencies");
     assert!(html.contains("layar=proyektor"));
     let projector = app
