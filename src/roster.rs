@@ -261,7 +261,11 @@ impl<R: Read> Read for LfLines<R> {
         while written < out.len() && self.start < self.end {
             let byte = self.buffer[self.start];
             if byte == b'\r' {
-                match self.buffer.get(self.start + 1).filter(|_| self.start + 1 < self.end) {
+                match self
+                    .buffer
+                    .get(self.start + 1)
+                    .filter(|_| self.start + 1 < self.end)
+                {
                     Some(b'\n') => {
                         self.start += 1;
                         continue;
@@ -659,7 +663,11 @@ mod tests {
     fn crlf_line_ends_are_read_as_lf_and_other_carriage_returns_stay() {
         let input = b"a,b\r\n1,\"x\r\ny\"\r\n2,\r3\r";
         for chunk in [1, 2, 3, 64] {
-            assert_eq!(through(input, chunk), b"a,b\n1,\"x\ny\"\n2,\r3\r", "{chunk}");
+            assert_eq!(
+                through(input, chunk),
+                b"a,b\n1,\"x\ny\"\n2,\r3\r",
+                "{chunk}"
+            );
         }
     }
 }

@@ -75,7 +75,10 @@ pub fn run(bench: &BenchImport, storage: &StorageArgs) -> anyhow::Result<i32> {
         signed_share: 0.0,
         seed,
     };
-    eprintln!("menyiapkan {} pegawai dan berkas {} baris…", bench.roster, bench.import_rows);
+    eprintln!(
+        "menyiapkan {} pegawai dan berkas {} baris…",
+        bench.roster, bench.import_rows
+    );
     write_roster_file(&base, &options(bench.roster, 101), |_| {})?;
     write_roster_file(&big, &options(bench.import_rows, 202), |_| {})?;
     crate::roster::import(&db, &base)?;
@@ -111,8 +114,12 @@ pub fn run(bench: &BenchImport, storage: &StorageArgs) -> anyhow::Result<i32> {
                     next.clone(),
                     stop.clone(),
                 );
-                let (latencies, failures, campaign_id, sha) =
-                    (latencies.clone(), failures.clone(), campaign.id.clone(), sha.clone());
+                let (latencies, failures, campaign_id, sha) = (
+                    latencies.clone(),
+                    failures.clone(),
+                    campaign.id.clone(),
+                    sha.clone(),
+                );
                 scope.spawn(move || {
                     let mut due = Instant::now() + every.mul_f64(t as f64 / threads as f64);
                     while !stop.load(Ordering::SeqCst) {
@@ -168,7 +175,10 @@ pub fn run(bench: &BenchImport, storage: &StorageArgs) -> anyhow::Result<i32> {
         let signing = scope.spawn(|| sign_until(stop.clone()));
         let status = import.wait();
         stop.store(true, Ordering::SeqCst);
-        (signing.join().expect("the signing threads do not panic"), status)
+        (
+            signing.join().expect("the signing threads do not panic"),
+            status,
+        )
     });
     let import_secs = import_started.elapsed().as_secs_f64();
     let status = status?;
@@ -182,7 +192,11 @@ pub fn run(bench: &BenchImport, storage: &StorageArgs) -> anyhow::Result<i32> {
         busy.row(&format!(
             "selama impor {} baris ({import_secs:.0} s, {})",
             bench.import_rows,
-            if status.success() { "berhasil" } else { "GAGAL" }
+            if status.success() {
+                "berhasil"
+            } else {
+                "GAGAL"
+            }
         ))
     );
     println!(

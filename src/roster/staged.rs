@@ -89,8 +89,7 @@ fn clashes(
     scope: Option<&AdminScope>,
 ) -> QueryResult<Vec<RowError>> {
     let on_roster = known(conn, batch)?;
-    let by_nik: HashMap<&str, &Employee> =
-        on_roster.iter().map(|e| (e.nik.as_str(), e)).collect();
+    let by_nik: HashMap<&str, &Employee> = on_roster.iter().map(|e| (e.nik.as_str(), e)).collect();
     let by_nip: HashMap<&str, &Employee> = on_roster
         .iter()
         .filter_map(|e| e.nip.as_deref().map(|n| (n, e)))
@@ -182,8 +181,8 @@ fn write_chunk(
         let mut counts = CountDeltas::default();
         let may_change =
             |p: &Placement| scope.is_none_or(|s| outside(s, &p.village_code, &p.agency).is_none());
-        let result = employees::upsert_batch(conn, batch, &mut counts, may_change)
-            .map_err(|e| match e {
+        let result =
+            employees::upsert_batch(conn, batch, &mut counts, may_change).map_err(|e| match e {
                 crate::db::DbError::Query(e) => e,
                 e => {
                     refused = Some(ImportError::Db(e));

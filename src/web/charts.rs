@@ -59,9 +59,9 @@ pub fn bars(rows: &[Bar]) -> String {
         };
         let percent = row.percent.unwrap_or(0.0);
         let filled = bar_w * percent.clamp(0.0, 100.0) / 100.0;
-        let shown = row
-            .percent
-            .map_or("–".to_string(), |p| format!("{}%", super::coverage::percent_id(p)));
+        let shown = row.percent.map_or("–".to_string(), |p| {
+            format!("{}%", super::coverage::percent_id(p))
+        });
         let _ = write!(
             svg,
             "<text x=\"{lx}\" y=\"{ty}\" text-anchor=\"end\" font-size=\"13\" fill=\"#1b1f24\">{label}</text>\
@@ -129,8 +129,16 @@ pub fn daily_line(points: &[(String, i64)], today_partial: bool) -> String {
         };
         let _ = write!(svg, "<circle cx=\"{x:.1}\" cy=\"{y:.1}\" r=\"4\" fill=\"{fill}\" stroke=\"#8a1c1c\" stroke-width=\"2\"><title>{}: {n}</title></circle>", escape(&label));
         if i % every == 0 || last {
-            let short = if last && today_partial { "hari ini*" } else { &label };
-            let anchor = if last && points.len() > 1 { "end" } else { "middle" };
+            let short = if last && today_partial {
+                "hari ini*"
+            } else {
+                &label
+            };
+            let anchor = if last && points.len() > 1 {
+                "end"
+            } else {
+                "middle"
+            };
             let _ = write!(
                 svg,
                 "<text x=\"{x:.1}\" y=\"{ly}\" font-size=\"12\" text-anchor=\"{anchor}\" fill=\"#5a636e\">{}</text>",

@@ -301,8 +301,8 @@ async fn dashboard(
             percent: small.percent(&c.tally).map(|_| c.tally.percent()),
         })
         .collect();
-    let row = |name: &str, level: &'static str, t: &Tally, href: Option<String>| {
-        pages::CoverageRow {
+    let row =
+        |name: &str, level: &'static str, t: &Tally, href: Option<String>| pages::CoverageRow {
             name: name.to_string(),
             href,
             level,
@@ -310,8 +310,7 @@ async fn dashboard(
             signed: small.count(t.signed),
             percent: small.percent(t),
             tone: charts::tone(t.percent()),
-        }
-    };
+        };
     let lowest_first = {
         let mut next = choices.clone();
         next.areas = Order::parse(Some("persen"), Some("naik"));

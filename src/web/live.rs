@@ -102,7 +102,13 @@ impl LiveHub {
 
     /// Joins the feed of (campaign, area), starting its poller if nobody watches it yet.
     /// `area_key` is the coverage key ("" for the nation).
-    pub fn watch(&self, db: &Db, campaign_id: &str, area_key: &str, permit: StreamPermit) -> Viewer {
+    pub fn watch(
+        &self,
+        db: &Db,
+        campaign_id: &str,
+        area_key: &str,
+        permit: StreamPermit,
+    ) -> Viewer {
         let key = (campaign_id.to_string(), area_key.to_string());
         let mut feeds = self.feeds.lock().expect("feed map lock");
         let feed = match feeds.get(&key).and_then(Weak::upgrade) {

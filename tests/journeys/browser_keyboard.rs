@@ -84,7 +84,16 @@ async fn an_employee_and_an_admin_get_through_with_the_keyboard_alone() {
     assert!(steps[4].starts_with("/cakupan/"), "{steps:?}");
     assert_eq!(
         admin["sort_state"],
-        json!(["none", "none", "none", "ascending", "ascending", "none", "none", "none"]),
+        json!([
+            "none",
+            "none",
+            "none",
+            "ascending",
+            "ascending",
+            "none",
+            "none",
+            "none"
+        ]),
         "{report}"
     );
     assert_eq!(

@@ -13,7 +13,8 @@ use crate::helpers::*;
 async fn open_stream(app: &TestApp, path: &str) -> (TcpStream, String) {
     let address = app.base_url.trim_start_matches("http://").to_string();
     let mut socket = TcpStream::connect(&address).await.unwrap();
-    let request = format!("GET {path} HTTP/1.1\r\nHost: {address}\r\nAccept: text/event-stream\r\n\r\n");
+    let request =
+        format!("GET {path} HTTP/1.1\r\nHost: {address}\r\nAccept: text/event-stream\r\n\r\n");
     socket.write_all(request.as_bytes()).await.unwrap();
     let mut head = Vec::new();
     let mut buffer = [0u8; 1024];
@@ -119,5 +120,8 @@ async fn streams_beyond_the_cap_are_refused_with_503_and_retry_after() {
     held.pop();
     until_live(&app, 2, 1, Duration::from_secs(10)).await;
     let (_again, head) = open_stream(&app, &path).await;
-    assert!(head.starts_with("HTTP/1.1 200"), "a freed place is given again: {head}");
+    assert!(
+        head.starts_with("HTTP/1.1 200"),
+        "a freed place is given again: {head}"
+    );
 }

@@ -15,13 +15,39 @@ fn commands_that_need_a_database_refuse_an_empty_data_folder_and_create_nothing(
     std::fs::write(&roster, ROSTER).unwrap();
     let commands: [&[&str]; 7] = [
         &[
-            "admin", "add", "--email", "a@contoh.go.id", "--name", "Admin", "--role", "province",
-            "--scope", "73", "--data-dir", d,
+            "admin",
+            "add",
+            "--email",
+            "a@contoh.go.id",
+            "--name",
+            "Admin",
+            "--role",
+            "province",
+            "--scope",
+            "73",
+            "--data-dir",
+            d,
         ],
-        &["roster", "import", roster.to_str().unwrap(), "--data-dir", d],
         &[
-            "campaign", "create", "--title", "Uji", "--scope", "73", "--opens",
-            "2024-01-08T08:00:00+08:00", "--closes", "2024-02-08T08:00:00+08:00", "--data-dir", d,
+            "roster",
+            "import",
+            roster.to_str().unwrap(),
+            "--data-dir",
+            d,
+        ],
+        &[
+            "campaign",
+            "create",
+            "--title",
+            "Uji",
+            "--scope",
+            "73",
+            "--opens",
+            "2024-01-08T08:00:00+08:00",
+            "--closes",
+            "2024-02-08T08:00:00+08:00",
+            "--data-dir",
+            d,
         ],
         &["keys", "rotate", "--data-dir", d],
         &["audit", "verify", "--data-dir", d],
@@ -92,7 +118,9 @@ fn the_demo_prints_an_admin_who_can_sign_in() {
         .lines()
         .find(|l| l.contains("Admin provinsi"))
         .unwrap_or_else(|| panic!("the banner names the admin: {banner}"));
-    let sign_in_page = admin_line.split_whitespace().find(|w| w.ends_with("/admin/masuk"));
+    let sign_in_page = admin_line
+        .split_whitespace()
+        .find(|w| w.ends_with("/admin/masuk"));
     let email = admin_line.split_whitespace().last().unwrap();
     let sign_in_page = sign_in_page.expect("the admin line names the sign-in page");
 
