@@ -30,6 +30,10 @@ pub struct Settings {
     pub address_limits: crate::sign_in::AddressLimits,
     /// Where the public reports a neutrality violation; linked from every verify page.
     pub report_url: Option<String>,
+    /// Live counter streams: the per-node cap and the keep-alive interval.
+    pub live: crate::web::live::LiveSettings,
+    /// Public coverage pages show a count below this as "< N", so no one is singled out.
+    pub public_min_count: i64,
 }
 
 impl Settings {
@@ -49,6 +53,8 @@ impl Settings {
             trusted_proxy: false,
             address_limits: Default::default(),
             report_url: None,
+            live: Default::default(),
+            public_min_count: 5,
             data_dir,
         }
     }

@@ -1,24 +1,26 @@
 //! Roster files: the CSV an agency exports from its personnel system. A file is checked whole
-//! before anything is written; then it is written in one transaction, so it lands entirely or not
-//! at all. Both passes stream the file, so half a million rows need little memory.
+//! before anything is written, against itself and against the roster; then it is written in short
+//! chunks (`staged`), so that an import never stops the signing. Every pass streams the file, so a
+//! million rows need little memory. Row numbers are those a spreadsheet shows (the header is
+//! row 1).
 
 use std::collections::{HashMap, HashSet};
 use std::fs::File;
-use std::io::BufReader;
+use std::io::{BufReader, Read};
 use std::path::Path;
 use std::sync::mpsc;
 
 use diesel::Connection;
 
-use crate::db::coverage::{CountDeltas, CountRows, Placement};
+use crate::db::coverage::{CountDeltas, CountRows};
 use crate::db::employees::bulk::{self, BulkLoad};
-use crate::db::employees::{
-    self, AscendingIds, BatchRefusal, Employee, EmployeeRecord, UpsertCount,
-};
+use crate::db::employees::{self, AscendingIds, Employee, EmployeeRecord};
 use crate::db::{areas, now, Db, DbConnection, DbError};
 use crate::domain::{
     AdminScope, AreaCode, AreaLevel, EmailAddress, EmployeeType, FullName, Nik, Nip,
 };
+
+mod staged;
 
 pub const COLUMNS: [&str; 9] = [
     "nip",
@@ -31,7 +33,6 @@ pub const COLUMNS: [&str; 9] = [
     "village_code",
     "email",
 ];
-const BATCH: usize = 1_000;
 /// Counter rows held in memory before they are written (about 150 bytes each).
 const MAX_PENDING_COUNTS: usize = 2_000_000;
 
@@ -241,31 +242,109 @@ pub fn check_row(
     parse_row(&layout, record, 2, villages, &mut errors).ok_or(errors)
 }
 
-fn reader(path: &Path) -> Result<csv::Reader<BufReader<File>>, ImportError> {
+/// A file read with its CRLF line ends as LF. The csv reader counts lines by LF and places a record
+/// of a CRLF file at the LF that ended the row before, so in a file saved by a spreadsheet on
+/// Windows every row number came out one too small ("baris 2" for the spreadsheet's row 3).
+struct LfLines<R> {
+    inner: R,
+    buffer: Box<[u8]>,
+    start: usize,
+    end: usize,
+    ended: bool,
+}
+
+impl<R: Read> LfLines<R> {
+    fn new(inner: R) -> Self {
+        Self {
+            inner,
+            buffer: vec![0; 1 << 16].into_boxed_slice(),
+            start: 0,
+            end: 0,
+            ended: false,
+        }
+    }
+}
+
+impl<R: Read> Read for LfLines<R> {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        // Two bytes at hand (or the end of the file), so that a CR can see what follows it.
+        while !self.ended && self.end - self.start < 2 {
+            self.buffer.copy_within(self.start..self.end, 0);
+            self.end -= self.start;
+            self.start = 0;
+            match self.inner.read(&mut self.buffer[self.end..])? {
+                0 => self.ended = true,
+                n => self.end += n,
+            }
+        }
+        let mut written = 0;
+        while written < out.len() && self.start < self.end {
+            let byte = self.buffer[self.start];
+            if byte == b'\r' {
+                match self
+                    .buffer
+                    .get(self.start + 1)
+                    .filter(|_| self.start + 1 < self.end)
+                {
+                    Some(b'\n') => {
+                        self.start += 1;
+                        continue;
+                    }
+                    // The byte after it is not read yet: next time.
+                    None if !self.ended && written > 0 => break,
+                    _ => {}
+                }
+            }
+            out[written] = byte;
+            written += 1;
+            self.start += 1;
+        }
+        Ok(written)
+    }
+}
+
+fn reader(path: &Path) -> Result<csv::Reader<BufReader<LfLines<File>>>, ImportError> {
     Ok(csv::ReaderBuilder::new()
         .has_headers(true)
         .flexible(false)
-        .from_reader(BufReader::with_capacity(1 << 16, File::open(path)?)))
+        .from_reader(BufReader::with_capacity(
+            1 << 16,
+            LfLines::new(File::open(path)?),
+        )))
 }
 
-/// Streams the rows of a roster file that passed the check, with their line numbers.
+/// Line breaks inside the quoted cells of a record: a spreadsheet shows such a record as one row.
+fn breaks_inside(record: &csv::StringRecord) -> u64 {
+    record
+        .iter()
+        .map(|cell| cell.bytes().filter(|b| *b == b'\n').count() as u64)
+        .sum()
+}
+
+/// Streams the rows of a roster file that passed the check, each with its row number as a
+/// spreadsheet shows the file: the header is row 1, the first employee row 2. A blank line is a
+/// row there too; a cell with a line break in it is not a second one, so those breaks are
+/// subtracted from the file's line number.
 fn for_each_row<E: From<ImportError>>(
     path: &Path,
     villages: &HashSet<String>,
     mut each: impl FnMut(u64, Result<EmployeeRecord, Vec<RowError>>) -> Result<(), E>,
 ) -> Result<(), E> {
     let mut rdr = reader(path)?;
-    let layout = Layout::from_header(
-        rdr.headers()
-            .map_err(|e| ImportError::Io(std::io::Error::other(e.to_string())))?,
-    )?;
+    let header = rdr
+        .headers()
+        .map_err(|e| ImportError::Io(std::io::Error::other(e.to_string())))?
+        .clone();
+    let layout = Layout::from_header(&header)?;
+    let mut folded = breaks_inside(&header);
     let mut record = csv::StringRecord::new();
     loop {
         let line = rdr.position().line() + 1;
         match rdr.read_record(&mut record) {
             Ok(false) => return Ok(()),
             Ok(true) => {
-                let line = record.position().map_or(line, |p| p.line());
+                let line = record.position().map_or(line, |p| p.line()) - folded;
+                folded += breaks_inside(&record);
                 let mut errors = Vec::new();
                 match parse_row(&layout, &record, line, villages, &mut errors) {
                     Some(row) => each(line, Ok(row))?,
@@ -273,7 +352,7 @@ fn for_each_row<E: From<ImportError>>(
                 }
             }
             Err(e) => {
-                let line = e.position().map_or(line, |p| p.line());
+                let line = e.position().map_or(line, |p| p.line()) - folded;
                 let reason = match e.kind() {
                     csv::ErrorKind::UnequalLengths {
                         expected_len, len, ..
@@ -400,81 +479,9 @@ pub fn import_within(
         return Err(ImportError::Rows(errors));
     }
 
-    // Pass 2: write, in one transaction.
-    let mut conn = db.write()?;
-    let mut total = UpsertCount::default();
-    let outcome = conn.transaction(|conn| {
-        let mut batch: Vec<EmployeeRecord> = Vec::with_capacity(BATCH);
-        let mut lines: Vec<u64> = Vec::with_capacity(BATCH);
-        // Counters are summed over many batches: a national file has ~3 million counter rows,
-        // and writing them per batch would move the upper levels' rows 14 million times.
-        let mut counts = CountDeltas::default();
-        let mut flush = |batch: &mut Vec<EmployeeRecord>, lines: &mut Vec<u64>, conn: &mut _| {
-            let may_change = |p: &Placement| {
-                scope.is_none_or(|s| outside(s, &p.village_code, &p.agency).is_none())
-            };
-            let result = employees::upsert_batch(conn, batch, &mut counts, may_change)?;
-            if counts.len() > MAX_PENDING_COUNTS {
-                counts.write(conn)?;
-            }
-            let out = match result {
-                Ok(n) => {
-                    total.inserted += n.inserted;
-                    total.updated += n.updated;
-                    Ok(())
-                }
-                Err(BatchRefusal::IdentityClash { index }) => {
-                    Err(ImportError::Rows(vec![RowError {
-                        line: lines[index],
-                        column: "nik".into(),
-                        value: batch[index].nik.to_string(),
-                        reason:
-                            "NIK dan NIP pada baris ini milik dua pegawai yang berbeda dalam daftar"
-                                .into(),
-                    }]))
-                }
-                Err(BatchRefusal::NotYours { index, current }) => {
-                    let (_, why) = scope
-                        .and_then(|s| outside(s, &current.village_code, &current.agency))
-                        .unwrap_or_default();
-                    Err(ImportError::Rows(vec![RowError {
-                        line: lines[index],
-                        column: "nik".into(),
-                        value: batch[index].nik.to_string(),
-                        reason: format!(
-                            "pegawai ini sudah terdaftar di luar kewenangan Anda ({why}); \
-                             pemindahannya dilakukan oleh admin yang membawahi kedua tempat"
-                        ),
-                    }]))
-                }
-            };
-            batch.clear();
-            lines.clear();
-            out
-        };
-        for_each_row(path, &villages, |line, row| {
-            batch.push(row.map_err(ImportError::Rows)?);
-            lines.push(line);
-            if batch.len() == BATCH {
-                flush(&mut batch, &mut lines, conn)?;
-            }
-            Ok::<_, ImportError>(())
-        })?;
-        if !batch.is_empty() {
-            flush(&mut batch, &mut lines, conn)?;
-        }
-        counts.write(conn)?;
-        if let Some(record) = on_commit {
-            let report = ImportReport {
-                rows,
-                inserted: total.inserted,
-                updated: total.updated,
-            };
-            record(conn, &report)?;
-        }
-        Ok::<_, ImportError>(())
-    });
-    outcome?;
+    // Pass 2: against the roster as it stands, then in short chunks (`staged`); the admin's
+    // audit row goes into the transaction of the last chunk, with the totals.
+    let total = staged::write(db, path, &villages, scope, on_commit.map(|record| (record, rows)))?;
     Ok(ImportReport {
         rows,
         inserted: total.inserted,
@@ -674,4 +681,35 @@ fn write_first_load(
             None => Err(read.err().unwrap_or(FirstLoad::Declined)),
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::LfLines;
+    use std::io::Read;
+
+    fn through(input: &[u8], chunk: usize) -> Vec<u8> {
+        let mut reader = LfLines::new(input);
+        let mut out = Vec::new();
+        let mut piece = vec![0; chunk];
+        loop {
+            let n = reader.read(&mut piece).unwrap();
+            if n == 0 {
+                return out;
+            }
+            out.extend_from_slice(&piece[..n]);
+        }
+    }
+
+    #[test]
+    fn crlf_line_ends_are_read_as_lf_and_other_carriage_returns_stay() {
+        let input = b"a,b\r\n1,\"x\r\ny\"\r\n2,\r3\r";
+        for chunk in [1, 2, 3, 64] {
+            assert_eq!(
+                through(input, chunk),
+                b"a,b\n1,\"x\ny\"\n2,\r3\r",
+                "{chunk}"
+            );
+        }
+    }
 }

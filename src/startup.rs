@@ -150,6 +150,8 @@ impl Application {
             address_limits: settings.address_limits,
             revocations: Default::default(),
             caches,
+            live: Arc::new(crate::web::live::LiveHub::new(settings.live)),
+            small_count_threshold: settings.public_min_count,
             report_url: settings.report_url.clone(),
         });
         let server = HttpServer::new(move || {

@@ -46,23 +46,7 @@ pub fn add(
     }
     let admin = crate::web::admin::new_admin(&email, &name, &scope, None);
     let operator = std::env::var("USER").unwrap_or_else(|_| "operator".into());
-    let outcome = diesel::Connection::transaction(&mut *conn, |conn| {
-        admins::insert(conn, &admin)?;
-        audit::append(
-            conn,
-            &AuditEvent {
-                actor: &format!("cli:{operator}"),
-                action: "tambah_admin",
-                target: email.as_str(),
-                scope_code: scope.scope_code(),
-                agency: scope.agency().unwrap_or(""),
-                client_addr: "baris perintah",
-                detail: &format!("{} untuk {scope}", role.as_str()),
-            },
-            now(),
-        )?;
-        Ok::<_, diesel::result::Error>(())
-    });
+    let outcome = insert_recorded(&mut conn, &admin, &scope, &format!("cli:{operator}"));
     match outcome {
         Ok(()) => {
             println!("{}", admin.id);
@@ -79,6 +63,32 @@ pub fn add(
         )),
         Err(e) => Err(e.into()),
     }
+}
+
+/// Adds an administrator and its audit row in one transaction: an admin nobody recorded never exists.
+pub(super) fn insert_recorded(
+    conn: &mut crate::db::DbConnection,
+    admin: &admins::AdminRow,
+    scope: &AdminScope,
+    actor: &str,
+) -> diesel::QueryResult<()> {
+    diesel::Connection::transaction(conn, |conn| {
+        admins::insert(conn, admin)?;
+        audit::append(
+            conn,
+            &AuditEvent {
+                actor,
+                action: "tambah_admin",
+                target: &admin.email,
+                scope_code: scope.scope_code(),
+                agency: scope.agency().unwrap_or(""),
+                client_addr: "baris perintah",
+                detail: &format!("{} untuk {scope}", scope.role().as_str()),
+            },
+            now(),
+        )?;
+        Ok(())
+    })
 }
 
 pub fn verify_audit(storage: &StorageArgs) -> anyhow::Result<i32> {

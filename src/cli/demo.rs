@@ -10,7 +10,10 @@ use crate::config::Settings;
 use crate::db::campaigns::{self, Campaign};
 use crate::db::employees::{self, Employee};
 use crate::db::{areas, certificates, now, Db};
-use crate::domain::{AreaCode, AuthorityLogo, IssuingAuthority, PactDocument};
+use crate::domain::{
+    AdminRole, AdminScope, AreaCode, AuthorityLogo, EmailAddress, FullName, IssuingAuthority,
+    PactDocument,
+};
 use crate::signing::issue::Batch;
 use crate::signing::IssuerKey;
 use crate::startup::{open_storage, Application};
@@ -19,6 +22,9 @@ use crate::synth::RosterGenerator;
 const PROVINCE: &str = "73";
 const CAMPAIGN_TITLE: &str = "Pemilu dan Pilkada Serentak 2024";
 const SIGNED_SHARE: f64 = 0.6;
+/// The demo's provincial administrator; the address only ever reaches the outbox folder.
+const ADMIN_EMAIL: &str = "admin.bkd@contoh.go.id";
+const ADMIN_NAME: &str = "Admin Demo BKD Sulawesi Selatan";
 
 /// The demo's issuing authority: the province's personnel agency, with a plain shield drawn for
 /// the demo as its logo (no official emblem).
@@ -70,7 +76,11 @@ pub async fn run(data_dir: PathBuf, bind: String, employee_count: usize) -> anyh
         );
     }
     println!(
-        "  Kode masuk dikirim sebagai berkas .eml ke: {}",
+        "  Admin provinsi:     masuk di {}/admin/masuk dengan surel {ADMIN_EMAIL}",
+        app.base_url()
+    );
+    println!(
+        "  Kode masuk (pegawai dan admin) dikirim sebagai berkas .eml ke: {}",
         outbox.display()
     );
     println!("  Hentikan dengan Ctrl+C; menjalankan ulang memakai data yang sama.");
@@ -143,6 +153,7 @@ fn seed(db: &Db, key: &IssuerKey, employee_count: usize) -> anyhow::Result<DemoF
             Ok::<_, anyhow::Error>(())
         })?;
     }
+    ensure_admin(&mut conn)?;
     let campaign = campaigns::all(&mut conn)?
         .into_iter()
         .find(|c| c.title == CAMPAIGN_TITLE)
@@ -153,4 +164,18 @@ fn seed(db: &Db, key: &IssuerKey, employee_count: usize) -> anyhow::Result<DemoF
         unsigned: employees::first_unsigned(&mut conn, &campaign.id)?,
         campaign_id: campaign.id,
     })
+}
+
+/// The provincial admin a newcomer signs in as (emailed code only, no authenticator), made once.
+fn ensure_admin(conn: &mut crate::db::DbConnection) -> anyhow::Result<()> {
+    if crate::db::admins::find_by_email(conn, ADMIN_EMAIL)?.is_some() {
+        return Ok(());
+    }
+    let email = EmailAddress::parse(ADMIN_EMAIL).expect("the demo address is valid");
+    let name = FullName::parse(ADMIN_NAME).expect("the demo name is valid");
+    let scope = AdminScope::parse(AdminRole::Province, PROVINCE, None)
+        .expect("the demo province is a valid scope");
+    let admin = crate::web::admin::new_admin(&email, &name, &scope, None);
+    super::admin::insert_recorded(conn, &admin, &scope, "cli:demo")?;
+    Ok(())
 }

@@ -3,6 +3,8 @@
 mod admin;
 #[cfg(feature = "bench")]
 mod bench;
+#[cfg(feature = "bench")]
+mod bench_import;
 mod campaign;
 mod coverage;
 mod db;
@@ -112,6 +114,25 @@ pub enum Command {
         certificates_out: Option<PathBuf>,
         #[arg(long, default_value_t = 100_000)]
         certificates: usize,
+        #[command(flatten)]
+        storage: StorageArgs,
+    },
+    #[cfg(feature = "bench")]
+    /// Signing latency (p50, p99) with and without a large roster import running beside it, in a
+    /// new SQLite data folder it fills itself: the figures of docs/performance.md.
+    BenchImport {
+        /// Rows of the roster file imported during the second run.
+        #[arg(long, default_value_t = 1_000_000)]
+        import_rows: u64,
+        /// Employees on the roster beforehand; the signers come from them.
+        #[arg(long, default_value_t = 50_000)]
+        roster: u64,
+        /// Signings per second, in both runs.
+        #[arg(long, default_value_t = 50)]
+        rate: u32,
+        /// Seconds of signing without an import.
+        #[arg(long, default_value_t = 30)]
+        baseline_secs: u64,
         #[command(flatten)]
         storage: StorageArgs,
     },
@@ -317,6 +338,14 @@ pub struct ServeArgs {
     /// verify page.
     #[arg(long, env = "IKRAR_REPORT_URL")]
     pub report_url: Option<String>,
+    /// Live counter streams (`/live/…/stream`) this node holds at most; beyond it, 503 with
+    /// Retry-After. Each open stream costs one connection and a little memory.
+    #[arg(long, env = "IKRAR_LIVE_STREAM_CAP", default_value_t = 1_000)]
+    pub live_stream_cap: usize,
+    /// Public coverage pages show a count below this as "< N" (and no percentage from it), so
+    /// that a village's single employee of an agency is not singled out; 0 shows every count.
+    #[arg(long, env = "IKRAR_PUBLIC_MIN_COUNT", default_value_t = 5)]
+    pub public_min_count: i64,
 }
 
 #[derive(Subcommand)]
@@ -378,6 +407,59 @@ impl StorageArgs {
     }
 }
 
+impl StorageArgs {
+    /// Why this command must not run here: the data folder holds no SQLite database. A command
+    /// that reads or changes a deployment would otherwise make a new, empty one (with its own
+    /// issuer key) beside the real one and report success. PostgreSQL databases are not made by
+    /// ikrar, so a wrong URL already fails to connect.
+    pub fn missing_database(&self) -> Option<String> {
+        let url = match &self.database_url {
+            Some(raw) => DatabaseUrl::parse(raw).ok()?,
+            None => Settings::for_data_dir(self.data_dir.clone()).database_url,
+        };
+        let DatabaseUrl::Sqlite(path) = url else {
+            return None;
+        };
+        if path == ":memory:" || std::path::Path::new(&path).exists() {
+            return None;
+        }
+        Some(format!(
+            "folder data {} belum memuat basis data ({path} tidak ada), jadi perintah ini tidak \
+             dijalankan. Tunjuk folder data yang benar dengan --data-dir (atau IKRAR_DATA_DIR), \
+             atau buat basis data baru lebih dahulu dengan `ikrar serve --data-dir {}` \
+             (atau `ikrar demo` untuk data contoh).",
+            self.data_dir.display(),
+            self.data_dir.display()
+        ))
+    }
+}
+
+impl Command {
+    /// The storage of a command that works on an existing database; `None` for the commands
+    /// that may create one (serve, demo, synth) or name their databases by URL (db copy).
+    fn existing_storage(&self) -> Option<&StorageArgs> {
+        match self {
+            Command::Roster(RosterCommand::Import { storage, .. })
+            | Command::Campaign(CampaignCommand::Create { storage, .. })
+            | Command::Admin(AdminCommand::Add { storage, .. })
+            | Command::Audit(AuditCommand::Verify { storage })
+            | Command::Keys(KeysCommand::Rotate { storage })
+            | Command::Keys(KeysCommand::RotateSeal { storage })
+            | Command::Keys(KeysCommand::ImportSeal { storage, .. })
+            | Command::Keys(KeysCommand::Revoke { storage, .. })
+            | Command::Log(LogCommand::Verify { storage })
+            | Command::Coverage(CoverageCommand::Unsigned { storage, .. }) => Some(storage),
+            #[cfg(feature = "bench")]
+            Command::BenchScans { storage, .. } | Command::BenchSigners { storage, .. } => {
+                Some(storage)
+            }
+            Command::Demo { .. } | Command::Serve(_) | Command::Db(_) => None,
+            #[cfg(feature = "bench")]
+            Command::Synth { .. } | Command::Bench { .. } | Command::BenchImport { .. } => None,
+        }
+    }
+}
+
 impl ServeArgs {
     pub fn settings(&self) -> anyhow::Result<Settings> {
         let mut settings = self.storage.settings()?;
@@ -386,6 +468,8 @@ impl ServeArgs {
         settings.mail_from = self.mail_from.clone();
         settings.trusted_proxy = self.trusted_proxy;
         settings.report_url = self.report_url.clone().filter(|u| !u.trim().is_empty());
+        settings.live.cap = self.live_stream_cap;
+        settings.public_min_count = self.public_min_count;
         if let Some(host) = &self.smtp_host {
             settings.mail = MailSettings::Smtp {
                 host: host.clone(),
@@ -401,6 +485,14 @@ impl ServeArgs {
 
 /// Runs a command; the exit code is 0 on success, 1 on refused input, 2 on failure.
 pub async fn run(cli: Cli) -> i32 {
+    if let Some(refusal) = cli
+        .command
+        .existing_storage()
+        .and_then(StorageArgs::missing_database)
+    {
+        eprintln!("ditolak: {refusal}");
+        return 1;
+    }
     let outcome = match cli.command {
         Command::Demo {
             data_dir,
@@ -500,6 +592,22 @@ pub async fn run(cli: Cli) -> i32 {
             certificates,
             storage,
         } => bench::scans(&certificates, &storage),
+        #[cfg(feature = "bench")]
+        Command::BenchImport {
+            import_rows,
+            roster,
+            rate,
+            baseline_secs,
+            storage,
+        } => bench_import::run(
+            &bench_import::BenchImport {
+                import_rows,
+                roster,
+                rate,
+                baseline: std::time::Duration::from_secs(baseline_secs),
+            },
+            &storage,
+        ),
         #[cfg(feature = "bench")]
         Command::BenchSigners {
             campaign,

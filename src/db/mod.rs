@@ -505,7 +505,7 @@ fn commit_in_groups(
 /// transaction reads first and asks for the lock at its first write; if another connection (a
 /// command run while the node serves) wrote in between, SQLite answers "database is locked" at
 /// once, without waiting out the busy timeout. Asking first makes it wait its turn instead.
-fn in_write_transaction(
+pub fn in_write_transaction(
     conn: &mut DbConnection,
     body: impl FnOnce(&mut DbConnection) -> diesel::QueryResult<()>,
 ) -> diesel::QueryResult<()> {

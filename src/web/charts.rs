@@ -13,7 +13,7 @@ fn escape(text: &str) -> String {
 pub fn colour(percent: f64) -> &'static str {
     match tone(percent) {
         "baik" => "#0b6b2f",
-        "sedang" => "#a86a00",
+        "sedang" => "#8a5a00",
         _ => "#b3261e",
     }
 }
@@ -32,17 +32,19 @@ pub fn tone(percent: f64) -> &'static str {
 
 pub struct Bar {
     pub label: String,
-    pub percent: f64,
-    pub href: Option<String>,
+    /// `None` where the figure is hidden (a small count on a public page).
+    pub percent: Option<f64>,
 }
 
-/// One horizontal bar per area, with its percentage written at the end of the bar.
+/// One horizontal bar per area, with its percentage written at the end of the bar. The chart is
+/// a picture of the table beside it, which carries the names, figures and links: links inside
+/// the picture would be controls nested in an image.
 pub fn bars(rows: &[Bar]) -> String {
     let (width, row_h, label_w) = (700.0, 28.0, 260.0);
     let bar_w = width - label_w - 60.0;
     let height = row_h * rows.len().max(1) as f64 + 8.0;
     let mut svg = format!(
-        "<svg class=\"chart\" viewBox=\"0 0 {width} {height}\" role=\"group\" aria-label=\"Grafik persentase penandatanganan per wilayah\" xmlns=\"http://www.w3.org/2000/svg\">"
+        "<svg class=\"chart\" viewBox=\"0 0 {width} {height}\" aria-hidden=\"true\" focusable=\"false\" xmlns=\"http://www.w3.org/2000/svg\">"
     );
     for (i, row) in rows.iter().enumerate() {
         let y = 4.0 + i as f64 * row_h;
@@ -55,34 +57,33 @@ pub fn bars(rows: &[Bar]) -> String {
         } else {
             row.label.clone()
         };
-        let filled = bar_w * row.percent.clamp(0.0, 100.0) / 100.0;
-        let open = row
-            .href
-            .as_ref()
-            .map(|h| format!("<a href=\"{}\">", escape(h)))
-            .unwrap_or_default();
-        let close = if row.href.is_some() { "</a>" } else { "" };
+        let percent = row.percent.unwrap_or(0.0);
+        let filled = bar_w * percent.clamp(0.0, 100.0) / 100.0;
+        let shown = row.percent.map_or("–".to_string(), |p| {
+            format!("{}%", super::coverage::percent_id(p))
+        });
         let _ = write!(
             svg,
-            "{open}<text x=\"{lx}\" y=\"{ty}\" text-anchor=\"end\" font-size=\"13\" fill=\"#1b1f24\">{label}</text>{close}\
+            "<text x=\"{lx}\" y=\"{ty}\" text-anchor=\"end\" font-size=\"13\" fill=\"#1b1f24\">{label}</text>\
              <rect x=\"{label_w}\" y=\"{y}\" width=\"{bar_w}\" height=\"{bh}\" fill=\"#e6e9ed\" rx=\"3\"/>\
              <rect x=\"{label_w}\" y=\"{y}\" width=\"{filled:.1}\" height=\"{bh}\" fill=\"{c}\" rx=\"3\"/>\
-             <text x=\"{px}\" y=\"{ty}\" font-size=\"13\" font-weight=\"700\" fill=\"#1b1f24\">{p}%</text>",
+             <text x=\"{px}\" y=\"{ty}\" font-size=\"13\" font-weight=\"700\" fill=\"#1b1f24\">{shown}</text>",
             lx = label_w - 8.0,
             ty = y + 15.0,
             label = escape(&label),
             bh = row_h - 8.0,
-            c = colour(row.percent),
+            c = colour(percent),
             px = label_w + bar_w + 6.0,
-            p = super::coverage::percent_id(row.percent),
         );
     }
     svg.push_str("</svg>");
     svg
 }
 
-/// Signings per day as a line with its points labelled by date.
-pub fn daily_line(points: &[(String, i64)]) -> String {
+/// Signings per day as a line with its points labelled by date. When the last day is today
+/// (`today_partial`), its point is drawn hollow and labelled as such: the day is not over, and a
+/// low last figure is not a fall.
+pub fn daily_line(points: &[(String, i64)], today_partial: bool) -> String {
     if points.is_empty() {
         return String::new();
     }
@@ -120,12 +121,28 @@ pub fn daily_line(points: &[(String, i64)]) -> String {
     );
     let every = points.len().div_ceil(8).max(1);
     for (i, ((label, n), (x, y))) in points.iter().zip(&xy).enumerate() {
-        let _ = write!(svg, "<circle cx=\"{x:.1}\" cy=\"{y:.1}\" r=\"4\" fill=\"#8a1c1c\"><title>{}: {n}</title></circle>", escape(label));
-        if i % every == 0 || i + 1 == points.len() {
+        let last = i + 1 == points.len();
+        let (label, fill) = if last && today_partial {
+            (format!("{label} (hari ini, belum selesai)"), "#fff")
+        } else {
+            (label.clone(), "#8a1c1c")
+        };
+        let _ = write!(svg, "<circle cx=\"{x:.1}\" cy=\"{y:.1}\" r=\"4\" fill=\"{fill}\" stroke=\"#8a1c1c\" stroke-width=\"2\"><title>{}: {n}</title></circle>", escape(&label));
+        if i % every == 0 || last {
+            let short = if last && today_partial {
+                "hari ini*"
+            } else {
+                &label
+            };
+            let anchor = if last && points.len() > 1 {
+                "end"
+            } else {
+                "middle"
+            };
             let _ = write!(
                 svg,
-                "<text x=\"{x:.1}\" y=\"{ly}\" font-size=\"12\" text-anchor=\"middle\" fill=\"#5a636e\">{}</text>",
-                escape(label),
+                "<text x=\"{x:.1}\" y=\"{ly}\" font-size=\"12\" text-anchor=\"{anchor}\" fill=\"#5a636e\">{}</text>",
+                escape(short),
                 ly = height - pad + 18.0
             );
         }

@@ -1,11 +1,12 @@
 //! Public coverage: how far signing has got, for the nation and every area below it, as JSON, as a
 //! drill-down dashboard and as a live counter for the big screen at a ceremony.
 
-use std::time::Duration;
-
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 
+mod public;
+
+use self::public::{Choices, Order, SmallCounts, SortKey};
 use super::charts::{self, Bar};
 use super::pages::{self, render};
 use super::{AppState, PageError, WebError};
@@ -46,7 +47,8 @@ pub struct CoverageView {
     pub children_level: Option<&'static str>,
     pub by_agency: Vec<(String, Tally)>,
     pub by_type: Vec<(String, Tally)>,
-    pub daily: Vec<(String, i64)>,
+    /// (day as `coverage::day_of` counts it, signings).
+    pub daily: Vec<(i64, i64)>,
 }
 
 fn not_found(message: &str) -> WebError {
@@ -136,10 +138,7 @@ pub fn load(db: &Db, campaign_id: &str, area: Option<&str>) -> Result<CoverageVi
             )
         })
         .collect();
-    let daily = coverage::daily(&mut conn, &campaign.id, key)?
-        .into_iter()
-        .map(|(d, n)| (date_label(d), n))
-        .collect();
+    let daily = coverage::daily(&mut conn, &campaign.id, key)?;
     Ok(CoverageView {
         campaign,
         area,
@@ -185,17 +184,22 @@ async fn api_coverage(
         "children": view.children.iter().map(|c| with(with(tally_json(&c.tally), "code", &c.code), "name", &c.name)).collect::<Vec<_>>(),
         "by_agency": view.by_agency.iter().map(|(a, t)| with(tally_json(t), "agency", a)).collect::<Vec<_>>(),
         "by_employee_type": view.by_type.iter().map(|(k, t)| with(tally_json(t), "employee_type", k)).collect::<Vec<_>>(),
-        "daily": view.daily.iter().map(|(d, n)| serde_json::json!({ "date": d, "signings": n })).collect::<Vec<_>>(),
+        "daily": view.daily.iter().map(|(d, n)| serde_json::json!({ "date": date_label(*d), "signings": n })).collect::<Vec<_>>(),
     })))
 }
 
 #[derive(Deserialize)]
 struct DashboardQuery {
     area: Option<String>,
-    /// nama (default), pegawai, sudah, persen
+    /// The areas table: nama (default), pegawai, sudah, persen
     urut: Option<String>,
     /// naik (default) or turun
     arah: Option<String>,
+    /// The agencies table, the same keys.
+    urut_instansi: Option<String>,
+    arah_instansi: Option<String>,
+    /// "proyektor": large type filling the screen.
+    layar: Option<String>,
 }
 
 /// The zone a view is read in: the area's own, or WITA (the middle zone) for the nation.
@@ -243,59 +247,89 @@ async fn dashboard(
     let q = query.into_inner();
     let area = q.area.clone();
     let mut view = web::block(move || load(&db, &campaign_id, area.as_deref())).await??;
-    let sort = q.urut.as_deref().unwrap_or("nama").to_string();
-    let descending = q.arah.as_deref() == Some("turun");
-    match sort.as_str() {
-        "pegawai" => view.children.sort_by_key(|c| c.tally.roster),
-        "sudah" => view.children.sort_by_key(|c| c.tally.signed),
-        "persen" => view
-            .children
-            .sort_by(|a, b| a.tally.percent().total_cmp(&b.tally.percent())),
-        _ => view.children.sort_by(|a, b| a.name.cmp(&b.name)),
-    }
-    if descending {
-        view.children.reverse();
-    }
-    let area_param = |code: &str| {
-        if code.is_empty() {
-            String::new()
-        } else {
-            format!("?area={code}")
-        }
-    };
-    let base = format!("/cakupan/{}", view.campaign.id);
-    let link = |code: &str| format!("{base}{}", area_param(code));
-    let bars: Vec<Bar> = view
-        .children
-        .iter()
-        .map(|c| Bar {
-            label: c.name.clone(),
-            percent: c.tally.percent(),
-            href: Some(link(&c.code)),
-        })
-        .collect();
+    let small = SmallCounts::hidden_below(state.small_count_threshold);
     let here = view
         .area
         .as_ref()
         .map(|a| a.as_str().to_string())
         .unwrap_or_default();
-    let sort_link = |key: &str| {
-        let flip = if sort == key && !descending {
-            "turun"
-        } else {
-            "naik"
+    let choices = Choices {
+        area: here.clone(),
+        areas: Order::parse(q.urut.as_deref(), q.arah.as_deref()),
+        agencies: Order::parse(q.urut_instansi.as_deref(), q.arah_instansi.as_deref()),
+        projector: q.layar.as_deref() == Some("proyektor"),
+    };
+    choices
+        .areas
+        .sort(&mut view.children, small, |c| c.name.as_str(), |c| &c.tally);
+    choices
+        .agencies
+        .sort(&mut view.by_agency, small, |a| a.0.as_str(), |a| &a.1);
+    let base = format!("/cakupan/{}", view.campaign.id);
+    // A link into another area starts that area's view afresh, in the same screen mode.
+    let link = |code: &str| {
+        Choices {
+            area: code.to_string(),
+            areas: Order::parse(None, None),
+            agencies: Order::parse(None, None),
+            projector: choices.projector,
+        }
+        .href(&base)
+    };
+    let headers = |first: &'static str, order: Order, set: fn(&mut Choices, Order)| {
+        SortKey::ALL
+            .iter()
+            .zip([first, "Pegawai", "Sudah", "%"])
+            .map(|(&column, label)| {
+                let mut next = choices.clone();
+                set(&mut next, order.clicked(column));
+                pages::SortHeader {
+                    label,
+                    href: next.href(&base),
+                    aria_sort: order.aria(column),
+                    numeric: column != SortKey::Name,
+                }
+            })
+            .collect::<Vec<_>>()
+    };
+    let children_level = view.children_level.unwrap_or("");
+    let bars: Vec<Bar> = view
+        .children
+        .iter()
+        .map(|c| Bar {
+            label: c.name.clone(),
+            percent: small.percent(&c.tally).map(|_| c.tally.percent()),
+        })
+        .collect();
+    let row =
+        |name: &str, level: &'static str, t: &Tally, href: Option<String>| pages::CoverageRow {
+            name: name.to_string(),
+            href,
+            level,
+            roster: small.count(t.roster),
+            signed: small.count(t.signed),
+            percent: small.percent(t),
+            tone: charts::tone(t.percent()),
         };
-        let sep = if here.is_empty() { "?" } else { "&" };
-        format!("{}{sep}urut={key}&arah={flip}", link(&here))
+    let lowest_first = {
+        let mut next = choices.clone();
+        next.areas = Order::parse(Some("persen"), Some("naik"));
+        next.href(&base)
     };
-    let row = |name: &str, t: &Tally, href: Option<String>| pages::CoverageRow {
-        name: name.to_string(),
-        href,
-        roster: thousands(t.roster),
-        signed: thousands(t.signed),
-        percent: percent_id(t.percent()),
-        tone: charts::tone(t.percent()),
+    let mode_link = {
+        let mut next = choices.clone();
+        next.projector = !choices.projector;
+        next.href(&base)
     };
+    let today_partial = view
+        .daily
+        .last()
+        .is_some_and(|(day, _)| *day == coverage::day_of(crate::db::now()));
+    let daily: Vec<(String, i64)> = view
+        .daily
+        .iter()
+        .map(|(d, n)| (date_label(*d), *n))
+        .collect();
     render(&pages::Coverage {
         campaign_title: view.campaign.title.clone(),
         area_name: view.area_name.clone(),
@@ -303,40 +337,47 @@ async fn dashboard(
         breadcrumb: view
             .breadcrumb
             .iter()
-            .map(|(c, n)| (n.clone(), link(c)))
+            .map(|(c, n)| pages::Crumb {
+                name: n.clone(),
+                href: link(c),
+                level: AreaCode::parse(c).map_or("Nasional", |a| a.level().label()),
+            })
             .collect(),
-        total: row(&view.area_name, &view.totals, None),
-        children_level: view.children_level.unwrap_or(""),
+        total: row(&view.area_name, view.level, &view.totals, None),
+        children_level,
         children: view
             .children
             .iter()
-            .map(|c| row(&c.name, &c.tally, Some(link(&c.code))))
+            .map(|c| row(&c.name, children_level, &c.tally, Some(link(&c.code))))
             .collect(),
+        children_headers: headers(children_level, choices.areas, |c, o| c.areas = o),
         bars_svg: if bars.is_empty() {
             String::new()
         } else {
             charts::bars(&bars)
         },
-        by_type: view.by_type.iter().map(|(k, t)| row(k, t, None)).collect(),
+        by_type: view
+            .by_type
+            .iter()
+            .map(|(k, t)| row(k, "", t, None))
+            .collect(),
         by_agency: view
             .by_agency
             .iter()
-            .map(|(a, t)| row(a, t, None))
+            .map(|(a, t)| row(a, "", t, None))
             .collect(),
-        daily_svg: charts::daily_line(&view.daily),
-        sort_name: sort_link("nama"),
-        sort_roster: sort_link("pegawai"),
-        sort_signed: sort_link("sudah"),
-        sort_percent: sort_link("persen"),
-        lowest_first: {
-            let sep = if here.is_empty() { "?" } else { "&" };
-            format!("{}{sep}urut=persen&arah=naik", link(&here))
-        },
+        agency_headers: headers("Instansi", choices.agencies, |c, o| c.agencies = o),
+        daily_svg: charts::daily_line(&daily, today_partial),
+        today_partial,
+        lowest_first,
         live_link: format!(
             "/live/{}/{}",
             view.campaign.id,
             if here.is_empty() { "nasional" } else { &here }
         ),
+        projector: choices.projector,
+        mode_link,
+        small_threshold: state.small_count_threshold,
         as_of: zone_of(&here).format_long(chrono::Utc::now()),
     })
 }
@@ -351,13 +392,15 @@ async fn live_page(
     let view = web::block(move || load(&db, &id, Some(&a))).await??;
     let sign_link = format!("{}/masuk", state.base_url);
     let qr = QrMatrix::encode(&sign_link).map_err(WebError::internal)?;
+    let small = SmallCounts::hidden_below(state.small_count_threshold);
+    let t = view.totals;
     render(&pages::Live {
         campaign_title: view.campaign.title.clone(),
         area_name: view.area_name.clone(),
-        signed: thousands(view.totals.signed),
-        roster: thousands(view.totals.roster),
-        percent: percent_id(view.totals.percent()),
-        bar_width: format!("{:.1}", view.totals.percent()),
+        signed: small.count(t.signed),
+        roster: small.count(t.roster),
+        percent: small.percent(&t).unwrap_or_else(|| "–".into()),
+        bar_width: format!("{:.1}", small.percent(&t).map_or(0.0, |_| t.percent())),
         stream: format!("/live/{campaign_id}/{area}/stream"),
         sign_link_short: sign_link
             .trim_start_matches("https://")
@@ -368,12 +411,21 @@ async fn live_page(
     })
 }
 
-/// Server-sent events: the totals, sent at once and then whenever they change (checked every
-/// second, so a signature on any node shows within two seconds).
+/// Server-sent events: the totals, sent at once and then whenever they change. Every screen on
+/// the same (campaign, area) shares one poller (`live::LiveHub`); a comment line goes out when
+/// nothing changed for a while, so a screen that is gone is noticed and its place released.
 async fn live_stream(
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, WebError> {
+    let Some(permit) = state.live.admit() else {
+        return Err(WebError::Overloaded {
+            message: "Terlalu banyak tampilan langsung terbuka di server ini; \
+                      halaman akan mencoba lagi sebentar lagi."
+                .into(),
+            retry_after_secs: 30,
+        });
+    };
     let (campaign_id, area) = path.into_inner();
     let db = state.db.clone();
     let (id, a) = (campaign_id.clone(), area.clone());
@@ -383,46 +435,42 @@ async fn live_stream(
         .area
         .map(|a| a.as_str().to_string())
         .unwrap_or_default();
-    let state = state.into_inner();
-    let stream = futures_util::stream::unfold((None::<Tally>, true), move |(last, first)| {
-        let (state, campaign_id, area, key) = (
-            state.clone(),
-            campaign_id.clone(),
-            area.clone(),
-            key.clone(),
-        );
+    let viewer = state.live.watch(&state.db, &campaign_id, &key, permit);
+    let keep_alive = state.live.settings().keep_alive;
+    let small = SmallCounts::hidden_below(state.small_count_threshold);
+    let stream = futures_util::stream::unfold((viewer, false), move |(mut viewer, sent)| {
+        let area = area.clone();
         async move {
-            let mut last = last;
-            let mut first = first;
-            loop {
-                if !first {
-                    tokio::time::sleep(Duration::from_secs(1)).await;
+            // The current totals first (once the poller has read them), then each change.
+            let news = if !sent && viewer.totals.borrow().is_some() {
+                true
+            } else {
+                match tokio::time::timeout(keep_alive, viewer.totals.changed()).await {
+                    Ok(Ok(())) => true,
+                    Ok(Err(_)) => return None,
+                    Err(_) => false,
                 }
-                first = false;
-                let db = state.db.clone();
-                let (id, k) = (campaign_id.clone(), key.clone());
-                let totals = web::block(move || coverage::total(&mut *db.read()?, &id, &k))
-                    .await
-                    .ok()?
-                    .ok()?;
-                if last != Some(totals) {
-                    last = Some(totals);
-                    let t = totals;
-                    let event = format!(
+            };
+            let current = *viewer.totals.borrow_and_update();
+            let (chunk, sent) = match current {
+                Some(t) if news => (
+                    format!(
                         "data: {}\n\n",
                         serde_json::json!({
-                            "signed": thousands(t.signed),
-                            "roster": thousands(t.roster),
-                            "percent": percent_id(t.percent()),
+                            "signed": small.count(t.signed),
+                            "roster": small.count(t.roster),
+                            "percent": small.percent(&t).unwrap_or_else(|| "–".into()),
                             "updated": clock(&area),
                         })
-                    );
-                    return Some((
-                        Ok::<_, actix_web::Error>(web::Bytes::from(event)),
-                        (last, false),
-                    ));
-                }
-            }
+                    ),
+                    true,
+                ),
+                _ => (": tetap terhubung\n\n".to_string(), sent),
+            };
+            Some((
+                Ok::<_, actix_web::Error>(web::Bytes::from(chunk)),
+                (viewer, sent),
+            ))
         }
     });
     Ok(HttpResponse::Ok()

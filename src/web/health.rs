@@ -25,5 +25,7 @@ pub async fn healthz(state: web::Data<AppState>) -> Result<HttpResponse, WebErro
     Ok(HttpResponse::Ok().json(serde_json::json!({
         "status": status,
         "log_contradictions": contradictions,
+        "live_streams": state.live.open_streams(),
+        "live_feeds": state.live.running_feeds(),
     })))
 }

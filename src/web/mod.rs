@@ -9,6 +9,7 @@ mod coverage;
 pub mod error;
 mod health;
 mod issuer;
+pub mod live;
 pub mod log;
 mod pact;
 pub mod pages;
@@ -48,6 +49,10 @@ pub struct AppState {
     pub revocations: Arc<crate::verification::LogRevocations>,
     /// What the node remembers between requests (`crate::caches`): made at start-up.
     pub caches: Arc<crate::caches::Caches>,
+    /// The live counter's shared feeds and the count of open streams.
+    pub live: Arc<live::LiveHub>,
+    /// Public coverage pages show counts below this as "< N" (`--public-min-count`).
+    pub small_count_threshold: i64,
     /// Where the public reports a neutrality violation (`--report-url`), shown on verify pages.
     pub report_url: Option<String>,
 }

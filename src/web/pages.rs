@@ -201,10 +201,29 @@ pub struct Upload {
 pub struct CoverageRow {
     pub name: String,
     pub href: Option<String>,
+    /// "Kecamatan", …, for area rows; empty for other groupings.
+    pub level: &'static str,
+    /// Exact counts, or "< 5" on public pages where a count is small enough to point at a person.
     pub roster: String,
     pub signed: String,
-    pub percent: String,
+    /// `None` where a count behind it is hidden.
+    pub percent: Option<String>,
     pub tone: &'static str,
+}
+
+/// A sortable column's header: its link (works without script) and its `aria-sort`.
+pub struct SortHeader {
+    pub label: &'static str,
+    pub href: String,
+    pub aria_sort: &'static str,
+    pub numeric: bool,
+}
+
+/// One step of the coverage breadcrumb.
+pub struct Crumb {
+    pub name: String,
+    pub href: String,
+    pub level: &'static str,
 }
 
 #[derive(Template)]
@@ -213,21 +232,27 @@ pub struct Coverage {
     pub campaign_title: String,
     pub area_name: String,
     pub level: &'static str,
-    /// (name, link) from the nation down.
-    pub breadcrumb: Vec<(String, String)>,
+    /// From the nation down to the area itself.
+    pub breadcrumb: Vec<Crumb>,
     pub total: CoverageRow,
     pub children_level: &'static str,
     pub children: Vec<CoverageRow>,
+    pub children_headers: Vec<SortHeader>,
     pub bars_svg: String,
     pub by_type: Vec<CoverageRow>,
     pub by_agency: Vec<CoverageRow>,
+    pub agency_headers: Vec<SortHeader>,
     pub daily_svg: String,
-    pub sort_name: String,
-    pub sort_roster: String,
-    pub sort_signed: String,
-    pub sort_percent: String,
+    /// The last day of the series is today, so its figure is still growing.
+    pub today_partial: bool,
     pub lowest_first: String,
     pub live_link: String,
+    /// Large type filling the screen, for a projector (`?layar=proyektor`).
+    pub projector: bool,
+    /// The same page in the other mode.
+    pub mode_link: String,
+    /// Counts below this are shown as "< N".
+    pub small_threshold: i64,
     /// "23 November 2026 pukul 10.30 WITA"
     pub as_of: String,
 }

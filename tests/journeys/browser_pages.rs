@@ -108,6 +108,16 @@ async fn every_page_is_accessible_and_fits_a_phone() {
             format!("/cakupan/{campaign}?area=73.71"),
             none.clone(),
         ),
+        (
+            "cakupan-proyektor",
+            format!("/cakupan/{campaign}?area=73.71&layar=proyektor"),
+            none.clone(),
+        ),
+        (
+            "cakupan-urut-instansi",
+            format!("/cakupan/{campaign}?urut_instansi=persen&arah_instansi=turun"),
+            none.clone(),
+        ),
         ("langsung", format!("/live/{campaign}/73"), none.clone()),
         ("periksa", format!("/v/{certificate}"), none.clone()),
         ("unggah", "/v".into(), none.clone()),

@@ -267,6 +267,34 @@ async fn the_dashboard_drills_down_without_naming_anyone(backend: Backend) {
     assert_eq!(page.status(), 200);
     let html = page.text().await.unwrap();
     assert!(html.contains("Cakupan penandatanganan Kota Makassar") && html.contains("<svg"));
+    // Makassar's 3 employees and 1 signature are below the public threshold (5): no count, no
+    // percentage that would point at a person.
+    assert!(html.contains("&lt; 5") && !html.contains("33,3"), "{html}");
+    // The level of every area: in the breadcrumb and on each row.
+    assert!(
+        html.contains("Sulawesi Selatan</a> <span class=\"level\">Provinsi</span>")
+            && html.contains("<span class=\"level\">Kabupaten/Kota</span>")
+            && html.contains("</a> <span class=\"level\">Kecamatan</span></th>"),
+        "{html}"
+    );
+    // The sort state is announced, and each header links to the other order without a script.
+    assert!(html.contains("aria-sort=\"ascending\"><a href=\"/cakupan/"));
+    assert!(html.contains("urut=persen&#38;arah=turun"), "{html}");
+    assert_eq!(html.matches("aria-sort=").count(), 8, "areas and agencies");
+    assert!(html.contains("layar=proyektor"));
+    let projector = app
+        .api
+        .get(app.url(&format!(
+            "/cakupan/{}?area=73.71&layar=proyektor",
+            app.campaign_id
+        )))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(projector.contains("card wide projector") && projector.contains("Tampilan biasa"));
     let live = app
         .api
         .get(app.url(&format!("/live/{}/73", app.campaign_id)))
@@ -276,12 +304,44 @@ async fn the_dashboard_drills_down_without_naming_anyone(backend: Backend) {
         .text()
         .await
         .unwrap();
-    assert!(live.contains("33,3") && live.contains("/masuk"));
+    assert!(live.contains("&#60; 5") && !live.contains("33,3") && live.contains("/masuk"));
+}
+
+/// An operator who shows exact small figures (`--public-min-count 0`) sees them everywhere, and
+/// the partial day is marked.
+#[tokio::test]
+async fn small_counts_are_shown_when_the_operator_allows_it() {
+    let Some(app) = spawn_app_with(Backend::Sqlite, |s| s.public_min_count = 0).await else {
+        return;
+    };
+    app.signs(ANDI_NIP, "andi@contoh.go.id", "Andi Nurul Hidayah, S.Pd.")
+        .await;
+    let html = app
+        .api
+        .get(app.url(&format!("/cakupan/{}?area=73.71", app.campaign_id)))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("33,3") && !html.contains("&lt; 0"), "{html}");
+    assert!(html.contains("hari ini, belum selesai") && html.contains("Hari ini belum selesai"));
+    let live = app
+        .api
+        .get(app.url(&format!("/live/{}/73", app.campaign_id)))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(live.contains("33,3"));
 }
 
 #[tokio::test]
 async fn the_live_counter_moves_within_two_seconds_of_a_signature() {
-    let Some(app) = spawn_app(Backend::Sqlite).await else {
+    let Some(app) = spawn_app_with(Backend::Sqlite, |s| s.public_min_count = 0).await else {
         return;
     };
     let response = app

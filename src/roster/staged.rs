@@ -1,0 +1,233 @@
+//! Writing a checked roster file into a roster that is in use, without stopping the signing.
+//!
+//! SQLite has one writer. A file written in one transaction held it for as long as the whole file
+//! took (a 62 MB upload: 21 s), and every signing waited behind it. So the rows go in chunks,
+//! each in a short transaction of its own that takes the write lock at its start (`BEGIN
+//! IMMEDIATE`, so a node serving from the same file waits its turn instead of being told "database
+//! is locked"), and between chunks the writer is left free for as long as the chunk held it.
+//!
+//! What the one transaction gave, a file that lands whole or not at all, holds for every refusal
+//! that can be known beforehand: the file's own problems (the check pass) and its clashes with the
+//! roster as it stands (checked here, read-only, before the first chunk). Only a change to the
+//! roster made by someone else between that check and the chunks, or a crash, can stop a file
+//! midway; the chunks written stay, each whole with its counters, and importing the file again
+//! finishes it (importing an employee again updates them).
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use diesel::prelude::*;
+
+use super::{for_each_row, outside, ImportError, ImportReport, OnCommit, RowError};
+use crate::db::coverage::{CountDeltas, Placement};
+use crate::db::employees::{self, BatchRefusal, Employee, EmployeeRecord, UpsertCount};
+use crate::db::schema::employees as employee_rows;
+use crate::db::{Db, DbConnection};
+use crate::domain::AdminScope;
+use std::collections::HashSet;
+
+/// Rows per chunk. A chunk of a thousand rows holds SQLite's writer for some tens of
+/// milliseconds on a laptop-class disk; a signing waits at most that long behind it.
+pub const CHUNK: usize = 1_000;
+
+/// The shortest pause between chunks: long enough for a waiting writer in another process, whose
+/// SQLite busy handler looks again after 1, 2, 5, 10… ms, to find the lock free.
+const LEAST_PAUSE: Duration = Duration::from_millis(5);
+
+/// Employees on the roster now whom one of these rows names by NIK or by NIP.
+fn known(conn: &mut DbConnection, batch: &[EmployeeRecord]) -> QueryResult<Vec<Employee>> {
+    let niks: Vec<&str> = batch.iter().map(|r| r.nik.as_str()).collect();
+    let nips: Vec<&str> = batch.iter().filter_map(|r| r.nip.as_deref()).collect();
+    employee_rows::table
+        .filter(
+            employee_rows::nik
+                .eq_any(&niks)
+                .or(employee_rows::nip.eq_any(&nips)),
+        )
+        .select(Employee::as_select())
+        .load(conn)
+}
+
+/// The refusal a chunk would meet, as a row error: the same words whether it is found by the
+/// read-only check or by the write itself.
+fn refusal_error(
+    refusal: BatchRefusal,
+    batch: &[EmployeeRecord],
+    lines: &[u64],
+    scope: Option<&AdminScope>,
+) -> RowError {
+    match refusal {
+        BatchRefusal::IdentityClash { index } => RowError {
+            line: lines[index],
+            column: "nik".into(),
+            value: batch[index].nik.clone(),
+            reason: "NIK dan NIP pada baris ini milik dua pegawai yang berbeda dalam daftar".into(),
+        },
+        BatchRefusal::NotYours { index, current } => {
+            let (_, why) = scope
+                .and_then(|s| outside(s, &current.village_code, &current.agency))
+                .unwrap_or_default();
+            RowError {
+                line: lines[index],
+                column: "nik".into(),
+                value: batch[index].nik.clone(),
+                reason: format!(
+                    "pegawai ini sudah terdaftar di luar kewenangan Anda ({why}); \
+                     pemindahannya dilakukan oleh admin yang membawahi kedua tempat"
+                ),
+            }
+        }
+    }
+}
+
+/// Every refusal of the rows against the roster as it stands, found with reads only.
+fn clashes(
+    conn: &mut DbConnection,
+    batch: &[EmployeeRecord],
+    lines: &[u64],
+    scope: Option<&AdminScope>,
+) -> QueryResult<Vec<RowError>> {
+    let on_roster = known(conn, batch)?;
+    let by_nik: HashMap<&str, &Employee> = on_roster.iter().map(|e| (e.nik.as_str(), e)).collect();
+    let by_nip: HashMap<&str, &Employee> = on_roster
+        .iter()
+        .filter_map(|e| e.nip.as_deref().map(|n| (n, e)))
+        .collect();
+    let mut found = Vec::new();
+    for (index, record) in batch.iter().enumerate() {
+        let via_nik = by_nik.get(record.nik.as_str()).copied();
+        let via_nip = record.nip.as_deref().and_then(|n| by_nip.get(n).copied());
+        let refusal = match (via_nik, via_nip) {
+            (Some(a), Some(b)) if a.id != b.id => Some(BatchRefusal::IdentityClash { index }),
+            (Some(old), _) | (None, Some(old)) => {
+                let current = old.placement();
+                scope
+                    .and_then(|s| outside(s, &current.village_code, &current.agency))
+                    .map(|_| BatchRefusal::NotYours { index, current })
+            }
+            (None, None) => None,
+        };
+        found.extend(refusal.map(|r| refusal_error(r, batch, lines, scope)));
+    }
+    Ok(found)
+}
+
+/// Pass 2 of an import: a read-only check against the roster, then the rows in chunks.
+pub fn write(
+    db: &Db,
+    path: &Path,
+    villages: &HashSet<String>,
+    scope: Option<&AdminScope>,
+    on_commit: Option<(OnCommit<'_>, usize)>,
+) -> Result<UpsertCount, ImportError> {
+    let mut problems = Vec::new();
+    in_chunks(path, villages, |batch, lines| {
+        problems.extend(clashes(&mut *db.read()?, batch, lines, scope)?);
+        Ok(())
+    })?;
+    if !problems.is_empty() {
+        return Err(ImportError::Rows(problems));
+    }
+
+    let mut total = UpsertCount::default();
+    let mut written_rows = 0usize;
+    in_chunks(path, villages, |batch, lines| {
+        let started = Instant::now();
+        written_rows += batch.len();
+        // The last chunk also carries the record of the whole import.
+        let last = on_commit.filter(|(_, rows)| written_rows >= *rows).map(|(record, rows)| {
+            (record, rows, total)
+        });
+        let n = write_chunk(db, batch, lines, scope, last)?;
+        total.inserted += n.inserted;
+        total.updated += n.updated;
+        // The writer stays free at least as long as the chunk held it: whatever queued meanwhile
+        // (signings above all) goes first.
+        std::thread::sleep(started.elapsed().max(LEAST_PAUSE));
+        Ok(())
+    })?;
+    Ok(total)
+}
+
+/// Streams the checked rows of the file in chunks of `CHUNK`, with their row numbers.
+fn in_chunks(
+    path: &Path,
+    villages: &HashSet<String>,
+    mut each: impl FnMut(&[EmployeeRecord], &[u64]) -> Result<(), ImportError>,
+) -> Result<(), ImportError> {
+    let mut batch: Vec<EmployeeRecord> = Vec::with_capacity(CHUNK);
+    let mut lines: Vec<u64> = Vec::with_capacity(CHUNK);
+    for_each_row(path, villages, |line, row| {
+        batch.push(row.map_err(ImportError::Rows)?);
+        lines.push(line);
+        if batch.len() == CHUNK {
+            each(&batch, &lines)?;
+            batch.clear();
+            lines.clear();
+        }
+        Ok::<_, ImportError>(())
+    })?;
+    if !batch.is_empty() {
+        each(&batch, &lines)?;
+    }
+    Ok(())
+}
+
+/// One chunk and its coverage counters in one short write transaction.
+fn write_chunk(
+    db: &Db,
+    batch: &[EmployeeRecord],
+    lines: &[u64],
+    scope: Option<&AdminScope>,
+    last: Option<(OnCommit<'_>, usize, UpsertCount)>,
+) -> Result<UpsertCount, ImportError> {
+    let mut conn = db.write()?;
+    let mut refused = None;
+    let mut written = UpsertCount::default();
+    let outcome = crate::db::in_write_transaction(&mut conn, |conn| {
+        let mut counts = CountDeltas::default();
+        let may_change =
+            |p: &Placement| scope.is_none_or(|s| outside(s, &p.village_code, &p.agency).is_none());
+        let result =
+            employees::upsert_batch(conn, batch, &mut counts, may_change).map_err(|e| match e {
+                crate::db::DbError::Query(e) => e,
+                e => {
+                    refused = Some(ImportError::Db(e));
+                    diesel::result::Error::RollbackTransaction
+                }
+            })?;
+        match result {
+            Ok(n) => {
+                counts.write(conn)?;
+                written = n;
+                if let Some((record, rows, before)) = last {
+                    let report = ImportReport {
+                        rows,
+                        inserted: before.inserted + n.inserted,
+                        updated: before.updated + n.updated,
+                    };
+                    record(conn, &report).map_err(|e| match e {
+                        crate::db::DbError::Query(e) => e,
+                        e => {
+                            refused = Some(ImportError::Db(e));
+                            diesel::result::Error::RollbackTransaction
+                        }
+                    })?;
+                }
+                Ok(())
+            }
+            Err(refusal) => {
+                refused = Some(ImportError::Rows(vec![refusal_error(
+                    refusal, batch, lines, scope,
+                )]));
+                Err(diesel::result::Error::RollbackTransaction)
+            }
+        }
+    });
+    match (outcome, refused) {
+        (Ok(()), _) => Ok(written),
+        (Err(_), Some(refused)) => Err(refused),
+        (Err(e), None) => Err(e.into()),
+    }
+}
