@@ -142,7 +142,11 @@ struct Pickers {
     total: Option<String>,
 }
 
+/// "Kecamatan Mariso"; a regency's reference name already says "Kabupaten …" or "Kota …".
 fn area_label(level: i32, name: &str) -> String {
+    if name.starts_with("Kabupaten ") || name.starts_with("Kota ") {
+        return name.to_string();
+    }
     let level = crate::domain::AreaLevel::from_i32(level).map_or("", |l| l.label());
     format!("{level} {name}")
 }
