@@ -59,7 +59,7 @@ if [ ! -s "$nation/campaign" ]; then
   rm -rf "$nation"
   t0=$(date +%s%N)
   "$bin" synth --employees "$employees" --campaign-signed-share "$share" --data-dir "$nation" \
-    | tee "$work/synth.log" | sed -n 's/^Kampanye nasional: //p' >"$nation.campaign"
+    | tee "$work/synth.log" | sed -n 's/^Penandatanganan nasional: //p' >"$nation.campaign"
   t1=$(date +%s%N)
   mv "$nation.campaign" "$nation/campaign"
   echo "synth: $(seconds "$t0" "$t1") ($(head -1 "$work/synth.log"))" >"$nation/synth-time"

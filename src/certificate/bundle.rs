@@ -92,7 +92,7 @@ impl OfflineBundle {
             return Ok(Gathered::Unavailable);
         };
         Ok(Gathered::Ready(Self {
-            certificate_id: row.id.clone(),
+            certificate_id: row.id.to_string(),
             claim: row.claim.clone(),
             signature: row.signature.clone(),
             key_id: row.key_id.clone(),
@@ -116,7 +116,7 @@ impl OfflineBundle {
         let entry = transparency::entry::issued(row)?;
         let root = transparency::merkle::leaf_hash(&entry);
         Some(Self {
-            certificate_id: row.id.clone(),
+            certificate_id: row.id.to_string(),
             claim: row.claim.clone(),
             signature: row.signature.clone(),
             key_id: row.key_id.clone(),

@@ -221,7 +221,7 @@ pub fn signers(
     let (db, _) = crate::startup::open_storage(&storage.settings()?)?;
     let mut conn = db.read()?;
     let Some(_) = campaigns::find(&mut conn, campaign_id)? else {
-        eprintln!("--campaign: kampanye {campaign_id} tidak ditemukan");
+        eprintln!("--campaign: penandatanganan {campaign_id} tidak ditemukan");
         return Ok(1);
     };
     let sha = campaigns::current_document(&mut conn, campaign_id)?.sha256;

@@ -30,14 +30,14 @@ pub fn unsigned(
     let mut conn = db.read()?;
     let Some(campaign) = campaigns::find(&mut conn, campaign_id)? else {
         return refuse(format!(
-            "--campaign: kampanye {campaign_id} tidak ditemukan"
+            "--campaign: penandatanganan {campaign_id} tidak ditemukan"
         ));
     };
     let area_code = match area.as_deref() {
         None => campaign.scope_code.clone(),
         Some(raw) => match AreaCode::parse(raw) {
             Ok(code) if campaign.covers(code.as_str()) => code.as_str().to_string(),
-            Ok(code) => return refuse(format!("--area: {code} berada di luar cakupan kampanye")),
+            Ok(code) => return refuse(format!("--area: {code} berada di luar cakupan penandatanganan")),
             Err(e) => return refuse(format!("--area: {e}")),
         },
     };

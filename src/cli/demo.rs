@@ -61,7 +61,7 @@ pub async fn run(data_dir: PathBuf, bind: String, employee_count: usize) -> anyh
     );
     println!("  Buka di peramban:   {}/", app.base_url());
     println!(
-        "  Kampanye:           {} (id {})",
+        "  Penandatanganan:    {} (id {})",
         CAMPAIGN_TITLE, facts.campaign_id
     );
     println!(

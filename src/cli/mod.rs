@@ -439,13 +439,10 @@ impl Command {
     /// that may create one (serve, demo, synth) or name their databases by URL (db copy).
     fn existing_storage(&self) -> Option<&StorageArgs> {
         match self {
-            Command::Roster(RosterCommand::Import { storage, .. })
-            | Command::Campaign(CampaignCommand::Create { storage, .. })
+            Command::Campaign(CampaignCommand::Create { storage, .. })
             | Command::Admin(AdminCommand::Add { storage, .. })
             | Command::Audit(AuditCommand::Verify { storage })
-            | Command::Keys(KeysCommand::Rotate { storage })
-            | Command::Keys(KeysCommand::RotateSeal { storage })
-            | Command::Keys(KeysCommand::ImportSeal { storage, .. })
+            | Command::Keys(KeysCommand::Rotate { storage, .. })
             | Command::Keys(KeysCommand::Revoke { storage, .. })
             | Command::Log(LogCommand::Verify { storage })
             | Command::Coverage(CoverageCommand::Unsigned { storage, .. }) => Some(storage),
@@ -453,7 +450,12 @@ impl Command {
             Command::BenchScans { storage, .. } | Command::BenchSigners { storage, .. } => {
                 Some(storage)
             }
-            Command::Demo { .. } | Command::Serve(_) | Command::Db(_) => None,
+            // A roster import may be the first load into a new folder; a seal is files, not rows.
+            Command::Roster(_)
+            | Command::Keys(KeysCommand::RotateSeal { .. } | KeysCommand::ImportSeal { .. })
+            | Command::Demo { .. }
+            | Command::Serve(_)
+            | Command::Db(_) => None,
             #[cfg(feature = "bench")]
             Command::Synth { .. } | Command::Bench { .. } | Command::BenchImport { .. } => None,
         }

@@ -63,7 +63,7 @@ pub fn run(
                 started.elapsed().as_secs_f64()
             );
             if let Some(id) = loaded.campaign_id {
-                println!("Kampanye nasional: {id}");
+                println!("Penandatanganan nasional: {id}");
             }
             Ok(0)
         }

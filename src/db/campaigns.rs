@@ -53,7 +53,7 @@ impl Campaign {
 
 #[derive(Debug, thiserror::Error)]
 pub enum DocumentChangeError {
-    #[error("dokumen kampanye ini sudah ditandatangani dan tidak dapat diubah lagi")]
+    #[error("dokumen penandatanganan ini sudah ditandatangani dan tidak dapat diubah lagi")]
     Frozen,
     // Not transparent: the DbError stays in the cause chain, where `db::fault` finds it.
     #[error("{0}")]

@@ -61,7 +61,7 @@ fn refusal_error(
         BatchRefusal::IdentityClash { index } => RowError {
             line: lines[index],
             column: "nik".into(),
-            value: batch[index].nik.clone(),
+            value: batch[index].nik.to_string(),
             reason: "NIK dan NIP pada baris ini milik dua pegawai yang berbeda dalam daftar".into(),
         },
         BatchRefusal::NotYours { index, current } => {
@@ -71,7 +71,7 @@ fn refusal_error(
             RowError {
                 line: lines[index],
                 column: "nik".into(),
-                value: batch[index].nik.clone(),
+                value: batch[index].nik.to_string(),
                 reason: format!(
                     "pegawai ini sudah terdaftar di luar kewenangan Anda ({why}); \
                      pemindahannya dilakukan oleh admin yang membawahi kedua tempat"

@@ -17,9 +17,9 @@ pub struct SigningRequest<'a> {
 
 #[derive(Debug, thiserror::Error)]
 pub enum IssueError {
-    #[error("kampanye tidak ditemukan")]
+    #[error("penandatanganan tidak ditemukan")]
     CampaignNotFound,
-    #[error("kampanye ini tidak berlaku untuk wilayah kerja Anda")]
+    #[error("penandatanganan ini tidak berlaku untuk wilayah kerja Anda")]
     OutOfScope,
     #[error("penandatanganan dokumen ini sedang tidak dibuka")]
     NotOpen,

@@ -70,7 +70,7 @@ fn requested_area(campaign: &Campaign, raw: Option<&str>) -> Result<Option<AreaC
             "Wilayah ini berada di luar cakupan penandatanganan.",
         )),
         None if !campaign.scope_code.is_empty() => {
-            Err(not_found("kampanye ini tidak berskala nasional"))
+            Err(not_found("penandatanganan ini tidak berskala nasional"))
         }
         _ => Ok(code),
     }
@@ -89,7 +89,7 @@ fn date_label(day: i64) -> String {
 pub fn load(db: &Db, campaign_id: &str, area: Option<&str>) -> Result<CoverageView, WebError> {
     let mut conn = db.read()?;
     let campaign = campaigns::find(&mut conn, campaign_id)?
-        .ok_or_else(|| not_found("kampanye tidak ditemukan"))?;
+        .ok_or_else(|| not_found("penandatanganan tidak ditemukan"))?;
     let area = requested_area(&campaign, area)?;
     let mut breadcrumb = vec![(String::new(), "Indonesia".to_string())];
     let (area_name, level) = match &area {

@@ -540,12 +540,12 @@ async fn lists_and_checks_follow_one_scope_rule(backend: Backend) {
             admin_lists::certificates_page(&mut conn, &scope, None, None, 1_000)
                 .unwrap()
                 .into_iter()
-                .map(|c| c.id)
+                .map(|c| c.id.to_string())
                 .collect();
         let allowed: BTreeSet<String> = all_certificates
             .iter()
             .filter(|c| scope.covers(&c.village_code, &c.agency))
-            .map(|c| c.id.clone())
+            .map(|c| c.id.to_string())
             .collect();
         assert_eq!(listed, allowed, "certificates of {role} {code}");
 

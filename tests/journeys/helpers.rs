@@ -600,7 +600,7 @@ pub fn read_qr(pdf: &[u8], dpi: u32) -> String {
         .expect("pdftoppm (poppler-utils) is installed");
     assert!(status.success());
     let out = Command::new("zbarimg")
-        .args(["-q", "--raw"])
+        .args(["-q", "--raw", "-Sdisable", "-Sqrcode.enable"])
         .arg(png.with_extension("png"))
         .output()
         .expect("zbarimg (zbar-tools) is installed");

@@ -11,9 +11,7 @@ fn commands_that_need_a_database_refuse_an_empty_data_folder_and_create_nothing(
     let dir = tempfile::tempdir().unwrap();
     let data_dir = dir.path().join("ikrar-data");
     let d = data_dir.to_str().unwrap();
-    let roster = dir.path().join("pegawai.csv");
-    std::fs::write(&roster, ROSTER).unwrap();
-    let commands: [&[&str]; 7] = [
+    let commands: [&[&str]; 6] = [
         &[
             "admin",
             "add",
@@ -25,13 +23,6 @@ fn commands_that_need_a_database_refuse_an_empty_data_folder_and_create_nothing(
             "province",
             "--scope",
             "73",
-            "--data-dir",
-            d,
-        ],
-        &[
-            "roster",
-            "import",
-            roster.to_str().unwrap(),
             "--data-dir",
             d,
         ],

@@ -112,7 +112,7 @@ fn a_synthetic_nation_spans_the_provinces_and_its_signatures_verify() {
     assert!(stdout.contains("3000 pegawai sintetis"), "{stdout}");
     let campaign = stdout
         .lines()
-        .find_map(|l| l.strip_prefix("Kampanye nasional: "))
+        .find_map(|l| l.strip_prefix("Penandatanganan nasional: "))
         .expect("the campaign id is printed")
         .to_string();
 
@@ -393,7 +393,7 @@ fn a_bulk_loaded_database_has_the_migrated_schema_and_exact_counters() {
     ]));
     let campaign = stdout
         .lines()
-        .find_map(|l| l.strip_prefix("Kampanye nasional: "))
+        .find_map(|l| l.strip_prefix("Penandatanganan nasional: "))
         .expect("the campaign id is printed")
         .to_string();
     let db = open_sqlite(nation.path());

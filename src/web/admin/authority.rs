@@ -82,8 +82,8 @@ impl AuthorityPage {
 fn may_edit(me: &SignedInAdmin, campaign: &campaigns::Campaign) -> Result<(), WebError> {
     if me.scope.agency().is_some() || !me.scope.covers_area(&campaign.scope_code) {
         return Err(WebError::Forbidden(
-            "Penerbit kampanye hanya dapat diubah oleh admin wilayah yang mencakup seluruh \
-             wilayah kampanye."
+            "Penerbit penandatanganan hanya dapat diubah oleh admin wilayah yang mencakup seluruh \
+             wilayah penandatanganan."
                 .into(),
         ));
     }

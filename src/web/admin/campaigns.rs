@@ -60,7 +60,7 @@ fn local_instant(field: &'static str, raw: &str, zone: IndonesianZone) -> Result
 fn checked_campaign(scope: &AdminScope, form: &NewCampaign) -> Result<Campaign, WebError> {
     if scope.agency().is_some() {
         return Err(WebError::Forbidden(
-            "Admin instansi tidak dapat membuka kampanye; kampanye berlaku untuk seluruh instansi \
+            "Admin instansi tidak dapat membuka penandatanganan; penandatanganan berlaku untuk seluruh instansi \
              di suatu wilayah. Hubungi admin wilayah Anda."
                 .into(),
         ));
@@ -81,7 +81,7 @@ fn checked_campaign(scope: &AdminScope, form: &NewCampaign) -> Result<Campaign, 
     };
     if !scope.covers_area(&scope_code) {
         return Err(WebError::Forbidden(
-            "Wilayah kampanye berada di luar wilayah kewenangan Anda.".into(),
+            "Wilayah penandatanganan berada di luar wilayah kewenangan Anda.".into(),
         ));
     }
     let zone = IndonesianZone::of_province(&scope_code);

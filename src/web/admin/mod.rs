@@ -234,7 +234,7 @@ pub fn campaign_visible(scope: &AdminScope, campaign: &campaign_db::Campaign) ->
 
 /// The same 404 for a campaign that does not exist and one outside the admin's scope.
 pub fn no_such_campaign() -> WebError {
-    WebError::NotFound("Kampanye tidak ditemukan.".into())
+    WebError::NotFound("Penandatanganan tidak ditemukan.".into())
 }
 
 #[derive(serde::Deserialize)]

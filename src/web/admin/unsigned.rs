@@ -78,7 +78,7 @@ fn filter_for(
     if !campaign.covers(&area) && !area.is_empty() {
         return Err(WebError::bad(
             "area",
-            format!("wilayah {area} berada di luar cakupan kampanye ini"),
+            format!("wilayah {area} berada di luar cakupan penandatanganan ini"),
         ));
     }
     let agency = match (scope.agency(), given(&query.agency)) {
@@ -284,14 +284,14 @@ fn href(campaign_id: &str, query: &ListQuery, after: Option<&str>, file: Option<
 
 fn row(e: &Employee, names: &std::collections::HashMap<String, String>) -> views::UnsignedRow {
     views::UnsignedRow {
-        nip: e.nip.clone().unwrap_or_else(|| "—".into()),
+        nip: e.nip.as_deref().unwrap_or("—").to_string(),
         name: e.full_name.clone(),
         agency: e.agency.clone(),
         unit: e.unit.clone(),
         village: names
-            .get(&e.village_code)
+            .get(e.village_code.as_str())
             .cloned()
-            .unwrap_or_else(|| e.village_code.clone()),
+            .unwrap_or_else(|| e.village_code.to_string()),
     }
 }
 
@@ -373,7 +373,7 @@ async fn unsigned_page(
     let next_href = more.then(|| {
         let last = employees.last().expect("a full page has a last row");
         let cursor = EmployeeCursor {
-            village_code: last.village_code.clone(),
+            village_code: last.village_code.to_string(),
             id: last.id,
         };
         href(&campaign.id, &query, Some(&cursor.encode()), None)
@@ -461,7 +461,7 @@ async fn unsigned_file(
                 )?;
                 let full = chunk.len() as i64 == FILE_CHUNK;
                 cursor = chunk.last().map(|e| EmployeeCursor {
-                    village_code: e.village_code.clone(),
+                    village_code: e.village_code.to_string(),
                     id: e.id,
                 });
                 all.extend(chunk);

@@ -97,7 +97,7 @@ pub fn confirmation(key: Option<&str>) -> Option<&'static str> {
     Some(match key? {
         "dicabut" => "Sertifikat telah dicabut. Halaman verifikasi kini menyatakannya DICABUT, dan pegawai telah diberi tahu melalui surel bila alamatnya tercatat.",
         "diundang" => "Undangan telah dikirim. Admin baru dapat masuk dengan alamat surel tersebut.",
-        "dibuka" => "Kampanye telah dibuka. Daftar pegawai yang belum menandatangani tampil di bawah ini.",
+        "dibuka" => "Penandatanganan telah dibuka. Daftar pegawai yang belum menandatangani tampil di bawah ini.",
         "autentikator" => "Autentikator telah aktif. Mulai sekarang, setiap kali masuk Anda memerlukan kode dari aplikasi autentikator.",
         "penerbit" => "Penerbit dan kop sertifikat telah disimpan.",
         _ => return None,
