@@ -481,7 +481,13 @@ pub fn import_within(
 
     // Pass 2: against the roster as it stands, then in short chunks (`staged`); the admin's
     // audit row goes into the transaction of the last chunk, with the totals.
-    let total = staged::write(db, path, &villages, scope, on_commit.map(|record| (record, rows)))?;
+    let total = staged::write(
+        db,
+        path,
+        &villages,
+        scope,
+        on_commit.map(|record| (record, rows)),
+    )?;
     Ok(ImportReport {
         rows,
         inserted: total.inserted,

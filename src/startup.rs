@@ -56,7 +56,7 @@ pub fn open_seal(settings: &Settings, db: &Db) -> anyhow::Result<Seal> {
         &settings.seal_certificate_file,
         &settings.seal_organisation,
     )?;
-    crate::db::seals::register(&mut *db.write()?, &seal, crate::db::now())
+    crate::db::seals::register(&mut *db.write()?, seal.certificate_row(crate::db::now()))
         .context("registering the seal certificate")?;
     Ok(seal)
 }

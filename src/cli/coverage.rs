@@ -37,7 +37,11 @@ pub fn unsigned(
         None => campaign.scope_code.clone(),
         Some(raw) => match AreaCode::parse(raw) {
             Ok(code) if campaign.covers(code.as_str()) => code.as_str().to_string(),
-            Ok(code) => return refuse(format!("--area: {code} berada di luar cakupan penandatanganan")),
+            Ok(code) => {
+                return refuse(format!(
+                    "--area: {code} berada di luar cakupan penandatanganan"
+                ))
+            }
             Err(e) => return refuse(format!("--area: {e}")),
         },
     };

@@ -282,7 +282,7 @@ pub fn rotate_seal(storage: &StorageArgs) -> anyhow::Result<i32> {
 /// Registers `seal` and writes it over the seal files, keeping the replaced files beside them.
 fn install_seal(settings: &crate::config::Settings, seal: &Seal) -> anyhow::Result<()> {
     let db = Db::connect(&settings.database_url)?;
-    crate::db::seals::register(&mut *db.write()?, seal, now())?;
+    crate::db::seals::register(&mut *db.write()?, seal.certificate_row(now()))?;
     let (key_file, chain_file) = (&settings.seal_key_file, &settings.seal_certificate_file);
     let pending = |path: &Path| {
         let mut name = path.as_os_str().to_os_string();

@@ -6,7 +6,6 @@ use super::keys::IssuerKeyRow;
 use super::schema::{certificates, issuer_keys};
 use super::{DbConnection, DbError};
 use crate::domain::{AreaCode, CertificateId, EmployeeType, LoginId, Nik, Nip};
-use crate::signing::{KeyId, SignedRecord};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = certificates)]
@@ -40,32 +39,6 @@ impl CertificateRow {
         Some(match &self.signer_nip {
             Some(nip) => LoginId::Nip(nip.clone()),
             None => LoginId::Nik(self.signer_nik.clone()),
-        })
-    }
-
-    /// The record as the signature saw it, or `None` if a stored field could not have been
-    /// written by us (a sign of tampering).
-    pub fn signed_record(&self) -> Option<SignedRecord> {
-        Some(SignedRecord {
-            certificate_id: self.id.clone(),
-            serial: self.serial,
-            key_id: KeyId::parse_hex(&self.key_id)?,
-            campaign_id: self.campaign_id.clone(),
-            document_sha256: data_encoding::HEXLOWER
-                .decode(self.document_sha256.as_bytes())
-                .ok()?
-                .try_into()
-                .ok()?,
-            signed_at: self.signed_at,
-            signer_name: self.signer_name.clone(),
-            signer_nip: self.signer_nip.as_ref().map(|n| n.as_str().to_string()),
-            signer_nik: self.signer_nik.as_str().to_string(),
-            position: self.position.clone(),
-            agency: self.agency.clone(),
-            unit: self.unit.clone(),
-            employee_type: self.employee_type.as_str().to_string(),
-            village_code: self.village_code.as_str().to_string(),
-            record_salt: self.record_salt.clone().try_into().ok()?,
         })
     }
 }

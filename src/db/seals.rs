@@ -4,7 +4,6 @@ use diesel::prelude::*;
 
 use super::schema::seal_certificates;
 use super::{DbConnection, DbError};
-use crate::signing::Seal;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = seal_certificates)]
@@ -17,18 +16,11 @@ pub struct SealCertificateRow {
     pub registered_at: i64,
 }
 
-/// Records the seal's certificate the first time a node starts with it (or it is imported).
-pub fn register(conn: &mut DbConnection, seal: &Seal, at: i64) -> Result<(), DbError> {
-    let fingerprint = seal.fingerprint_hex();
-    if find(conn, &fingerprint)?.is_some() {
+/// Records a seal's certificate the first time a node starts with it (or it is imported).
+pub fn register(conn: &mut DbConnection, row: SealCertificateRow) -> Result<(), DbError> {
+    if find(conn, &row.fingerprint)?.is_some() {
         return Ok(());
     }
-    let row = SealCertificateRow {
-        fingerprint,
-        subject: seal.subject(),
-        certificate: seal.leaf_der().to_vec(),
-        registered_at: at,
-    };
     match diesel::insert_into(seal_certificates::table)
         .values(&row)
         .execute(conn)

@@ -136,9 +136,9 @@ pub fn write(
         let started = Instant::now();
         written_rows += batch.len();
         // The last chunk also carries the record of the whole import.
-        let last = on_commit.filter(|(_, rows)| written_rows >= *rows).map(|(record, rows)| {
-            (record, rows, total)
-        });
+        let last = on_commit
+            .filter(|(_, rows)| written_rows >= *rows)
+            .map(|(record, rows)| (record, rows, total));
         let n = write_chunk(db, batch, lines, scope, last)?;
         total.inserted += n.inserted;
         total.updated += n.updated;

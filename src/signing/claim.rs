@@ -1,6 +1,7 @@
 //! The canonical bytes a certificate's signature covers. `docs/certificate-format.md` specifies
 //! them for independent verifiers; any change here is a new format version.
 
+use crate::db::certificates::CertificateRow;
 use sha2::{Digest, Sha256};
 
 use super::KeyId;
@@ -265,6 +266,34 @@ impl Claim {
 /// [`Claim::encode_signed`] for claim bytes as stored.
 pub fn encode_signed_bytes(claim: &[u8], signature: &[u8; SIGNATURE_LEN]) -> String {
     digits::encode(&[claim, signature].concat())
+}
+
+impl SignedRecord {
+    /// The record as the signature saw it, or `None` if a stored field could not have been
+    /// written by us (a sign of tampering).
+    pub fn of_row(row: &CertificateRow) -> Option<Self> {
+        Some(SignedRecord {
+            certificate_id: row.id.clone(),
+            serial: row.serial,
+            key_id: KeyId::parse_hex(&row.key_id)?,
+            campaign_id: row.campaign_id.clone(),
+            document_sha256: data_encoding::HEXLOWER
+                .decode(row.document_sha256.as_bytes())
+                .ok()?
+                .try_into()
+                .ok()?,
+            signed_at: row.signed_at,
+            signer_name: row.signer_name.clone(),
+            signer_nip: row.signer_nip.as_ref().map(|n| n.as_str().to_string()),
+            signer_nik: row.signer_nik.as_str().to_string(),
+            position: row.position.clone(),
+            agency: row.agency.clone(),
+            unit: row.unit.clone(),
+            employee_type: row.employee_type.as_str().to_string(),
+            village_code: row.village_code.as_str().to_string(),
+            record_salt: row.record_salt.clone().try_into().ok()?,
+        })
+    }
 }
 
 #[cfg(test)]

@@ -79,7 +79,7 @@ pub fn check_record(
     let Some(key) = key.filter(|k| k.key_id == row.key_id && k.does("claim")) else {
         return Err("kunci penerbit yang disebut sertifikat tidak dikenal");
     };
-    let Some(record) = row.signed_record() else {
+    let Some(record) = super::SignedRecord::of_row(row) else {
         return Err("catatan sertifikat rusak");
     };
     let claim = record.claim();

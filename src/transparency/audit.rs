@@ -70,7 +70,7 @@ fn expected_entry(
     kind: EntryKind,
     row: &CertificateRow,
 ) -> Result<Result<Vec<u8>, &'static str>, DbError> {
-    let Some(record) = row.signed_record() else {
+    let Some(record) = crate::signing::SignedRecord::of_row(row) else {
         return Ok(Err("kolom catatan sertifikat rusak"));
     };
     let signed = record.claim();

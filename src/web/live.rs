@@ -149,7 +149,7 @@ async fn poll(feed: Weak<Feed>, db: Db, (campaign_id, area_key): FeedKey, every:
         }
         let (db, id, key) = (db.clone(), campaign_id.clone(), area_key.clone());
         let read = actix_web::web::block(move || -> Result<Tally, crate::db::DbError> {
-            Ok(coverage::total(&mut *db.read()?, &id, &key)?)
+            coverage::total(&mut *db.read()?, &id, &key)
         })
         .await;
         // A failed read (the database away for a moment) keeps the last totals on the screens.

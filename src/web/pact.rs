@@ -234,8 +234,10 @@ async fn load_view(
         .into_iter()
         .find(|v| v.campaign.id == campaign_id)
         .ok_or_else(|| {
-            WebError::NotFound("penandatanganan tidak ditemukan atau tidak berlaku untuk Anda".into())
-                .into()
+            WebError::NotFound(
+                "penandatanganan tidak ditemukan atau tidak berlaku untuk Anda".into(),
+            )
+            .into()
         })
 }
 

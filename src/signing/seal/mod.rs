@@ -164,6 +164,17 @@ impl Seal {
         self.fingerprint
     }
 
+    /// The row that records this seal's certificate in the database, so that every node accepts
+    /// uploads sealed with it.
+    pub fn certificate_row(&self, registered_at: i64) -> crate::db::seals::SealCertificateRow {
+        crate::db::seals::SealCertificateRow {
+            fingerprint: self.fingerprint_hex(),
+            subject: self.subject(),
+            certificate: self.leaf_der().to_vec(),
+            registered_at,
+        }
+    }
+
     pub fn fingerprint_hex(&self) -> String {
         data_encoding::HEXLOWER.encode(&self.fingerprint)
     }

@@ -34,7 +34,10 @@ pub const ACTIONS: [(&str, &str); 14] = [
     ("cari_sertifikat", "Mencari sertifikat"),
     ("cabut_sertifikat", "Mencabut sertifikat"),
     ("buat_kampanye", "Membuka penandatanganan"),
-    ("ubah_penerbit_kampanye", "Mengubah penerbit penandatanganan"),
+    (
+        "ubah_penerbit_kampanye",
+        "Mengubah penerbit penandatanganan",
+    ),
     ("undang_admin", "Mengundang admin"),
     ("tambah_admin", "Menambahkan admin (baris perintah)"),
     ("aktifkan_autentikator", "Mengaktifkan autentikator"),
