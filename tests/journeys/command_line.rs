@@ -1,7 +1,5 @@
 //! The operator's commands, run as the real binary.
 
-use std::process::Command;
-
 use crate::helpers::*;
 
 crate::on_both_backends!(
@@ -155,38 +153,9 @@ async fn a_campaign_is_created_from_the_command_line(backend: Backend) {
 
 #[test]
 fn the_demo_starts_serves_and_restarts_on_its_data() {
-    use std::io::{BufRead, BufReader};
     let dir = tempfile::tempdir().unwrap();
     let data_dir = dir.path().join("demo");
-    let start = || {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_ikrar"))
-            .args([
-                "demo",
-                "--data-dir",
-                data_dir.to_str().unwrap(),
-                "--bind",
-                "127.0.0.1:0",
-                "--employees",
-                "3000",
-            ])
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        let mut banner = String::new();
-        for line in lines.by_ref() {
-            let line = line.unwrap();
-            banner.push_str(&line);
-            banner.push('\n');
-            if line.contains("Hentikan dengan Ctrl+C") {
-                break;
-            }
-        }
-        // Keep reading, as a terminal would; a closed pipe would end the demo at its next line.
-        std::thread::spawn(move || lines.for_each(drop));
-        (child, banner)
-    };
+    let start = || crate::helpers::start_demo(&data_dir, 3000);
     let (mut child, banner) = start();
     assert!(banner.contains("3000 pegawai"), "{banner}");
     let signed: usize = banner

@@ -404,6 +404,38 @@ pub async fn spawn_app_with(
     })
 }
 
+/// Starts `ikrar demo` on a random port with `employees` on its roster and returns the running
+/// demo with the banner it printed up to "Hentikan dengan Ctrl+C". The rest of its output is
+/// read and dropped, as a terminal would: a closed pipe would end the demo at its next line.
+pub fn start_demo(data_dir: &std::path::Path, employees: u32) -> (std::process::Child, String) {
+    use std::io::{BufRead, BufReader};
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_ikrar"))
+        .args(["demo", "--data-dir"])
+        .arg(data_dir)
+        .args([
+            "--bind",
+            "127.0.0.1:0",
+            "--employees",
+            &employees.to_string(),
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut banner = String::new();
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        banner.push_str(&line);
+        banner.push('\n');
+        if line.contains("Hentikan dengan Ctrl+C") {
+            break;
+        }
+    }
+    std::thread::spawn(move || lines.for_each(drop));
+    (child, banner)
+}
+
 /// An HTTP client for journeys. It drops a connection idle for 2 s: the server closes idle
 /// connections after 5 s (actix's keep-alive), and a request sent on one at that moment fails
 /// with "connection closed before message completed", which a slow step (pdftoppm, zbarimg on a

@@ -77,34 +77,9 @@ fn commands_that_need_a_database_refuse_an_empty_data_folder_and_create_nothing(
 /// the outbox and open the admin pages.
 #[test]
 fn the_demo_prints_an_admin_who_can_sign_in() {
-    use std::io::{BufRead, BufReader};
     let dir = tempfile::tempdir().unwrap();
     let data_dir = dir.path().join("demo");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_ikrar"))
-        .args([
-            "demo",
-            "--data-dir",
-            data_dir.to_str().unwrap(),
-            "--bind",
-            "127.0.0.1:0",
-            "--employees",
-            "200",
-        ])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let mut banner = String::new();
-    for line in lines.by_ref() {
-        let line = line.unwrap();
-        banner.push_str(&line);
-        banner.push('\n');
-        if line.contains("Hentikan dengan Ctrl+C") {
-            break;
-        }
-    }
-    std::thread::spawn(move || lines.for_each(drop));
+    let (mut child, banner) = crate::helpers::start_demo(&data_dir, 200);
     let admin_line = banner
         .lines()
         .find(|l| l.contains("Admin provinsi"))
