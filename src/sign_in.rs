@@ -24,6 +24,32 @@ pub const CODE_REQUESTED: &str = "kode_diminta";
 pub const SIGNED_IN: &str = "masuk";
 pub const SIGN_IN_FAILED: &str = "masuk_gagal";
 
+/// How someone proved who they are; every sign-in records it in the audit trail
+/// (`metode=…` in the detail of a `masuk` row).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignInMethod {
+    /// A six-digit code sent to the email address on record.
+    EmailCode,
+    /// A printed invitation slip's one-time token.
+    InvitationSlip,
+    /// The province's identity provider (OpenID Connect).
+    SingleSignOn,
+}
+
+impl SignInMethod {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::EmailCode => "kode_surel",
+            Self::InvitationSlip => "undangan",
+            Self::SingleSignOn => "sso",
+        }
+    }
+
+    fn audit_detail(self) -> String {
+        format!("metode={}", self.as_str())
+    }
+}
+
 /// Limits per client address and hour. An office behind one NAT address signs in together on a
 /// ceremony morning, so these are far above what one person needs and far below what guessing
 /// codes needs.
@@ -91,8 +117,8 @@ fn random_code() -> String {
     }
 }
 
-/// Someone who can be sent a code: an employee on the roster or an administrator.
-struct Recipient {
+/// Someone who can sign in: an employee on the roster or an administrator.
+pub(crate) struct Recipient {
     subject: String,
     email: Option<String>,
     name: String,
@@ -101,7 +127,7 @@ struct Recipient {
 }
 
 impl Recipient {
-    fn employee(e: &Employee) -> Self {
+    pub(crate) fn employee(e: &Employee) -> Self {
         Self {
             subject: auth::employee_subject(e.id),
             email: e.email.clone(),
@@ -111,7 +137,7 @@ impl Recipient {
         }
     }
 
-    fn admin(a: &AdminRow) -> Self {
+    pub(crate) fn admin(a: &AdminRow) -> Self {
         Self {
             subject: auth::admin_subject(&a.id),
             email: Some(a.email.clone()),
@@ -122,12 +148,23 @@ impl Recipient {
     }
 }
 
-fn record(
+pub(crate) fn record(
     conn: &mut DbConnection,
     client: &Client<'_>,
     recipient: Option<&Recipient>,
     action: &str,
     target: &str,
+) -> Result<(), DbError> {
+    record_with_detail(conn, client, recipient, action, target, "")
+}
+
+fn record_with_detail(
+    conn: &mut DbConnection,
+    client: &Client<'_>,
+    recipient: Option<&Recipient>,
+    action: &str,
+    target: &str,
+    detail: &str,
 ) -> Result<(), DbError> {
     let (actor, scope_code, agency) = recipient.map_or(("tidak dikenal", "", ""), |r| {
         (r.subject.as_str(), r.scope_code.as_str(), r.agency.as_str())
@@ -141,7 +178,7 @@ fn record(
             scope_code,
             agency,
             client_addr: client.addr,
-            detail: "",
+            detail,
         },
         now(),
     )?;
@@ -256,8 +293,33 @@ fn redeem(
     if !auth::record_attempt(&mut conn, &live.id, matches)? || !matches {
         return fail(&mut conn, Some(&recipient));
     }
-    let token = start_session(&mut conn, subject, at)?;
-    record(&mut conn, client, Some(&recipient), SIGNED_IN, typed)?;
+    signed_in(
+        &mut conn,
+        client,
+        &recipient,
+        SignInMethod::EmailCode,
+        typed,
+    )
+}
+
+/// Opens a session for someone whose identity `method` has just proven, and records the sign-in
+/// with its method, in the caller's transaction. Every way in ends here.
+pub(crate) fn signed_in(
+    conn: &mut DbConnection,
+    client: &Client<'_>,
+    recipient: &Recipient,
+    method: SignInMethod,
+    target: &str,
+) -> Result<String, DbError> {
+    let token = start_session(conn, &recipient.subject, now())?;
+    record_with_detail(
+        conn,
+        client,
+        Some(recipient),
+        SIGNED_IN,
+        target,
+        &method.audit_detail(),
+    )?;
     Ok(token)
 }
 
