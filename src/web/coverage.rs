@@ -7,6 +7,7 @@ use serde::Deserialize;
 mod public;
 
 use self::public::{Choices, Order, SmallCounts, SortKey};
+use super::answers;
 use super::charts::{self, Bar};
 use super::pages::{self, render};
 use super::{AppState, PageError, WebError};
@@ -160,10 +161,6 @@ struct CoverageQuery {
     area: Option<String>,
 }
 
-fn tally_json(t: &Tally) -> serde_json::Value {
-    serde_json::json!({ "roster": t.roster, "signed": t.signed, "percent": t.percent() })
-}
-
 /// Aggregates only: never a name or an id of a person.
 async fn api_coverage(
     state: web::Data<AppState>,
@@ -172,20 +169,61 @@ async fn api_coverage(
     let db = state.db.clone();
     let query = query.into_inner();
     let view = web::block(move || load(&db, &query.campaign, query.area.as_deref())).await??;
-    let with = |mut v: serde_json::Value, key: &str, name: &str| {
-        v[key] = name.into();
-        v
+    let answer = answers::Coverage {
+        campaign: answers::CampaignRef::of(&view.campaign),
+        area: answers::AreaRef {
+            code: view.area.as_ref().map(|a| a.as_str()),
+            name: &view.area_name,
+            level: view.level,
+        },
+        breadcrumb: view
+            .breadcrumb
+            .iter()
+            .map(|(code, name)| answers::Crumb { code, name })
+            .collect(),
+        totals: (&view.totals).into(),
+        children: view
+            .children
+            .iter()
+            .map(|c| {
+                answers::Named::new(
+                    answers::ChildArea {
+                        code: &c.code,
+                        name: &c.name,
+                    },
+                    &c.tally,
+                )
+            })
+            .collect(),
+        by_agency: view
+            .by_agency
+            .iter()
+            .map(|(agency, t)| answers::Named::new(answers::AgencyName { agency }, t))
+            .collect(),
+        by_employee_type: view
+            .by_type
+            .iter()
+            .map(|(kind, t)| {
+                answers::Named::new(
+                    answers::TypeName {
+                        employee_type: kind,
+                    },
+                    t,
+                )
+            })
+            .collect(),
+        daily: view
+            .daily
+            .iter()
+            .map(|(d, n)| answers::Day {
+                date: date_label(*d),
+                signings: *n,
+            })
+            .collect(),
     };
-    Ok(HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(serde_json::json!({
-        "campaign": { "id": view.campaign.id, "title": view.campaign.title, "scope": view.campaign.scope_code },
-        "area": { "code": view.area.as_ref().map(|a| a.as_str()), "name": view.area_name, "level": view.level },
-        "breadcrumb": view.breadcrumb.iter().map(|(c, n)| serde_json::json!({ "code": c, "name": n })).collect::<Vec<_>>(),
-        "totals": tally_json(&view.totals),
-        "children": view.children.iter().map(|c| with(with(tally_json(&c.tally), "code", &c.code), "name", &c.name)).collect::<Vec<_>>(),
-        "by_agency": view.by_agency.iter().map(|(a, t)| with(tally_json(t), "agency", a)).collect::<Vec<_>>(),
-        "by_employee_type": view.by_type.iter().map(|(k, t)| with(tally_json(t), "employee_type", k)).collect::<Vec<_>>(),
-        "daily": view.daily.iter().map(|(d, n)| serde_json::json!({ "date": date_label(*d), "signings": n })).collect::<Vec<_>>(),
-    })))
+    Ok(HttpResponse::Ok()
+        .insert_header(("Cache-Control", "no-store"))
+        .json(answer))
 }
 
 #[derive(Deserialize)]

@@ -7,6 +7,7 @@
 use actix_web::http::{header, StatusCode};
 use actix_web::{HttpResponse, ResponseError};
 
+use super::answers::ApiError;
 use crate::db::fault::{self, Unavailable};
 use crate::db::DbError;
 
@@ -119,9 +120,7 @@ impl WebError {
         };
         let mut answer = HttpResponse::build(self.status_code());
         self.add_headers(&mut answer);
-        answer.json(serde_json::json!({
-            "error": { "code": self.code(), "message": self.public_message(), "field": field }
-        }))
+        answer.json(ApiError::new(self.code(), &self.public_message(), field))
     }
 
     fn add_headers(&self, answer: &mut actix_web::HttpResponseBuilder) {
@@ -361,9 +360,7 @@ pub fn api_error_shape<B: actix_web::body::MessageBody + 'static>(
             }
         }
         answer.insert_header((header::CACHE_CONTROL, "no-store"));
-        let answer = answer.json(serde_json::json!({
-            "error": { "code": code, "message": message, "field": null }
-        }));
+        let answer = answer.json(ApiError::new(code, message, None));
         Ok(ErrorHandlerResponse::Response(
             actix_web::dev::ServiceResponse::new(req, answer).map_into_right_body(),
         ))

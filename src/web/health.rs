@@ -1,5 +1,6 @@
 use actix_web::{get, web, HttpResponse};
 
+use super::answers::Health;
 use super::{AppState, WebError};
 
 /// Readiness for the load balancer: 503 with `Retry-After` within about a second while the
@@ -22,10 +23,10 @@ pub async fn healthz(state: web::Data<AppState>) -> Result<HttpResponse, WebErro
     } else {
         "log_contradiction"
     };
-    Ok(HttpResponse::Ok().json(serde_json::json!({
-        "status": status,
-        "log_contradictions": contradictions,
-        "live_streams": state.live.open_streams(),
-        "live_feeds": state.live.running_feeds(),
-    })))
+    Ok(HttpResponse::Ok().json(Health {
+        status,
+        log_contradictions: contradictions,
+        live_streams: state.live.open_streams(),
+        live_feeds: state.live.running_feeds(),
+    }))
 }

@@ -7,11 +7,11 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use serde::Deserialize;
 
-use super::{rfc3339, AppState, WebError};
-use crate::db::log::{self, LogEntryRow};
+use super::answers::{ConsistencyProof, InclusionProof, LogEntry};
+use super::{AppState, WebError};
+use crate::db::log;
 use crate::db::DbError;
 use crate::domain::CertificateId;
-use crate::transparency::entry::KeyEvent;
 use crate::transparency::{self, EntryKind};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -73,22 +73,6 @@ async fn checkpoint_at(
     Ok(note_response(cp.note))
 }
 
-/// An entry as `/log/entries` gives it: a certificate's entry names the certificate, a key
-/// event the key (its bytes say the rest, docs/log.md).
-fn entry_json(e: &LogEntryRow) -> serde_json::Value {
-    let mut body = serde_json::json!({
-        "index": e.idx,
-        "kind": e.kind,
-        "entry": STANDARD.encode(&e.entry),
-        "appended_at": rfc3339(e.appended_at),
-    });
-    match KeyEvent::parse(&e.entry).filter(|_| e.kind == EntryKind::Key.as_str()) {
-        Some(event) => body["key_id"] = data_encoding::HEXLOWER.encode(&event.key_id).into(),
-        None => body["certificate_id"] = e.certificate_id.clone().into(),
-    }
-    body
-}
-
 async fn entry(
     state: web::Data<AppState>,
     path: web::Path<String>,
@@ -101,7 +85,7 @@ async fn entry(
             .ok_or_else(|| {
                 WebError::NotFound(format!("Log tidak memuat entri dengan indeks {index}."))
             })?;
-    Ok(HttpResponse::Ok().json(entry_json(&row)))
+    Ok(HttpResponse::Ok().json(LogEntry::of(&row)))
 }
 
 /// The query of `/log/proof/inclusion`, as it arrives.
@@ -156,7 +140,7 @@ async fn inclusion(
     let InclusionParameters { entry, size } = inclusion_parameters(&query)?;
     let db = state.db.clone();
     let answer = web::block(
-        move || -> Result<Result<serde_json::Value, WebError>, DbError> {
+        move || -> Result<Result<InclusionProof, WebError>, DbError> {
             let mut conn = db.read()?;
             let entry = match &entry {
                 EntryRef::Issuance(id) => log::entry_of(&mut conn, id.as_str(), EntryKind::Issued)?,
@@ -196,10 +180,11 @@ async fn inclusion(
             }
             let proof = transparency::inclusion_proof(&mut conn, entry.idx as u64, size)?
                 .ok_or_else(missing_node)?;
-            let mut body = entry_json(&entry);
-            body["tree_size"] = size.into();
-            body["hashes"] = proof.iter().map(|h| STANDARD.encode(h)).collect();
-            Ok(Ok(body))
+            Ok(Ok(InclusionProof {
+                entry: LogEntry::of(&entry),
+                tree_size: size,
+                hashes: proof.iter().map(|h| STANDARD.encode(h)).collect(),
+            }))
         },
     )
     .await??;
@@ -254,11 +239,11 @@ async fn consistency(
         Ok(Ok(proof.iter().map(|h| STANDARD.encode(h)).collect()))
     })
     .await??;
-    Ok(HttpResponse::Ok().json(serde_json::json!({
-        "first": first,
-        "second": second,
-        "hashes": answer?,
-    })))
+    Ok(HttpResponse::Ok().json(ConsistencyProof {
+        first,
+        second,
+        hashes: answer?,
+    }))
 }
 
 #[cfg(test)]

@@ -2,6 +2,7 @@
 //! One module per area of the site; handlers parse input into domain types and call the core.
 
 pub mod admin;
+mod answers;
 mod assets;
 mod certificates;
 mod charts;

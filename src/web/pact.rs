@@ -6,6 +6,7 @@ use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 
+use super::answers;
 use super::pages::{self, render, render_with_status};
 use super::security::{check_csrf, CsrfToken};
 use super::{rfc3339, AppState, PageError, SignedInEmployee, WebError};
@@ -72,42 +73,29 @@ async fn api_me(
         Ok((views, area))
     })
     .await??;
-    let e = &me.employee;
-    let campaigns: Vec<_> = views
+    let campaigns = views
         .iter()
-        .map(|v| {
-            serde_json::json!({
-                "id": v.campaign.id,
-                "title": v.campaign.title,
-                "scope": v.campaign.scope_code,
-                "opens_at": rfc3339(v.campaign.opens_at),
-                "closes_at": rfc3339(v.campaign.closes_at),
-                "open": v.open,
-                "document": {
-                    "version": v.document.version,
-                    "title": v.parsed.title(),
-                    "text": v.document.body,
-                    "commitments": v.parsed.commitments().collect::<Vec<_>>(),
-                },
-                "document_sha256": v.document.sha256,
-                "certificate_id": v.certificate.as_ref().map(|c| c.id.clone()),
-            })
+        .map(|v| answers::MeCampaign {
+            id: &v.campaign.id,
+            title: &v.campaign.title,
+            scope: &v.campaign.scope_code,
+            opens_at: rfc3339(v.campaign.opens_at),
+            closes_at: rfc3339(v.campaign.closes_at),
+            open: v.open,
+            document: answers::MeDocument {
+                version: v.document.version,
+                title: v.parsed.title(),
+                text: &v.document.body,
+                commitments: v.parsed.commitments().collect(),
+            },
+            document_sha256: &v.document.sha256,
+            certificate_id: v.certificate.as_ref().map(|c| c.id.as_str()),
         })
         .collect();
-    Ok(HttpResponse::Ok().json(serde_json::json!({
-        "employee": {
-            "full_name": e.full_name,
-            "nip": e.nip,
-            "nik": e.nik,
-            "employee_type": e.employee_type,
-            "position": e.position,
-            "agency": e.agency,
-            "unit": e.unit,
-            "village_code": e.village_code,
-            "work_area": area,
-        },
-        "campaigns": campaigns,
-    })))
+    Ok(HttpResponse::Ok().json(answers::Me {
+        employee: answers::MeEmployee::of(&me.employee, area),
+        campaigns,
+    }))
 }
 
 /// Maps refusals of the signing core to what the employee is told.
@@ -179,12 +167,12 @@ async fn api_sign(
     } else {
         StatusCode::OK
     };
-    Ok(HttpResponse::build(status).json(serde_json::json!({
-        "certificate_id": c.id,
-        "certificate_number": c.serial,
-        "verify_url": verify_url,
-        "pdf_url": format!("{}/api/v1/certificates/{}.pdf", state.base_url, c.id),
-    })))
+    Ok(HttpResponse::build(status).json(answers::Signed {
+        certificate_id: &c.id,
+        certificate_number: c.serial,
+        verify_url,
+        pdf_url: format!("{}/api/v1/certificates/{}.pdf", state.base_url, c.id),
+    }))
 }
 
 async fn campaigns_page(

@@ -1,5 +1,6 @@
 //! The public side: what a QR scan, a journalist's upload or a verifier program is told.
 
+use super::answers::{KeyList, LogRef, PublishedKey};
 use actix_multipart::Multipart;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -290,43 +291,28 @@ async fn keys_json(state: web::Data<AppState>) -> Result<HttpResponse, WebError>
         .and_then(|c| c.note.lines().next().map(str::to_string))
         .unwrap_or_else(|| transparency::default_origin(&state.base_url));
     let note = transparency::keys::sign_keys_note(&origin, size, &listed, &state.log_key);
-    let log_role = transparency::entry::KeyRoles::LOG;
-    let keys: Vec<_> = listed
-        .iter()
-        .map(|k| {
-            serde_json::json!({
-                "key_id": k.key_id_hex(),
-                "algorithm": "Ed25519",
-                "roles": k.roles.names(),
-                "active_roles": k.active_roles.names(),
-                "public_key": data_encoding::BASE64URL_NOPAD.encode(&k.public_key),
-                "public_key_hex": data_encoding::HEXLOWER.encode(&k.public_key),
-                "valid_from": rfc3339(k.valid_from),
-                "valid_until": k.valid_until.map(rfc3339),
-                "status": k.status(),
-                "retired_at": k.retired_at.map(rfc3339),
-                "revoked_at": k.revoked_at.map(rfc3339),
-                "log_verifier_key": k.roles.contains(log_role)
-                    .then(|| transparency::checkpoint::verifier_key(&origin, &k.public_key)),
-            })
-        })
-        .collect();
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "public, max-age=300"))
-        .json(serde_json::json!({
-            "version": 1,
-            "issuer": state.base_url,
-            "claim_format": "ikrar/claim/v2",
-            "tree_size": size,
-            "keys": keys,
-            "log": {
-                "origin": origin,
-                "checkpoint": format!("{}/log/checkpoint", state.base_url),
-                "key_id": state.log_key.id().to_hex(),
-                "verifier_key": transparency::checkpoint::verifier_key(&origin, state.log_key.public().as_bytes()),
+        .json(KeyList {
+            version: 1,
+            issuer: &state.base_url,
+            claim_format: "ikrar/claim/v2",
+            tree_size: size,
+            keys: listed
+                .iter()
+                .map(|k| PublishedKey::of(k, &origin))
+                .collect(),
+            log: LogRef {
+                origin: &origin,
+                checkpoint: format!("{}/log/checkpoint", state.base_url),
+                key_id: state.log_key.id().to_hex(),
+                verifier_key: transparency::checkpoint::verifier_key(
+                    &origin,
+                    state.log_key.public().as_bytes(),
+                ),
             },
-            "signed_note": note,
-        })))
+            signed_note: note,
+        }))
 }
 
 async fn offline_page(state: web::Data<AppState>) -> Result<HttpResponse, PageError> {
