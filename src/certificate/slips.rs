@@ -119,7 +119,7 @@ fn card(
     let column = width - QR_SIDE - mm(3.0);
     // (face, size, colour, text, space above): at most two lines each.
     let column_lines: [(Face, f32, Rgb3, &str, f32); 7] = [
-        (Face::Bold, 7.5, NAVY, "KARTU UNDANGAN PENANDATANGANAN", 0.0),
+        (Face::Bold, 8.0, NAVY, "KARTU UNDANGAN", 0.0),
         (Face::Regular, 6.5, MUTED, sheet.campaign_title, 0.0),
         (Face::Bold, 9.5, INK, slip.name, 3.0),
         (Face::Regular, 7.5, INK, slip.identity, 0.0),

@@ -159,7 +159,7 @@ async fn an_employee_signs_in_with_a_printed_slip_and_signs(backend: Backend) {
     let pdf = printed.bytes().await.unwrap().to_vec();
     let (_, text) = tool_output("pdftotext", &[], &pdf);
     for expected in [
-        "KARTU UNDANGAN PENANDATANGANAN",
+        "KARTU UNDANGAN",
         "Andi Nurul Hidayah, S.Pd.",
         "NIP 1985**********2004",
         "Wa Ode Sitti Hasnah",
@@ -195,8 +195,8 @@ async fn an_employee_signs_in_with_a_printed_slip_and_signs(backend: Backend) {
     }
 
     // Opening the link only fills the form in; a link previewer burns nothing.
-    let phone = phone();
-    let opened = phone.get(&links[0]).send().await.unwrap();
+    let handset = phone();
+    let opened = handset.get(&links[0]).send().await.unwrap();
     assert_eq!(opened.status(), 200);
     assert_eq!(opened.headers()["referrer-policy"], "no-referrer");
     let html = opened.text().await.unwrap();
@@ -204,7 +204,7 @@ async fn an_employee_signs_in_with_a_printed_slip_and_signs(backend: Backend) {
     assert_eq!(count_where(&app, "invitations WHERE used_at IS NULL"), 2);
 
     let code = links[0].strip_prefix(&prefix).unwrap().to_string();
-    let signed_in = enter_code(&app, &phone, &code).await;
+    let signed_in = enter_code(&app, &handset, &code).await;
     assert_eq!(signed_in.status(), 303);
     assert_eq!(signed_in.headers()["location"], "/pakta");
     let token = session_of(&signed_in);
@@ -214,7 +214,7 @@ async fn an_employee_signs_in_with_a_printed_slip_and_signs(backend: Backend) {
         ["Andi Nurul Hidayah, S.Pd.", "Wa Ode Sitti Hasnah"].contains(&name.as_str()),
         "{me}"
     );
-    let pact = phone.get(app.url("/pakta")).send().await.unwrap();
+    let pact = handset.get(app.url("/pakta")).send().await.unwrap();
     assert_eq!(pact.status(), 200);
     assert!(pact.text().await.unwrap().contains(&name));
 
@@ -316,8 +316,7 @@ async fn a_reprint_retires_the_old_slip_and_the_new_code_can_be_typed(backend: B
         .unwrap()
         .contains("Kode undangan terdiri atas 12 huruf dan angka; yang Anda ketik berisi 8"));
     let typed = new[0].to_lowercase().replace('-', " ").replace('0', "o");
-    let phone = phone();
-    let signed_in = enter_code(&app, &phone, &typed).await;
+    let signed_in = enter_code(&app, &phone(), &typed).await;
     assert_eq!(signed_in.status(), 303);
     let token = session_of(&signed_in);
     assert_eq!(
