@@ -48,7 +48,7 @@ pub fn print(args: &PrintArgs<'_>, storage: &StorageArgs) -> anyhow::Result<i32>
         return refuse("--helpdesk: paling banyak 120 karakter agar muat pada kartu".into());
     }
     let (db, _) = crate::startup::open_storage(&storage.settings()?)?;
-    let mut conn = db.write()?;
+    let mut conn = db.read()?;
     let Some(campaign) = campaigns::find(&mut conn, args.campaign)? else {
         return refuse(format!(
             "--campaign: penandatanganan {} tidak ditemukan",
@@ -81,32 +81,38 @@ pub fn print(args: &PrintArgs<'_>, storage: &StorageArgs) -> anyhow::Result<i32>
         filter.agency.as_deref().unwrap_or(""),
         args.unit.unwrap_or("")
     );
-    let printed = conn.transaction(|conn| -> Result<_, InvitationError> {
-        let printed = invitations::print(
-            conn,
-            &PrintRequest {
-                campaign: &campaign,
-                scope: &scope,
-                filter: &filter,
-                unit: args.unit.map(str::trim).filter(|u| !u.is_empty()),
-                helpdesk: &helpdesk,
-                base_url: args.base_url,
-                printed_by: &operator,
-            },
-        )?;
-        audit::append(
-            conn,
-            &AuditEvent {
-                actor: &operator,
-                action: invitations::PRINTED,
-                target: &campaign.id,
-                scope_code: area.as_str(),
-                agency: filter.agency.as_deref().unwrap_or(""),
-                client_addr: "baris perintah",
-                detail: &format!("{detail}; {} kartu", printed.count),
-            },
-            now(),
-        )?;
+    let printed = invitations::print(
+        &mut conn,
+        &PrintRequest {
+            campaign: &campaign,
+            scope: &scope,
+            filter: &filter,
+            unit: args.unit.map(str::trim).filter(|u| !u.is_empty()),
+            helpdesk: &helpdesk,
+            base_url: args.base_url,
+            printed_by: &operator,
+        },
+    );
+    drop(conn);
+    let printed = printed.and_then(|printed| {
+        db.write()?
+            .transaction(|conn| -> Result<_, InvitationError> {
+                invitations::store(conn, &printed)?;
+                audit::append(
+                    conn,
+                    &AuditEvent {
+                        actor: &operator,
+                        action: invitations::PRINTED,
+                        target: &campaign.id,
+                        scope_code: area.as_str(),
+                        agency: filter.agency.as_deref().unwrap_or(""),
+                        client_addr: "baris perintah",
+                        detail: &format!("{detail}; {} kartu", printed.count),
+                    },
+                    now(),
+                )?;
+                Ok(())
+            })?;
         Ok(printed)
     });
     match printed {

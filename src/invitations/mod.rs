@@ -62,10 +62,12 @@ pub struct PrintRequest<'a> {
     pub printed_by: &'a str,
 }
 
-/// The printed sheet and how many cards it holds.
+/// A drawn sheet whose codes are not stored yet, so none of them works: `store` makes them live.
+/// Drawing happens before the write, so a large printing never holds the database's writer.
 pub struct PrintedSlips {
     pub pdf: Vec<u8>,
     pub count: usize,
+    rows: Vec<Invitation>,
 }
 
 /// The link a card's QR code holds.
@@ -77,8 +79,7 @@ pub fn link(base_url: &str, code: &InvitationCode) -> String {
     )
 }
 
-/// Prints the cards and stores their codes' hashes, retiring earlier cards, in the caller's
-/// transaction (which also records the printing). Only employees who have not signed get one.
+/// Draws the cards of the employees who have not signed. Reads only; `store` then makes them live.
 pub fn print(
     conn: &mut DbConnection,
     request: &PrintRequest<'_>,
@@ -107,8 +108,6 @@ pub fn print(
             retired_at: None,
         })
         .collect();
-    invitations::replace_slips(conn, &rows, at)?;
-
     let closes =
         chrono::DateTime::from_timestamp(request.campaign.closes_at, 0).unwrap_or_default();
     struct Card {
@@ -168,7 +167,15 @@ pub fn print(
     Ok(PrintedSlips {
         pdf,
         count: people.len(),
+        rows,
     })
+}
+
+/// Stores the sheet's code hashes and retires the employees' earlier slips, in the caller's
+/// transaction (which also records the printing). Someone who signed in the meantime keeps an
+/// unused card; it opens a session that can only show their certificate.
+pub fn store(conn: &mut DbConnection, printed: &PrintedSlips) -> Result<(), InvitationError> {
+    Ok(invitations::replace_slips(conn, &printed.rows, now())?)
 }
 
 /// The unsigned employees of the request, in the order the unsigned list shows them (village,

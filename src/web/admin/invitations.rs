@@ -242,33 +242,59 @@ async fn print(
     let base_url = state.base_url.clone();
     let printed_by = me.subject();
     let target = campaign_id.clone();
-    let printed = audited(
-        &state,
-        &req,
-        &me,
-        invitations::PRINTED,
-        campaign_id.clone(),
-        detail,
-        move |conn| {
-            let campaign = visible_campaign(conn, &scope, &target)?;
-            let filter = filter_for(&scope, &campaign, &asked)?;
-            let printed = invitations::print(
-                conn,
-                &PrintRequest {
-                    campaign: &campaign,
-                    scope: &scope,
-                    filter: &filter,
-                    unit: unit.as_deref(),
-                    helpdesk: &helpdesk,
-                    base_url: &base_url,
-                    printed_by: &printed_by,
+    let db = state.db.clone();
+    // Drawn from a read connection; only storing the codes takes the writer.
+    let drawn = web::block(move || -> Result<_, WebError> {
+        let mut conn = db.read()?;
+        let campaign = visible_campaign(&mut conn, &scope, &target)?;
+        let filter = filter_for(&scope, &campaign, &asked)?;
+        let printed = invitations::print(
+            &mut conn,
+            &PrintRequest {
+                campaign: &campaign,
+                scope: &scope,
+                filter: &filter,
+                unit: unit.as_deref(),
+                helpdesk: &helpdesk,
+                base_url: &base_url,
+                printed_by: &printed_by,
+            },
+        )
+        .map_err(refusal_of)?;
+        Ok((printed, filter.area_code))
+    })
+    .await?;
+    let printed = match drawn {
+        Ok((printed, area)) => {
+            let count = printed.count;
+            audited(
+                &state,
+                &req,
+                &me,
+                invitations::PRINTED,
+                campaign_id.clone(),
+                format!("{detail}; {count} kartu"),
+                move |conn| {
+                    invitations::store(conn, &printed).map_err(refusal_of)?;
+                    Ok((printed, area))
                 },
             )
-            .map_err(refusal_of)?;
-            Ok((printed, filter.area_code))
-        },
-    )
-    .await;
+            .await
+        }
+        Err(e) if is_refusal(&e) => {
+            let e = refused(
+                &state,
+                &req,
+                &me,
+                invitations::PRINTED,
+                campaign_id.clone(),
+                e,
+            )
+            .await;
+            Err(e)
+        }
+        Err(e) => Err(e),
+    };
     match printed {
         Ok((printed, area)) => {
             let name = format!(
