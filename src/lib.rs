@@ -8,6 +8,7 @@ pub mod config;
 pub mod db;
 pub mod domain;
 pub mod export;
+pub mod invitations;
 pub mod mail;
 pub mod memo;
 pub mod outbox;

@@ -5,6 +5,7 @@ pub mod glyphs;
 pub mod pdf;
 pub mod pdf_signature;
 mod qr;
+pub mod slips;
 
 pub use bundle::OfflineBundle;
 pub use qr::{verify_link, QrError, QrMatrix};

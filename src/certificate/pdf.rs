@@ -10,8 +10,8 @@
 //! characters wraps inside its column. The statement is set at the largest of four sizes that
 //! keeps it on one page, and flows onto a second page when even the smallest does not.
 
-mod canvas;
-mod file;
+pub(super) mod canvas;
+pub(super) mod file;
 pub(super) mod fonts;
 
 use canvas::{Canvas, Rgb3};

@@ -9,6 +9,7 @@ mod campaign;
 mod coverage;
 mod db;
 mod demo;
+mod invitations;
 mod keys;
 mod log;
 mod roster;
@@ -142,6 +143,9 @@ pub enum Command {
     /// The append-only audit trail.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Printed invitation slips for employees without an email address.
+    #[command(subcommand)]
+    Invitations(InvitationsCommand),
     /// Rotate or revoke issuer keys.
     #[command(subcommand)]
     Keys(KeysCommand),
@@ -224,6 +228,36 @@ pub enum AdminCommand {
         /// Agency name exactly as on the roster; required for the agency role.
         #[arg(long)]
         agency: Option<String>,
+        #[command(flatten)]
+        storage: StorageArgs,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum InvitationsCommand {
+    /// Print cut-out slips (PDF, eight per A4 page) for the unsigned employees of an area,
+    /// optionally one agency or unit; each slip's one-time code signs its employee in once.
+    /// Printing again retires the employees' earlier slips.
+    Print {
+        #[arg(long)]
+        campaign: String,
+        /// Area code inside the campaign (73, 73.71, 73.71.01, 73.71.01.1001).
+        #[arg(long)]
+        area: String,
+        /// Only this agency (exact name as on the roster).
+        #[arg(long)]
+        agency: Option<String>,
+        /// Only this unit (unit kerja, exact name as on the roster).
+        #[arg(long)]
+        unit: Option<String>,
+        /// Helpdesk printed on every slip, e.g. "BKD Kota Makassar, telepon 0411 123456".
+        #[arg(long)]
+        helpdesk: Option<String>,
+        /// Public address the slips' QR codes open, e.g. https://ikrar.sulselprov.go.id
+        #[arg(long, env = "IKRAR_BASE_URL")]
+        base_url: String,
+        #[arg(long)]
+        output: PathBuf,
         #[command(flatten)]
         storage: StorageArgs,
     },
@@ -442,6 +476,7 @@ impl Command {
             Command::Campaign(CampaignCommand::Create { storage, .. })
             | Command::Admin(AdminCommand::Add { storage, .. })
             | Command::Audit(AuditCommand::Verify { storage })
+            | Command::Invitations(InvitationsCommand::Print { storage, .. })
             | Command::Keys(KeysCommand::Rotate { storage, .. })
             | Command::Keys(KeysCommand::Revoke { storage, .. })
             | Command::Log(LogCommand::Verify { storage })
@@ -530,6 +565,27 @@ pub async fn run(cli: Cli) -> i32 {
             storage,
         }) => admin::add(&email, &name, &role, &scope, agency.as_deref(), &storage),
         Command::Audit(AuditCommand::Verify { storage }) => admin::verify_audit(&storage),
+        Command::Invitations(InvitationsCommand::Print {
+            campaign,
+            area,
+            agency,
+            unit,
+            helpdesk,
+            base_url,
+            output,
+            storage,
+        }) => invitations::print(
+            &invitations::PrintArgs {
+                campaign: &campaign,
+                area: &area,
+                agency: agency.as_deref(),
+                unit: unit.as_deref(),
+                helpdesk: helpdesk.as_deref(),
+                base_url: &base_url,
+                output: &output,
+            },
+            &storage,
+        ),
         Command::Keys(KeysCommand::Rotate { role, storage }) => match role.as_str() {
             "seal" => keys::rotate_seal(&storage),
             "log" => keys::rotate(crate::signing::Role::Log, &storage),

@@ -13,6 +13,7 @@ pub mod coverage;
 pub mod employees;
 pub mod fault;
 mod fixed;
+pub mod invitations;
 pub mod keys;
 pub mod log;
 pub mod schema;

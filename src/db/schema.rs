@@ -264,3 +264,17 @@ diesel::table! {
         registered_at -> BigInt,
     }
 }
+
+diesel::table! {
+    invitations (id) {
+        id -> Text,
+        token_hash -> Text,
+        employee_id -> BigInt,
+        campaign_id -> Text,
+        created_at -> BigInt,
+        expires_at -> BigInt,
+        printed_by -> Text,
+        used_at -> Nullable<BigInt>,
+        retired_at -> Nullable<BigInt>,
+    }
+}

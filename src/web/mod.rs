@@ -9,6 +9,7 @@ mod charts;
 mod coverage;
 pub mod error;
 mod health;
+mod invitations;
 mod issuer;
 pub mod live;
 pub mod log;
@@ -92,6 +93,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(health::healthz)
         .configure(assets::routes)
         .configure(sign_in::routes)
+        .configure(invitations::routes)
         .configure(pact::routes)
         .configure(certificates::routes)
         .configure(issuer::routes)

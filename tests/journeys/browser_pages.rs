@@ -95,6 +95,12 @@ async fn every_page_is_accessible_and_fits_a_phone() {
             format!("/masuk/kode?id={RIZAL_NIP}"),
             none.clone(),
         ),
+        ("masuk-undangan", "/masuk/undangan".into(), none.clone()),
+        (
+            "masuk-undangan-kartu",
+            "/masuk/undangan?kode=7K3M-Q9TD-2HXW".into(),
+            none.clone(),
+        ),
         ("pakta-daftar", "/pakta".into(), employee(&rizal)),
         ("pakta", format!("/pakta/{campaign}"), employee(&rizal)),
         (
@@ -137,6 +143,11 @@ async fn every_page_is_accessible_and_fits_a_phone() {
         (
             "admin-belum",
             format!("/admin/kampanye/{campaign}/belum"),
+            admin.clone(),
+        ),
+        (
+            "admin-undangan",
+            format!("/admin/kampanye/{campaign}/undangan"),
             admin.clone(),
         ),
         (

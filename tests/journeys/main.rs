@@ -13,6 +13,7 @@ mod certificate_statement;
 mod command_line;
 mod coverage;
 mod database_faults;
+mod invitations;
 mod key_rotation;
 mod live_streams;
 mod long_names;

@@ -7,6 +7,7 @@ mod audit_trail;
 mod authority;
 mod campaigns;
 mod certificates;
+mod invitations;
 mod roster;
 mod sign_in;
 pub(crate) mod team;
@@ -35,6 +36,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(sign_in::routes)
         .configure(campaigns::routes)
         .configure(unsigned::routes)
+        .configure(invitations::routes)
         .configure(roster::routes)
         .configure(certificates::routes)
         .configure(audit_trail::routes)

@@ -32,14 +32,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 
 #[derive(Deserialize, Default, Clone)]
 pub struct ListQuery {
-    area: Option<String>,
-    agency: Option<String>,
+    pub(super) area: Option<String>,
+    pub(super) agency: Option<String>,
     #[serde(rename = "type")]
-    employee_type: Option<String>,
-    q: Option<String>,
+    pub(super) employee_type: Option<String>,
+    pub(super) q: Option<String>,
     /// Where the previous page ended (`EmployeeCursor`).
-    setelah: Option<String>,
-    selesai: Option<String>,
+    pub(super) setelah: Option<String>,
+    pub(super) selesai: Option<String>,
 }
 
 fn given(raw: &Option<String>) -> Option<&str> {
@@ -58,7 +58,7 @@ fn top_area(scope: &AdminScope, campaign: &Campaign) -> String {
 
 /// What the admin asked for, narrowed to what they may see: an area inside both their scope and
 /// the campaign's, and their own agency if they are an agency admin.
-fn filter_for(
+pub(super) fn filter_for(
     scope: &AdminScope,
     campaign: &Campaign,
     query: &ListQuery,
@@ -134,11 +134,11 @@ fn asked(scope: &AdminScope, campaign: &Campaign, query: &ListQuery) -> Result<A
 }
 
 /// What the page needs besides the rows: pickers and the area's own count.
-struct Pickers {
-    trail: Vec<Choice>,
-    children: Vec<Choice>,
-    children_level: &'static str,
-    agencies: Vec<Choice>,
+pub(super) struct Pickers {
+    pub(super) trail: Vec<Choice>,
+    pub(super) children: Vec<Choice>,
+    pub(super) children_level: &'static str,
+    pub(super) agencies: Vec<Choice>,
     total: Option<String>,
 }
 
@@ -151,7 +151,7 @@ fn area_label(level: i32, name: &str) -> String {
     format!("{level} {name}")
 }
 
-fn pickers(
+pub(super) fn pickers(
     conn: &mut DbConnection,
     scope: &AdminScope,
     campaign: &Campaign,
