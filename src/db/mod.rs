@@ -15,6 +15,7 @@ pub mod fault;
 mod fixed;
 pub mod keys;
 pub mod log;
+pub mod roster_imports;
 pub mod schema;
 pub mod seals;
 mod types;
