@@ -20,7 +20,13 @@ use crate::domain::{
     AdminScope, AreaCode, AreaLevel, EmailAddress, EmployeeType, FullName, Nik, Nip,
 };
 
+mod journal;
+mod kept;
 mod staged;
+
+pub use journal::{Importer, AUDIT_ACTIONS};
+pub use kept::{import_kept, resume_unfinished, KeptFile};
+pub use staged::CHUNK;
 
 pub const COLUMNS: [&str; 9] = [
     "nip",
@@ -66,6 +72,9 @@ pub enum ImportError {
     // Not transparent: the DbError stays in the cause chain, where `db::fault` finds it.
     #[error("{0}")]
     Db(#[from] DbError),
+    /// Another process writes the same import (it was continued elsewhere meanwhile).
+    #[error("impor ini sedang ditulis oleh proses lain")]
+    Overtaken,
 }
 
 impl From<diesel::result::Error> for ImportError {
@@ -382,15 +391,23 @@ fn for_each_row<E: From<ImportError>>(
     }
 }
 
-/// Checks every row of the file, then writes all of it or nothing.
+/// Checks every row of the file, then writes all of it or nothing, as the command line.
 pub fn import(db: &Db, path: &Path) -> Result<ImportReport, ImportError> {
-    import_within(db, path, None, None)
+    import_as(db, path, &Importer::command_line(), &new_import_id())
 }
 
-/// Written in the transaction that makes an import visible (an admin's audit row), so that the
-/// roster and its record change together or not at all.
-pub type OnCommit<'a> =
-    &'a (dyn Fn(&mut crate::db::DbConnection, &ImportReport) -> Result<(), DbError> + Sync);
+/// A fresh id for an import's record and kept file.
+pub fn new_import_id() -> String {
+    format!("{:016x}", crate::db::random_id())
+}
+
+/// The SHA-256 of a file, in hex: which file an import record is about.
+fn sha256_of(path: &Path) -> Result<String, ImportError> {
+    use sha2::{Digest, Sha256};
+    let mut hasher = Sha256::new();
+    std::io::copy(&mut File::open(path)?, &mut hasher)?;
+    Ok(data_encoding::HEXLOWER.encode(&hasher.finalize()))
+}
 
 /// Which column places an employee outside this administrator's scope, and why, if one does.
 fn outside(scope: &AdminScope, village_code: &str, agency: &str) -> Option<(&'static str, String)> {
@@ -425,16 +442,21 @@ fn scope_error(scope: Option<&AdminScope>, r: &EmployeeRecord, line: u64) -> Opt
     })
 }
 
-/// Like `import`, for an administrator: every row must place the employee inside `scope`, and an
-/// employee already on the roster may only be changed if they are inside it now, so an upload can
-/// neither add people elsewhere nor pull someone out of another admin's area.
-pub fn import_within(
+/// Like `import`, by `importer` under the import id `id`. An administrator's rows must place
+/// the employee inside their scope, and an employee already on the roster may only be changed if
+/// they are inside it now, so an upload can neither add people elsewhere nor pull someone out of
+/// another admin's area. The import's record and its audit rows are written with its rows
+/// (`journal`).
+pub fn import_as(
     db: &Db,
     path: &Path,
-    scope: Option<&AdminScope>,
-    on_commit: Option<OnCommit<'_>>,
+    importer: &Importer,
+    id: &str,
 ) -> Result<ImportReport, ImportError> {
-    if let Some(report) = first_load(db, path, scope, on_commit)? {
+    let scope = importer.scope.as_ref();
+    let sha256 = sha256_of(path)?;
+    let mut journal = journal::Journal::new(id, &sha256, importer, 0);
+    if let Some(report) = first_load(db, path, scope, &mut journal)? {
         return Ok(report);
     }
     let villages = areas::village_codes(&mut *db.read()?)?;
@@ -479,17 +501,29 @@ pub fn import_within(
         return Err(ImportError::Rows(errors));
     }
 
-    // Pass 2: against the roster as it stands, then in short chunks (`staged`); the admin's
-    // audit row goes into the transaction of the last chunk, with the totals.
-    let total = staged::write(
-        db,
-        path,
-        &villages,
-        scope,
-        on_commit.map(|record| (record, rows)),
-    )?;
+    // Pass 2: against the roster as it stands, then in short chunks (`staged`), each with the
+    // import's record.
+    journal.rows_total = rows as i64;
+    let total = staged::write(db, path, &villages, scope, &mut journal)?;
     Ok(ImportReport {
         rows,
+        inserted: total.inserted,
+        updated: total.updated,
+    })
+}
+
+/// Continues an import a crash stopped, from where its record stands, by its importer.
+fn resume(
+    db: &Db,
+    path: &Path,
+    record: &crate::db::roster_imports::RosterImport,
+    importer: &Importer,
+) -> Result<ImportReport, ImportError> {
+    let villages = areas::village_codes(&mut *db.read()?)?;
+    let mut journal = journal::Journal::resumed(record, importer);
+    let total = staged::write(db, path, &villages, importer.scope.as_ref(), &mut journal)?;
+    Ok(ImportReport {
+        rows: record.rows_total as usize,
         inserted: total.inserted,
         updated: total.updated,
     })
@@ -582,7 +616,7 @@ fn first_load(
     db: &Db,
     path: &Path,
     scope: Option<&AdminScope>,
-    on_commit: Option<OnCommit<'_>>,
+    journal: &mut journal::Journal<'_>,
 ) -> Result<Option<ImportReport>, ImportError> {
     let mut conn = db.write()?;
     let outcome = bulk::with_settings(&mut conn, FIRST_LOAD_SETTINGS, |conn| {
@@ -594,23 +628,29 @@ fn first_load(
             // of a row and the commit: this is the foreign key check SQLite is spared.
             let villages = areas::village_codes(conn)?;
             let rows = write_first_load(conn, load, path, &villages, scope)?;
-            if let Some(record) = on_commit {
-                let report = ImportReport {
-                    rows,
-                    inserted: rows,
-                    updated: 0,
-                };
-                record(conn, &report)?;
-            }
+            // The import's record and audit rows, in the load's one transaction.
+            journal.rows_total = rows as i64;
+            let written = employees::UpsertCount {
+                inserted: rows,
+                updated: 0,
+            };
+            journal.record_chunk(conn, rows, written)?;
             Ok(rows)
         })
     });
     match outcome {
-        Ok(rows) => Ok(Some(ImportReport {
-            rows,
-            inserted: rows,
-            updated: 0,
-        })),
+        Ok(rows) => {
+            let written = employees::UpsertCount {
+                inserted: rows,
+                updated: 0,
+            };
+            journal.committed(rows, written);
+            Ok(Some(ImportReport {
+                rows,
+                inserted: rows,
+                updated: 0,
+            }))
+        }
         Err(FirstLoad::Declined) => Ok(None),
         Err(FirstLoad::Failed(e)) => Err(e),
     }

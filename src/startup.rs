@@ -138,6 +138,16 @@ impl Application {
         // Off the start-up path: what the first scans would otherwise each read for themselves.
         let (warm_db, warm_caches) = (db.clone(), caches.clone());
         std::thread::spawn(move || warm_up(&warm_db, &warm_caches));
+        // Imports a crash stopped midway are finished in the background: the node serves
+        // meanwhile, and the chunks leave the writer free between them.
+        let (resume_db, data_dir) = (db.clone(), settings.data_dir.clone());
+        std::thread::spawn(
+            move || match crate::roster::resume_unfinished(&resume_db, &data_dir) {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(imports = n, "finished roster imports that had stopped"),
+                Err(e) => tracing::warn!(error = %e, "cannot continue stopped roster imports"),
+            },
+        );
         let state = web::Data::new(AppState {
             db,
             key,
@@ -153,6 +163,7 @@ impl Application {
             live: Arc::new(crate::web::live::LiveHub::new(settings.live)),
             small_count_threshold: settings.public_min_count,
             report_url: settings.report_url.clone(),
+            data_dir: settings.data_dir.clone(),
         });
         let server = HttpServer::new(move || {
             App::new()

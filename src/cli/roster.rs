@@ -4,9 +4,18 @@ use super::StorageArgs;
 use crate::roster::{self, ImportError};
 
 pub fn import(file: &Path, storage: &StorageArgs) -> anyhow::Result<i32> {
-    let (db, _) = crate::startup::open_storage(&storage.settings()?)?;
+    let settings = storage.settings()?;
+    let (db, _) = crate::startup::open_storage(&settings)?;
     let started = std::time::Instant::now();
-    match roster::import(&db, file) {
+    // A copy in the data folder, so that a node finishes the import if this process is stopped.
+    let kept = match roster::KeptFile::copy_of(&settings.data_dir, file) {
+        Ok(kept) => kept,
+        Err(e) => {
+            eprintln!("{}: berkas tidak dapat dibaca: {e}", file.display());
+            return Ok(1);
+        }
+    };
+    match roster::import_kept(&db, kept, &roster::Importer::command_line()) {
         Ok(report) => {
             println!(
                 "{} baris diimpor: {} pegawai baru, {} diperbarui ({:.1} s)",

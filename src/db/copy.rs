@@ -12,9 +12,11 @@ use super::coverage::{DailySigning, RosterCount, SignedCount};
 use super::employees::Employee;
 use super::keys::IssuerKeyRow;
 use super::log::{CheckpointRow, LogEntryRow, LogNodeRow};
+use super::roster_imports::RosterImport;
 use super::schema::{
     admins, areas, audit_log, campaigns, certificates, counters, daily_signings, documents,
-    employees, issuer_keys, log_checkpoints, log_entries, log_nodes, roster_counts, signed_counts,
+    employees, issuer_keys, log_checkpoints, log_entries, log_nodes, roster_counts, roster_imports,
+    signed_counts,
 };
 use super::{on_backend, Db, DbConnection, DbError};
 
@@ -73,6 +75,10 @@ fn counts(conn: &mut DbConnection) -> QueryResult<Vec<(&'static str, i64)>> {
         ),
         ("admins", admins::table.count().get_result(conn)?),
         ("audit_log", audit_log::table.count().get_result(conn)?),
+        (
+            "roster_imports",
+            roster_imports::table.count().get_result(conn)?,
+        ),
         ("log_entries", log_entries::table.count().get_result(conn)?),
         ("log_nodes", log_nodes::table.count().get_result(conn)?),
         (
@@ -202,6 +208,7 @@ pub fn copy_all(from: &Db, to: &Db) -> Result<CopyReport, CopyError> {
         copy_whole!(source, target, signed_counts, SignedCount);
         copy_whole!(source, target, daily_signings, DailySigning);
         copy_whole!(source, target, admins, AdminRow);
+        copy_whole!(source, target, roster_imports, RosterImport);
         // The audit trail keeps its numbers and hashes, so its chain still verifies after the move.
         pages(
             &mut source,

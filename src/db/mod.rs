@@ -16,6 +16,7 @@ mod fixed;
 pub mod invitations;
 pub mod keys;
 pub mod log;
+pub mod roster_imports;
 pub mod schema;
 pub mod seals;
 mod types;

@@ -278,3 +278,24 @@ diesel::table! {
         retired_at -> Nullable<BigInt>,
     }
 }
+
+diesel::table! {
+    roster_imports (id) {
+        id -> Text,
+        file_sha256 -> Text,
+        actor -> Text,
+        client_addr -> Text,
+        role -> Text,
+        scope_code -> Text,
+        agency -> Text,
+        rows_total -> BigInt,
+        rows_done -> BigInt,
+        inserted -> BigInt,
+        updated -> BigInt,
+        state -> Text,
+        started_at -> BigInt,
+        progressed_at -> BigInt,
+        finished_at -> Nullable<BigInt>,
+        note -> Text,
+    }
+}

@@ -10,8 +10,10 @@
 //! that can be known beforehand: the file's own problems (the check pass) and its clashes with the
 //! roster as it stands (checked here, read-only, before the first chunk). Only a change to the
 //! roster made by someone else between that check and the chunks, or a crash, can stop a file
-//! midway; the chunks written stay, each whole with its counters, and importing the file again
-//! finishes it (importing an employee again updates them).
+//! midway. Each chunk's transaction also moves the import's record on (`journal`), so the roster,
+//! the record and the audit trail never disagree: a refusal met midway ends the import as failed
+//! (importing the file again finishes it: importing an employee again updates them), and after a
+//! crash a node continues the import from the record (`kept`).
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -19,7 +21,8 @@ use std::time::{Duration, Instant};
 
 use diesel::prelude::*;
 
-use super::{for_each_row, outside, ImportError, ImportReport, OnCommit, RowError};
+use super::journal::Journal;
+use super::{for_each_row, outside, ImportError, RowError};
 use crate::db::coverage::{CountDeltas, Placement};
 use crate::db::employees::{self, BatchRefusal, Employee, EmployeeRecord, UpsertCount};
 use crate::db::schema::employees as employee_rows;
@@ -113,53 +116,76 @@ fn clashes(
     Ok(found)
 }
 
-/// Pass 2 of an import: a read-only check against the roster, then the rows in chunks.
-pub fn write(
+/// Pass 2 of an import: a read-only check against the roster, then the rows in chunks, each
+/// with the import's record (`journal`). An import continued after a crash skips the rows its
+/// record says are written, and the check: its file passed it before the first chunk.
+pub(super) fn write(
     db: &Db,
     path: &Path,
     villages: &HashSet<String>,
     scope: Option<&AdminScope>,
-    on_commit: Option<(OnCommit<'_>, usize)>,
+    journal: &mut Journal<'_>,
 ) -> Result<UpsertCount, ImportError> {
-    let mut problems = Vec::new();
-    in_chunks(path, villages, |batch, lines| {
-        problems.extend(clashes(&mut *db.read()?, batch, lines, scope)?);
-        Ok(())
-    })?;
-    if !problems.is_empty() {
-        return Err(ImportError::Rows(problems));
+    let skip = usize::try_from(journal.done).unwrap_or(usize::MAX);
+    if skip == 0 {
+        let mut problems = Vec::new();
+        in_chunks(path, villages, 0, |batch, lines| {
+            problems.extend(clashes(&mut *db.read()?, batch, lines, scope)?);
+            Ok(())
+        })?;
+        if !problems.is_empty() {
+            return Err(ImportError::Rows(problems));
+        }
     }
 
-    let mut total = UpsertCount::default();
-    let mut written_rows = 0usize;
-    in_chunks(path, villages, |batch, lines| {
+    let written = in_chunks(path, villages, skip, |batch, lines| {
         let started = Instant::now();
-        written_rows += batch.len();
-        // The last chunk also carries the record of the whole import.
-        let last = on_commit
-            .filter(|(_, rows)| written_rows >= *rows)
-            .map(|(record, rows)| (record, rows, total));
-        let n = write_chunk(db, batch, lines, scope, last)?;
-        total.inserted += n.inserted;
-        total.updated += n.updated;
+        write_chunk(db, batch, lines, scope, journal)?;
         // The writer stays free at least as long as the chunk held it: whatever queued meanwhile
         // (signings above all) goes first.
         std::thread::sleep(started.elapsed().max(LEAST_PAUSE));
         Ok(())
-    })?;
-    Ok(total)
+    });
+    let written = written.and_then(|()| {
+        if journal.finished() {
+            Ok(())
+        } else {
+            // Only a file of no rows gets here without its record: any other ends in its last chunk.
+            journal.record_empty(db).map_err(ImportError::from)
+        }
+    });
+    if let Some(e) = written
+        .as_ref()
+        .err()
+        .filter(|e| !matches!(e, ImportError::Overtaken))
+    {
+        // Stopped midway by a refusal found only now (someone changed the roster since the
+        // check) or a fault: the record and the trail say where, and the rows written stay.
+        if let Err(failed) = journal.fail(db, &e.to_string()) {
+            tracing::warn!(error = %failed, import = %journal.id, "cannot record the failed import");
+        }
+    }
+    written.map(|()| journal.total)
 }
 
-/// Streams the checked rows of the file in chunks of `CHUNK`, with their row numbers.
+/// Streams the checked rows of the file after the first `skip` in chunks of `CHUNK`, with their
+/// row numbers.
 fn in_chunks(
     path: &Path,
     villages: &HashSet<String>,
+    skip: usize,
     mut each: impl FnMut(&[EmployeeRecord], &[u64]) -> Result<(), ImportError>,
 ) -> Result<(), ImportError> {
     let mut batch: Vec<EmployeeRecord> = Vec::with_capacity(CHUNK);
     let mut lines: Vec<u64> = Vec::with_capacity(CHUNK);
+    let mut seen = 0usize;
     for_each_row(path, villages, |line, row| {
-        batch.push(row.map_err(ImportError::Rows)?);
+        let row = row.map_err(ImportError::Rows)?;
+        seen += 1;
+        if seen <= skip {
+            return Ok(());
+        }
+        batch.push(row);
         lines.push(line);
         if batch.len() == CHUNK {
             each(&batch, &lines)?;
@@ -174,14 +200,14 @@ fn in_chunks(
     Ok(())
 }
 
-/// One chunk and its coverage counters in one short write transaction.
+/// One chunk, its coverage counters and the import's record in one short write transaction.
 fn write_chunk(
     db: &Db,
     batch: &[EmployeeRecord],
     lines: &[u64],
     scope: Option<&AdminScope>,
-    last: Option<(OnCommit<'_>, usize, UpsertCount)>,
-) -> Result<UpsertCount, ImportError> {
+    journal: &mut Journal<'_>,
+) -> Result<(), ImportError> {
     let mut conn = db.write()?;
     let mut refused = None;
     let mut written = UpsertCount::default();
@@ -201,19 +227,9 @@ fn write_chunk(
             Ok(n) => {
                 counts.write(conn)?;
                 written = n;
-                if let Some((record, rows, before)) = last {
-                    let report = ImportReport {
-                        rows,
-                        inserted: before.inserted + n.inserted,
-                        updated: before.updated + n.updated,
-                    };
-                    record(conn, &report).map_err(|e| match e {
-                        crate::db::DbError::Query(e) => e,
-                        e => {
-                            refused = Some(ImportError::Db(e));
-                            diesel::result::Error::RollbackTransaction
-                        }
-                    })?;
+                if !journal.record_chunk(conn, batch.len(), n)? {
+                    refused = Some(ImportError::Overtaken);
+                    return Err(diesel::result::Error::RollbackTransaction);
                 }
                 Ok(())
             }
@@ -226,7 +242,10 @@ fn write_chunk(
         }
     });
     match (outcome, refused) {
-        (Ok(()), _) => Ok(written),
+        (Ok(()), _) => {
+            journal.committed(batch.len(), written);
+            Ok(())
+        }
         (Err(_), Some(refused)) => Err(refused),
         (Err(e), None) => Err(e.into()),
     }

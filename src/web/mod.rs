@@ -57,6 +57,8 @@ pub struct AppState {
     pub small_count_threshold: i64,
     /// Where the public reports a neutrality violation (`--report-url`), shown on verify pages.
     pub report_url: Option<String>,
+    /// The node's data folder: uploaded roster files are kept there until their import ends.
+    pub data_dir: std::path::PathBuf,
 }
 
 /// Runs a short database read for a public hot path (a QR scan, the session behind a signing).

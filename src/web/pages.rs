@@ -319,6 +319,17 @@ pub struct AdminRoster {
     pub problem_count: usize,
     pub error: Option<String>,
     pub csrf: String,
+    /// Imports inside the admin's scope not finished yet: being written, or stopped by a crash
+    /// and waiting for a node to continue them.
+    pub running: Vec<RunningImport>,
+}
+
+/// An unfinished roster import as the upload page shows it.
+pub struct RunningImport {
+    pub started: String,
+    pub progressed: String,
+    pub rows_done: i64,
+    pub rows_total: i64,
 }
 
 #[derive(Template)]

@@ -22,7 +22,7 @@ const PAGE_ROWS: i64 = 50;
 
 /// Every action the trail records, with its words. A refused attempt is the action's name with
 /// `_ditolak`, shown as the same words and "ditolak".
-pub const ACTIONS: [(&str, &str); 14] = [
+pub const ACTIONS: [(&str, &str); 18] = [
     ("masuk", "Masuk"),
     ("masuk_gagal", "Gagal masuk"),
     ("kode_diminta", "Meminta kode masuk"),
@@ -42,6 +42,19 @@ pub const ACTIONS: [(&str, &str); 14] = [
     ("tambah_admin", "Menambahkan admin (baris perintah)"),
     ("aktifkan_autentikator", "Mengaktifkan autentikator"),
     ("unggah_daftar_pegawai", "Mengunggah daftar pegawai"),
+    (
+        "impor_daftar_pegawai_dimulai",
+        "Memulai impor daftar pegawai",
+    ),
+    (
+        "impor_daftar_pegawai_dilanjutkan",
+        "Melanjutkan impor daftar pegawai yang terhenti",
+    ),
+    (
+        "impor_daftar_pegawai_selesai",
+        "Menyelesaikan impor daftar pegawai",
+    ),
+    ("impor_daftar_pegawai_gagal", "Impor daftar pegawai gagal"),
     ("lihat_jejak_audit", "Melihat jejak audit"),
 ];
 
@@ -280,6 +293,9 @@ mod tests {
             ("Mencabut sertifikat".to_string(), true)
         );
         assert_eq!(action_label("masuk"), ("Masuk".to_string(), false));
+        for action in crate::roster::AUDIT_ACTIONS {
+            assert!(ACTIONS.iter().any(|(key, _)| *key == action), "{action}");
+        }
         assert_eq!(
             action_label("baru_sekali"),
             ("baru sekali".to_string(), false)

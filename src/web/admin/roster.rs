@@ -6,9 +6,11 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 
 use super::SignedInAdmin;
+use crate::db::roster_imports;
+use crate::domain::IndonesianZone;
 use crate::roster::{self, ImportError};
 use crate::web::pages::{self, render, render_with_status};
-use crate::web::security::{check_csrf, CsrfToken};
+use crate::web::security::{check_csrf, client_addr, CsrfToken};
 use crate::web::upload::{receive, UploadLimit};
 use crate::web::{AppState, PageError, WebError};
 
@@ -32,11 +34,37 @@ fn page(me: &SignedInAdmin, csrf: String) -> pages::AdminRoster {
         problem_count: 0,
         error: None,
         csrf,
+        running: Vec::new(),
     }
 }
 
-async fn upload_page(me: SignedInAdmin, csrf: CsrfToken) -> Result<HttpResponse, PageError> {
-    render(&page(&me, csrf.0))
+async fn upload_page(
+    state: web::Data<AppState>,
+    me: SignedInAdmin,
+    csrf: CsrfToken,
+) -> Result<HttpResponse, PageError> {
+    let db = state.db.clone();
+    let running = web::block(move || -> Result<_, crate::db::DbError> {
+        Ok(roster_imports::running(&mut *db.read()?)?)
+    })
+    .await??;
+    let zone = IndonesianZone::of_province(me.scope.scope_code());
+    let when =
+        |t: i64| zone.format_long(chrono::DateTime::from_timestamp(t, 0).unwrap_or_default());
+    let mut p = page(&me, csrf.0);
+    p.running = running
+        .into_iter()
+        .filter(|r| {
+            me.scope.covers_area(&r.scope_code) && me.scope.agency().is_none_or(|a| a == r.agency)
+        })
+        .map(|r| pages::RunningImport {
+            started: when(r.started_at),
+            progressed: when(r.progressed_at),
+            rows_done: r.rows_done,
+            rows_total: r.rows_total,
+        })
+        .collect();
+    render(&p)
 }
 
 async fn upload(
@@ -51,7 +79,8 @@ async fn upload(
         p.error = Some(error);
         Ok(render_with_status(status, &p))
     };
-    let mut file = tempfile::NamedTempFile::new().map_err(WebError::internal)?;
+    // Kept in the data folder until the import ends, so that a node continues it after a crash.
+    let mut file = roster::KeptFile::create(&state.data_dir).map_err(WebError::internal)?;
     let limit = UploadLimit {
         bytes: MAX_ROSTER_BYTES,
         shown: "64 MB",
@@ -60,31 +89,35 @@ async fn upload(
         payload,
         "berkas",
         limit,
-        &mut file,
+        file.sink(),
         "pilih berkas CSV daftar pegawai",
     );
     let submitted = match received.await {
         Ok(csrf) => csrf,
         Err(e @ (WebError::PayloadTooLarge(_) | WebError::BadRequest { .. })) => {
-            return refuse(actix_web::ResponseError::status_code(&e), e.to_string())
+            file.discard();
+            return refuse(actix_web::ResponseError::status_code(&e), e.to_string());
         }
-        Err(e) => return Err(e.into()),
+        Err(e) => {
+            file.discard();
+            return Err(e.into());
+        }
     };
-    check_csrf(&req, &submitted)?;
+    if let Err(e) = check_csrf(&req, &submitted) {
+        file.discard();
+        return Err(e.into());
+    }
     let db = state.db.clone();
-    let scope = me.scope.clone();
     let actor = me.actor(&req);
+    let importer = roster::Importer {
+        actor: me.subject(),
+        client_addr: client_addr(&req),
+        scope: Some(me.scope.clone()),
+    };
     let outcome = web::block(move || {
-        // The audit row is written in the transaction that makes the import visible: a crash
-        // leaves both the roster and the trail as they were, or both changed.
-        let record = |conn: &mut crate::db::DbConnection, r: &roster::ImportReport| {
-            let detail = format!(
-                "{} baris: {} baru, {} diperbarui",
-                r.rows, r.inserted, r.updated
-            );
-            actor.record(conn, "unggah_daftar_pegawai", "", &detail)
-        };
-        let outcome = roster::import_within(&db, file.path(), Some(&scope), Some(&record));
+        // The import's record and audit rows are written in the transactions of its chunks: a
+        // crash leaves the roster and the trail agreeing, and a node finishes the import.
+        let outcome = roster::import_kept(&db, file, &importer);
         // Refused uploads are recorded too: they show who tried to write where.
         if let Err(e @ (ImportError::Rows(_) | ImportError::Header { .. } | ImportError::Io(_))) =
             &outcome
@@ -124,6 +157,6 @@ async fn upload(
         Err(e @ (ImportError::Header { .. } | ImportError::Io(_))) => {
             refuse(StatusCode::UNPROCESSABLE_ENTITY, e.to_string())
         }
-        Err(ImportError::Db(e)) => Err(WebError::internal(e).into()),
+        Err(e @ (ImportError::Db(_) | ImportError::Overtaken)) => Err(WebError::internal(e).into()),
     }
 }
