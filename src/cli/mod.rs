@@ -22,6 +22,7 @@ use clap::{Args, Parser, Subcommand};
 use crate::config::Settings;
 use crate::db::DatabaseUrl;
 use crate::mail::MailSettings;
+use crate::web::client_address::{ForwardingHeader, TrustedProxies};
 
 #[derive(Parser)]
 #[command(
@@ -331,9 +332,25 @@ pub struct ServeArgs {
         default_value = "ikrar <noreply@ikrar.localhost>"
     )]
     pub mail_from: String,
-    /// Take the client address from X-Forwarded-For (set only behind your own reverse proxy).
-    #[arg(long, env = "IKRAR_TRUSTED_PROXY")]
-    pub trusted_proxy: bool,
+    /// Your reverse proxies, CIDR[,CIDR…] (e.g. 10.0.0.0/8,192.168.1.10): the client address is
+    /// the rightmost X-Forwarded-For hop that is not one of them, read only from requests these
+    /// proxies pass on. Bare, it means `loopback` (a proxy on the same machine).
+    #[arg(
+        long,
+        env = "IKRAR_TRUSTED_PROXY",
+        num_args = 0..=1,
+        default_missing_value = "loopback",
+        value_parser = parse_trusted_proxies
+    )]
+    pub trusted_proxy: Option<TrustedProxies>,
+    /// Read the client address from `Forwarded: for=` (RFC 7239) instead of X-Forwarded-For;
+    /// only if your proxy sets that header (and replaces one the client sent).
+    #[arg(long, env = "IKRAR_FORWARDED_HEADER", requires = "trusted_proxy")]
+    pub forwarded_header: bool,
+    /// Who helps people who cannot sign in (shown on the code page, in limit messages and in the
+    /// code mail), e.g. "BKD Provinsi Sulawesi Selatan, telepon (0411) 123456, WhatsApp 0812…".
+    #[arg(long, env = "IKRAR_HELPDESK")]
+    pub helpdesk: Option<String>,
     /// Page where the public reports a neutrality violation (e.g. Bawaslu's), linked from every
     /// verify page.
     #[arg(long, env = "IKRAR_REPORT_URL")]
@@ -462,13 +479,32 @@ impl Command {
     }
 }
 
+/// `--trusted-proxy` and `IKRAR_TRUSTED_PROXY`; `true` and `false` are what the variable held
+/// when the flag was a switch.
+fn parse_trusted_proxies(raw: &str) -> Result<TrustedProxies, String> {
+    match raw.trim() {
+        "true" | "1" => TrustedProxies::parse("loopback"),
+        "false" | "0" => Ok(TrustedProxies::default()),
+        list => TrustedProxies::parse(list),
+    }
+    .map_err(|e| e.to_string())
+}
+
 impl ServeArgs {
     pub fn settings(&self) -> anyhow::Result<Settings> {
         let mut settings = self.storage.settings()?;
         settings.bind = self.bind.clone();
         settings.base_url = self.base_url.clone();
         settings.mail_from = self.mail_from.clone();
-        settings.trusted_proxy = self.trusted_proxy;
+        settings.trusted_proxies = self.trusted_proxy.clone().unwrap_or_default();
+        if self.forwarded_header {
+            settings.forwarding_header = ForwardingHeader::Forwarded;
+        }
+        if let Some(helpdesk) = self.helpdesk.as_deref().map(str::trim) {
+            if !helpdesk.is_empty() {
+                settings.helpdesk = helpdesk.to_string();
+            }
+        }
         settings.report_url = self.report_url.clone().filter(|u| !u.trim().is_empty());
         settings.live.cap = self.live_stream_cap;
         settings.public_min_count = self.public_min_count;

@@ -471,8 +471,23 @@ impl TestApp {
         self.dir.path().join("outbox")
     }
 
-    /// The code in the newest message to `email`; the messages are removed once read.
+    /// Waits until the node's drain has handled every code request so far (mailed the code or
+    /// found nobody to mail), so the outbox shows what the requests sent. Fails after 10 s.
+    pub fn codes_settled(&self) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while ikrar::sign_in::code_requests::pending(&self.db).unwrap() > 0 {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "sign-in code requests still queued after 10 s: is the node's drain running?"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(2));
+        }
+    }
+
+    /// The code in the newest message to `email`, once the drain has handled the requests so
+    /// far; the messages are removed once read.
     pub fn take_code(&self, email: &str) -> Option<String> {
+        self.codes_settled();
         let mut found = None;
         for entry in std::fs::read_dir(self.outbox()).ok()?.flatten() {
             // The headers are enough, and other letters (a certificate PDF) can be large.
@@ -496,7 +511,9 @@ impl TestApp {
         found
     }
 
+    /// Whether nothing was mailed, once the drain has handled the requests so far.
     pub fn outbox_is_empty(&self) -> bool {
+        self.codes_settled();
         std::fs::read_dir(self.outbox())
             .map(|mut d| d.next().is_none())
             .unwrap_or(true)
@@ -744,6 +761,28 @@ pub fn add_admin(app: &TestApp, email: &str, role: &str, scope: &str, agency: Op
         None,
     );
     ikrar::db::admins::insert(&mut app.db.write().unwrap(), &admin).unwrap();
+}
+
+/// The first letter in `outbox` that mentions `needle`, waiting for it up to 10 s: a node mails
+/// sign-in codes from a background drain, milliseconds after answering the request.
+pub fn wait_for_letter(outbox: &std::path::Path, needle: &str) -> String {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let found = std::fs::read_dir(outbox).ok().and_then(|dir| {
+            dir.flatten()
+                .filter_map(|e| std::fs::read_to_string(e.path()).ok())
+                .find(|t| t.contains(needle))
+        });
+        if let Some(letter) = found {
+            return letter;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no letter for {needle} in {} after 10 s",
+            outbox.display()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
 }
 
 /// Runs the `ikrar` binary built with the tests.

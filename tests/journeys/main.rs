@@ -25,6 +25,7 @@ mod public_log;
 mod refusals;
 mod roster_import;
 mod sign_in;
+mod sign_in_truth;
 mod signing_pages;
 mod synthetic_nation;
 mod verdict;
