@@ -8,7 +8,7 @@ use sha2::{Digest, Sha256};
 
 use crate::db::admins::{self, AdminRow};
 use crate::db::audit::{self, AuditEvent};
-use crate::db::auth::{self, LoginCode, Session};
+use crate::db::auth::{self, Session};
 use crate::db::employees::{self, Employee};
 use crate::db::{now, Db, DbConnection, DbError};
 use crate::domain::{EmailAddress, LoginId};

@@ -197,6 +197,7 @@ async fn the_hourly_limit_is_said_plainly_and_alike_for_every_id(backend: Backen
         && !r.id_hash.contains(ANDI_NIP)
         && r.id_hash != unkeyed(ANDI_NIP)
         && r.id_hash != unkeyed(&format!("pegawai:{ANDI_NIP}"))));
+    app.codes_settled();
     assert_eq!(app.count("sign_in_jobs"), 0, "handled jobs are gone");
 
     // Admins: the same limit on the email address typed.
