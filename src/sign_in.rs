@@ -3,7 +3,6 @@
 //! limits: per identity (codes per hour, tries per code) and per client address, and every
 //! request, success and failure goes into the audit trail.
 
-use diesel::Connection;
 use sha2::{Digest, Sha256};
 
 use crate::db::admins::{self, AdminRow};
@@ -226,7 +225,7 @@ fn redeem(
 ) -> Result<String, SignInError> {
     let code = code.trim();
     let mut conn = db.write()?;
-    let opened = conn.transaction(|conn| {
+    let opened = crate::db::write_transaction(&mut conn, |conn| {
         if over_address_limit(
             conn,
             client,
@@ -238,14 +237,12 @@ fn redeem(
         let at = now();
         let subject = recipient.as_ref().map_or(NOBODY, |r| r.subject.as_str());
         let live = auth::live_code(conn, subject, at)?;
-        let (code_id, code_hash) = live
-            .as_ref()
-            .map_or((NOBODY, NO_CODE_HASH), |l| (l.id.as_str(), l.code_hash.as_str()));
+        let (code_id, code_hash) = live.as_ref().map_or((NOBODY, NO_CODE_HASH), |l| {
+            (l.id.as_str(), l.code_hash.as_str())
+        });
         let typed_hash = hash(&[code_id, code]);
-        let matches = live.is_some()
-            && code.len() == 6
-            && typed_hash == code_hash
-            && second_factor(conn)?;
+        let matches =
+            live.is_some() && code.len() == 6 && typed_hash == code_hash && second_factor(conn)?;
         let counted = auth::record_attempt(conn, code_id, matches)?;
         match &recipient {
             Some(recipient) if counted && matches => Ok(Some(signed_in(

@@ -31,9 +31,15 @@ pub fn admin_subject(admin_id: &str) -> String {
 /// Stores a new code and retires the subject's earlier ones: only the latest email counts.
 pub fn replace_code(conn: &mut DbConnection, code: &LoginCode) -> Result<(), DbError> {
     conn.transaction(|conn| {
-        diesel::update(login_codes::table.filter(login_codes::subject.eq(&code.subject)))
-            .set(login_codes::used.eq(true))
-            .execute(conn)?;
+        // Only the live ones: retired codes stay as they are, so a busy identity does not
+        // rewrite its whole history with every new code.
+        diesel::update(
+            login_codes::table
+                .filter(login_codes::subject.eq(&code.subject))
+                .filter(login_codes::used.eq(false)),
+        )
+        .set(login_codes::used.eq(true))
+        .execute(conn)?;
         diesel::insert_into(login_codes::table)
             .values(code)
             .execute(conn)?;

@@ -11,7 +11,6 @@
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use diesel::Connection;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
@@ -125,7 +124,7 @@ impl CodeDesk {
         let at = now();
         let request_id = random_hex(12);
         let mut conn = db.write()?;
-        conn.transaction(|conn| {
+        crate::db::write_transaction(&mut conn, |conn| {
             if auth::code_requests_from_address(conn, client.addr, at - 3600)?
                 >= client.limits.code_requests_per_hour
             {
@@ -134,7 +133,9 @@ impl CodeDesk {
             let earlier = auth::code_requests_for_id(conn, &id_hash, at - 3600)?;
             if earlier.len() as i64 >= self.codes_per_id_per_hour {
                 // The request whose hour ends first among those that fill the limit.
-                let oldest = earlier.len().saturating_sub(self.codes_per_id_per_hour as usize);
+                let oldest = earlier
+                    .len()
+                    .saturating_sub(self.codes_per_id_per_hour as usize);
                 let free_at = earlier.get(oldest).copied().unwrap_or(at) + 3600;
                 return Err(SignInError::TooManyCodes {
                     label: of.label(),
@@ -211,12 +212,7 @@ fn drain_loop(db: &Db, mailer: &Mailer, helpdesk: &str, woken: &mpsc::Receiver<(
 }
 
 /// Handles the open jobs created by `created_by`; returns how many this node took.
-fn drain_once(
-    db: &Db,
-    mailer: &Mailer,
-    helpdesk: &str,
-    created_by: i64,
-) -> Result<usize, DbError> {
+fn drain_once(db: &Db, mailer: &Mailer, helpdesk: &str, created_by: i64) -> Result<usize, DbError> {
     let at = now();
     let jobs = auth::open_code_jobs(&mut *db.read()?, at, created_by, 20)?;
     let mut taken = 0;
@@ -243,7 +239,9 @@ fn handle(db: &Db, mailer: &Mailer, helpdesk: &str, job: &CodeJob) -> Result<(),
         "admin" => {
             let email = EmailAddress::parse(&job.login).ok();
             let admin = match &email {
-                Some(e) => admins::find_by_email(&mut *db.read()?, e.as_str())?.filter(|a| a.active),
+                Some(e) => {
+                    admins::find_by_email(&mut *db.read()?, e.as_str())?.filter(|a| a.active)
+                }
                 None => None,
             };
             (admin.as_ref().map(Recipient::admin), job.login.clone())
@@ -268,8 +266,14 @@ fn handle(db: &Db, mailer: &Mailer, helpdesk: &str, job: &CodeJob) -> Result<(),
     let code = random_code();
     let at = now();
     let mut conn = db.write()?;
-    conn.transaction(|conn| {
-        record(conn, &client, recipient.as_ref(), super::CODE_REQUESTED, &target)?;
+    crate::db::write_transaction(&mut conn, |conn| {
+        record(
+            conn,
+            &client,
+            recipient.as_ref(),
+            super::CODE_REQUESTED,
+            &target,
+        )?;
         if let Some((recipient, _)) = &mail {
             let code_id = random_hex(12);
             auth::replace_code(

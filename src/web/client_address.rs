@@ -53,7 +53,9 @@ impl Cidr {
         let addr = unmapped(addr);
         match (self.network, addr) {
             (IpAddr::V4(n), IpAddr::V4(a)) => {
-                let mask = u32::MAX.checked_shl(32 - u32::from(self.prefix)).unwrap_or(0);
+                let mask = u32::MAX
+                    .checked_shl(32 - u32::from(self.prefix))
+                    .unwrap_or(0);
                 u32::from(n) & mask == u32::from(a) & mask
             }
             (IpAddr::V6(n), IpAddr::V6(a)) => {
@@ -223,14 +225,20 @@ mod tests {
             ip("::1"),
             &TrustedProxies::parse("loopback").unwrap(),
             ForwardingHeader::Forwarded,
-            ["for=6.6.6.6", "for=\"[2001:db8::7]:4711\";proto=https, for=127.0.0.1"].into_iter(),
+            [
+                "for=6.6.6.6",
+                "for=\"[2001:db8::7]:4711\";proto=https, for=127.0.0.1",
+            ]
+            .into_iter(),
         );
         assert_eq!(got, ip("2001:db8::7"));
     }
 
     #[test]
     fn blocks_parse_and_match() {
-        assert!(Cidr::parse("10.0.0.0/8").unwrap().contains(ip("10.255.0.1")));
+        assert!(Cidr::parse("10.0.0.0/8")
+            .unwrap()
+            .contains(ip("10.255.0.1")));
         assert!(!Cidr::parse("10.0.0.0/8").unwrap().contains(ip("11.0.0.1")));
         assert!(Cidr::parse("0.0.0.0/0").unwrap().contains(ip("8.8.8.8")));
         assert!(Cidr::parse("fd00::/8").unwrap().contains(ip("fd12::1")));

@@ -123,9 +123,12 @@ pub fn client_addr(req: &HttpRequest) -> String {
         ForwardingHeader::XForwardedFor => "x-forwarded-for",
         ForwardingHeader::Forwarded => "forwarded",
     };
-    let values = req
-        .headers()
-        .get_all(name)
-        .filter_map(|v| v.to_str().ok());
-    resolve(peer, &state.trusted_proxies, state.forwarding_header, values).to_string()
+    let values = req.headers().get_all(name).filter_map(|v| v.to_str().ok());
+    resolve(
+        peer,
+        &state.trusted_proxies,
+        state.forwarding_header,
+        values,
+    )
+    .to_string()
 }

@@ -122,8 +122,21 @@ async fn the_code_page_says_where_the_code_went_and_who_helps(backend: Backend) 
     assert!(html.contains("admin@sulselprov.go.id") && html.contains(HELPDESK));
 
     // No link or form on these pages carries an id in its address.
-    for page in ["/masuk", "/masuk/kode", "/admin/masuk", "/admin/masuk/kode", "/"] {
-        let html = b.get(app.url(page)).send().await.unwrap().text().await.unwrap();
+    for page in [
+        "/masuk",
+        "/masuk/kode",
+        "/admin/masuk",
+        "/admin/masuk/kode",
+        "/",
+    ] {
+        let html = b
+            .get(app.url(page))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
         for attr in html.split(['"', '\'']).filter(|a| a.starts_with('/')) {
             assert!(no_digits_run(attr), "{page} links to {attr}");
             assert!(!attr.contains('@'), "{page} links to {attr}");
@@ -213,7 +226,10 @@ async fn the_hourly_limit_is_said_plainly_and_alike_for_every_id(backend: Backen
         statuses.push(r.status().as_u16());
         if r.status() == 429 {
             let html = r.text().await.unwrap();
-            assert!(html.contains("alamat surel ini sudah diminta 5 kali"), "{html}");
+            assert!(
+                html.contains("alamat surel ini sudah diminta 5 kali"),
+                "{html}"
+            );
         }
     }
     assert_eq!(statuses, [303, 303, 303, 303, 303, 429]);
@@ -489,7 +505,10 @@ async fn forwarding_headers_count_only_from_trusted_proxies_and_as_configured(ba
     wrong_code_via(
         &app,
         &[
-            ("forwarded", "for=6.6.6.6, for=\"198.51.100.23:50312\";proto=https"),
+            (
+                "forwarded",
+                "for=6.6.6.6, for=\"198.51.100.23:50312\";proto=https",
+            ),
             ("x-forwarded-for", "6.6.6.7"),
         ],
     )
