@@ -682,3 +682,37 @@ async fn serve(args: ServeArgs) -> anyhow::Result<i32> {
     app.run_until_stopped().await?;
     Ok(0)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::web::client_address::TrustedProxies;
+
+    fn proxies(args: &[&str]) -> Result<Option<TrustedProxies>, clap::Error> {
+        let cli = Cli::try_parse_from([&["ikrar", "serve"], args].concat())?;
+        match cli.command {
+            Command::Serve(serve) => Ok(serve.trusted_proxy),
+            _ => unreachable!("parsed as serve"),
+        }
+    }
+
+    #[test]
+    fn trusted_proxy_takes_a_list_and_a_bare_flag_means_loopback() {
+        assert_eq!(proxies(&[]).unwrap(), None);
+        assert_eq!(
+            proxies(&["--trusted-proxy"]).unwrap(),
+            Some(TrustedProxies::parse("loopback").unwrap())
+        );
+        assert_eq!(
+            proxies(&["--trusted-proxy", "10.0.0.0/8,192.168.1.10"]).unwrap(),
+            Some(TrustedProxies::parse("10.0.0.0/8, 192.168.1.10").unwrap())
+        );
+        let refused = proxies(&["--trusted-proxy", "proxy.local"]).unwrap_err();
+        assert!(
+            refused
+                .to_string()
+                .contains("bukan alamat IP atau blok CIDR"),
+            "{refused}"
+        );
+    }
+}

@@ -10,6 +10,8 @@ use ikrar::domain::PactDocument;
 use ikrar::startup::Application;
 use serde_json::Value;
 
+pub use crate::letters::wait_for_letter;
+
 /// The roster every test starts with: two ASN in Makassar, a PPNPN staff member without NIP,
 /// and one PNS in Jakarta (outside the Sulawesi Selatan campaign).
 pub const ROSTER: &str = "\
@@ -761,28 +763,6 @@ pub fn add_admin(app: &TestApp, email: &str, role: &str, scope: &str, agency: Op
         None,
     );
     ikrar::db::admins::insert(&mut app.db.write().unwrap(), &admin).unwrap();
-}
-
-/// The first letter in `outbox` that mentions `needle`, waiting for it up to 10 s: a node mails
-/// sign-in codes from a background drain, milliseconds after answering the request.
-pub fn wait_for_letter(outbox: &std::path::Path, needle: &str) -> String {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    loop {
-        let found = std::fs::read_dir(outbox).ok().and_then(|dir| {
-            dir.flatten()
-                .filter_map(|e| std::fs::read_to_string(e.path()).ok())
-                .find(|t| t.contains(needle))
-        });
-        if let Some(letter) = found {
-            return letter;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "no letter for {needle} in {} after 10 s",
-            outbox.display()
-        );
-        std::thread::sleep(std::time::Duration::from_millis(5));
-    }
 }
 
 /// Runs the `ikrar` binary built with the tests.

@@ -1,6 +1,7 @@
 //! User journeys against a real server on a random port and a fresh SQLite database each.
 
 mod helpers;
+mod letters;
 
 mod admin;
 mod admin_lists;
