@@ -25,8 +25,14 @@ pub struct Settings {
     pub seal_organisation: String,
     pub mail: MailSettings,
     pub mail_from: String,
-    /// Trust `X-Forwarded-For` for the client address (only behind your own reverse proxy).
-    pub trusted_proxy: bool,
+    /// The reverse proxies whose forwarding header names the client (`--trusted-proxy`).
+    pub trusted_proxies: crate::web::client_address::TrustedProxies,
+    /// Read `Forwarded` instead of `X-Forwarded-For` (`--forwarded-header`).
+    pub forwarding_header: crate::web::client_address::ForwardingHeader,
+    /// Who helps people who cannot sign in, shown on the code page, in limit messages and mails.
+    pub helpdesk: String,
+    /// Codes one submitted id (NIP, NIK or admin email), known or not, may ask for per hour.
+    pub codes_per_id_per_hour: i64,
     pub address_limits: crate::sign_in::AddressLimits,
     /// Where the public reports a neutrality violation; linked from every verify page.
     pub report_url: Option<String>,
@@ -50,7 +56,10 @@ impl Settings {
             seal_organisation: crate::signing::seal::DEFAULT_ORGANISATION.into(),
             mail: MailSettings::Outbox(data_dir.join("outbox")),
             mail_from: "ikrar <noreply@ikrar.localhost>".into(),
-            trusted_proxy: false,
+            trusted_proxies: Default::default(),
+            forwarding_header: Default::default(),
+            helpdesk: crate::sign_in::code_requests::DEFAULT_HELPDESK.into(),
+            codes_per_id_per_hour: crate::sign_in::code_requests::CODES_PER_ID_PER_HOUR,
             address_limits: Default::default(),
             report_url: None,
             live: Default::default(),

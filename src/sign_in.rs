@@ -7,17 +7,18 @@ use sha2::{Digest, Sha256};
 
 use crate::db::admins::{self, AdminRow};
 use crate::db::audit::{self, AuditEvent};
-use crate::db::auth::{self, LoginCode, Session};
+use crate::db::auth::{self, Session};
 use crate::db::employees::{self, Employee};
 use crate::db::{now, Db, DbConnection, DbError};
 use crate::domain::{EmailAddress, LoginId};
-use crate::mail::{MailError, Mailer};
+use crate::mail::MailError;
 use crate::totp;
+
+pub mod code_requests;
+pub use code_requests::{CodeDesk, CodeFor};
 
 pub const CODE_LIFETIME_SECS: i64 = 10 * 60;
 pub const SESSION_LIFETIME_SECS: i64 = 12 * 3600;
-/// Codes one identity may be sent per hour; more requests are answered alike but send nothing.
-pub const CODES_PER_HOUR: i64 = 5;
 
 /// Audit actions of signing in; the per-address limits count them.
 pub const CODE_REQUESTED: &str = "kode_diminta";
@@ -83,6 +84,20 @@ pub enum SignInError {
         "Terlalu banyak permintaan dari alamat jaringan Anda. Silakan coba lagi dalam satu jam."
     )]
     TooManyFromAddress,
+    /// The hourly limit of one submitted id, known or not: the message reads the same for both.
+    #[error(
+        "Kode masuk untuk {label} sudah diminta {limit} kali dalam satu jam terakhir, batas \
+         yang berlaku demi keamanan. Permintaan kode berikutnya dapat dikirim {minutes} menit \
+         lagi. Jika {label} terdaftar, kode yang sudah dikirim ke alamat surel yang tercatat \
+         tetap dapat dipakai selama masa berlakunya (10 menit). Bila perlu bantuan, hubungi \
+         {helpdesk}."
+    )]
+    TooManyCodes {
+        label: &'static str,
+        limit: i64,
+        minutes: i64,
+        helpdesk: String,
+    },
     // Not transparent: the DbError stays in the cause chain, where `db::fault` finds it.
     #[error("{0}")]
     Db(#[from] DbError),
@@ -194,70 +209,12 @@ fn over_address_limit(
     Ok(audit::count_from_address(conn, client.addr, action, now() - 3600)? >= limit)
 }
 
-/// Sends a code if the identity is known and has an email address. The caller answers the same
-/// either way, so the endpoint cannot be used to find out who is on the roster.
-fn send_code(
-    db: &Db,
-    mailer: &Mailer,
-    recipient: Option<Recipient>,
-    typed: &str,
-    client: &Client<'_>,
-) -> Result<(), SignInError> {
-    let mut conn = db.write()?;
-    if over_address_limit(
-        &mut conn,
-        client,
-        CODE_REQUESTED,
-        client.limits.code_requests_per_hour,
-    )? {
-        return Err(SignInError::TooManyFromAddress);
-    }
-    record(&mut conn, client, recipient.as_ref(), CODE_REQUESTED, typed)?;
-    let Some((recipient, email)) = recipient.and_then(|r| r.email.clone().map(|email| (r, email)))
-    else {
-        return Ok(());
-    };
-    let at = now();
-    if auth::codes_sent_since(&mut conn, &recipient.subject, at - 3600)? >= CODES_PER_HOUR {
-        tracing::warn!(
-            subject = recipient.subject,
-            "sign-in code rate limit reached"
-        );
-        return Ok(());
-    }
-    let code = random_code();
-    let mut id_bytes = [0u8; 12];
-    getrandom::fill(&mut id_bytes).expect("the operating system's random source");
-    let code_id = data_encoding::HEXLOWER.encode(&id_bytes);
-    auth::replace_code(
-        &mut conn,
-        &LoginCode {
-            code_hash: hash(&[&code_id, &code]),
-            id: code_id,
-            subject: recipient.subject.clone(),
-            created_at: at,
-            expires_at: at + CODE_LIFETIME_SECS,
-            attempts: 0,
-            used: false,
-        },
-    )?;
-    drop(conn);
-    mailer.send(
-        &email,
-        &format!("Kode masuk ikrar: {code}"),
-        format!(
-            "Yth. {name},\n\nKode masuk Anda: {code}\n\nKode ini berlaku 10 menit dan hanya dapat dipakai \
-             satu kali. Jangan berikan kode ini kepada siapa pun, termasuk petugas.\n\nJika Anda tidak \
-             meminta kode ini, abaikan surel ini.\n\n-- \nikrar: penandatanganan Pakta Integritas dan \
-             Pernyataan Netralitas ASN\n",
-            name = recipient.name
-        ),
-    )?;
-    Ok(())
-}
-
 /// Checks a typed code (and, where `second_factor` says so, more) and opens a session.
 /// Every failure counts against the code's tries and the client address, and is audited.
+///
+/// An unknown id, or a known one without a live code, runs the same statements against a
+/// subject and code that match nothing, in one transaction (one commit) like a known id: a wrong
+/// code takes as long to refuse whoever typed it.
 fn redeem(
     db: &Db,
     recipient: Option<Recipient>,
@@ -268,39 +225,46 @@ fn redeem(
 ) -> Result<String, SignInError> {
     let code = code.trim();
     let mut conn = db.write()?;
-    if over_address_limit(
-        &mut conn,
-        client,
-        SIGN_IN_FAILED,
-        client.limits.failed_tries_per_hour,
-    )? {
-        return Err(SignInError::TooManyFromAddress);
-    }
-    let at = now();
-    let fail = |conn: &mut DbConnection, who: Option<&Recipient>| {
-        record(conn, client, who, SIGN_IN_FAILED, typed)?;
-        Err(SignInError::WrongCode)
-    };
-    let Some(recipient) = recipient else {
-        return fail(&mut conn, None);
-    };
-    let subject = recipient.subject.as_str();
-    let Some(live) = auth::live_code(&mut conn, subject, at)? else {
-        return fail(&mut conn, Some(&recipient));
-    };
-    let matches =
-        code.len() == 6 && hash(&[&live.id, code]) == live.code_hash && second_factor(&mut conn)?;
-    if !auth::record_attempt(&mut conn, &live.id, matches)? || !matches {
-        return fail(&mut conn, Some(&recipient));
-    }
-    Ok(signed_in(
-        &mut conn,
-        client,
-        &recipient,
-        SignInMethod::EmailCode,
-        typed,
-    )?)
+    let opened = crate::db::write_transaction(&mut conn, |conn| {
+        if over_address_limit(
+            conn,
+            client,
+            SIGN_IN_FAILED,
+            client.limits.failed_tries_per_hour,
+        )? {
+            return Err(SignInError::TooManyFromAddress);
+        }
+        let at = now();
+        let subject = recipient.as_ref().map_or(NOBODY, |r| r.subject.as_str());
+        let live = auth::live_code(conn, subject, at)?;
+        let (code_id, code_hash) = live.as_ref().map_or((NOBODY, NO_CODE_HASH), |l| {
+            (l.id.as_str(), l.code_hash.as_str())
+        });
+        let typed_hash = hash(&[code_id, code]);
+        let matches =
+            live.is_some() && code.len() == 6 && typed_hash == code_hash && second_factor(conn)?;
+        let counted = auth::record_attempt(conn, code_id, matches)?;
+        match &recipient {
+            Some(recipient) if counted && matches => Ok(Some(signed_in(
+                conn,
+                client,
+                recipient,
+                SignInMethod::EmailCode,
+                typed,
+            )?)),
+            _ => {
+                record(conn, client, recipient.as_ref(), SIGN_IN_FAILED, typed)?;
+                Ok(None)
+            }
+        }
+    })?;
+    opened.ok_or(SignInError::WrongCode)
 }
+
+/// A subject and code id no row carries (stored ones are `pegawai:…`, `admin:…` and hex).
+const NOBODY: &str = "tidak-ada";
+/// A code hash no typed code meets: not hex.
+const NO_CODE_HASH: &str = "-";
 
 /// Opens a session for someone whose identity `method` has just proven, and records the sign-in
 /// with its method, in the caller's transaction. Every way in ends here.
@@ -345,15 +309,15 @@ pub fn open_session(conn: &mut DbConnection, employee_id: i64) -> Result<String,
     start_session(conn, &auth::employee_subject(employee_id), now())
 }
 
+/// Records a request for an employee's code; the node's drain mails it if the id is on the
+/// roster ([`code_requests`]). Over an hourly limit, refused the same way for every id.
 pub fn request_code(
     db: &Db,
-    mailer: &Mailer,
+    desk: &CodeDesk,
     id: &LoginId,
     client: &Client<'_>,
 ) -> Result<(), SignInError> {
-    let employee = employees::find_by_login(&mut *db.read()?, id)?;
-    let recipient = employee.as_ref().map(Recipient::employee);
-    send_code(db, mailer, recipient, &id.masked(), client)
+    desk.request(db, CodeFor::Employee(id), client)
 }
 
 /// Exchanges a correct code for a session token (returned once, stored only as a hash).
@@ -378,12 +342,11 @@ fn active_admin(db: &Db, email: &EmailAddress) -> Result<Option<AdminRow>, DbErr
 
 pub fn request_admin_code(
     db: &Db,
-    mailer: &Mailer,
+    desk: &CodeDesk,
     email: &EmailAddress,
     client: &Client<'_>,
 ) -> Result<(), SignInError> {
-    let recipient = active_admin(db, email)?.as_ref().map(Recipient::admin);
-    send_code(db, mailer, recipient, email.as_str(), client)
+    desk.request(db, CodeFor::Admin(email), client)
 }
 
 /// Like `redeem_code`; an admin who turned on an authenticator must also give its current code,

@@ -135,6 +135,17 @@ impl Application {
             mailer.clone(),
             base_url.clone(),
         ));
+        // Every node that serves HTTP drains the sign-in codes its requests queue.
+        let code_desk = Arc::new(
+            crate::sign_in::CodeDesk::start(
+                db.clone(),
+                mailer.clone(),
+                key.derived_secret("sign-in id hashes"),
+                settings.codes_per_id_per_hour,
+                settings.helpdesk.clone(),
+            )
+            .context("starting the sign-in code drain")?,
+        );
         // Off the start-up path: what the first scans would otherwise each read for themselves.
         let (warm_db, warm_caches) = (db.clone(), caches.clone());
         std::thread::spawn(move || warm_up(&warm_db, &warm_caches));
@@ -156,7 +167,9 @@ impl Application {
             mailer,
             secure_cookies: base_url.starts_with("https://"),
             base_url: base_url.clone(),
-            trusted_proxy: settings.trusted_proxy,
+            trusted_proxies: settings.trusted_proxies.clone(),
+            forwarding_header: settings.forwarding_header,
+            code_desk,
             address_limits: settings.address_limits,
             revocations: Default::default(),
             caches,

@@ -23,6 +23,7 @@ use clap::{Args, Parser, Subcommand};
 use crate::config::Settings;
 use crate::db::DatabaseUrl;
 use crate::mail::MailSettings;
+use crate::web::client_address::{ForwardingHeader, TrustedProxies};
 
 #[derive(Parser)]
 #[command(
@@ -365,9 +366,25 @@ pub struct ServeArgs {
         default_value = "ikrar <noreply@ikrar.localhost>"
     )]
     pub mail_from: String,
-    /// Take the client address from X-Forwarded-For (set only behind your own reverse proxy).
-    #[arg(long, env = "IKRAR_TRUSTED_PROXY")]
-    pub trusted_proxy: bool,
+    /// Your reverse proxies, CIDR[,CIDR…] (e.g. 10.0.0.0/8,192.168.1.10): the client address is
+    /// the rightmost X-Forwarded-For hop that is not one of them, read only from requests these
+    /// proxies pass on. Bare, it means `loopback` (a proxy on the same machine).
+    #[arg(
+        long,
+        env = "IKRAR_TRUSTED_PROXY",
+        num_args = 0..=1,
+        default_missing_value = "loopback",
+        value_parser = parse_trusted_proxies
+    )]
+    pub trusted_proxy: Option<TrustedProxies>,
+    /// Read the client address from `Forwarded: for=` (RFC 7239) instead of X-Forwarded-For;
+    /// only if your proxy sets that header (and replaces one the client sent).
+    #[arg(long, env = "IKRAR_FORWARDED_HEADER", requires = "trusted_proxy")]
+    pub forwarded_header: bool,
+    /// Who helps people who cannot sign in (shown on the code page, in limit messages and in the
+    /// code mail), e.g. "BKD Provinsi Sulawesi Selatan, telepon (0411) 123456, WhatsApp 0812…".
+    #[arg(long, env = "IKRAR_HELPDESK")]
+    pub helpdesk: Option<String>,
     /// Page where the public reports a neutrality violation (e.g. Bawaslu's), linked from every
     /// verify page.
     #[arg(long, env = "IKRAR_REPORT_URL")]
@@ -497,13 +514,32 @@ impl Command {
     }
 }
 
+/// `--trusted-proxy` and `IKRAR_TRUSTED_PROXY`; `true` and `false` are what the variable held
+/// when the flag was a switch.
+fn parse_trusted_proxies(raw: &str) -> Result<TrustedProxies, String> {
+    match raw.trim() {
+        "true" | "1" => TrustedProxies::parse("loopback"),
+        "false" | "0" => Ok(TrustedProxies::default()),
+        list => TrustedProxies::parse(list),
+    }
+    .map_err(|e| e.to_string())
+}
+
 impl ServeArgs {
     pub fn settings(&self) -> anyhow::Result<Settings> {
         let mut settings = self.storage.settings()?;
         settings.bind = self.bind.clone();
         settings.base_url = self.base_url.clone();
         settings.mail_from = self.mail_from.clone();
-        settings.trusted_proxy = self.trusted_proxy;
+        settings.trusted_proxies = self.trusted_proxy.clone().unwrap_or_default();
+        if self.forwarded_header {
+            settings.forwarding_header = ForwardingHeader::Forwarded;
+        }
+        if let Some(helpdesk) = self.helpdesk.as_deref().map(str::trim) {
+            if !helpdesk.is_empty() {
+                settings.helpdesk = helpdesk.to_string();
+            }
+        }
         settings.report_url = self.report_url.clone().filter(|u| !u.trim().is_empty());
         settings.live.cap = self.live_stream_cap;
         settings.public_min_count = self.public_min_count;
@@ -701,4 +737,38 @@ async fn serve(args: ServeArgs) -> anyhow::Result<i32> {
     );
     app.run_until_stopped().await?;
     Ok(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::web::client_address::TrustedProxies;
+
+    fn proxies(args: &[&str]) -> Result<Option<TrustedProxies>, clap::Error> {
+        let cli = Cli::try_parse_from([&["ikrar", "serve"], args].concat())?;
+        match cli.command {
+            Command::Serve(serve) => Ok(serve.trusted_proxy),
+            _ => unreachable!("parsed as serve"),
+        }
+    }
+
+    #[test]
+    fn trusted_proxy_takes_a_list_and_a_bare_flag_means_loopback() {
+        assert_eq!(proxies(&[]).unwrap(), None);
+        assert_eq!(
+            proxies(&["--trusted-proxy"]).unwrap(),
+            Some(TrustedProxies::parse("loopback").unwrap())
+        );
+        assert_eq!(
+            proxies(&["--trusted-proxy", "10.0.0.0/8,192.168.1.10"]).unwrap(),
+            Some(TrustedProxies::parse("10.0.0.0/8, 192.168.1.10").unwrap())
+        );
+        let refused = proxies(&["--trusted-proxy", "proxy.local"]).unwrap_err();
+        assert!(
+            refused
+                .to_string()
+                .contains("bukan alamat IP atau blok CIDR"),
+            "{refused}"
+        );
+    }
 }

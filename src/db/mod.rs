@@ -511,6 +511,14 @@ pub fn in_write_transaction(
     conn: &mut DbConnection,
     body: impl FnOnce(&mut DbConnection) -> diesel::QueryResult<()>,
 ) -> diesel::QueryResult<()> {
+    write_transaction(conn, body)
+}
+
+/// [`in_write_transaction`] for a body with its own error type and result.
+pub fn write_transaction<T, E: From<diesel::result::Error>>(
+    conn: &mut DbConnection,
+    body: impl FnOnce(&mut DbConnection) -> Result<T, E>,
+) -> Result<T, E> {
     use diesel::connection::{AnsiTransactionManager, TransactionManager};
     let DbConnection::Sqlite(c) = conn else {
         return conn.transaction(body);
@@ -522,7 +530,10 @@ pub fn in_write_transaction(
     };
     match done {
         // On a failed COMMIT diesel rolls back itself.
-        Ok(()) => AnsiTransactionManager::commit_transaction(c),
+        Ok(value) => {
+            AnsiTransactionManager::commit_transaction(c)?;
+            Ok(value)
+        }
         Err(e) => {
             let _ = AnsiTransactionManager::rollback_transaction(c);
             Err(e)

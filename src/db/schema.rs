@@ -299,3 +299,23 @@ diesel::table! {
         note -> Text,
     }
 }
+
+diesel::table! {
+    sign_in_requests (id) {
+        id -> Text,
+        id_hash -> Text,
+        client_addr -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    sign_in_jobs (id) {
+        id -> Text,
+        kind -> Text,
+        login -> Text,
+        client_addr -> Text,
+        created_at -> BigInt,
+        taken_until -> BigInt,
+    }
+}

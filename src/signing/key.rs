@@ -113,6 +113,18 @@ impl IssuerKey {
     pub fn sign(&self, message: &[u8]) -> [u8; 64] {
         self.signing.sign(message).to_bytes()
     }
+
+    /// A secret for another purpose (e.g. keyed hashes of sign-in ids), derived from the seed so
+    /// that every node of a deployment shares it without another file, and a copy of the
+    /// database alone does not hold it.
+    pub fn derived_secret(&self, purpose: &str) -> [u8; 32] {
+        let mut h = Sha256::new();
+        h.update(b"ikrar derived secret\0");
+        h.update((purpose.len() as u32).to_be_bytes());
+        h.update(purpose.as_bytes());
+        h.update(self.signing.to_bytes());
+        h.finalize().into()
+    }
 }
 
 /// Strict verification (no malleable or small-order encodings) of a signature by a known key.

@@ -6,6 +6,7 @@ mod answers;
 mod assets;
 mod certificates;
 mod charts;
+pub mod client_address;
 mod coverage;
 pub mod error;
 mod health;
@@ -44,8 +45,12 @@ pub struct AppState {
     pub mailer: Mailer,
     pub base_url: String,
     pub secure_cookies: bool,
-    /// Behind a reverse proxy, take the client address from `X-Forwarded-For`.
-    pub trusted_proxy: bool,
+    /// The operator's reverse proxies; only their forwarding headers are read (`client_address`).
+    pub trusted_proxies: client_address::TrustedProxies,
+    /// Which forwarding header those proxies write.
+    pub forwarding_header: client_address::ForwardingHeader,
+    /// Takes code requests and wakes the node's drain that mails the codes.
+    pub code_desk: Arc<crate::sign_in::CodeDesk>,
     pub address_limits: crate::sign_in::AddressLimits,
     /// The log's revocations as this node has read them: every verdict follows the log.
     pub revocations: Arc<crate::verification::LogRevocations>,

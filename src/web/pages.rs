@@ -54,6 +54,8 @@ pub struct SignIn {
 pub struct EnterCode {
     pub id: String,
     pub notice: String,
+    /// Who helps when no code arrives (`--helpdesk`), shown on every state of the page.
+    pub helpdesk: String,
     pub error: Option<String>,
     pub csrf: String,
 }

@@ -9,6 +9,7 @@ use actix_web::http::header;
 use actix_web::middleware::{DefaultHeaders, Next};
 use actix_web::{web, HttpMessage, HttpRequest};
 
+use super::client_address::{resolve, ForwardingHeader};
 use super::{AppState, WebError};
 
 pub const CSRF_COOKIE: &str = "ikrar_csrf";
@@ -109,18 +110,25 @@ pub fn check_csrf(req: &HttpRequest, submitted: &str) -> Result<(), WebError> {
     }
 }
 
-/// The address a request came from: the peer, or behind a trusted reverse proxy the address it
-/// reports in `X-Forwarded-For`.
+/// The address a request came from: the peer, or behind the operator's trusted proxies the
+/// client they report (`client_address`).
 pub fn client_addr(req: &HttpRequest) -> String {
-    let behind_proxy = req
-        .app_data::<web::Data<AppState>>()
-        .is_some_and(|s| s.trusted_proxy);
-    if behind_proxy {
-        if let Some(addr) = req.connection_info().realip_remote_addr() {
-            return addr.to_string();
-        }
-    }
-    req.peer_addr()
-        .map(|a| a.ip().to_string())
-        .unwrap_or_else(|| "tidak diketahui".into())
+    let Some(peer) = req.peer_addr().map(|a| a.ip()) else {
+        return "tidak diketahui".into();
+    };
+    let Some(state) = req.app_data::<web::Data<AppState>>() else {
+        return peer.to_string();
+    };
+    let name = match state.forwarding_header {
+        ForwardingHeader::XForwardedFor => "x-forwarded-for",
+        ForwardingHeader::Forwarded => "forwarded",
+    };
+    let values = req.headers().get_all(name).filter_map(|v| v.to_str().ok());
+    resolve(
+        peer,
+        &state.trusted_proxies,
+        state.forwarding_header,
+        values,
+    )
+    .to_string()
 }

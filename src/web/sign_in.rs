@@ -1,5 +1,6 @@
 //! Signing in: the code request and the code exchange, as API calls and as pages.
 
+use actix_web::cookie::{Cookie, SameSite};
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
@@ -22,8 +23,44 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/keluar", web::post().to(sign_out));
 }
 
-const CODE_SENT: &str =
-    "Jika NIP/NIK tersebut terdaftar, kode masuk telah dikirim ke alamat surel yang tercatat pada daftar pegawai.";
+/// What every code request is answered, on the page and in the API: the same for known and
+/// unknown ids, and plain about what happened if the id is on the roster.
+pub(crate) fn code_sent(helpdesk: &str) -> String {
+    format!(
+        "Jika NIP/NIK tersebut terdaftar, kode masuk telah dikirim ke alamat surel yang tercatat \
+         pada daftar pegawai. Kode biasanya tiba dalam satu menit; periksa juga folder spam. Jika \
+         kode tidak tiba atau alamat surel Anda pada daftar pegawai keliru, hubungi {helpdesk}."
+    )
+}
+
+/// Carries the id from the request form to the code page, so that it never appears in an
+/// address (where history, proxies and server logs would keep it).
+const PENDING_ID_COOKIE: &str = "ikrar_masuk";
+const PENDING_ID_SECONDS: i64 = 15 * 60;
+
+/// A short-lived HttpOnly cookie for one sign-in page: the id being signed in with.
+pub(crate) fn pending_cookie(
+    state: &AppState,
+    name: &'static str,
+    path: &'static str,
+    value: &str,
+) -> Cookie<'static> {
+    Cookie::build(name, value.to_string())
+        .path(path)
+        .http_only(true)
+        .secure(state.secure_cookies)
+        .same_site(SameSite::Strict)
+        .max_age(actix_web::cookie::time::Duration::seconds(
+            PENDING_ID_SECONDS,
+        ))
+        .finish()
+}
+
+pub(crate) fn pending_removal(name: &'static str, path: &'static str) -> Cookie<'static> {
+    let mut c = Cookie::build(name, "").path(path).finish();
+    c.make_removal();
+    c
+}
 
 #[derive(Deserialize)]
 struct CodeRequest {
@@ -52,7 +89,9 @@ struct SignOutForm {
 pub(super) fn sign_in_error(e: SignInError) -> WebError {
     match e {
         SignInError::WrongCode => WebError::WrongCode(e.to_string()),
-        SignInError::TooManyFromAddress => WebError::TooManyRequests(e.to_string()),
+        SignInError::TooManyFromAddress | SignInError::TooManyCodes { .. } => {
+            WebError::TooManyRequests(e.to_string())
+        }
         e => WebError::internal(e),
     }
 }
@@ -61,8 +100,6 @@ fn parse_id(raw: &str) -> Result<LoginId, WebError> {
     LoginId::parse(raw).map_err(|e| WebError::bad("id", e))
 }
 
-/// Sends the code; a mail failure is logged, not shown, so the answer never tells whether the id
-/// is on the roster.
 /// Runs one step of the sign-in core off the executor, as this client (address and limits).
 pub(crate) async fn as_client<T: Send + 'static>(
     state: &web::Data<AppState>,
@@ -81,23 +118,17 @@ pub(crate) async fn as_client<T: Send + 'static>(
     .await?)
 }
 
+/// Queues the code request; the node's drain sends the code if the id is on the roster.
 async fn send_code(
     state: &web::Data<AppState>,
     req: &HttpRequest,
     id: LoginId,
 ) -> Result<(), WebError> {
-    let outcome = as_client(state, req, move |state, client| {
-        sign_in::request_code(&state.db, &state.mailer, &id, client)
+    as_client(state, req, move |state, client| {
+        sign_in::request_code(&state.db, &state.code_desk, &id, client)
     })
-    .await?;
-    match outcome {
-        Ok(()) => Ok(()),
-        Err(SignInError::Mail(e)) => {
-            tracing::error!(error = %e, "could not send a sign-in code");
-            Ok(())
-        }
-        Err(e) => Err(sign_in_error(e)),
-    }
+    .await?
+    .map_err(sign_in_error)
 }
 
 async fn redeem(
@@ -120,7 +151,9 @@ async fn api_request_code(
     body: web::Json<CodeRequest>,
 ) -> Result<HttpResponse, WebError> {
     send_code(&state, &req, parse_id(&body.id)?).await?;
-    Ok(HttpResponse::Accepted().json(serde_json::json!({ "message": CODE_SENT })))
+    let helpdesk = state.code_desk.helpdesk();
+    Ok(HttpResponse::Accepted()
+        .json(serde_json::json!({ "message": code_sent(helpdesk), "helpdesk": helpdesk })))
 }
 
 async fn api_open_session(
@@ -169,26 +202,50 @@ async fn sign_in_submit(
             ));
         }
     };
-    let target = format!("/masuk/kode?id={}", id.as_str());
-    send_code(&state, &req, id).await?;
+    let pending = pending_cookie(&state, PENDING_ID_COOKIE, "/masuk", id.as_str());
+    let typed = id.as_str().to_string();
+    match send_code(&state, &req, id).await {
+        Ok(()) => {}
+        // Over a limit: said plainly on the form, the same for every id.
+        Err(WebError::TooManyRequests(message)) => {
+            let page = pages::SignIn {
+                id: typed,
+                error: Some(message),
+                csrf: csrf.0,
+            };
+            return Ok(render_with_status(
+                actix_web::http::StatusCode::TOO_MANY_REQUESTS,
+                &page,
+            ));
+        }
+        Err(e) => return Err(e.into()),
+    }
     Ok(HttpResponse::SeeOther()
-        .insert_header((header::LOCATION, target))
+        .cookie(pending)
+        .insert_header((header::LOCATION, "/masuk/kode"))
         .finish())
 }
 
-#[derive(Deserialize)]
-struct CodeQuery {
-    id: String,
-}
-
+/// The code form, for the id the sign-in form sent; without one (the cookie expired, or the
+/// page was opened directly) back to the sign-in form.
 async fn code_page(
-    query: web::Query<CodeQuery>,
+    state: web::Data<AppState>,
+    req: HttpRequest,
     csrf: CsrfToken,
 ) -> Result<HttpResponse, PageError> {
-    let id = parse_id(&query.id)?;
+    let id = req
+        .cookie(PENDING_ID_COOKIE)
+        .and_then(|c| LoginId::parse(c.value()).ok());
+    let Some(id) = id else {
+        return Ok(HttpResponse::SeeOther()
+            .insert_header((header::LOCATION, "/masuk"))
+            .finish());
+    };
+    let helpdesk = state.code_desk.helpdesk();
     render(&pages::EnterCode {
         id: id.as_str().to_string(),
-        notice: CODE_SENT.to_string(),
+        notice: code_sent(helpdesk),
+        helpdesk: helpdesk.to_string(),
         error: None,
         csrf: csrf.0,
     })
@@ -207,12 +264,14 @@ async fn code_submit(
     match redeem(&state, &req, id, form.code).await {
         Ok(token) => Ok(HttpResponse::SeeOther()
             .cookie(cookie(&state, &token))
+            .cookie(pending_removal(PENDING_ID_COOKIE, "/masuk"))
             .insert_header((header::LOCATION, "/pakta"))
             .finish()),
         Err(WebError::WrongCode(message)) => {
             let page = pages::EnterCode {
                 id: shown_id,
                 notice: String::new(),
+                helpdesk: state.code_desk.helpdesk().to_string(),
                 error: Some(message),
                 csrf: csrf.0,
             };

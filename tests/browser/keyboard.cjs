@@ -44,11 +44,12 @@ async function enter(tab) {
   return new URL(tab.url()).pathname;
 }
 
-/// The newest sign-in code mailed to `email` (the outbox holds .eml files).
+/// The newest sign-in code mailed to `email` (the outbox holds .eml files). The node mails codes
+/// from a background drain, milliseconds after it answers, so this polls up to a deadline.
 async function codeFor(outbox, email) {
-  for (let i = 0; i < 100; i++) {
-    const letters = fs
-      .readdirSync(outbox)
+  const deadline = Date.now() + 10000;
+  while (Date.now() < deadline) {
+    const letters = (fs.existsSync(outbox) ? fs.readdirSync(outbox) : [])
       .map((f) => path.join(outbox, f))
       .sort((a, b) => fs.statSync(b).mtimeMs - fs.statSync(a).mtimeMs);
     for (const file of letters) {
@@ -61,7 +62,7 @@ async function codeFor(outbox, email) {
     }
     await new Promise((r) => setTimeout(r, 50));
   }
-  throw new Error(`no sign-in code for ${email} in ${outbox}`);
+  throw new Error(`no sign-in code for ${email} in ${outbox} after 10 s`);
 }
 
 async function employeeJourney(browser, plan) {

@@ -92,8 +92,8 @@ async fn every_page_is_accessible_and_fits_a_phone() {
         ("masuk", "/masuk".into(), none.clone()),
         (
             "masuk-kode",
-            format!("/masuk/kode?id={RIZAL_NIP}"),
-            none.clone(),
+            "/masuk/kode".into(),
+            cookie("ikrar_masuk", RIZAL_NIP),
         ),
         ("masuk-undangan", "/masuk/undangan".into(), none.clone()),
         (
@@ -131,8 +131,8 @@ async fn every_page_is_accessible_and_fits_a_phone() {
         ("admin-masuk", "/admin/masuk".into(), none.clone()),
         (
             "admin-masuk-kode",
-            "/admin/masuk/kode?email=admin@sulselprov.go.id".into(),
-            none.clone(),
+            "/admin/masuk/kode".into(),
+            cookie("ikrar_admin_masuk", "admin@sulselprov.go.id"),
         ),
         ("admin", "/admin".into(), admin.clone()),
         (

@@ -193,6 +193,7 @@ fn the_demo_starts_serves_and_restarts_on_its_data() {
         .send()
         .unwrap();
     assert_eq!(sent.status(), 202);
+    crate::helpers::wait_for_letter(&data_dir.join("outbox"), "Kode masuk ikrar: ");
     assert_eq!(
         std::fs::read_dir(data_dir.join("outbox")).unwrap().count(),
         1,

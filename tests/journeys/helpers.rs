@@ -10,6 +10,8 @@ use ikrar::domain::PactDocument;
 use ikrar::startup::Application;
 use serde_json::Value;
 
+pub use crate::letters::wait_for_letter;
+
 /// The roster every test starts with: two ASN in Makassar, a PPNPN staff member without NIP,
 /// and one PNS in Jakarta (outside the Sulawesi Selatan campaign).
 pub const ROSTER: &str = "\
@@ -471,8 +473,23 @@ impl TestApp {
         self.dir.path().join("outbox")
     }
 
-    /// The code in the newest message to `email`; the messages are removed once read.
+    /// Waits until the node's drain has handled every code request so far (mailed the code or
+    /// found nobody to mail), so the outbox shows what the requests sent. Fails after 10 s.
+    pub fn codes_settled(&self) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while ikrar::sign_in::code_requests::pending(&self.db).unwrap() > 0 {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "sign-in code requests still queued after 10 s: is the node's drain running?"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(2));
+        }
+    }
+
+    /// The code in the newest message to `email`, once the drain has handled the requests so
+    /// far; the messages are removed once read.
     pub fn take_code(&self, email: &str) -> Option<String> {
+        self.codes_settled();
         let mut found = None;
         for entry in std::fs::read_dir(self.outbox()).ok()?.flatten() {
             // The headers are enough, and other letters (a certificate PDF) can be large.
@@ -496,7 +513,9 @@ impl TestApp {
         found
     }
 
+    /// Whether nothing was mailed, once the drain has handled the requests so far.
     pub fn outbox_is_empty(&self) -> bool {
+        self.codes_settled();
         std::fs::read_dir(self.outbox())
             .map(|mut d| d.next().is_none())
             .unwrap_or(true)

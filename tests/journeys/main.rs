@@ -1,6 +1,7 @@
 //! User journeys against a real server on a random port and a fresh SQLite database each.
 
 mod helpers;
+mod letters;
 
 mod admin;
 mod admin_lists;
@@ -26,6 +27,7 @@ mod public_log;
 mod refusals;
 mod roster_import;
 mod sign_in;
+mod sign_in_truth;
 mod signing_pages;
 mod synthetic_nation;
 mod verdict;

@@ -102,12 +102,7 @@ fn the_demo_prints_an_admin_who_can_sign_in() {
         .send()
         .unwrap();
     assert_eq!(sent.status(), 303);
-    let letter = std::fs::read_dir(data_dir.join("outbox"))
-        .unwrap()
-        .flatten()
-        .map(|e| std::fs::read_to_string(e.path()).unwrap())
-        .find(|t| t.contains(email))
-        .expect("the admin's code is in the outbox");
+    let letter = crate::helpers::wait_for_letter(&data_dir.join("outbox"), email);
     let at = letter.find("Kode masuk ikrar: ").unwrap() + 18;
     let code = &letter[at..at + 6];
     let signed_in = b

@@ -64,12 +64,7 @@ async fn two_nodes_on_one_postgresql_database_sign_concurrently() {
             .unwrap();
         assert_eq!(sent.status(), 202);
         let outbox = app.dir.path().join("node-a/outbox");
-        let mail = std::fs::read_dir(&outbox)
-            .unwrap()
-            .flatten()
-            .map(|e| std::fs::read_to_string(e.path()).unwrap())
-            .find(|t| t.contains(email))
-            .unwrap();
+        let mail = wait_for_letter(&outbox, email);
         let at = mail.find("Kode masuk ikrar: ").unwrap() + 18;
         let session = client
             .post(format!("{}/api/v1/auth/session", nodes[1].base_url))

@@ -46,7 +46,11 @@ async fn an_employee_signs_through_the_pages_without_javascript(backend: Backend
         .await
         .unwrap();
     assert_eq!(sent.status(), 303);
-    assert_eq!(location(&sent), format!("/masuk/kode?id={ANDI_NIP}"));
+    // The NIP travels in an HttpOnly cookie, never in an address.
+    assert_eq!(location(&sent), "/masuk/kode");
+    let code_page = b.get(app.url("/masuk/kode")).send().await.unwrap();
+    assert_eq!(code_page.status(), 200);
+    assert!(code_page.text().await.unwrap().contains(ANDI_NIP));
     let code = app.take_code("andi@contoh.go.id").unwrap();
 
     let wrong = b

@@ -7,10 +7,10 @@ use serde::Deserialize;
 
 use super::{cookie, expired_cookie, SignedInAdmin};
 use crate::domain::EmailAddress;
-use crate::sign_in::{self, SignInError};
+use crate::sign_in;
 use crate::web::pages::{self, render, render_with_status};
 use crate::web::security::{check_csrf, CsrfToken};
-use crate::web::sign_in::{as_client, sign_in_error};
+use crate::web::sign_in::{as_client, pending_cookie, pending_removal, sign_in_error};
 use crate::web::{AppState, PageError, WebError};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -21,8 +21,17 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/admin/keluar", web::post().to(sign_out));
 }
 
-const CODE_SENT: &str =
-    "Jika alamat surel tersebut terdaftar sebagai admin, kode masuk telah dikirim ke alamat itu.";
+fn code_sent(helpdesk: &str) -> String {
+    format!(
+        "Jika alamat surel tersebut terdaftar sebagai admin, kode masuk telah dikirim ke alamat \
+         itu. Kode biasanya tiba dalam satu menit; periksa juga folder spam. Bila perlu bantuan, \
+         hubungi {helpdesk}."
+    )
+}
+
+/// The email address being signed in with, from the form to the code page; never in an address.
+const PENDING_EMAIL_COOKIE: &str = "ikrar_admin_masuk";
+const PENDING_PATH: &str = "/admin/masuk";
 
 #[derive(Deserialize)]
 struct EmailForm {
@@ -73,34 +82,46 @@ async fn sign_in_submit(
             return Ok(render_with_status(StatusCode::BAD_REQUEST, &page));
         }
     };
-    let target = format!("/admin/masuk/kode?email={}", email.as_str());
+    let pending = pending_cookie(&state, PENDING_EMAIL_COOKIE, PENDING_PATH, email.as_str());
+    let typed = email.as_str().to_string();
     let outcome = as_client(&state, &req, move |state, client| {
-        sign_in::request_admin_code(&state.db, &state.mailer, &email, client)
+        sign_in::request_admin_code(&state.db, &state.code_desk, &email, client)
     })
     .await?;
-    match outcome {
+    match outcome.map_err(sign_in_error) {
         Ok(()) => {}
-        Err(SignInError::Mail(e)) => tracing::error!(error = %e, "could not send an admin code"),
-        Err(e) => return Err(sign_in_error(e).into()),
+        Err(WebError::TooManyRequests(message)) => {
+            let page = pages::AdminSignIn {
+                email: typed,
+                error: Some(message),
+                csrf: csrf.0,
+            };
+            return Ok(render_with_status(StatusCode::TOO_MANY_REQUESTS, &page));
+        }
+        Err(e) => return Err(e.into()),
     }
     Ok(HttpResponse::SeeOther()
-        .insert_header((header::LOCATION, target))
+        .cookie(pending)
+        .insert_header((header::LOCATION, "/admin/masuk/kode"))
         .finish())
 }
 
-#[derive(Deserialize)]
-struct EmailQuery {
-    email: String,
-}
-
 async fn code_page(
-    query: web::Query<EmailQuery>,
+    state: web::Data<AppState>,
+    req: HttpRequest,
     csrf: CsrfToken,
 ) -> Result<HttpResponse, PageError> {
-    let email = EmailAddress::parse(&query.email).map_err(|e| WebError::bad("email", e))?;
+    let email = req
+        .cookie(PENDING_EMAIL_COOKIE)
+        .and_then(|c| EmailAddress::parse(c.value()).ok());
+    let Some(email) = email else {
+        return Ok(HttpResponse::SeeOther()
+            .insert_header((header::LOCATION, PENDING_PATH))
+            .finish());
+    };
     render(&pages::AdminCode {
         email: email.as_str().to_string(),
-        notice: CODE_SENT.into(),
+        notice: code_sent(state.code_desk.helpdesk()),
         error: None,
         csrf: csrf.0,
     })
@@ -123,6 +144,7 @@ async fn code_submit(
     match outcome {
         Ok((token, _)) => Ok(HttpResponse::SeeOther()
             .cookie(cookie(&state, &token))
+            .cookie(pending_removal(PENDING_EMAIL_COOKIE, PENDING_PATH))
             .insert_header((header::LOCATION, "/admin"))
             .finish()),
         Err(e) => match sign_in_error(e) {

@@ -1,0 +1,2 @@
+DROP TABLE sign_in_jobs;
+DROP TABLE sign_in_requests;
