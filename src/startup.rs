@@ -138,6 +138,12 @@ impl Application {
         // Off the start-up path: what the first scans would otherwise each read for themselves.
         let (warm_db, warm_caches) = (db.clone(), caches.clone());
         std::thread::spawn(move || warm_up(&warm_db, &warm_caches));
+        let sso = settings
+            .sso
+            .clone()
+            .map(crate::sso::SingleSignOn::new)
+            .transpose()?
+            .map(Arc::new);
         let state = web::Data::new(AppState {
             db,
             key,
@@ -153,6 +159,7 @@ impl Application {
             live: Arc::new(crate::web::live::LiveHub::new(settings.live)),
             small_count_threshold: settings.public_min_count,
             report_url: settings.report_url.clone(),
+            sso,
         });
         let server = HttpServer::new(move || {
             App::new()

@@ -17,6 +17,7 @@ pub mod keys;
 pub mod log;
 pub mod schema;
 pub mod seals;
+pub mod sso;
 mod types;
 
 use std::sync::{mpsc, Arc, Mutex, OnceLock};

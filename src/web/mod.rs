@@ -17,6 +17,7 @@ pub mod privacy;
 pub mod security;
 mod session;
 pub(crate) mod sign_in;
+mod sso;
 pub mod upload;
 mod verify;
 
@@ -55,6 +56,8 @@ pub struct AppState {
     pub small_count_threshold: i64,
     /// Where the public reports a neutrality violation (`--report-url`), shown on verify pages.
     pub report_url: Option<String>,
+    /// The identity provider of "Masuk dengan SSO" (`--sso-issuer`), when configured.
+    pub sso: Option<Arc<crate::sso::SingleSignOn>>,
 }
 
 /// Runs a short database read for a public hot path (a QR scan, the session behind a signing).
@@ -91,6 +94,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(health::healthz)
         .configure(assets::routes)
         .configure(sign_in::routes)
+        .configure(sso::routes)
         .configure(pact::routes)
         .configure(certificates::routes)
         .configure(issuer::routes)

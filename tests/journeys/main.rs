@@ -26,5 +26,6 @@ mod refusals;
 mod roster_import;
 mod sign_in;
 mod signing_pages;
+mod sso;
 mod synthetic_nation;
 mod verdict;

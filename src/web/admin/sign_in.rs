@@ -47,11 +47,15 @@ struct CsrfOnly {
     csrf: String,
 }
 
-async fn sign_in_page(csrf: CsrfToken) -> Result<HttpResponse, PageError> {
+async fn sign_in_page(
+    state: web::Data<AppState>,
+    csrf: CsrfToken,
+) -> Result<HttpResponse, PageError> {
     render(&pages::AdminSignIn {
         email: String::new(),
         error: None,
         csrf: csrf.0,
+        sso: state.sso.as_ref().is_some_and(|s| s.admins_allowed()),
     })
 }
 
@@ -69,6 +73,7 @@ async fn sign_in_submit(
                 email: form.email.clone(),
                 error: Some(e.to_string()),
                 csrf: csrf.0,
+                sso: state.sso.as_ref().is_some_and(|s| s.admins_allowed()),
             };
             return Ok(render_with_status(StatusCode::BAD_REQUEST, &page));
         }
