@@ -94,6 +94,11 @@ async fn app_with_provider(backend: Backend) -> Option<(TestApp, OidcProvider)> 
     if !require(Tool::Node) {
         return None;
     }
+    // What ikrar logs about the provider (a refusal's cause) shows with the failing journey.
+    let _ = tracing_subscriber::fmt()
+        .with_test_writer()
+        .with_env_filter("ikrar=warn")
+        .try_init();
     let mut provider = OidcProvider::start();
     let sso = provider.settings();
     let app = spawn_app_with(backend, move |s| s.sso = Some(sso)).await?;

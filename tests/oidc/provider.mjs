@@ -24,6 +24,12 @@ import path from 'node:path';
 import readline from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
+// stdout carries the port and nothing else: the journey stops reading it after that line, and a
+// later write there (oidc-provider's notices go to console.log) would end the process with EPIPE,
+// which ikrar sees as a connection reset at the token endpoint.
+console.log = (...args) => console.error(...args);
+console.info = (...args) => console.error(...args);
+
 const here = path.dirname(fileURLToPath(import.meta.url));
 const modules = process.env.IKRAR_TEST_NODE_MODULES
   || path.join(here, '..', '..', 'target', 'npm', 'node_modules');
