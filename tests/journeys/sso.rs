@@ -17,6 +17,7 @@ crate::on_both_backends!(
     an_expired_id_token_is_refused,
     a_replayed_state_is_refused,
     a_nip_off_the_roster_is_refused_by_sso,
+    an_admin_signs_in_with_sso_when_the_deployment_allows_it,
 );
 
 /// A NIP of valid shape that is not on the test roster.
@@ -91,6 +92,10 @@ impl Drop for OidcProvider {
 
 /// ikrar with SSO pointing at a fresh provider; `None` when the journey is skipped.
 async fn app_with_provider(backend: Backend) -> Option<(TestApp, OidcProvider)> {
+    app_with_provider_for(backend, false).await
+}
+
+async fn app_with_provider_for(backend: Backend, admins: bool) -> Option<(TestApp, OidcProvider)> {
     if !require(Tool::Node) {
         return None;
     }
@@ -100,7 +105,10 @@ async fn app_with_provider(backend: Backend) -> Option<(TestApp, OidcProvider)> 
         .with_env_filter("ikrar=warn")
         .try_init();
     let mut provider = OidcProvider::start();
-    let sso = provider.settings();
+    let sso = SsoSettings {
+        admins,
+        ..provider.settings()
+    };
     let app = spawn_app_with(backend, move |s| s.sso = Some(sso)).await?;
     provider.knows(&app);
     Some((app, provider))
@@ -124,8 +132,18 @@ async fn through_provider(
     provider: &OidcProvider,
     who: &str,
 ) -> (String, reqwest::Response) {
-    let b = &app.browser;
-    let departed = b.get(app.url("/masuk/sso")).send().await.unwrap();
+    through_provider_from(&app.browser, app, provider, "/masuk/sso", who).await
+}
+
+/// The same, in browser `b` from the page `start`.
+async fn through_provider_from(
+    b: &reqwest::Client,
+    app: &TestApp,
+    provider: &OidcProvider,
+    start: &str,
+    who: &str,
+) -> (String, reqwest::Response) {
+    let departed = b.get(app.url(start)).send().await.unwrap();
     assert_eq!(departed.status(), 303);
     let authorize = location(&departed);
     assert!(authorize.starts_with(&provider.issuer), "{authorize}");
@@ -339,5 +357,58 @@ async fn a_nip_off_the_roster_is_refused_by_sso(backend: Backend) {
         audited(&app, "target = '1992**********2001'"),
         1,
         "the trail names the masked NIP"
+    );
+}
+
+async fn an_admin_signs_in_with_sso_when_the_deployment_allows_it(backend: Backend) {
+    let Some((app, provider)) = app_with_provider_for(backend, true).await else {
+        return;
+    };
+    add_admin(&app, "admin@sulselprov.go.id", "provinsi", "73", None);
+    let page = app
+        .browser
+        .get(app.url("/admin/masuk"))
+        .send()
+        .await
+        .unwrap();
+    assert!(page.text().await.unwrap().contains("/admin/masuk/sso"));
+
+    let stranger = "email=orang%40sulselprov.go.id";
+    let (_, answer) =
+        through_provider_from(&app.browser, &app, &provider, "/admin/masuk/sso", stranger).await;
+    assert_eq!(answer.status(), 403);
+    assert!(answer
+        .text()
+        .await
+        .unwrap()
+        .contains("tidak terdaftar sebagai admin ikrar yang aktif"));
+    assert_eq!(app.count("sessions"), 0);
+    assert_eq!(
+        audited(
+            &app,
+            "action = 'masuk_gagal' AND detail = 'metode=sso; alasan=bukan_admin'"
+        ),
+        1
+    );
+
+    // Another browser: the first one is still signed in at the provider as the stranger.
+    let b = client()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let admin = "email=admin%40sulselprov.go.id";
+    let (_, answer) = through_provider_from(&b, &app, &provider, "/admin/masuk/sso", admin).await;
+    assert_eq!(answer.status(), 200);
+    assert!(answer
+        .text()
+        .await
+        .unwrap()
+        .contains("Lanjut ke halaman admin"));
+    let home = b.get(app.url("/admin")).send().await.unwrap();
+    assert_eq!(home.status(), 200, "the admin session works");
+    assert_eq!(
+        audited(&app, "action = 'masuk' AND detail = 'metode=sso'"),
+        1
     );
 }
