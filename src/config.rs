@@ -40,6 +40,8 @@ pub struct Settings {
     pub live: crate::web::live::LiveSettings,
     /// Public coverage pages show a count below this as "< N", so no one is singled out.
     pub public_min_count: i64,
+    /// The identity provider for "Masuk dengan SSO"; without it the button is not shown.
+    pub sso: Option<crate::sso::SsoSettings>,
 }
 
 impl Settings {
@@ -64,6 +66,7 @@ impl Settings {
             report_url: None,
             live: Default::default(),
             public_min_count: 5,
+            sso: None,
             data_dir,
         }
     }

@@ -15,6 +15,7 @@ pub mod outbox;
 pub mod roster;
 pub mod sign_in;
 pub mod signing;
+pub mod sso;
 pub mod startup;
 pub mod synth;
 pub mod totp;

@@ -159,6 +159,12 @@ impl Application {
                 Err(e) => tracing::warn!(error = %e, "cannot continue stopped roster imports"),
             },
         );
+        let sso = settings
+            .sso
+            .clone()
+            .map(crate::sso::SingleSignOn::new)
+            .transpose()?
+            .map(Arc::new);
         let state = web::Data::new(AppState {
             db,
             key,
@@ -177,6 +183,7 @@ impl Application {
             small_count_threshold: settings.public_min_count,
             report_url: settings.report_url.clone(),
             data_dir: settings.data_dir.clone(),
+            sso,
         });
         let server = HttpServer::new(move || {
             App::new()

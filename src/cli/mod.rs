@@ -13,6 +13,7 @@ mod invitations;
 mod keys;
 mod log;
 mod roster;
+mod sso;
 #[cfg(feature = "bench")]
 mod synth;
 
@@ -397,6 +398,8 @@ pub struct ServeArgs {
     /// that a village's single employee of an agency is not singled out; 0 shows every count.
     #[arg(long, env = "IKRAR_PUBLIC_MIN_COUNT", default_value_t = 5)]
     pub public_min_count: i64,
+    #[command(flatten)]
+    pub sso: sso::SsoArgs,
 }
 
 #[derive(Subcommand)]
@@ -543,6 +546,7 @@ impl ServeArgs {
         settings.report_url = self.report_url.clone().filter(|u| !u.trim().is_empty());
         settings.live.cap = self.live_stream_cap;
         settings.public_min_count = self.public_min_count;
+        settings.sso = self.sso.settings()?;
         if let Some(host) = &self.smtp_host {
             settings.mail = MailSettings::Smtp {
                 host: host.clone(),

@@ -19,6 +19,7 @@ pub mod log;
 pub mod roster_imports;
 pub mod schema;
 pub mod seals;
+pub mod sso;
 mod types;
 
 use std::sync::{mpsc, Arc, Mutex, OnceLock};

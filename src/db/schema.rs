@@ -319,3 +319,15 @@ diesel::table! {
         taken_until -> BigInt,
     }
 }
+
+diesel::table! {
+    sso_attempts (state_hash) {
+        state_hash -> Text,
+        nonce -> Text,
+        pkce_verifier -> Text,
+        role -> Text,
+        created_at -> BigInt,
+        expires_at -> BigInt,
+        used -> Bool,
+    }
+}

@@ -20,6 +20,7 @@ pub mod privacy;
 pub mod security;
 mod session;
 pub(crate) mod sign_in;
+mod sso;
 pub mod upload;
 mod verify;
 
@@ -64,6 +65,8 @@ pub struct AppState {
     pub report_url: Option<String>,
     /// The node's data folder: uploaded roster files are kept there until their import ends.
     pub data_dir: std::path::PathBuf,
+    /// The identity provider of "Masuk dengan SSO" (`--sso-issuer`), when configured.
+    pub sso: Option<Arc<crate::sso::SingleSignOn>>,
 }
 
 /// Runs a short database read for a public hot path (a QR scan, the session behind a signing).
@@ -101,6 +104,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(assets::routes)
         .configure(sign_in::routes)
         .configure(invitations::routes)
+        .configure(sso::routes)
         .configure(pact::routes)
         .configure(certificates::routes)
         .configure(issuer::routes)

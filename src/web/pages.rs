@@ -47,6 +47,8 @@ pub struct SignIn {
     pub id: String,
     pub error: Option<String>,
     pub csrf: String,
+    /// Offer "Masuk dengan SSO" (an identity provider is configured).
+    pub sso: bool,
 }
 
 #[derive(Template)]
@@ -299,6 +301,8 @@ pub struct AdminSignIn {
     pub email: String,
     pub error: Option<String>,
     pub csrf: String,
+    /// Offer "Masuk dengan SSO" (configured, and allowed for admins).
+    pub sso: bool,
 }
 
 #[derive(Template)]

@@ -173,11 +173,15 @@ async fn home() -> Result<HttpResponse, PageError> {
     render(&pages::Home)
 }
 
-async fn sign_in_page(csrf: CsrfToken) -> Result<HttpResponse, PageError> {
+async fn sign_in_page(
+    state: web::Data<AppState>,
+    csrf: CsrfToken,
+) -> Result<HttpResponse, PageError> {
     render(&pages::SignIn {
         id: String::new(),
         error: None,
         csrf: csrf.0,
+        sso: state.sso.is_some(),
     })
 }
 
@@ -195,6 +199,7 @@ async fn sign_in_submit(
                 id: form.id.clone(),
                 error: Some(e.to_string()),
                 csrf: csrf.0,
+                sso: state.sso.is_some(),
             };
             return Ok(render_with_status(
                 actix_web::http::StatusCode::BAD_REQUEST,
@@ -212,6 +217,7 @@ async fn sign_in_submit(
                 id: typed,
                 error: Some(message),
                 csrf: csrf.0,
+                sso: state.sso.is_some(),
             };
             return Ok(render_with_status(
                 actix_web::http::StatusCode::TOO_MANY_REQUESTS,

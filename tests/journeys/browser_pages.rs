@@ -70,7 +70,20 @@ async fn every_page_is_accessible_and_fits_a_phone() {
         return;
     }
     // SQLite only: what the browser sees does not depend on the database backend.
-    let Some(app) = spawn_app(Backend::Sqlite).await else {
+    // An identity provider is configured (never contacted: it is read on first use), so the
+    // sign-in pages show "Masuk dengan SSO" too.
+    let Some(app) = spawn_app_with(Backend::Sqlite, |s| {
+        s.sso = Some(ikrar::sso::SsoSettings {
+            issuer: "http://127.0.0.1:9".into(),
+            client_id: "ikrar".into(),
+            client_secret: "rahasia".into(),
+            nip_claim: "nip".into(),
+            scopes: vec!["profile".into()],
+            admins: true,
+        })
+    })
+    .await
+    else {
         return;
     };
     let (andi, signed) = app

@@ -29,5 +29,6 @@ mod roster_import;
 mod sign_in;
 mod sign_in_truth;
 mod signing_pages;
+mod sso;
 mod synthetic_nation;
 mod verdict;

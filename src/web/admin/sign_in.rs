@@ -56,11 +56,15 @@ struct CsrfOnly {
     csrf: String,
 }
 
-async fn sign_in_page(csrf: CsrfToken) -> Result<HttpResponse, PageError> {
+async fn sign_in_page(
+    state: web::Data<AppState>,
+    csrf: CsrfToken,
+) -> Result<HttpResponse, PageError> {
     render(&pages::AdminSignIn {
         email: String::new(),
         error: None,
         csrf: csrf.0,
+        sso: state.sso.as_ref().is_some_and(|s| s.admins_allowed()),
     })
 }
 
@@ -78,6 +82,7 @@ async fn sign_in_submit(
                 email: form.email.clone(),
                 error: Some(e.to_string()),
                 csrf: csrf.0,
+                sso: state.sso.as_ref().is_some_and(|s| s.admins_allowed()),
             };
             return Ok(render_with_status(StatusCode::BAD_REQUEST, &page));
         }
@@ -95,6 +100,7 @@ async fn sign_in_submit(
                 email: typed,
                 error: Some(message),
                 csrf: csrf.0,
+                sso: state.sso.as_ref().is_some_and(|s| s.admins_allowed()),
             };
             return Ok(render_with_status(StatusCode::TOO_MANY_REQUESTS, &page));
         }
