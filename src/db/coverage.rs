@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use diesel::prelude::*;
 
-use super::fixed::{AddDailySignings, AddRosterCount, AddSignedCount};
+use super::fixed::{pg, AddDailySignings, AddRosterCount, AddSignedCount};
 use super::schema::{daily_signings, roster_counts, signed_counts};
 use super::{on_backend, DbConnection, DbError};
 
@@ -321,8 +321,10 @@ const ROWS_PER_INSERT: usize = 64;
 
 /// Writes `rows` (sorted by key, each key once) adding each one's value to the stored counter.
 /// Into an empty table, such as the first load of a roster, they are plain inserts of many rows
-/// per statement; otherwise one upsert per row (diesel builds no multi-row upsert for SQLite),
-/// each a statement prepared once and reused (`db::fixed`).
+/// per statement; otherwise, on SQLite, one upsert per row (diesel builds no multi-row upsert
+/// for SQLite), each a statement prepared once and reused (`db::fixed`). On PostgreSQL each row
+/// would be a round trip made while the batch holds the counter rows every signing waits for
+/// (about ten per signing), so all rows go in one statement there.
 macro_rules! write_adding {
     ($conn:expr, $rows:expr, $table:ident, $value:ident) => {{
         let conn: &mut DbConnection = $conn;
@@ -331,8 +333,14 @@ macro_rules! write_adding {
             diesel::select(diesel::dsl::exists($table::table.select($table::$value)))
                 .get_result(conn)?;
         if occupied {
-            for row in rows {
-                row.add_to_stored(conn)?;
+            if let DbConnection::Postgres(c) = &mut *conn {
+                if !rows.is_empty() {
+                    AddToStored::add_all_to_stored(&rows[..], c)?;
+                }
+            } else {
+                for row in rows {
+                    row.add_to_stored(conn)?;
+                }
             }
         } else {
             let mut full = rows.chunks_exact(ROWS_PER_INSERT);
@@ -353,8 +361,10 @@ macro_rules! write_adding {
 }
 
 /// A counter row that adds its value to the stored row of the same key, or becomes that row.
-trait AddToStored {
+trait AddToStored: Sized {
     fn add_to_stored(&self, conn: &mut DbConnection) -> QueryResult<usize>;
+    /// The same for many rows in one statement (PostgreSQL); each key once.
+    fn add_all_to_stored(rows: &[Self], conn: &mut diesel::PgConnection) -> QueryResult<usize>;
 }
 
 impl AddToStored for RosterCount {
@@ -367,6 +377,18 @@ impl AddToStored for RosterCount {
             employees: self.employees,
         };
         on_backend!(conn, |c| row.execute(c))
+    }
+
+    fn add_all_to_stored(rows: &[Self], conn: &mut diesel::PgConnection) -> QueryResult<usize> {
+        let mut all = pg::AddRosterCounts::default();
+        for r in rows {
+            all.area_code.push(&r.area_code);
+            all.parent_code.push(&r.parent_code);
+            all.agency.push(&r.agency);
+            all.employee_type.push(&r.employee_type);
+            all.employees.push(r.employees);
+        }
+        all.execute(conn)
     }
 }
 
@@ -382,6 +404,19 @@ impl AddToStored for SignedCount {
         };
         on_backend!(conn, |c| row.execute(c))
     }
+
+    fn add_all_to_stored(rows: &[Self], conn: &mut diesel::PgConnection) -> QueryResult<usize> {
+        let mut all = pg::AddSignedCounts::default();
+        for r in rows {
+            all.campaign_id.push(&r.campaign_id);
+            all.area_code.push(&r.area_code);
+            all.parent_code.push(&r.parent_code);
+            all.agency.push(&r.agency);
+            all.employee_type.push(&r.employee_type);
+            all.signed.push(r.signed);
+        }
+        all.execute(conn)
+    }
 }
 
 impl AddToStored for DailySigning {
@@ -393,6 +428,17 @@ impl AddToStored for DailySigning {
             signings: self.signings,
         };
         on_backend!(conn, |c| row.execute(c))
+    }
+
+    fn add_all_to_stored(rows: &[Self], conn: &mut diesel::PgConnection) -> QueryResult<usize> {
+        let mut all = pg::AddDailySignings::default();
+        for r in rows {
+            all.campaign_id.push(&r.campaign_id);
+            all.area_code.push(&r.area_code);
+            all.day.push(r.day);
+            all.signings.push(r.signings);
+        }
+        all.execute(conn)
     }
 }
 

@@ -602,6 +602,10 @@ pub fn in_one_snapshot<T>(
 pub fn advance_counter(conn: &mut DbConnection, name: &str, by: i64) -> diesel::QueryResult<i64> {
     use diesel::prelude::*;
     use schema::counters;
+    if let DbConnection::Postgres(c) = conn {
+        // One round trip: the row is locked from here to the commit, and every signing waits.
+        return fixed::pg::AdvanceCounter { by, name }.get_result(c);
+    }
     on_backend!(conn, |c| fixed::AdvanceCounter { by, name }.execute(c))?;
     on_backend!(conn, |c| counters::table
         .find(name)
