@@ -293,13 +293,13 @@ fn redeem(
     if !auth::record_attempt(&mut conn, &live.id, matches)? || !matches {
         return fail(&mut conn, Some(&recipient));
     }
-    signed_in(
+    Ok(signed_in(
         &mut conn,
         client,
         &recipient,
         SignInMethod::EmailCode,
         typed,
-    )
+    )?)
 }
 
 /// Opens a session for someone whose identity `method` has just proven, and records the sign-in
