@@ -28,6 +28,8 @@ nice -n 10 cargo "${toolchain[@]}" fuzz build "${flags[@]}"
 run() {
   local target="$1"
   mkdir -p "corpus/$target"
+  # Hand-made starting inputs (fuzz/seeds/TARGET): random bytes alone seldom make a whole PDF.
+  if [ -d "seeds/$target" ]; then cp -n "seeds/$target"/* "corpus/$target/"; fi
   # -rss_limit_mb: a PDF or a form must not make a reader hold more than this.
   if nice -n 10 cargo "${toolchain[@]}" fuzz run "${flags[@]}" "$target" "corpus/$target" -- \
       -max_total_time="$seconds" -rss_limit_mb=1024 -timeout=10 -print_final_stats=1 \

@@ -4,9 +4,9 @@
 //! start-up and owned by the application state; a test server, a command or a unit test makes its
 //! own, so nothing is shared by accident and a fresh one is a reset.
 
+use crate::crypto::AcceptedSignatures;
 use crate::db::areas::AreaNames;
 use crate::memo::Memo;
-use crate::signing::AcceptedSignatures;
 use crate::transparency::LogMemory;
 
 /// A campaign's issuing-authority versions as (effective from, "name, office"), with the instant

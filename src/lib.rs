@@ -5,6 +5,7 @@ pub mod caches;
 pub mod certificate;
 pub mod cli;
 pub mod config;
+pub mod crypto;
 pub mod db;
 pub mod domain;
 pub mod export;

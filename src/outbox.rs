@@ -13,11 +13,11 @@ use std::time::Duration;
 use anyhow::Context;
 use diesel::prelude::*;
 
+use crate::crypto::Seal;
 use crate::db::schema::certificate_mail;
 use crate::db::{certificates, employees, now, Db, DbConnection};
 use crate::domain::{CertificateId, IndonesianZone, RevocationReason};
 use crate::mail::Mailer;
-use crate::signing::Seal;
 
 /// Which letter a queued row asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -206,7 +206,7 @@ fn send(
     let link = format!("{}/v/{}", base_url.trim_end_matches('/'), row.id);
     match letter.kind.as_str() {
         "terbit" => {
-            let (row, pdf) = crate::web::render_stored(db, caches, base_url, seal, &id)?
+            let (row, pdf) = crate::certificate::render_stored(db, caches, base_url, seal, &id)?
                 .context("the certificate is gone")?;
             let body = letter_text(&[
                 &format!("Yth. Bapak/Ibu {},", row.signer_name),

@@ -9,10 +9,10 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use serde::Serialize;
 
+use crate::crypto::{encode_signed_bytes, IssuerKey};
 use crate::db::certificates::CertificateRow;
 use crate::db::log;
 use crate::db::DbConnection;
-use crate::signing::{encode_signed_bytes, IssuerKey};
 use crate::transparency::{self, EntryKind};
 
 /// The attached file's name inside the PDF.

@@ -6,14 +6,16 @@ pub mod pdf;
 pub mod pdf_signature;
 mod qr;
 pub mod slips;
+mod stored;
 
 pub use bundle::OfflineBundle;
 pub use qr::{verify_link, QrError, QrMatrix};
+pub use stored::render_stored;
 
+use crate::crypto::{encode_signed_bytes, Claim};
 use crate::db::campaigns::{Campaign, StoredDocument};
 use crate::db::certificates::CertificateRow;
 use crate::domain::{Block, IndonesianZone, IssuingAuthority, PactDocument};
-use crate::signing::{encode_signed_bytes, Claim};
 use pdf::{Attachment, CertificateSheet, DocumentBlock, FileInfo, Letterhead};
 pub use pdf_signature::{PdfSignatureError, PdfSigner};
 

@@ -5,7 +5,7 @@
 //! the field), a new revision of page 1 (its `/Annots` naming the field), an invisible
 //! signature widget merged with its field, and the `/Sig` dictionary: `/SubFilter
 //! /ETSI.CAdES.detached`, a `/ByteRange` over the whole file but the `/Contents` hex string,
-//! which holds the detached CMS of [`crate::signing::seal::cms`]. `/ByteRange` and `/Contents`
+//! which holds the detached CMS of [`crate::crypto::seal::cms`]. `/ByteRange` and `/Contents`
 //! are written as placeholders of fixed width and patched in place once the file is hashed.
 //! Deterministic: the claimed time is derived from the certificate's own `signed_at`, and ECDSA
 //! uses RFC 6979 nonces.
@@ -13,8 +13,8 @@
 use lopdf::{Dictionary, Document, IncrementalDocument, Object, ObjectId, StringFormat};
 use sha2::{Digest, Sha256};
 
-use crate::signing::seal::cms::{self, SealEncodingError};
-use crate::signing::{Seal, SealSignature, SealSignatureError};
+use crate::crypto::seal::cms::{self, SealEncodingError};
+use crate::crypto::{Seal, SealSignature, SealSignatureError};
 
 /// Width of each number in the `/ByteRange` placeholder: enough for a 9 GB file.
 const RANGE_DIGITS: usize = 10;

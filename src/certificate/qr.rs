@@ -107,8 +107,8 @@ pub fn verify_link(base_url: &str, certificate_id: &str, encoded_claim: &str) ->
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::crypto::{IssuerKey, SignedRecord};
     use crate::domain::CertificateId;
-    use crate::signing::{IssuerKey, SignedRecord};
 
     /// A 40-character base URL, as the acceptance figures assume.
     const BASE: &str = "https://pakta.bkd.sulselprov.go.id/ikrar";

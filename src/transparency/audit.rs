@@ -11,11 +11,11 @@ use super::checkpoint;
 use super::entry::{self, EntryKind, KeyEvent};
 use super::keys::{fold, LoggedKey};
 use super::merkle::{leaf_hash, FullTree};
+use crate::crypto::verify_with;
 use crate::db::certificates::CertificateRow;
 use crate::db::log::CheckpointRow;
 use crate::db::schema::certificates;
 use crate::db::{keys, log, DbConnection, DbError};
-use crate::signing::verify_with;
 
 const PAGE: i64 = 1_000;
 
@@ -70,7 +70,7 @@ fn expected_entry(
     kind: EntryKind,
     row: &CertificateRow,
 ) -> Result<Result<Vec<u8>, &'static str>, DbError> {
-    let Some(record) = crate::signing::SignedRecord::of_row(row) else {
+    let Some(record) = crate::crypto::SignedRecord::of_row(row) else {
         return Ok(Err("kolom catatan sertifikat rusak"));
     };
     let signed = record.claim();

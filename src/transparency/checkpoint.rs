@@ -7,7 +7,7 @@ use base64::Engine;
 use sha2::{Digest, Sha256};
 
 use super::merkle::Hash;
-use crate::signing::{verify_with, IssuerKey};
+use crate::crypto::{verify_with, IssuerKey};
 
 /// The signature type byte of Ed25519 in the signed-note key hash.
 const ED25519: u8 = 0x01;

@@ -7,10 +7,10 @@ use super::checkpoint;
 use super::entry::{KeyEvent, KeyEventKind, KeyRoles};
 use super::store;
 use super::EntryKind;
+use crate::crypto::{IssuerKey, KeyId};
 use crate::db::keys::{self as db_keys, IssuerKeyRow};
 use crate::db::log;
 use crate::db::{DbConnection, DbError};
-use crate::signing::{IssuerKey, KeyId};
 
 /// The first line of the signed key list: names the format, and keeps the note from ever reading
 /// as a checkpoint (whose first line is the log's origin).

@@ -13,11 +13,11 @@ pub mod tree;
 
 use std::time::Duration;
 
+use crate::crypto::IssuerKey;
 use crate::db::certificates::{CertificateRow, Verifiable};
 use crate::db::keys::IssuerKeyRow;
 use crate::db::log::{self, CheckpointRow};
 use crate::db::{Db, DbConnection, DbError};
-use crate::signing::IssuerKey;
 pub use entry::EntryKind;
 use merkle::Hash;
 pub use tree::LogMemory;
@@ -332,10 +332,10 @@ pub struct LogCheck {
 impl LogCheck {
     /// How the record's own signature is to be established after this check: a log that
     /// vouches for the record spares a second Ed25519 verification (a fifth of a scan's CPU).
-    pub fn signature_check(check: Option<&Self>) -> crate::signing::SignatureCheck {
+    pub fn signature_check(check: Option<&Self>) -> crate::crypto::SignatureCheck {
         match check {
-            Some(c) if c.vouched => crate::signing::SignatureCheck::VouchedByLog,
-            _ => crate::signing::SignatureCheck::Verify,
+            Some(c) if c.vouched => crate::crypto::SignatureCheck::VouchedByLog,
+            _ => crate::crypto::SignatureCheck::Verify,
         }
     }
 }

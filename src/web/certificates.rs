@@ -1,20 +1,14 @@
 //! A signer's own certificate: the confirmation page and the PDF download.
 
-use std::time::{Duration, Instant};
-
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpResponse};
 
 use super::pages::{self, render, render_with_status};
 use super::{AppState, PageError, SignedInEmployee, WebError};
 
-use crate::caches::Caches;
-use crate::certificate::bundle::Gathered;
-use crate::certificate::{self, CertificateContext, OfflineBundle, PdfSigner, QrMatrix};
-use crate::db::certificates::{self, CertificateRow};
-use crate::db::{areas, campaigns, Db};
+use crate::certificate::{self, QrMatrix};
+use crate::db::certificates;
 use crate::domain::CertificateId;
-use crate::signing::Seal;
 use crate::verification::{self, Evidence, Verdict, Verified};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -27,59 +21,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         web::get().to(download_page),
     )
     .route("/sertifikat/{id}", web::get().to(certificate_page));
-}
-
-/// How long a download of a certificate signed a moment ago waits for the checkpoint that covers
-/// it (one is signed within about a second of every append), so that its PDF carries the offline
-/// bundle. Past this the PDF is made without it, rather than not at all.
-const CHECKPOINT_WAIT: Duration = Duration::from_secs(3);
-
-/// Renders a stored certificate as its PDF, with its offline bundle attached, sealed by `seal`;
-/// `None` if there is no such certificate.
-pub fn render_stored(
-    db: &Db,
-    caches: &Caches,
-    base_url: &str,
-    seal: &Seal,
-    id: &CertificateId,
-) -> anyhow::Result<Option<(CertificateRow, Vec<u8>)>> {
-    let mut conn = db.read()?;
-    let Some(row) = certificates::find(&mut conn, id)? else {
-        return Ok(None);
-    };
-    let campaign = campaigns::find(&mut conn, &row.campaign_id)?
-        .ok_or_else(|| anyhow::anyhow!("certificate {} names a missing campaign", row.id))?;
-    let document = campaigns::document_by_hash(&mut conn, &row.campaign_id, &row.document_sha256)?
-        .ok_or_else(|| anyhow::anyhow!("certificate {} names a missing document", row.id))?;
-    let work_area = areas::describe(&mut conn, &caches.area_names, &row.village_code)?;
-    let authority = campaigns::authority_at(&mut conn, &row.campaign_id, row.signed_at)?;
-    let mut gathered = OfflineBundle::gather(&mut conn, &row)?;
-    drop(conn);
-    let waiting_since = Instant::now();
-    while gathered == Gathered::AwaitingCheckpoint && waiting_since.elapsed() < CHECKPOINT_WAIT {
-        std::thread::sleep(Duration::from_millis(100));
-        gathered = OfflineBundle::gather(&mut *db.read()?, &row)?;
-    }
-    let bundle = match gathered {
-        Gathered::Ready(bundle) => Some(bundle),
-        other => {
-            tracing::warn!(certificate = %row.id, state = ?other, "a certificate PDF goes out without its offline bundle");
-            None
-        }
-    };
-    let pdf = certificate::render_pdf(
-        &CertificateContext {
-            certificate: &row,
-            campaign: &campaign,
-            document: &document,
-            work_area: &work_area,
-            base_url,
-            authority: authority.as_ref(),
-            bundle: bundle.as_ref(),
-        },
-        PdfSigner { seal },
-    )?;
-    Ok(Some((row, pdf)))
 }
 
 /// Why a certificate that is not genuine gets no freshly sealed PDF: a new seal would make a
@@ -135,10 +76,11 @@ async fn download(
         return Ok(Download::Refused(Box::new(verified), reason));
     }
     let st = state.clone();
-    let rendered =
-        web::block(move || render_stored(&st.db, &st.caches, &st.base_url, &st.seal, &id))
-            .await?
-            .map_err(WebError::internal)?;
+    let rendered = web::block(move || {
+        certificate::render_stored(&st.db, &st.caches, &st.base_url, &st.seal, &id)
+    })
+    .await?
+    .map_err(WebError::internal)?;
     match rendered {
         Some((row, pdf)) if row.employee_id == me.employee.id => Ok(Download::Pdf(
             HttpResponse::Ok()

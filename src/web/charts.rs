@@ -2,6 +2,28 @@
 
 use std::fmt::Write;
 
+/// 18210 → "18.210", as Indonesian writes thousands.
+pub fn thousands(n: i64) -> String {
+    let digits = n.abs().to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push('.');
+        }
+        out.push(c);
+    }
+    if n < 0 {
+        format!("-{out}")
+    } else {
+        out
+    }
+}
+
+/// 87.5 → "87,5": one decimal, with the Indonesian decimal comma.
+pub fn percent_id(p: f64) -> String {
+    format!("{p:.1}").replace('.', ",")
+}
+
 fn escape(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('<', "&lt;")
@@ -59,9 +81,9 @@ pub fn bars(rows: &[Bar]) -> String {
         };
         let percent = row.percent.unwrap_or(0.0);
         let filled = bar_w * percent.clamp(0.0, 100.0) / 100.0;
-        let shown = row.percent.map_or("–".to_string(), |p| {
-            format!("{}%", super::coverage::percent_id(p))
-        });
+        let shown = row
+            .percent
+            .map_or("–".to_string(), |p| format!("{}%", percent_id(p)));
         let _ = write!(
             svg,
             "<text x=\"{lx}\" y=\"{ty}\" text-anchor=\"end\" font-size=\"13\" fill=\"#1b1f24\">{label}</text>\
@@ -111,7 +133,7 @@ pub fn daily_line(points: &[(String, i64)], today_partial: bool) -> String {
         b = height - pad,
         r = width - pad,
         t = pad + 4.0,
-        max = super::coverage::thousands(max as i64)
+        max = thousands(max as i64)
     );
     let path: Vec<String> = xy.iter().map(|(x, y)| format!("{x:.1},{y:.1}")).collect();
     let _ = write!(

@@ -255,26 +255,6 @@ fn clock(area: &str) -> String {
     long.rsplit("pukul ").next().unwrap_or_default().to_string()
 }
 
-pub fn thousands(n: i64) -> String {
-    let digits = n.abs().to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push('.');
-        }
-        out.push(c);
-    }
-    if n < 0 {
-        format!("-{out}")
-    } else {
-        out
-    }
-}
-
-pub fn percent_id(p: f64) -> String {
-    format!("{p:.1}").replace('.', ",")
-}
-
 async fn dashboard(
     state: web::Data<AppState>,
     path: web::Path<String>,

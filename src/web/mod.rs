@@ -31,7 +31,6 @@ use actix_web::web;
 use crate::db::Db;
 use crate::mail::Mailer;
 use crate::signing::IssuerKey;
-pub use certificates::render_stored;
 pub use error::{PageError, WebError};
 pub use session::SignedInEmployee;
 

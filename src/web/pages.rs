@@ -285,16 +285,6 @@ pub struct AdminHeader {
     pub scope: String,
 }
 
-impl AdminHeader {
-    pub fn of(me: &super::admin::SignedInAdmin) -> Self {
-        Self {
-            name: me.admin.full_name.clone(),
-            role: me.scope.role().label(),
-            scope: me.scope.to_string(),
-        }
-    }
-}
-
 #[derive(Template)]
 #[template(path = "admin/sign_in.html")]
 pub struct AdminSignIn {

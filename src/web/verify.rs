@@ -1,14 +1,13 @@
 //! The public side: what a QR scan, a journalist's upload or a verifier program is told.
 
 use super::answers::{KeyList, LogRef, PublishedKey};
-use actix_multipart::Multipart;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 
 use super::pages::{self, render, render_with_status};
 use super::security::{check_csrf, CsrfToken};
-use super::upload::{receive, UploadLimit};
+use super::upload::{receive, Form, UploadLimit};
 use super::{quick_read, rfc3339, AppState, PageError, WebError};
 use crate::certificate::{self, pdf_signature};
 use crate::db::{log, DbError};
@@ -334,7 +333,7 @@ async fn upload_submit(
     state: web::Data<AppState>,
     req: HttpRequest,
     csrf: CsrfToken,
-    payload: Multipart,
+    Form(payload): Form,
 ) -> Result<HttpResponse, PageError> {
     let refuse = |status: StatusCode, message: String| {
         Ok(render_with_status(

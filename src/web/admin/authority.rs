@@ -13,6 +13,7 @@ use crate::db::campaigns;
 use crate::domain::{AuthorityError, AuthorityLogo, IssuingAuthority, LOGO_MAX_BYTES};
 use crate::web::pages::{render, render_with_status, AdminHeader};
 use crate::web::security::{check_csrf, CsrfToken};
+use crate::web::upload::Form;
 use crate::web::{AppState, PageError, WebError};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -193,7 +194,7 @@ async fn revise_authority(
     me: SignedInAdmin,
     csrf: CsrfToken,
     path: web::Path<String>,
-    payload: Multipart,
+    Form(payload): Form,
 ) -> Result<HttpResponse, PageError> {
     let (campaign, current) = load(&state, &me, path.into_inner()).await?;
     may_edit(&me, &campaign)?;

@@ -50,6 +50,17 @@ pub struct SignedInAdmin {
     pub token: String,
 }
 
+// Here rather than beside the header in `pages`: the pages module knows nothing of who is signed in.
+impl pages::AdminHeader {
+    pub fn of(me: &SignedInAdmin) -> Self {
+        Self {
+            name: me.admin.full_name.clone(),
+            role: me.scope.role().label(),
+            scope: me.scope.to_string(),
+        }
+    }
+}
+
 impl SignedInAdmin {
     pub fn subject(&self) -> String {
         admin_subject(&self.admin.id)

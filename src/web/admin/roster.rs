@@ -1,7 +1,6 @@
 //! Roster upload by an admin: the same checks and the same all-or-nothing rule as
 //! `ikrar roster import`, with every row inside the admin's scope, and the row report on the page.
 
-use actix_multipart::Multipart;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 
@@ -11,7 +10,7 @@ use crate::domain::IndonesianZone;
 use crate::roster::{self, ImportError};
 use crate::web::pages::{self, render, render_with_status};
 use crate::web::security::{check_csrf, client_addr, CsrfToken};
-use crate::web::upload::{receive, UploadLimit};
+use crate::web::upload::{receive, Form, UploadLimit};
 use crate::web::{AppState, PageError, WebError};
 
 /// A province's roster is tens of megabytes; larger files go through the command line.
@@ -72,7 +71,7 @@ async fn upload(
     req: HttpRequest,
     me: SignedInAdmin,
     csrf: CsrfToken,
-    payload: Multipart,
+    Form(payload): Form,
 ) -> Result<HttpResponse, PageError> {
     let refuse = |status: StatusCode, error: String| {
         let mut p = page(&me, csrf.0.clone());

@@ -30,13 +30,13 @@ impl SmallCounts {
         if self.hides(n) {
             format!("< {}", self.threshold)
         } else {
-            super::thousands(n)
+            crate::web::charts::thousands(n)
         }
     }
 
     /// "61,5" or "–" when a count behind it is hidden.
     pub fn percent(&self, t: &Tally) -> Option<String> {
-        (!self.hides_tally(t)).then(|| super::percent_id(t.percent()))
+        (!self.hides_tally(t)).then(|| crate::web::charts::percent_id(t.percent()))
     }
 
     /// The value a table is sorted on: hidden counts sort as equal (by name), so that the order
