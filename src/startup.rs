@@ -159,6 +159,9 @@ impl Application {
                 Err(e) => tracing::warn!(error = %e, "cannot continue stopped roster imports"),
             },
         );
+        let search_seal = Arc::new(crate::web::admin::sealed_search::SearchSeal::new(
+            key.derived_secret("admin-search"),
+        ));
         let state = web::Data::new(AppState {
             db,
             key,
@@ -177,6 +180,7 @@ impl Application {
             small_count_threshold: settings.public_min_count,
             report_url: settings.report_url.clone(),
             data_dir: settings.data_dir.clone(),
+            search_seal,
         });
         let server = HttpServer::new(move || {
             App::new()

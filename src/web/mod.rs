@@ -64,6 +64,8 @@ pub struct AppState {
     pub report_url: Option<String>,
     /// The node's data folder: uploaded roster files are kept there until their import ends.
     pub data_dir: std::path::PathBuf,
+    /// Seals the admins' search terms into their addresses (`admin::sealed_search`).
+    pub search_seal: Arc<admin::sealed_search::SearchSeal>,
 }
 
 /// Runs a short database read for a public hot path (a QR scan, the session behind a signing).
