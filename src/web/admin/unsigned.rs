@@ -316,10 +316,23 @@ struct SearchForm {
     csrf: String,
 }
 
-fn see_other(location: String) -> HttpResponse {
-    HttpResponse::SeeOther()
-        .insert_header((header::LOCATION, location))
-        .finish()
+/// A redirect within the list. The campaign id comes from the address as typed: one that could
+/// not be a campaign's answers as an unknown campaign does, rather than go into a header.
+fn see_other(
+    campaign_id: &str,
+    query: &ListQuery,
+    file: Option<&str>,
+) -> Result<HttpResponse, WebError> {
+    if campaign_id.is_empty()
+        || !campaign_id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
+        return Err(no_such_campaign());
+    }
+    Ok(HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, href(campaign_id, query, None, file)))
+        .finish())
 }
 
 /// The search form posts here so that what was typed stays out of the address: the answer sends
@@ -341,7 +354,7 @@ async fn search(
         cari: term.map(|t| state.search_seal.seal(&me.admin.id, &t, crate::db::now())),
         ..ListQuery::default()
     };
-    Ok(see_other(href(&path.into_inner(), &query, None, None)))
+    Ok(see_other(&path.into_inner(), &query, None)?)
 }
 
 /// Where a request that shows a NIP or NIK in its address goes instead: the same list with the
@@ -354,14 +367,16 @@ fn unseal(
     file: Option<&str>,
 ) -> Result<Option<HttpResponse>, WebError> {
     if let Some(typed) = given(&query.q).filter(|q| must_be_sealed(q)) {
-        let sealed = state.search_seal.seal(&me.admin.id, typed, crate::db::now());
+        let sealed = state
+            .search_seal
+            .seal(&me.admin.id, typed, crate::db::now());
         let query = ListQuery {
             q: None,
             cari: Some(sealed),
             setelah: None,
             ..query.clone()
         };
-        return Ok(Some(see_other(href(campaign_id, &query, None, file))));
+        return see_other(campaign_id, &query, file).map(Some);
     }
     if let Some(token) = given(&query.cari) {
         query.q = Some(
@@ -394,38 +409,40 @@ async fn unsigned_page(
     let loaded = match unsealed {
         // A sealed term that does not open is only a stale link: nothing to record.
         Err(e) => Err(e),
-        Ok(()) => audited(
-        &state,
-        &req,
-        &me,
-        "lihat_belum_menandatangani",
-        campaign_id.clone(),
-        "halaman".into(),
-        move |conn| {
-            let campaign = campaigns::find(conn, &campaign_id)?
-                .filter(|c| campaign_visible(&scope, c))
-                .ok_or_else(no_such_campaign)?;
-            let asked = asked(&scope, &campaign, &q)?;
-            let mut employees = admin_lists::unsigned_page(
-                conn,
-                &campaign.id,
-                &scope,
-                &asked.filter,
-                asked.search.as_ref(),
-                asked.cursor.as_ref(),
-                PAGE_ROWS + 1,
-            )?;
-            let more = employees.len() as i64 > PAGE_ROWS;
-            employees.truncate(PAGE_ROWS as usize);
-            let names = export::village_names(conn, &employees)?;
-            let filtered = asked.filter.agency.is_some()
-                || asked.filter.employee_type.is_some()
-                || asked.search.is_some();
-            let pickers = pickers(conn, &scope, &campaign, &asked.filter, filtered)?;
-            Ok((campaign, asked, employees, more, names, pickers))
-        },
-    )
-    .await,
+        Ok(()) => {
+            audited(
+                &state,
+                &req,
+                &me,
+                "lihat_belum_menandatangani",
+                campaign_id.clone(),
+                "halaman".into(),
+                move |conn| {
+                    let campaign = campaigns::find(conn, &campaign_id)?
+                        .filter(|c| campaign_visible(&scope, c))
+                        .ok_or_else(no_such_campaign)?;
+                    let asked = asked(&scope, &campaign, &q)?;
+                    let mut employees = admin_lists::unsigned_page(
+                        conn,
+                        &campaign.id,
+                        &scope,
+                        &asked.filter,
+                        asked.search.as_ref(),
+                        asked.cursor.as_ref(),
+                        PAGE_ROWS + 1,
+                    )?;
+                    let more = employees.len() as i64 > PAGE_ROWS;
+                    employees.truncate(PAGE_ROWS as usize);
+                    let names = export::village_names(conn, &employees)?;
+                    let filtered = asked.filter.agency.is_some()
+                        || asked.filter.employee_type.is_some()
+                        || asked.search.is_some();
+                    let pickers = pickers(conn, &scope, &campaign, &asked.filter, filtered)?;
+                    Ok((campaign, asked, employees, more, names, pickers))
+                },
+            )
+            .await
+        }
     };
     let header = AdminHeader::of(&me);
     let (campaign, asked, employees, more, names, pickers) = match loaded {
