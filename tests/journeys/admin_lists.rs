@@ -131,8 +131,10 @@ fn links(html: &str) -> Vec<String> {
 /// What was typed, as typed or percent-encoded, is nowhere in this address.
 fn assert_hidden(address: &str, typed: &str) {
     let typed = typed.trim();
+    // A sealed term is random base64: a letter or two of it may match a short term by chance.
+    let long = typed.chars().count() >= 4;
     assert!(
-        !address.contains(typed) && !address.contains(&urlencoding(typed)),
+        !long || (!address.contains(typed) && !address.contains(&urlencoding(typed))),
         "{typed:?} shows in the address {address}"
     );
     assert!(!address.contains("q="), "no plain search in {address}");
