@@ -165,6 +165,9 @@ impl Application {
             .map(crate::sso::SingleSignOn::new)
             .transpose()?
             .map(Arc::new);
+        let search_seal = Arc::new(crate::web::admin::sealed_search::SearchSeal::new(
+            key.derived_secret("admin-search"),
+        ));
         let state = web::Data::new(AppState {
             db,
             key,
@@ -184,6 +187,7 @@ impl Application {
             report_url: settings.report_url.clone(),
             data_dir: settings.data_dir.clone(),
             sso,
+            search_seal,
         });
         let server = HttpServer::new(move || {
             App::new()

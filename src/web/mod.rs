@@ -66,6 +66,8 @@ pub struct AppState {
     pub data_dir: std::path::PathBuf,
     /// The identity provider of "Masuk dengan SSO" (`--sso-issuer`), when configured.
     pub sso: Option<Arc<crate::sso::SingleSignOn>>,
+    /// Seals the admins' search terms into their addresses (`admin::sealed_search`).
+    pub search_seal: Arc<admin::sealed_search::SearchSeal>,
 }
 
 /// Runs a short database read for a public hot path (a QR scan, the session behind a signing).

@@ -126,6 +126,19 @@ async function adminJourney(browser, plan) {
     await tabTo(tab, `a[href^="/admin/kampanye/${plan.campaign}/belum"]`);
     steps.push(await enter(tab));
     const unsigned = await tab.evaluate(() => document.body.innerText);
+    // A search by NIP, typed and sent with Enter: the list answers, the address has no NIP.
+    await tabTo(tab, 'input[name=q]');
+    await tab.keyboard.type(plan.admin.search);
+    steps.push(await enter(tab));
+    const searched = {
+      url: tab.url(),
+      text: await tab.evaluate(() => document.body.innerText),
+      links: await tab.evaluate(() =>
+        Array.from(document.querySelectorAll('a[href], form[action]')).map(
+          (e) => e.getAttribute('href') || e.getAttribute('action'),
+        ),
+      ),
+    };
     // Back to the home page by keyboard, then the public dashboard of the same campaign.
     await tabTo(tab, 'a[href="/admin"]');
     steps.push(await enter(tab));
@@ -137,7 +150,7 @@ async function adminJourney(browser, plan) {
     const sorted = await tab.evaluate(() =>
       Array.from(document.querySelectorAll('th[aria-sort]')).map((th) => th.getAttribute('aria-sort')),
     );
-    return { steps, unsigned_page: unsigned, sort_state: sorted };
+    return { steps, unsigned_page: unsigned, searched, sort_state: sorted };
   } finally {
     await context.close();
   }

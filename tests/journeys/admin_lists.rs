@@ -18,6 +18,7 @@ crate::on_both_backends!(
     refused_attempts_are_in_the_audit_trail,
     the_csv_opens_safely_in_a_spreadsheet,
     lists_and_checks_follow_one_scope_rule,
+    an_admin_search_by_nip_leaves_no_nip_in_any_address,
 );
 
 const EXTRA: usize = 130;
@@ -101,16 +102,66 @@ fn table_rows(html: &str) -> Vec<Vec<String>> {
         .collect()
 }
 
+/// An attribute's value as the browser reads it (the templates write `&` as `&#38;`).
+fn unescaped(attribute: &str) -> String {
+    attribute.replace("&#38;", "&").replace("&amp;", "&")
+}
+
 /// The page's "next page" link, unescaped.
 fn next_link(html: &str) -> Option<String> {
     let end = html.find("\" rel=\"next\"")?;
     let start = html[..end].rfind("href=\"")? + 6;
-    Some(html[start..end].replace("&amp;", "&"))
+    Some(unescaped(&html[start..end]))
 }
 
 async fn page(b: &reqwest::Client, app: &TestApp, path: &str) -> (u16, String) {
     let r = b.get(app.url(path)).send().await.unwrap();
     (r.status().as_u16(), r.text().await.unwrap())
+}
+
+/// The addresses a page links to or posts to, unescaped.
+fn links(html: &str) -> Vec<String> {
+    ["href=\"", "action=\""]
+        .iter()
+        .flat_map(|attr| html.split(attr).skip(1))
+        .map(|rest| unescaped(rest.split('"').next().unwrap()))
+        .collect()
+}
+
+/// What was typed, as typed or percent-encoded, is nowhere in this address.
+fn assert_hidden(address: &str, typed: &str) {
+    let typed = typed.trim();
+    // A sealed term is random base64: a letter or two of it may match a short term by chance.
+    let long = typed.chars().count() >= 4;
+    assert!(
+        !long || (!address.contains(typed) && !address.contains(&urlencoding(typed))),
+        "{typed:?} shows in the address {address}"
+    );
+    assert!(!address.contains("q="), "no plain search in {address}");
+}
+
+/// Searches as the admin's browser does: the form posts and the answer sends the browser on.
+/// What was typed shows in no address: not the answer's `Location`, not any link of the page it
+/// leads to. Returns the page's status, the page and the address it was found at.
+async fn searched(
+    b: &reqwest::Client,
+    app: &TestApp,
+    csrf: &str,
+    action: &str,
+    filters: &[(&str, &str)],
+    typed: &str,
+) -> (u16, String, String) {
+    let mut form = vec![("q", typed), ("csrf", csrf)];
+    form.extend_from_slice(filters);
+    let posted = b.post(app.url(action)).form(&form).send().await.unwrap();
+    assert_eq!(posted.status(), 303, "the search {typed:?} is sent on");
+    let location = posted.headers()["location"].to_str().unwrap().to_string();
+    assert_hidden(&location, typed);
+    let (status, html) = page(b, app, &location).await;
+    for link in links(&html) {
+        assert_hidden(&link, typed);
+    }
+    (status, html, location)
 }
 
 async fn unsigned_pages_join_up_and_search_ignores_case_and_accents(backend: Backend) {
@@ -119,7 +170,7 @@ async fn unsigned_pages_join_up_and_search_ignores_case_and_accents(backend: Bac
     };
     more_employees(&app);
     add_admin(&app, "bkd@sulselprov.go.id", "provinsi", "73", None);
-    let (b, _) = admin_browser(&app, "bkd@sulselprov.go.id", None).await;
+    let (b, csrf) = admin_browser(&app, "bkd@sulselprov.go.id", None).await;
 
     // Every page in turn, by its "next" link, while someone signs between two pages.
     let mut seen: Vec<String> = Vec::new();
@@ -187,7 +238,7 @@ async fn unsigned_pages_join_up_and_search_ignores_case_and_accents(backend: Bac
         ("1990010120150110", "Pegawai Uji Aa", "Wa Ode"),
         ("7371034506", "Wa Ode Sitti Hasnah", "Pegawai Uji"),
     ] {
-        let (status, html) = page(&b, &app, &format!("{list}?q={}", urlencoding(q))).await;
+        let (status, html, _) = searched(&b, &app, &csrf, &list, &[], q).await;
         assert_eq!(status, 200, "{q}");
         let rows = table_rows(&html);
         assert!(
@@ -199,7 +250,7 @@ async fn unsigned_pages_join_up_and_search_ignores_case_and_accents(backend: Bac
             "{q:?} finds only what starts so"
         );
     }
-    let (status, html) = page(&b, &app, &format!("{list}?q=x")).await;
+    let (status, html, _) = searched(&b, &app, &csrf, &list, &[], "x").await;
     assert_eq!(status, 400);
     assert!(html.contains("error-summary") && html.contains("href=\"#q\""));
 
@@ -214,12 +265,113 @@ async fn unsigned_pages_join_up_and_search_ignores_case_and_accents(backend: Bac
     assert!(html.contains("<option value=\"Dinas Pendidikan\""));
 
     // Certificates: Andi's is found by name and NIP, not by someone else's name.
-    let (_, html) = page(&b, &app, "/admin/sertifikat?q=andi%20nurul").await;
+    let certificates = "/admin/sertifikat";
+    let (_, html, _) = searched(&b, &app, &csrf, certificates, &[], "andi nurul").await;
     assert_eq!(table_rows(&html).len(), 1, "{html}");
-    let (_, html) = page(&b, &app, "/admin/sertifikat?q=19850330").await;
+    let (_, html, _) = searched(&b, &app, &csrf, certificates, &[], "19850330").await;
     assert_eq!(table_rows(&html).len(), 1);
-    let (_, html) = page(&b, &app, "/admin/sertifikat?q=budi").await;
+    let (_, html, _) = searched(&b, &app, &csrf, certificates, &[], "budi").await;
     assert!(table_rows(&html).is_empty());
+}
+
+async fn an_admin_search_by_nip_leaves_no_nip_in_any_address(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    more_employees(&app);
+    app.signs(ANDI_NIP, "andi@contoh.go.id", "Andi Nurul Hidayah, S.Pd.")
+        .await;
+    add_admin(&app, "bkd@sulselprov.go.id", "provinsi", "73", None);
+    add_admin(&app, "inspektorat@sulselprov.go.id", "provinsi", "73", None);
+    let (b, csrf) = admin_browser(&app, "bkd@sulselprov.go.id", None).await;
+    let list = format!("/admin/kampanye/{}/belum", app.campaign_id);
+
+    // The first digits of the 130 new NIPs, with an area and a type: three pages, every link
+    // (paging, export, pickers) without the digits, the other filters kept as they were.
+    let typed = "19900101201501";
+    let filters = [("area", "73.71"), ("type", "PNS")];
+    let (status, html, found_at) = searched(&b, &app, &csrf, &list, &filters, typed).await;
+    assert_eq!(status, 200, "{html}");
+    assert!(found_at.contains("cari=") && found_at.contains("area=73.71&type=PNS"));
+    assert!(
+        html.contains(&format!("value=\"{typed}\"")),
+        "the search box shows what was typed"
+    );
+    let mut seen = table_rows(&html).len();
+    let mut next = next_link(&html);
+    let mut pages = 1;
+    while let Some(path) = next {
+        pages += 1;
+        assert!(pages <= 3, "130 rows take three pages: {path}");
+        assert_hidden(&path, typed);
+        let (status, html) = page(&b, &app, &path).await;
+        assert_eq!(status, 200, "{path}");
+        links(&html).iter().for_each(|l| assert_hidden(l, typed));
+        seen += table_rows(&html).len();
+        next = next_link(&html);
+    }
+    assert_eq!(seen, EXTRA, "every page of the sealed search joins up");
+    let csv = links(&html)
+        .into_iter()
+        .find(|l| l.contains("belum.csv"))
+        .expect("an export link");
+    let file = b.get(app.url(&csv)).send().await.unwrap();
+    assert_eq!(file.status(), 200);
+    let text = file.text().await.unwrap();
+    assert_eq!(
+        text.matches(typed).count(),
+        EXTRA,
+        "the file holds the search"
+    );
+
+    // An old bookmark with a NIK or NIP in it is sent on at once, sealed, to the list or file.
+    for old in [
+        format!("{list}?q={HASNAH_NIK}"),
+        format!("{list}.xlsx?area=73.71&q={ANDI_NIP}"),
+        format!("/admin/sertifikat?q={ANDI_NIP}"),
+    ] {
+        let r = b.get(app.url(&old)).send().await.unwrap();
+        assert_eq!(r.status(), 303, "{old}");
+        let location = r.headers()["location"].to_str().unwrap().to_string();
+        assert_hidden(&location, HASNAH_NIK);
+        assert_hidden(&location, ANDI_NIP);
+        let r = b.get(app.url(&location)).send().await.unwrap();
+        assert_eq!(r.status(), 200, "{location}");
+    }
+    let (_, html) = page(&b, &app, &format!("{list}?q={HASNAH_NIK}")).await;
+    assert!(html.is_empty(), "the redirect itself shows nothing");
+
+    // The certificate found by the signer's NIP, the same way.
+    let (status, html, certificates) =
+        searched(&b, &app, &csrf, "/admin/sertifikat", &[], ANDI_NIP).await;
+    assert_eq!(status, 200);
+    assert_eq!(table_rows(&html).len(), 1, "{html}");
+
+    // A sealed link opens nothing for another admin, nor once altered: a clear 400, no rows.
+    let (other, _) = admin_browser(&app, "inspektorat@sulselprov.go.id", None).await;
+    let tampered = found_at.replace("cari=", "cari=A");
+    for (who, path) in [
+        (&other, found_at.as_str()),
+        (&other, certificates.as_str()),
+        (&b, tampered.as_str()),
+    ] {
+        let (status, html) = page(who, &app, path).await;
+        assert_eq!(status, 400, "{path}");
+        assert!(
+            html.contains("tidak sah atau sudah kedaluwarsa"),
+            "the admin is told why: {html}"
+        );
+        assert!(table_rows(&html).is_empty());
+    }
+
+    // The form is refused without its CSRF token, and nothing is sealed.
+    let r = b
+        .post(app.url(&list))
+        .form(&[("q", ANDI_NIP)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
 }
 
 /// A minimal percent-encoding for the test's own queries.

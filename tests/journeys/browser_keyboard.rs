@@ -1,6 +1,6 @@
 //! The employee's journey (sign in with the emailed code, read the pact, tick, sign, download)
-//! and an admin's (sign in, the unsigned list, the dashboard and its sort) with the keyboard
-//! alone, in Debian's chromium (`tests/browser/keyboard.cjs`).
+//! and an admin's (sign in, the unsigned list, a search in it by NIP, the dashboard and its
+//! sort) with the keyboard alone, in Debian's chromium (`tests/browser/keyboard.cjs`).
 
 use std::process::Command;
 
@@ -26,7 +26,7 @@ async fn an_employee_and_an_admin_get_through_with_the_keyboard_alone() {
         "outbox": app.outbox(),
         "campaign": app.campaign_id,
         "employee": { "id": RIZAL_NIP, "email": "rizal@contoh.go.id", "name": "Muhammad Rizal" },
-        "admin": { "email": "admin@sulselprov.go.id" },
+        "admin": { "email": "admin@sulselprov.go.id", "search": ANDI_NIP },
     });
     let file = app.dir.path().join("keyboard-plan.json");
     std::fs::write(&file, plan.to_string()).unwrap();
@@ -81,7 +81,19 @@ async fn an_employee_and_an_admin_get_through_with_the_keyboard_alone() {
         unsigned.contains("Andi Nurul Hidayah") && !unsigned.contains("Muhammad Rizal"),
         "Rizal signed, Andi did not: {unsigned}"
     );
-    assert!(steps[4].starts_with("/cakupan/"), "{steps:?}");
+    assert!(steps[3].ends_with("/belum"), "{steps:?}");
+    let searched = &admin["searched"];
+    let found = searched["text"].as_str().unwrap();
+    assert!(found.contains("Andi Nurul Hidayah"), "{found}");
+    let address = searched["url"].as_str().unwrap();
+    assert!(
+        address.contains("cari=") && !address.contains(ANDI_NIP),
+        "the NIP is not in the address: {address}"
+    );
+    for link in searched["links"].as_array().unwrap() {
+        assert!(!link.as_str().unwrap().contains(ANDI_NIP), "{link}");
+    }
+    assert!(steps[5].starts_with("/cakupan/"), "{steps:?}");
     assert_eq!(
         admin["sort_state"],
         json!([

@@ -7,6 +7,7 @@ use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 
+use super::sealed_search::{self, must_be_sealed};
 use super::views::{self, FormErrors};
 use super::{audited, refused, see_other_confirmed, SignedInAdmin};
 use crate::db::admin_lists::{self, SearchTerm};
@@ -19,6 +20,7 @@ use crate::web::{AppState, PageError, WebError};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/admin/sertifikat", web::get().to(lookup))
+        .route("/admin/sertifikat", web::post().to(search))
         .route("/admin/sertifikat/{id}", web::get().to(details))
         .route("/admin/sertifikat/{id}/cabut", web::post().to(revoke));
 }
@@ -46,8 +48,44 @@ const PAGE_ROWS: i64 = 50;
 struct LookupQuery {
     id: Option<String>,
     q: Option<String>,
+    /// The search term sealed (`sealed_search`), so that a NIP or NIK never shows in the address.
+    cari: Option<String>,
     /// Keyset paging: certificates with a serial below this one.
     sebelum: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct SearchForm {
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    csrf: String,
+}
+
+fn see_other(location: String) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, location))
+        .finish()
+}
+
+fn sealed_list(state: &AppState, me: &SignedInAdmin, term: &str) -> String {
+    let sealed = state.search_seal.seal(&me.admin.id, term, now());
+    format!("/admin/sertifikat?{}={sealed}", sealed_search::PARAM)
+}
+
+/// The search form posts here so that what was typed stays out of the address.
+async fn search(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    me: SignedInAdmin,
+    form: web::Form<SearchForm>,
+) -> Result<HttpResponse, PageError> {
+    check_csrf(&req, &form.csrf)?;
+    let term = form.q.trim();
+    if term.is_empty() {
+        return Ok(see_other("/admin/sertifikat".into()));
+    }
+    Ok(see_other(sealed_list(&state, &me, term)))
 }
 
 /// The list of certificates in the admin's scope, newest first, searchable by NIP, NIK or name;
@@ -56,6 +94,7 @@ async fn lookup(
     state: web::Data<AppState>,
     req: HttpRequest,
     me: SignedInAdmin,
+    csrf: CsrfToken,
     query: web::Query<LookupQuery>,
 ) -> Result<HttpResponse, PageError> {
     let query = query.into_inner();
@@ -65,7 +104,39 @@ async fn lookup(
             .insert_header((header::LOCATION, format!("/admin/sertifikat/{id}")))
             .finish());
     }
-    let typed = query.q.clone().unwrap_or_default();
+    // An address with a NIP or NIK in it (an old bookmark) is left at once for a sealed one.
+    if let Some(typed) = query.q.as_deref().map(str::trim) {
+        if must_be_sealed(typed) {
+            return Ok(see_other(sealed_list(&state, &me, typed)));
+        }
+    }
+    let sealed = query
+        .cari
+        .as_deref()
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .map(str::to_string);
+    let mut page = views::AdminCertificates {
+        admin: pages::AdminHeader::of(&me),
+        csrf: csrf.0,
+        errors: FormErrors::none(),
+        q: String::new(),
+        rows: Vec::new(),
+        first_href: None,
+        next_href: None,
+    };
+    let typed = match &sealed {
+        Some(token) => match state.search_seal.open(&me.admin.id, token, now()) {
+            Ok(term) => term,
+            // A stale link: the admin is told to type the term again, nothing is recorded.
+            Err(e) => {
+                page.errors = FormErrors::from_refusal(&e, "q");
+                return Ok(render_with_status(views::status_of(&e), &page));
+            }
+        },
+        None => query.q.clone().unwrap_or_default(),
+    };
+    page.q = typed.clone();
     let asked = SearchTerm::parse(&typed)
         .map_err(|e| WebError::bad("q", e))
         .and_then(|search| {
@@ -80,14 +151,6 @@ async fn lookup(
             };
             Ok((search, before))
         });
-    let mut page = views::AdminCertificates {
-        admin: pages::AdminHeader::of(&me),
-        errors: FormErrors::none(),
-        q: typed.clone(),
-        rows: Vec::new(),
-        first_href: None,
-        next_href: None,
-    };
     let (search, before) = match asked {
         Ok(asked) => asked,
         Err(e) => {
@@ -119,8 +182,16 @@ async fn lookup(
     found.truncate(PAGE_ROWS as usize);
     let link = |before: Option<i64>| {
         let mut pairs = Vec::new();
-        if !typed.trim().is_empty() {
-            pairs.push(format!("q={}", views::query_value(typed.trim())));
+        match &sealed {
+            Some(token) => pairs.push(format!(
+                "{}={}",
+                sealed_search::PARAM,
+                views::query_value(token)
+            )),
+            None if !typed.trim().is_empty() => {
+                pairs.push(format!("q={}", views::query_value(typed.trim())))
+            }
+            None => {}
         }
         if let Some(b) = before {
             pairs.push(format!("sebelum={b}"));

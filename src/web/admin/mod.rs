@@ -9,6 +9,7 @@ mod campaigns;
 mod certificates;
 mod invitations;
 mod roster;
+pub mod sealed_search;
 mod sign_in;
 pub(crate) mod team;
 mod unsigned;

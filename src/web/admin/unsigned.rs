@@ -6,6 +6,7 @@ use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 
+use super::sealed_search::{self, must_be_sealed};
 use super::views::{self, Choice, FormErrors};
 use super::{audited, campaign_visible, no_such_campaign, SignedInAdmin};
 use crate::db::admin_lists::{self, EmployeeCursor, SearchTerm};
@@ -15,6 +16,7 @@ use crate::db::{areas, coverage, DbConnection};
 use crate::domain::{AdminScope, AreaCode, EmployeeType};
 use crate::export;
 use crate::web::pages::{render, render_with_status, AdminHeader};
+use crate::web::security::{check_csrf, CsrfToken};
 use crate::web::{AppState, PageError, WebError};
 
 /// Rows per page: a phone shows them without lag, and the page stays far below 100 KB.
@@ -24,6 +26,7 @@ const FILE_CHUNK: i64 = 5_000;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/admin/kampanye/{id}/belum", web::get().to(unsigned_page))
+        .route("/admin/kampanye/{id}/belum", web::post().to(search))
         .route(
             "/admin/kampanye/{id}/belum.{format}",
             web::get().to(unsigned_file),
@@ -37,6 +40,8 @@ pub struct ListQuery {
     #[serde(rename = "type")]
     pub(super) employee_type: Option<String>,
     pub(super) q: Option<String>,
+    /// The search term sealed (`sealed_search`), so that a NIP or NIK never shows in the address.
+    pub(super) cari: Option<String>,
     /// Where the previous page ended (`EmployeeCursor`).
     pub(super) setelah: Option<String>,
     pub(super) selesai: Option<String>,
@@ -261,7 +266,12 @@ fn href(campaign_id: &str, query: &ListQuery, after: Option<&str>, file: Option<
         ("area", &query.area),
         ("agency", &query.agency),
         ("type", &query.employee_type),
-        ("q", &query.q),
+        // A sealed term replaces the typed one; `q` only stays for a name without digits.
+        if query.cari.is_some() {
+            (sealed_search::PARAM, &query.cari)
+        } else {
+            ("q", &query.q)
+        },
     ] {
         if let Some(v) = given(value) {
             pairs.push(format!("{key}={}", super::views::query_value(v)));
@@ -295,50 +305,145 @@ fn row(e: &Employee, names: &std::collections::HashMap<String, String>) -> views
     }
 }
 
-async fn unsigned_page(
+#[derive(Deserialize)]
+struct SearchForm {
+    area: Option<String>,
+    agency: Option<String>,
+    #[serde(rename = "type")]
+    employee_type: Option<String>,
+    q: Option<String>,
+    #[serde(default)]
+    csrf: String,
+}
+
+/// A redirect within the list. The campaign id comes from the address as typed: one that could
+/// not be a campaign's answers as an unknown campaign does, rather than go into a header.
+fn see_other(
+    campaign_id: &str,
+    query: &ListQuery,
+    file: Option<&str>,
+) -> Result<HttpResponse, WebError> {
+    if campaign_id.is_empty()
+        || !campaign_id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
+        return Err(no_such_campaign());
+    }
+    Ok(HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, href(campaign_id, query, None, file)))
+        .finish())
+}
+
+/// The search form posts here so that what was typed stays out of the address: the answer sends
+/// the browser to the list with the term sealed and the other filters as they were.
+async fn search(
     state: web::Data<AppState>,
     req: HttpRequest,
     me: SignedInAdmin,
     path: web::Path<String>,
+    form: web::Form<SearchForm>,
+) -> Result<HttpResponse, PageError> {
+    let form = form.into_inner();
+    check_csrf(&req, &form.csrf)?;
+    let term = given(&form.q).map(str::to_string);
+    let query = ListQuery {
+        area: form.area,
+        agency: form.agency,
+        employee_type: form.employee_type,
+        cari: term.map(|t| state.search_seal.seal(&me.admin.id, &t, crate::db::now())),
+        ..ListQuery::default()
+    };
+    Ok(see_other(&path.into_inner(), &query, None)?)
+}
+
+/// Where a request that shows a NIP or NIK in its address goes instead: the same list with the
+/// term sealed. Otherwise the sealed term, if any, is opened into `q` for the list to use.
+fn unseal(
+    state: &AppState,
+    me: &SignedInAdmin,
+    campaign_id: &str,
+    query: &mut ListQuery,
+    file: Option<&str>,
+) -> Result<Option<HttpResponse>, WebError> {
+    if let Some(typed) = given(&query.q).filter(|q| must_be_sealed(q)) {
+        let sealed = state
+            .search_seal
+            .seal(&me.admin.id, typed, crate::db::now());
+        let query = ListQuery {
+            q: None,
+            cari: Some(sealed),
+            setelah: None,
+            ..query.clone()
+        };
+        return see_other(campaign_id, &query, file).map(Some);
+    }
+    if let Some(token) = given(&query.cari) {
+        query.q = Some(
+            state
+                .search_seal
+                .open(&me.admin.id, token, crate::db::now())?,
+        );
+    }
+    Ok(None)
+}
+
+async fn unsigned_page(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    me: SignedInAdmin,
+    csrf: CsrfToken,
+    path: web::Path<String>,
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, PageError> {
-    let query = query.into_inner();
+    let mut query = query.into_inner();
     let campaign_id = path.into_inner();
+    let unsealed = match unseal(&state, &me, &campaign_id, &mut query, None) {
+        Ok(Some(elsewhere)) => return Ok(elsewhere),
+        Ok(None) => Ok(()),
+        Err(e) => Err(e),
+    };
     let scope = me.scope.clone();
     let q = query.clone();
     // The list is personal data: looking at it is recorded, and so is a refused filter.
-    let loaded = audited(
-        &state,
-        &req,
-        &me,
-        "lihat_belum_menandatangani",
-        campaign_id.clone(),
-        "halaman".into(),
-        move |conn| {
-            let campaign = campaigns::find(conn, &campaign_id)?
-                .filter(|c| campaign_visible(&scope, c))
-                .ok_or_else(no_such_campaign)?;
-            let asked = asked(&scope, &campaign, &q)?;
-            let mut employees = admin_lists::unsigned_page(
-                conn,
-                &campaign.id,
-                &scope,
-                &asked.filter,
-                asked.search.as_ref(),
-                asked.cursor.as_ref(),
-                PAGE_ROWS + 1,
-            )?;
-            let more = employees.len() as i64 > PAGE_ROWS;
-            employees.truncate(PAGE_ROWS as usize);
-            let names = export::village_names(conn, &employees)?;
-            let filtered = asked.filter.agency.is_some()
-                || asked.filter.employee_type.is_some()
-                || asked.search.is_some();
-            let pickers = pickers(conn, &scope, &campaign, &asked.filter, filtered)?;
-            Ok((campaign, asked, employees, more, names, pickers))
-        },
-    )
-    .await;
+    let loaded = match unsealed {
+        // A sealed term that does not open is only a stale link: nothing to record.
+        Err(e) => Err(e),
+        Ok(()) => {
+            audited(
+                &state,
+                &req,
+                &me,
+                "lihat_belum_menandatangani",
+                campaign_id.clone(),
+                "halaman".into(),
+                move |conn| {
+                    let campaign = campaigns::find(conn, &campaign_id)?
+                        .filter(|c| campaign_visible(&scope, c))
+                        .ok_or_else(no_such_campaign)?;
+                    let asked = asked(&scope, &campaign, &q)?;
+                    let mut employees = admin_lists::unsigned_page(
+                        conn,
+                        &campaign.id,
+                        &scope,
+                        &asked.filter,
+                        asked.search.as_ref(),
+                        asked.cursor.as_ref(),
+                        PAGE_ROWS + 1,
+                    )?;
+                    let more = employees.len() as i64 > PAGE_ROWS;
+                    employees.truncate(PAGE_ROWS as usize);
+                    let names = export::village_names(conn, &employees)?;
+                    let filtered = asked.filter.agency.is_some()
+                        || asked.filter.employee_type.is_some()
+                        || asked.search.is_some();
+                    let pickers = pickers(conn, &scope, &campaign, &asked.filter, filtered)?;
+                    Ok((campaign, asked, employees, more, names, pickers))
+                },
+            )
+            .await
+        }
+    };
     let header = AdminHeader::of(&me);
     let (campaign, asked, employees, more, names, pickers) = match loaded {
         Ok(loaded) => loaded,
@@ -364,6 +469,7 @@ async fn unsigned_page(
                 next_href: None,
                 csv_href: String::new(),
                 xlsx_href: String::new(),
+                csrf: csrf.0,
             };
             return Ok(render_with_status(views::status_of(&e), &page));
         }
@@ -401,6 +507,7 @@ async fn unsigned_page(
         next_href,
         csv_href: href(&campaign.id, &query, None, Some("csv")),
         xlsx_href: href(&campaign.id, &query, None, Some("xlsx")),
+        csrf: csrf.0,
     })
 }
 
@@ -432,8 +539,11 @@ async fn unsigned_file(
         "xlsx" => "xlsx",
         _ => return Err(WebError::NotFound("Format berkas tidak dikenal.".into()).into()),
     };
+    let mut q = query.into_inner();
+    if let Some(elsewhere) = unseal(&state, &me, &campaign_id, &mut q, Some(how))? {
+        return Ok(elsewhere);
+    }
     let scope = me.scope.clone();
-    let q = query.into_inner();
     let (campaign, filter, employees, names) = audited(
         &state,
         &req,

@@ -153,6 +153,7 @@ pub struct UnsignedRow {
 #[template(path = "admin/unsigned.html")]
 pub struct AdminUnsigned {
     pub admin: AdminHeader,
+    pub csrf: String,
     pub campaign_id: String,
     pub campaign_title: String,
     pub confirmation: Option<&'static str>,
@@ -202,6 +203,7 @@ pub struct CertificateListRow {
 #[template(path = "admin/certificates.html")]
 pub struct AdminCertificates {
     pub admin: AdminHeader,
+    pub csrf: String,
     pub errors: FormErrors,
     pub q: String,
     pub rows: Vec<CertificateListRow>,
