@@ -30,9 +30,17 @@ use crate::db::{Db, DbConnection};
 use crate::domain::AdminScope;
 use std::collections::HashSet;
 
-/// Rows per chunk. A chunk of a thousand rows holds SQLite's writer for some tens of
-/// milliseconds on a laptop-class disk; a signing waits at most that long behind it.
+/// Rows in the first chunk, and the most in any. How long a chunk holds the writer depends on
+/// the disk and on the roster's size (its indexes grow): a release build writing into a roster of
+/// a million took about 290 ms per thousand rows, and signings waited up to that long. So the
+/// chunks after the first are sized by how long the last one held the writer (`next_chunk`).
 pub const CHUNK: usize = 1_000;
+
+/// How long one chunk should hold the writer: a signing queued behind it waits about this long.
+const CHUNK_HOLD: Duration = Duration::from_millis(25);
+
+/// The fewest rows in a chunk: below this, each chunk's own commit would dominate.
+const SMALLEST_CHUNK: usize = 25;
 
 /// The shortest pause between chunks: long enough for a waiting writer in another process, whose
 /// SQLite busy handler looks again after 1, 2, 5, 10… ms, to find the lock free.
@@ -131,7 +139,7 @@ pub(super) fn write(
         let mut problems = Vec::new();
         in_chunks(path, villages, 0, |batch, lines| {
             problems.extend(clashes(&mut *db.read()?, batch, lines, scope)?);
-            Ok(())
+            Ok(CHUNK)
         })?;
         if !problems.is_empty() {
             return Err(ImportError::Rows(problems));
@@ -141,10 +149,11 @@ pub(super) fn write(
     let written = in_chunks(path, villages, skip, |batch, lines| {
         let started = Instant::now();
         write_chunk(db, batch, lines, scope, journal)?;
+        let held = started.elapsed();
         // The writer stays free at least as long as the chunk held it: whatever queued meanwhile
         // (signings above all) goes first.
-        std::thread::sleep(started.elapsed().max(LEAST_PAUSE));
-        Ok(())
+        std::thread::sleep(held.max(LEAST_PAUSE));
+        Ok(next_chunk(batch.len(), held))
     });
     let written = written.and_then(|()| {
         if journal.finished() {
@@ -168,14 +177,27 @@ pub(super) fn write(
     written.map(|()| journal.total)
 }
 
-/// Streams the checked rows of the file after the first `skip` in chunks of `CHUNK`, with their
-/// row numbers.
+/// The size of the next chunk: halved while a chunk holds the writer longer than `CHUNK_HOLD`,
+/// doubled (up to `CHUNK`) while it holds it for less than half that.
+fn next_chunk(rows: usize, held: Duration) -> usize {
+    if held > CHUNK_HOLD {
+        (rows / 2).max(SMALLEST_CHUNK)
+    } else if held < CHUNK_HOLD / 2 {
+        (rows * 2).min(CHUNK)
+    } else {
+        rows
+    }
+}
+
+/// Streams the checked rows of the file after the first `skip` in chunks, with their row
+/// numbers: the first of `CHUNK` rows, each later one as large as `each` asked after the last.
 fn in_chunks(
     path: &Path,
     villages: &HashSet<String>,
     skip: usize,
-    mut each: impl FnMut(&[EmployeeRecord], &[u64]) -> Result<(), ImportError>,
+    mut each: impl FnMut(&[EmployeeRecord], &[u64]) -> Result<usize, ImportError>,
 ) -> Result<(), ImportError> {
+    let mut size = CHUNK;
     let mut batch: Vec<EmployeeRecord> = Vec::with_capacity(CHUNK);
     let mut lines: Vec<u64> = Vec::with_capacity(CHUNK);
     let mut seen = 0usize;
@@ -187,8 +209,8 @@ fn in_chunks(
         }
         batch.push(row);
         lines.push(line);
-        if batch.len() == CHUNK {
-            each(&batch, &lines)?;
+        if batch.len() >= size {
+            size = each(&batch, &lines)?.clamp(1, CHUNK);
             batch.clear();
             lines.clear();
         }
@@ -248,5 +270,21 @@ fn write_chunk(
         }
         (Err(_), Some(refused)) => Err(refused),
         (Err(e), None) => Err(e.into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chunks_shrink_while_they_hold_the_writer_too_long_and_grow_back() {
+        let slow = CHUNK_HOLD * 4;
+        let quick = CHUNK_HOLD / 4;
+        assert_eq!(next_chunk(CHUNK, slow), CHUNK / 2);
+        assert_eq!(next_chunk(SMALLEST_CHUNK, slow), SMALLEST_CHUNK);
+        assert_eq!(next_chunk(100, quick), 200);
+        assert_eq!(next_chunk(CHUNK, quick), CHUNK);
+        assert_eq!(next_chunk(300, CHUNK_HOLD * 3 / 4), 300);
     }
 }
