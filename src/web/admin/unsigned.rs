@@ -229,8 +229,8 @@ pub(super) fn pickers(
         let t = coverage::total(conn, &campaign.id, &filter.area_code)?;
         Some(format!(
             "{} dari {} pegawai di wilayah ini belum menandatangani.",
-            grouped(t.roster - t.signed),
-            grouped(t.roster)
+            crate::web::charts::thousands(t.roster - t.signed),
+            crate::web::charts::thousands(t.roster)
         ))
     };
     Ok(Pickers {
@@ -240,23 +240,6 @@ pub(super) fn pickers(
         agencies,
         total,
     })
-}
-
-/// 18210 → "18.210", as Indonesian writes thousands.
-fn grouped(n: i64) -> String {
-    let digits = n.abs().to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push('.');
-        }
-        out.push(c);
-    }
-    if n < 0 {
-        format!("-{out}")
-    } else {
-        out
-    }
 }
 
 /// The query string of the list with `setelah` replaced (or dropped), for the paging links.
