@@ -210,7 +210,7 @@ pub fn all(conn: &mut DbConnection) -> Result<Vec<Campaign>, DbError> {
 /// One version of a campaign's issuing authority, as stored.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = campaign_authorities)]
-struct AuthorityRow {
+pub(super) struct AuthorityRow {
     campaign_id: String,
     version: i32,
     name: String,

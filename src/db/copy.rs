@@ -6,18 +6,21 @@ use diesel::prelude::*;
 use super::admins::AdminRow;
 use super::areas::Area;
 use super::audit::AuditEntry;
-use super::campaigns::{Campaign, StoredDocument};
+use super::campaigns::{AuthorityRow, Campaign, StoredDocument};
 use super::certificates::CertificateRow;
 use super::coverage::{DailySigning, RosterCount, SignedCount};
 use super::employees::Employee;
+use super::invitations::Invitation;
 use super::keys::IssuerKeyRow;
 use super::log::{CheckpointRow, LogEntryRow, LogNodeRow};
 use super::roster_imports::RosterImport;
 use super::schema::{
-    admins, areas, audit_log, campaigns, certificates, counters, daily_signings, documents,
-    employees, issuer_keys, log_checkpoints, log_entries, log_nodes, roster_counts, roster_imports,
+    admins, areas, audit_log, campaign_authorities, campaigns, certificate_mail, certificates,
+    counters, daily_signings, documents, employees, invitations, issuer_keys, log_blocks,
+    log_checkpoints, log_entries, log_nodes, roster_counts, roster_imports, seal_certificates,
     signed_counts,
 };
+use super::seals::SealCertificateRow;
 use super::{on_backend, Db, DbConnection, DbError};
 
 /// Rows per page: 2,000 rows of the widest table (20 columns) stay under PostgreSQL's limit of
@@ -47,6 +50,21 @@ impl From<diesel::result::Error> for CopyError {
     }
 }
 
+/// A letter to a signer as the outbox stores it, every column: letters still queued must reach
+/// their signers from the new database, and sent ones stay on record.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = certificate_mail)]
+struct StoredLetter {
+    id: String,
+    certificate_id: String,
+    kind: String,
+    created_at: i64,
+    attempts: i32,
+    next_attempt_at: i64,
+    sent_at: Option<i64>,
+    last_error: Option<String>,
+}
+
 /// Rows copied per table, in the order they were copied.
 pub type CopyReport = Vec<(&'static str, i64)>;
 
@@ -56,7 +74,15 @@ fn counts(conn: &mut DbConnection) -> QueryResult<Vec<(&'static str, i64)>> {
         ("employees", employees::table.count().get_result(conn)?),
         ("campaigns", campaigns::table.count().get_result(conn)?),
         ("documents", documents::table.count().get_result(conn)?),
+        (
+            "campaign_authorities",
+            campaign_authorities::table.count().get_result(conn)?,
+        ),
         ("issuer_keys", issuer_keys::table.count().get_result(conn)?),
+        (
+            "seal_certificates",
+            seal_certificates::table.count().get_result(conn)?,
+        ),
         (
             "certificates",
             certificates::table.count().get_result(conn)?,
@@ -84,6 +110,12 @@ fn counts(conn: &mut DbConnection) -> QueryResult<Vec<(&'static str, i64)>> {
         (
             "log_checkpoints",
             log_checkpoints::table.count().get_result(conn)?,
+        ),
+        ("log_blocks", log_blocks::table.count().get_result(conn)?),
+        ("invitations", invitations::table.count().get_result(conn)?),
+        (
+            "certificate_mail",
+            certificate_mail::table.count().get_result(conn)?,
         ),
     ])
 }
@@ -123,7 +155,10 @@ fn pages<T, K>(
 }
 
 /// Copies every table into an empty target, in one transaction, then compares row counts.
-/// Sign-in codes and sessions are not copied: they are short-lived, and users sign in again.
+/// Not copied, because they live minutes and nobody loses anything by them: sign-in codes, code
+/// requests waiting for the mailer, sessions and SSO attempts (users sign in again). Printed
+/// invitation slips and queued letters are copied: they stand for paper already handed out and
+/// for mail a signer is owed.
 pub fn copy_all(from: &Db, to: &Db) -> Result<CopyReport, CopyError> {
     let mut source = from.read()?;
     let mut target = to.write()?;
@@ -181,7 +216,11 @@ pub fn copy_all(from: &Db, to: &Db) -> Result<CopyReport, CopyError> {
         )?;
         copy_whole!(source, target, campaigns, Campaign);
         copy_whole!(source, target, documents, StoredDocument);
+        // The authority a certificate names is the version in force when it was signed.
+        copy_whole!(source, target, campaign_authorities, AuthorityRow);
         copy_whole!(source, target, issuer_keys, IssuerKeyRow);
+        // Every seal ever used, so an uploaded PDF sealed before a rotation still checks.
+        copy_whole!(source, target, seal_certificates, SealCertificateRow);
         pages(
             &mut source,
             target,
@@ -262,6 +301,65 @@ pub fn copy_all(from: &Db, to: &Db) -> Result<CopyReport, CopyError> {
             |cp: &CheckpointRow| cp.tree_size,
             |c, rows| {
                 on_backend!(c, |c| diesel::insert_into(log_checkpoints::table)
+                    .values(rows)
+                    .execute(c))
+            },
+        )?;
+        pages(
+            &mut source,
+            target,
+            |c, after: Option<&i64>| super::log::blocks_page(c, after.copied(), PAGE),
+            |(block, _)| *block,
+            |c, rows| {
+                let rows: Vec<_> = rows
+                    .iter()
+                    .map(|(block, leaves)| {
+                        (log_blocks::block.eq(*block), log_blocks::leaves.eq(leaves))
+                    })
+                    .collect();
+                on_backend!(c, |c| diesel::insert_into(log_blocks::table)
+                    .values(&rows)
+                    .execute(c))
+            },
+        )?;
+        pages(
+            &mut source,
+            target,
+            |c, after: Option<&String>| {
+                let mut q = invitations::table
+                    .select(Invitation::as_select())
+                    .order(invitations::id)
+                    .limit(PAGE)
+                    .into_boxed();
+                if let Some(id) = after {
+                    q = q.filter(invitations::id.gt(id.clone()));
+                }
+                q.load(c)
+            },
+            |slip| slip.id.clone(),
+            |c, rows| {
+                on_backend!(c, |c| diesel::insert_into(invitations::table)
+                    .values(rows)
+                    .execute(c))
+            },
+        )?;
+        pages(
+            &mut source,
+            target,
+            |c, after: Option<&String>| {
+                let mut q = certificate_mail::table
+                    .select(StoredLetter::as_select())
+                    .order(certificate_mail::id)
+                    .limit(PAGE)
+                    .into_boxed();
+                if let Some(id) = after {
+                    q = q.filter(certificate_mail::id.gt(id.clone()));
+                }
+                q.load(c)
+            },
+            |letter| letter.id.clone(),
+            |c, rows| {
+                on_backend!(c, |c| diesel::insert_into(certificate_mail::table)
                     .values(rows)
                     .execute(c))
             },

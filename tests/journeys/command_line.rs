@@ -233,6 +233,54 @@ async fn a_sqlite_pilot_moves_to_postgresql_and_every_certificate_still_verifies
         201
     );
 
+    // The province named its issuing authority and printed slips for staff without email: both
+    // must arrive, or the certificates lose their authority and the slips in people's hands die.
+    let authority = ikrar::domain::IssuingAuthority::parse(
+        "Pemerintah Provinsi Sulawesi Selatan",
+        "Badan Kepegawaian Daerah",
+        "Jalan Urip Sumoharjo Nomor 269, Makassar",
+        "Makassar",
+        None,
+    )
+    .unwrap();
+    ikrar::db::campaigns::revise_authority(
+        &mut pilot.db.write().unwrap(),
+        &pilot.campaign_id,
+        &authority,
+    )
+    .unwrap();
+    let slips = pilot.dir.path().join("slips.pdf");
+    let printed = ikrar(&[
+        "invitations",
+        "print",
+        "--campaign",
+        &pilot.campaign_id,
+        "--area",
+        "73",
+        "--base-url",
+        &pilot.base_url,
+        "--output",
+        slips.to_str().unwrap(),
+        "--database-url",
+        &pilot.database_url,
+        "--data-dir",
+        pilot.dir.path().to_str().unwrap(),
+    ]);
+    assert!(
+        printed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&printed.stderr)
+    );
+    let live_slips: i64 = {
+        use diesel::prelude::*;
+        use ikrar::db::schema::invitations::dsl as i;
+        i::invitations
+            .count()
+            .get_result(&mut *pilot.db.read().unwrap())
+            .unwrap()
+    };
+    assert!(live_slips > 0);
+
     // The spawned PostgreSQL app already holds a roster: the copy refuses to mix data.
     let refused = ikrar(&[
         "db",
@@ -271,4 +319,16 @@ async fn a_sqlite_pilot_moves_to_postgresql_and_every_certificate_still_verifies
         "{stdout}"
     );
     assert!(stdout.contains("1 sertifikat terverifikasi"), "{stdout}");
+    assert!(
+        stdout.contains(&format!("invitations: {live_slips} baris"))
+            && stdout.contains("seal_certificates: 1 baris")
+            && stdout.contains("campaign_authorities: 1 baris"),
+        "{stdout}"
+    );
+    let copied = ikrar::db::Db::connect(&ikrar::db::DatabaseUrl::parse(&empty).unwrap()).unwrap();
+    let names = |db: &ikrar::db::Db| {
+        ikrar::db::campaigns::authority_names(&mut db.read().unwrap(), &pilot.campaign_id).unwrap()
+    };
+    assert_eq!(names(&copied), names(&pilot.db));
+    assert_eq!(names(&copied).len(), 1);
 }
