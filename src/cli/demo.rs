@@ -11,8 +11,8 @@ use crate::db::campaigns::{self, Campaign};
 use crate::db::employees::{self, Employee};
 use crate::db::{areas, certificates, now, Db};
 use crate::domain::{
-    AdminRole, AdminScope, AreaCode, AuthorityLogo, EmailAddress, FullName, IssuingAuthority,
-    PactDocument,
+    AdminRole, AdminScope, AreaCode, AreaScope, AuthorityLogo, EmailAddress, FullName,
+    IssuingAuthority, PactDocument,
 };
 use crate::signing::issue::Batch;
 use crate::signing::IssuerKey;
@@ -104,7 +104,7 @@ fn seed(db: &Db, key: &IssuerKey, employee_count: usize) -> anyhow::Result<DemoF
         let campaign = Campaign {
             id: Campaign::new_id(),
             title: CAMPAIGN_TITLE.into(),
-            scope_code: PROVINCE.into(),
+            scope_code: AreaScope::parse(PROVINCE)?,
             opens_at: at - 7 * 86_400,
             closes_at: at + 90 * 86_400,
             created_at: at - 7 * 86_400,
