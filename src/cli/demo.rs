@@ -114,14 +114,14 @@ fn seed(db: &Db, key: &IssuerKey, employee_count: usize) -> anyhow::Result<DemoF
 
         // Villages of every regency and city of the province, so that each gets employees.
         let mut by_regency: BTreeMap<String, Vec<AreaCode>> = BTreeMap::new();
-        for code in areas::village_codes(&mut conn)?
+        for village in areas::villages(&mut conn)?
             .into_iter()
             .filter(|c| c.starts_with("73."))
         {
             by_regency
-                .entry(code[..5].to_string())
+                .entry(village[..5].to_string())
                 .or_default()
-                .push(AreaCode::parse(&code)?);
+                .push(village);
         }
         let regencies: Vec<Vec<AreaCode>> = by_regency.into_values().collect();
         let mut generator = RosterGenerator::new(2024);

@@ -123,7 +123,7 @@ fn pour(
     options: &Options,
     progress: &mut impl FnMut(u64, u64),
 ) -> Result<Loaded, SynthError> {
-    let nation = Nation::new(areas::village_codes(conn)?)?;
+    let nation = Nation::of_villages(areas::villages(conn)?)?;
     let campaign = if options.signed_share > 0.0 {
         let at = now();
         let campaign = Campaign {
