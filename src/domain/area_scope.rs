@@ -1,3 +1,5 @@
+//! The nation or one area below it, as campaigns, admins and the unsigned list name a scope.
+
 use std::fmt;
 
 use super::{AreaCode, AreaCodeError};
