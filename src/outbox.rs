@@ -49,7 +49,7 @@ const MAX_ATTEMPTS: i32 = 12;
 #[diesel(table_name = certificate_mail)]
 struct QueuedLetter {
     id: String,
-    certificate_id: String,
+    certificate_id: CertificateId,
     kind: String,
     attempts: i32,
     next_attempt_at: i64,
@@ -58,7 +58,7 @@ struct QueuedLetter {
 /// Queues a letter for the certificate's signer, in the caller's transaction.
 pub fn enqueue(
     conn: &mut DbConnection,
-    certificate_id: &str,
+    certificate_id: &CertificateId,
     letter: Letter,
     at: i64,
 ) -> QueryResult<()> {
@@ -184,10 +184,10 @@ fn send(
     base_url: &str,
     letter: &QueuedLetter,
 ) -> anyhow::Result<()> {
-    let id = CertificateId::parse(&letter.certificate_id).context("queued certificate id")?;
+    let id = &letter.certificate_id;
     let (row, campaign_title, to, sender) = {
         let mut conn = db.read()?;
-        let row = certificates::find(&mut conn, &id)?.context("the certificate is gone")?;
+        let row = certificates::find(&mut conn, id)?.context("the certificate is gone")?;
         let employee = employees::find(&mut conn, row.employee_id)?
             .context("the certificate's employee is gone")?;
         let title = crate::db::campaigns::find(&mut conn, &row.campaign_id)?
@@ -206,7 +206,7 @@ fn send(
     let link = format!("{}/v/{}", base_url.trim_end_matches('/'), row.id);
     match letter.kind.as_str() {
         "terbit" => {
-            let (row, pdf) = crate::certificate::render_stored(db, caches, base_url, seal, &id)?
+            let (row, pdf) = crate::certificate::render_stored(db, caches, base_url, seal, id)?
                 .context("the certificate is gone")?;
             let body = letter_text(&[
                 &format!("Yth. Bapak/Ibu {},", row.signer_name),

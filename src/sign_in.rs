@@ -157,7 +157,7 @@ impl Recipient {
             subject: auth::admin_subject(&a.id),
             email: Some(a.email.clone()),
             name: a.full_name.clone(),
-            scope_code: a.scope_code.clone(),
+            scope_code: a.scope_code.to_string(),
             agency: a.agency.clone(),
         }
     }

@@ -76,7 +76,7 @@ pub fn run(quick: bool, samples: Option<usize>, pdf_out: Option<&Path>) -> anyho
     let campaign = Campaign {
         id: Campaign::new_id(),
         title: "Pemilu dan Pilkada Serentak 2024".into(),
-        scope_code: "73".into(),
+        scope_code: crate::domain::AreaScope::parse("73")?,
         opens_at: at - 86_400,
         closes_at: at + 86_400,
         created_at: at - 86_400,

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use super::StorageArgs;
 use crate::db::campaigns::{self, Campaign};
 use crate::db::{employees, now};
-use crate::domain::PactDocument;
+use crate::domain::{AreaScope, PactDocument};
 use crate::signing::{issue_certificate, SigningRequest};
 use crate::synth::load::{write_roster_file, Options};
 
@@ -86,7 +86,7 @@ pub fn run(bench: &BenchImport, storage: &StorageArgs) -> anyhow::Result<i32> {
     let campaign = Campaign {
         id: Campaign::new_id(),
         title: "Uji kecepatan".into(),
-        scope_code: String::new(),
+        scope_code: AreaScope::National,
         opens_at: at - 86_400,
         closes_at: at + 86_400,
         created_at: at,

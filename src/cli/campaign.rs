@@ -5,7 +5,7 @@ use anyhow::Context;
 use super::StorageArgs;
 use crate::db::campaigns::{self, Campaign};
 use crate::db::{areas, now};
-use crate::domain::{AreaCode, AuthorityLogo, IssuingAuthority, PactDocument};
+use crate::domain::{AreaCode, AreaScope, AuthorityLogo, IssuingAuthority, PactDocument};
 
 /// The issuing authority printed on the letterhead of the campaign's certificates. The four text
 /// flags go together; without them the certificates carry no letterhead.
@@ -136,7 +136,7 @@ pub fn create(
     let campaign = Campaign {
         id: Campaign::new_id(),
         title: title.to_string(),
-        scope_code: scope.map(|s| s.as_str().to_string()).unwrap_or_default(),
+        scope_code: AreaScope::from(scope),
         opens_at,
         closes_at,
         created_at: now(),

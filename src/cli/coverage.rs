@@ -3,7 +3,7 @@ use std::path::Path;
 use super::StorageArgs;
 use crate::db::campaigns;
 use crate::db::employees::{self, UnsignedFilter};
-use crate::domain::{AreaCode, EmployeeType};
+use crate::domain::{AreaCode, AreaScope, EmployeeType};
 use crate::export;
 
 pub fn unsigned(
@@ -36,7 +36,7 @@ pub fn unsigned(
     let area_code = match area.as_deref() {
         None => campaign.scope_code.clone(),
         Some(raw) => match AreaCode::parse(raw) {
-            Ok(code) if campaign.covers(code.as_str()) => code.as_str().to_string(),
+            Ok(code) if campaign.covers(&code) => AreaScope::Area(code),
             Ok(code) => {
                 return refuse(format!(
                     "--area: {code} berada di luar cakupan penandatanganan"
@@ -60,7 +60,7 @@ pub fn unsigned(
                 if area_code.is_empty() {
                     "nasional"
                 } else {
-                    &area_code
+                    area_code.as_str()
                 }
             );
             std::fs::write(path, export::xlsx_bytes(&list, &names, &title)?)?;

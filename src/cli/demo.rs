@@ -11,8 +11,8 @@ use crate::db::campaigns::{self, Campaign};
 use crate::db::employees::{self, Employee};
 use crate::db::{areas, certificates, now, Db};
 use crate::domain::{
-    AdminRole, AdminScope, AreaCode, AuthorityLogo, EmailAddress, FullName, IssuingAuthority,
-    PactDocument,
+    AdminRole, AdminScope, AreaCode, AreaScope, AuthorityLogo, EmailAddress, FullName,
+    IssuingAuthority, PactDocument,
 };
 use crate::signing::issue::Batch;
 use crate::signing::IssuerKey;
@@ -104,7 +104,7 @@ fn seed(db: &Db, key: &IssuerKey, employee_count: usize) -> anyhow::Result<DemoF
         let campaign = Campaign {
             id: Campaign::new_id(),
             title: CAMPAIGN_TITLE.into(),
-            scope_code: PROVINCE.into(),
+            scope_code: AreaScope::parse(PROVINCE)?,
             opens_at: at - 7 * 86_400,
             closes_at: at + 90 * 86_400,
             created_at: at - 7 * 86_400,
@@ -114,14 +114,14 @@ fn seed(db: &Db, key: &IssuerKey, employee_count: usize) -> anyhow::Result<DemoF
 
         // Villages of every regency and city of the province, so that each gets employees.
         let mut by_regency: BTreeMap<String, Vec<AreaCode>> = BTreeMap::new();
-        for code in areas::village_codes(&mut conn)?
+        for village in areas::villages(&mut conn)?
             .into_iter()
             .filter(|c| c.starts_with("73."))
         {
             by_regency
-                .entry(code[..5].to_string())
+                .entry(village[..5].to_string())
                 .or_default()
-                .push(AreaCode::parse(&code)?);
+                .push(village);
         }
         let regencies: Vec<Vec<AreaCode>> = by_regency.into_values().collect();
         let mut generator = RosterGenerator::new(2024);

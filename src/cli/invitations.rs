@@ -11,7 +11,7 @@ use crate::db::audit::{self, AuditEvent};
 use crate::db::campaigns;
 use crate::db::employees::UnsignedFilter;
 use crate::db::now;
-use crate::domain::{AdminRole, AdminScope, AreaCode};
+use crate::domain::{AdminRole, AdminScope, AreaCode, AreaScope};
 use crate::invitations::{self, InvitationError, PrintRequest};
 
 pub struct PrintArgs<'a> {
@@ -55,7 +55,7 @@ pub fn print(args: &PrintArgs<'_>, storage: &StorageArgs) -> anyhow::Result<i32>
             args.campaign
         ));
     };
-    if !campaign.covers(area.as_str()) {
+    if !campaign.covers(&area) {
         return refuse(format!(
             "--area: {area} berada di luar cakupan penandatanganan {}",
             campaign.id
@@ -63,7 +63,7 @@ pub fn print(args: &PrintArgs<'_>, storage: &StorageArgs) -> anyhow::Result<i32>
     }
     let scope = AdminScope::parse(AdminRole::National, "ID", None)?;
     let filter = UnsignedFilter {
-        area_code: area.as_str().to_string(),
+        area_code: AreaScope::Area(area.clone()),
         agency: args
             .agency
             .map(str::trim)

@@ -295,8 +295,7 @@ pub fn unsigned_page(
     cursor: Option<&EmployeeCursor>,
     limit: i64,
 ) -> Result<Vec<Employee>, DbError> {
-    let area = AreaCode::parse(&filter.area_code).ok();
-    let range = AreaRange::of_optional(area.as_ref());
+    let range = AreaRange::of_optional(filter.area_code.area());
     let signed = certificates::table
         .filter(certificates::employee_id.eq(employees::id))
         .filter(certificates::campaign_id.eq(campaign_id.to_string()))

@@ -5,7 +5,7 @@ use diesel::prelude::*;
 
 use super::schema::admins;
 use super::{DbConnection, DbError};
-use crate::domain::{AdminRole, AdminScope};
+use crate::domain::{AdminRole, AdminScope, AreaScope};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = admins)]
@@ -14,7 +14,8 @@ pub struct AdminRow {
     pub email: String,
     pub full_name: String,
     pub role: String,
-    pub scope_code: String,
+    /// The nation or the area the admin answers for; with `role` and `agency`, their `AdminScope`.
+    pub scope_code: AreaScope,
     pub agency: String,
     pub totp_secret: Option<Vec<u8>>,
     pub totp_last_step: Option<i64>,
@@ -28,7 +29,7 @@ impl AdminRow {
     pub fn scope(&self) -> Option<AdminScope> {
         let role = AdminRole::parse(&self.role).ok()?;
         let agency = Some(self.agency.as_str()).filter(|a| !a.is_empty());
-        AdminScope::parse(role, &self.scope_code, agency).ok()
+        AdminScope::new(role, self.scope_code.area().cloned(), agency).ok()
     }
 
     pub fn new_id() -> String {

@@ -135,6 +135,14 @@ pub fn village_codes(conn: &mut DbConnection) -> Result<HashSet<String>, DbError
     Ok(codes.into_iter().collect())
 }
 
+/// Every village of the reference, as codes: where generated employees work.
+pub fn villages(conn: &mut DbConnection) -> Result<Vec<AreaCode>, DbError> {
+    Ok(areas::table
+        .filter(areas::level.eq(AreaLevel::Village as i32))
+        .select(areas::code)
+        .load(conn)?)
+}
+
 /// The areas directly below `parent`; below the nation (`None`), the provinces.
 pub fn children(conn: &mut DbConnection, parent: Option<&AreaCode>) -> Result<Vec<Area>, DbError> {
     let query = areas::table

@@ -4,14 +4,14 @@ use diesel::prelude::*;
 
 use super::schema::{campaign_authorities, campaigns, certificates, documents};
 use super::{on_backend, DbConnection, DbError};
-use crate::domain::{AreaCode, AuthorityLogo, IssuingAuthority, PactDocument};
+use crate::domain::{AreaCode, AreaScope, AuthorityLogo, IssuingAuthority, PactDocument};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = campaigns)]
 pub struct Campaign {
     pub id: String,
     pub title: String,
-    pub scope_code: String,
+    pub scope_code: AreaScope,
     pub opens_at: i64,
     pub closes_at: i64,
     pub created_at: i64,
@@ -28,13 +28,9 @@ pub struct StoredDocument {
 }
 
 impl Campaign {
-    /// Whether the campaign covers the area (a national campaign, scope "", covers every area).
-    pub fn covers(&self, code: &str) -> bool {
-        self.scope_code.is_empty()
-            || match (AreaCode::parse(&self.scope_code), AreaCode::parse(code)) {
-                (Ok(scope), Ok(area)) => scope.contains(&area),
-                _ => false,
-            }
+    /// Whether the campaign covers the area (a national campaign covers every area).
+    pub fn covers(&self, area: &AreaCode) -> bool {
+        self.scope_code.covers(area)
     }
 
     pub fn is_open_at(&self, at: i64) -> bool {
@@ -186,12 +182,11 @@ pub fn document_by_hash(
 
 /// Campaigns whose scope covers the village, newest first.
 pub fn covering(conn: &mut DbConnection, village: &AreaCode) -> Result<Vec<Campaign>, DbError> {
-    // "" is a national campaign.
-    let mut scopes = vec![String::new(), village.as_str().to_string()];
-    let mut cur = village.clone();
-    while let Some(parent) = cur.parent() {
-        scopes.push(parent.as_str().to_string());
-        cur = parent;
+    let mut scopes = vec![AreaScope::National];
+    let mut cur = Some(village.clone());
+    while let Some(area) = cur {
+        cur = area.parent();
+        scopes.push(AreaScope::Area(area));
     }
     Ok(campaigns::table
         .filter(campaigns::scope_code.eq_any(scopes))

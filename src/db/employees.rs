@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use super::coverage::{self, Placement};
 use super::schema::{certificates, employees};
 use super::{DbConnection, DbError};
-use crate::domain::{AreaCode, EmployeeType, LoginId, Nik, Nip};
+use crate::domain::{AreaCode, AreaScope, EmployeeType, LoginId, Nik, Nip};
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable, Insertable)]
 // `None` is bound as NULL rather than left to the column default (also NULL): every insert
@@ -385,7 +385,8 @@ pub fn in_area(conn: &mut DbConnection, area_code: &str) -> Result<Vec<Employee>
 /// Which unsigned employees an admin asks for.
 #[derive(Debug, Clone, Default)]
 pub struct UnsignedFilter {
-    pub area_code: String,
+    /// The nation (the default) or one area.
+    pub area_code: AreaScope,
     pub agency: Option<String>,
     pub employee_type: Option<String>,
 }

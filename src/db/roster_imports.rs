@@ -7,6 +7,7 @@ use diesel::prelude::*;
 
 use super::schema::roster_imports;
 use super::DbConnection;
+use crate::domain::AreaScope;
 
 /// States as stored.
 pub const RUNNING: &str = "berjalan";
@@ -23,7 +24,8 @@ pub struct RosterImport {
     pub client_addr: String,
     /// The importing admin's role; `""` for the command line, which has no scope.
     pub role: String,
-    pub scope_code: String,
+    /// The importing admin's area; the nation for the command line.
+    pub scope_code: AreaScope,
     pub agency: String,
     pub rows_total: i64,
     pub rows_done: i64,

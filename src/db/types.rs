@@ -1,8 +1,9 @@
-//! Domain values as columns: the row structs hold `CertificateId`, `Nip`, `Nik`, `EmployeeType`
-//! and `AreaCode` instead of strings, so that pages and the API use them without parsing them
-//! again. Every value is parsed by the domain type's own `parse` on the way out of the
-//! database; a stored value that does not parse is data damage, reported as a deserialization
-//! error (a `DbError`), never a panic. Each type is written as its text, which is what it parsed.
+//! Domain values as columns: the row structs hold `CertificateId`, `Nip`, `Nik`, `EmployeeType`,
+//! `AreaCode` and `AreaScope` (a campaign's or an admin's scope, `""` for the nation) instead of
+//! strings, so that pages and the API use them without parsing them again. Every value is parsed
+//! by the domain type's own `parse` on the way out of the database; a stored value that does not
+//! parse is data damage, reported as a deserialization error (a `DbError`), never a panic. Each
+//! type is written as its text, which is what it parsed.
 
 use diesel::backend::Backend;
 use diesel::deserialize::{self, FromSql};
@@ -12,7 +13,7 @@ use diesel::sql_types::Text;
 use diesel::sqlite::Sqlite;
 
 use super::MultiBackend;
-use crate::domain::{AreaCode, CertificateId, EmployeeType, Nik, Nip};
+use crate::domain::{AreaCode, AreaScope, CertificateId, EmployeeType, Nik, Nip};
 
 /// A stored text as the domain type, or why it is damaged.
 fn stored<T, E: std::fmt::Display>(
@@ -75,3 +76,4 @@ text_column!(Nip, "NIP");
 text_column!(Nik, "NIK");
 text_column!(EmployeeType, "employee type");
 text_column!(AreaCode, "area code");
+text_column!(AreaScope, "campaign scope");

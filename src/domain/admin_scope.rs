@@ -12,7 +12,7 @@ use diesel::prelude::*;
 use diesel::serialize::ToSql;
 use diesel::sql_types::{Bool, Text};
 
-use super::{AreaCode, AreaLevel};
+use super::{AreaCode, AreaLevel, AreaScope};
 
 /// What an administrator is: the level of government they answer for, or one agency (instansi).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -125,6 +125,16 @@ impl AdminScope {
             "" | "ID" | "id" | "nasional" => None,
             code => Some(AreaCode::parse(code)?),
         };
+        Self::new(role, area, agency)
+    }
+
+    /// The scope of an area already parsed (a stored admin's), with the checks of `parse`: the
+    /// role must fit the area's level, and only an agency admin names an agency.
+    pub fn new(
+        role: AdminRole,
+        area: Option<AreaCode>,
+        agency: Option<&str>,
+    ) -> Result<Self, AdminScopeError> {
         let agency = agency
             .map(|a| a.split_whitespace().collect::<Vec<_>>().join(" "))
             .filter(|a| !a.is_empty());
@@ -172,6 +182,11 @@ impl AdminScope {
     /// The stored form of the area: `""` for the nation.
     pub fn scope_code(&self) -> &str {
         self.area.as_ref().map_or("", AreaCode::as_str)
+    }
+
+    /// The area as it is stored: the nation, or the area.
+    pub fn area_scope(&self) -> AreaScope {
+        AreaScope::from(self.area.clone())
     }
 
     pub fn agency(&self) -> Option<&str> {

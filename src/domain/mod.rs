@@ -3,6 +3,7 @@
 
 mod admin_scope;
 mod area_code;
+mod area_scope;
 mod authority;
 mod certificate_id;
 mod document;
@@ -18,6 +19,7 @@ mod time_zone;
 
 pub use admin_scope::{AdminRole, AdminScope, AdminScopeError, AreaRange};
 pub use area_code::{AreaCode, AreaCodeError, AreaLevel};
+pub use area_scope::AreaScope;
 pub use authority::{
     AuthorityError, AuthorityField, AuthorityLogo, IssuingAuthority, LOGO_MAX_BYTES,
 };
@@ -65,4 +67,4 @@ macro_rules! serialize_as_text {
         )*
     };
 }
-serialize_as_text!(AreaCode, CertificateId, EmployeeType, Nik, Nip);
+serialize_as_text!(AreaCode, AreaScope, CertificateId, EmployeeType, Nik, Nip);

@@ -10,7 +10,7 @@ use crate::db::audit::{self, AuditEvent};
 use crate::db::employees::UpsertCount;
 use crate::db::roster_imports::{self, Progress, RosterImport};
 use crate::db::{now, Db, DbConnection, DbError};
-use crate::domain::{AdminRole, AdminScope};
+use crate::domain::{AdminRole, AdminScope, AreaScope};
 
 /// The audit actions of an import, as stored.
 pub const STARTED: &str = "impor_daftar_pegawai_dimulai";
@@ -48,7 +48,7 @@ impl Importer {
                 let role = AdminRole::parse(role).map_err(|e| e.to_string())?;
                 let agency = Some(record.agency.as_str()).filter(|a| !a.is_empty());
                 Some(
-                    AdminScope::parse(role, &record.scope_code, agency)
+                    AdminScope::new(role, record.scope_code.area().cloned(), agency)
                         .map_err(|e| e.to_string())?,
                 )
             }
@@ -158,7 +158,7 @@ impl<'a> Journal<'a> {
                     actor: self.importer.actor.clone(),
                     client_addr: self.importer.client_addr.clone(),
                     role: scope.map_or("", |s| s.role().as_str()).to_string(),
-                    scope_code: scope.map_or("", AdminScope::scope_code).to_string(),
+                    scope_code: scope.map_or(AreaScope::National, AdminScope::area_scope),
                     agency: scope.and_then(AdminScope::agency).unwrap_or("").to_string(),
                     rows_total: self.rows_total,
                     rows_done: by.rows,

@@ -22,7 +22,7 @@ use crate::db::coverage::CountDeltas;
 use crate::db::employees::bulk::{self, BulkLoad};
 use crate::db::employees::{self, AscendingIds, Employee};
 use crate::db::{areas, now, Db, DbConnection, DbError};
-use crate::domain::PactDocument;
+use crate::domain::{AreaScope, PactDocument};
 use crate::roster::COLUMNS;
 use crate::signing::issue::Batch;
 use crate::signing::IssuerKey;
@@ -123,13 +123,13 @@ fn pour(
     options: &Options,
     progress: &mut impl FnMut(u64, u64),
 ) -> Result<Loaded, SynthError> {
-    let nation = Nation::new(areas::village_codes(conn)?)?;
+    let nation = Nation::of_villages(areas::villages(conn)?)?;
     let campaign = if options.signed_share > 0.0 {
         let at = now();
         let campaign = Campaign {
             id: Campaign::new_id(),
             title: CAMPAIGN_TITLE.into(),
-            scope_code: String::new(),
+            scope_code: AreaScope::National,
             opens_at: at - 7 * 86_400,
             closes_at: at + 90 * 86_400,
             created_at: at - 7 * 86_400,

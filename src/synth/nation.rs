@@ -31,6 +31,16 @@ pub enum NationError {
 impl Nation {
     /// Groups the reference's village codes by province; each weighted province must have villages.
     pub fn new(village_codes: impl IntoIterator<Item = String>) -> Result<Self, NationError> {
+        let villages = village_codes
+            .into_iter()
+            .map(|code| AreaCode::parse(&code))
+            .collect::<Result<Vec<_>, _>>()?;
+        Self::of_villages(villages)
+    }
+
+    /// Groups villages (as the area table holds them) by province; each weighted province must
+    /// have villages.
+    pub fn of_villages(villages: impl IntoIterator<Item = AreaCode>) -> Result<Self, NationError> {
         let weights: Vec<(&str, u64)> = PROVINCE_WEIGHTS
             .lines()
             .filter_map(|l| {
@@ -45,9 +55,9 @@ impl Nation {
                 villages: Vec::new(),
             })
             .collect();
-        for code in village_codes {
-            if let Some(i) = weights.iter().position(|(p, _)| code.get(..2) == Some(*p)) {
-                provinces[i].villages.push(AreaCode::parse(&code)?);
+        for village in villages {
+            if let Some(i) = weights.iter().position(|(p, _)| village.province() == *p) {
+                provinces[i].villages.push(village);
             }
         }
         for ((code, _), province) in weights.iter().zip(&mut provinces) {

@@ -241,13 +241,13 @@ fn encode(
     out
 }
 
-/// The entry for a certificate's issuance, from the stored claim and signature. `None` if the id
-/// could not have been made by us.
+/// The entry for a certificate's issuance, from the stored claim and signature. Always `Some`
+/// now that the row holds a parsed id (a damaged one fails as it is read); the `Option` stays for
+/// the callers written when it did not.
 pub fn issued(row: &CertificateRow) -> Option<Vec<u8>> {
-    let id = CertificateId::parse(&row.id).ok()?;
     Some(encode(
         EntryKind::Issued,
-        &id,
+        &row.id,
         row.signed_at,
         &signed_claim_hash(&row.claim, &row.signature),
         None,
@@ -257,12 +257,12 @@ pub fn issued(row: &CertificateRow) -> Option<Vec<u8>> {
 /// The entry for a certificate's revocation at `at`. Only the public category of the stored reason
 /// (`category: note`) goes in, as one byte: the admin's note may name people, and a hash of it
 /// would let anyone confirm a guess. A stored reason without a known category counts as "other".
+/// Always `Some`, as for [`issued`].
 pub fn revoked(row: &CertificateRow, at: i64, reason: &str) -> Option<Vec<u8>> {
     let reason = RevocationReason::of_stored(reason).unwrap_or(RevocationReason::Other);
-    let id = CertificateId::parse(&row.id).ok()?;
     Some(encode(
         EntryKind::Revoked,
-        &id,
+        &row.id,
         at,
         &signed_claim_hash(&row.claim, &row.signature),
         Some(reason),

@@ -8,7 +8,7 @@
 use serde::Serialize;
 
 use super::rfc3339;
-use crate::db::campaigns::Campaign;
+use super::views::CampaignView;
 use crate::db::coverage::Tally;
 use crate::db::employees::Employee;
 use crate::db::log::LogEntryRow;
@@ -97,11 +97,11 @@ pub struct CampaignRef<'a> {
 }
 
 impl<'a> CampaignRef<'a> {
-    pub fn of(c: &'a Campaign) -> Self {
+    pub fn of(c: &'a CampaignView) -> Self {
         Self {
             id: &c.id,
             title: &c.title,
-            scope: &c.scope_code,
+            scope: c.scope.as_str(),
         }
     }
 }

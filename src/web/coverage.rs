@@ -10,9 +10,10 @@ use self::public::{Choices, Order, SmallCounts, SortKey};
 use super::answers;
 use super::charts::{self, Bar};
 use super::pages::{self, render};
+use super::views::CampaignView;
 use super::{AppState, PageError, WebError};
 use crate::certificate::QrMatrix;
-use crate::db::campaigns::{self, Campaign};
+use crate::db::campaigns;
 use crate::db::coverage::{self, Tally};
 use crate::db::{areas, Db};
 use crate::domain::{AreaCode, AreaLevel, EmployeeType, IndonesianZone};
@@ -34,15 +35,23 @@ pub struct ChildRow {
     pub tally: Tally,
 }
 
+/// One step of the way down from the nation: the nation's code is "".
+pub struct CrumbView {
+    pub code: String,
+    pub name: String,
+    /// The level's label, "Nasional" for the nation.
+    pub level: &'static str,
+}
+
 /// Coverage of one area for one campaign, with the names a reader needs.
 pub struct CoverageView {
-    pub campaign: Campaign,
+    pub campaign: CampaignView,
     /// `None` for the nation.
     pub area: Option<AreaCode>,
     pub area_name: String,
     pub level: &'static str,
-    /// From the nation down to the area itself: (code, name); the nation's code is "".
-    pub breadcrumb: Vec<(String, String)>,
+    /// From the nation down to the area itself.
+    pub breadcrumb: Vec<CrumbView>,
     pub totals: Tally,
     pub children: Vec<ChildRow>,
     pub children_level: Option<&'static str>,
@@ -57,20 +66,22 @@ fn not_found(message: &str) -> WebError {
 }
 
 /// Parses the area of a request: absent, empty or "nasional" is the campaign's own scope.
-fn requested_area(campaign: &Campaign, raw: Option<&str>) -> Result<Option<AreaCode>, WebError> {
+fn requested_area(
+    campaign: &CampaignView,
+    raw: Option<&str>,
+) -> Result<Option<AreaCode>, WebError> {
     let raw = raw
         .map(str::trim)
         .filter(|r| !r.is_empty() && *r != "nasional" && *r != "ID");
     let code = match raw {
         Some(r) => Some(AreaCode::parse(r).map_err(|e| WebError::bad("area", e))?),
-        None if campaign.scope_code.is_empty() => None,
-        None => Some(AreaCode::parse(&campaign.scope_code).map_err(WebError::internal)?),
+        None => campaign.scope.area().cloned(),
     };
     match &code {
-        Some(c) if !campaign.covers(c.as_str()) => Err(not_found(
+        Some(c) if !campaign.covers(c) => Err(not_found(
             "Wilayah ini berada di luar cakupan penandatanganan.",
         )),
-        None if !campaign.scope_code.is_empty() => {
+        None if !campaign.scope.is_national() => {
             Err(not_found("penandatanganan ini tidak berskala nasional"))
         }
         _ => Ok(code),
@@ -89,10 +100,15 @@ fn date_label(day: i64) -> String {
 
 pub fn load(db: &Db, campaign_id: &str, area: Option<&str>) -> Result<CoverageView, WebError> {
     let mut conn = db.read()?;
-    let campaign = campaigns::find(&mut conn, campaign_id)?
-        .ok_or_else(|| not_found("penandatanganan tidak ditemukan"))?;
+    let campaign: CampaignView = campaigns::find(&mut conn, campaign_id)?
+        .ok_or_else(|| not_found("penandatanganan tidak ditemukan"))?
+        .into();
     let area = requested_area(&campaign, area)?;
-    let mut breadcrumb = vec![(String::new(), "Indonesia".to_string())];
+    let mut breadcrumb = vec![CrumbView {
+        code: String::new(),
+        name: "Indonesia".to_string(),
+        level: "Nasional",
+    }];
     let (area_name, level) = match &area {
         Some(code) => {
             let lineage = areas::lineage(&mut conn, code)?;
@@ -101,7 +117,11 @@ pub fn load(db: &Db, campaign_id: &str, area: Option<&str>) -> Result<CoverageVi
                     "kode wilayah tidak ada dalam data wilayah Kemendagri",
                 ));
             }
-            breadcrumb.extend(lineage.iter().map(|a| (a.code.clone(), a.name.clone())));
+            breadcrumb.extend(lineage.iter().map(|a| CrumbView {
+                code: a.code.clone(),
+                name: a.name.clone(),
+                level: AreaLevel::from_i32(a.level).map_or("Nasional", AreaLevel::label),
+            }));
             (
                 lineage.last().map(|a| a.name.clone()).unwrap_or_default(),
                 code.level().label(),
@@ -179,7 +199,10 @@ async fn api_coverage(
         breadcrumb: view
             .breadcrumb
             .iter()
-            .map(|(code, name)| answers::Crumb { code, name })
+            .map(|c| answers::Crumb {
+                code: &c.code,
+                name: &c.name,
+            })
             .collect(),
         totals: (&view.totals).into(),
         children: view
@@ -355,10 +378,10 @@ async fn dashboard(
         breadcrumb: view
             .breadcrumb
             .iter()
-            .map(|(c, n)| pages::Crumb {
-                name: n.clone(),
-                href: link(c),
-                level: AreaCode::parse(c).map_or("Nasional", |a| a.level().label()),
+            .map(|c| pages::Crumb {
+                name: c.name.clone(),
+                href: link(&c.code),
+                level: c.level,
             })
             .collect(),
         total: row(&view.area_name, view.level, &view.totals, None),

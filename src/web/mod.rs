@@ -23,6 +23,7 @@ pub(crate) mod sign_in;
 mod sso;
 pub mod upload;
 mod verify;
+mod views;
 
 use std::sync::Arc;
 

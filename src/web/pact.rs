@@ -9,9 +9,10 @@ use serde::Deserialize;
 use super::answers;
 use super::pages::{self, render, render_with_status};
 use super::security::{check_csrf, CsrfToken};
+use super::views::{CampaignView, DocumentView, OwnCertificate};
 use super::{rfc3339, AppState, PageError, SignedInEmployee, WebError};
-use crate::db::campaigns::{self, Campaign, StoredDocument};
-use crate::db::certificates::{self, CertificateRow};
+use crate::db::campaigns;
+use crate::db::certificates;
 use crate::db::employees::Employee;
 use crate::db::{areas, now, Db, DbError};
 use crate::domain::{IndonesianZone, PactDocument};
@@ -29,15 +30,15 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 }
 
 /// A campaign as one employee sees it.
-pub struct CampaignView {
-    pub campaign: Campaign,
-    pub document: StoredDocument,
+pub struct SignerCampaign {
+    pub campaign: CampaignView,
+    pub document: DocumentView,
     pub parsed: PactDocument,
-    pub certificate: Option<CertificateRow>,
+    pub certificate: Option<OwnCertificate>,
     pub open: bool,
 }
 
-fn campaigns_for(db: &Db, employee: &Employee) -> Result<Vec<CampaignView>, DbError> {
+fn campaigns_for(db: &Db, employee: &Employee) -> Result<Vec<SignerCampaign>, DbError> {
     let mut conn = db.read()?;
     let village = &employee.village_code;
     let at = now();
@@ -49,11 +50,11 @@ fn campaigns_for(db: &Db, employee: &Employee) -> Result<Vec<CampaignView>, DbEr
         };
         let certificate = certificates::standing(&mut conn, &campaign.id, employee.id)?;
         let open = campaign.is_open_at(at);
-        views.push(CampaignView {
-            campaign,
-            document,
+        views.push(SignerCampaign {
+            campaign: campaign.into(),
+            document: document.into(),
             parsed,
-            certificate,
+            certificate: certificate.map(OwnCertificate::from),
             open,
         });
     }
@@ -78,7 +79,7 @@ async fn api_me(
         .map(|v| answers::MeCampaign {
             id: &v.campaign.id,
             title: &v.campaign.title,
-            scope: &v.campaign.scope_code,
+            scope: v.campaign.scope.as_str(),
             opens_at: rfc3339(v.campaign.opens_at),
             closes_at: rfc3339(v.campaign.closes_at),
             open: v.open,
@@ -214,7 +215,7 @@ async fn load_view(
     state: &web::Data<AppState>,
     employee: &Employee,
     campaign_id: &str,
-) -> Result<CampaignView, PageError> {
+) -> Result<SignerCampaign, PageError> {
     let db = state.db.clone();
     let employee = employee.clone();
     let views = web::block(move || campaigns_for(&db, &employee)).await??;
@@ -230,7 +231,7 @@ async fn load_view(
 }
 
 fn sign_form(
-    view: &CampaignView,
+    view: &SignerCampaign,
     employee: &Employee,
     csrf: &CsrfToken,
     typed: &str,

@@ -6,7 +6,7 @@ use diesel::{Connection, PgConnection, RunQueryDsl};
 use ikrar::config::Settings;
 use ikrar::db::campaigns::{self, Campaign};
 use ikrar::db::{now, DatabaseUrl, Db};
-use ikrar::domain::PactDocument;
+use ikrar::domain::{AreaScope, PactDocument};
 use ikrar::startup::Application;
 use serde_json::Value;
 
@@ -450,7 +450,7 @@ pub fn create_campaign(db: &Db, scope: &str, opens_at: i64, closes_at: i64) -> S
     let campaign = Campaign {
         id: Campaign::new_id(),
         title: "Pemilu dan Pilkada Serentak 2024".into(),
-        scope_code: scope.into(),
+        scope_code: AreaScope::parse(scope).unwrap(),
         opens_at,
         closes_at,
         created_at: now(),

@@ -80,8 +80,11 @@ async fn a_national_campaign_is_created_from_the_command_line(backend: Backend) 
     let campaign = ikrar::db::campaigns::find(&mut app.db.read().unwrap(), id)
         .unwrap()
         .expect("the campaign is stored");
-    assert_eq!(campaign.scope_code, "");
-    assert!(campaign.covers("31.71.01.1001") && campaign.covers("73.71.01.1001"));
+    assert_eq!(campaign.scope_code.as_str(), "");
+    let village = |code| ikrar::domain::AreaCode::parse(code).unwrap();
+    assert!(
+        campaign.covers(&village("31.71.01.1001")) && campaign.covers(&village("73.71.01.1001"))
+    );
 }
 
 #[test]

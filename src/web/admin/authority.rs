@@ -81,7 +81,7 @@ impl AuthorityPage {
 
 /// Only area admins whose area covers the campaign's may change what its certificates say.
 fn may_edit(me: &SignedInAdmin, campaign: &campaigns::Campaign) -> Result<(), WebError> {
-    if me.scope.agency().is_some() || !me.scope.covers_area(&campaign.scope_code) {
+    if me.scope.agency().is_some() || !me.scope.covers_area(campaign.scope_code.as_str()) {
         return Err(WebError::Forbidden(
             "Penerbit penandatanganan hanya dapat diubah oleh admin wilayah yang mencakup seluruh \
              wilayah penandatanganan."

@@ -7,7 +7,7 @@ use super::views::{self, FormErrors};
 use super::{audited, refused, see_other_confirmed, SignedInAdmin};
 use crate::db::campaigns::{self, Campaign};
 use crate::db::{areas, now};
-use crate::domain::{AdminScope, AreaCode, IndonesianZone, PactDocument};
+use crate::domain::{AdminScope, AreaCode, AreaScope, IndonesianZone, PactDocument};
 use crate::web::pages::{self, render, render_with_status};
 use crate::web::security::{check_csrf, CsrfToken};
 use crate::web::{AppState, PageError, WebError};
@@ -72,19 +72,16 @@ fn checked_campaign(scope: &AdminScope, form: &NewCampaign) -> Result<Campaign, 
             "judul wajib diisi, paling banyak 200 karakter",
         ));
     }
-    let scope_code = match form.scope.trim() {
-        "" | "ID" => String::new(),
-        raw => AreaCode::parse(raw)
-            .map_err(|e| WebError::bad("scope", e))?
-            .as_str()
-            .to_string(),
+    let campaign_scope = match form.scope.trim() {
+        "" | "ID" => AreaScope::National,
+        raw => AreaScope::Area(AreaCode::parse(raw).map_err(|e| WebError::bad("scope", e))?),
     };
-    if !scope.covers_area(&scope_code) {
+    if !scope.covers_area(campaign_scope.as_str()) {
         return Err(WebError::Forbidden(
             "Wilayah penandatanganan berada di luar wilayah kewenangan Anda.".into(),
         ));
     }
-    let zone = IndonesianZone::of_province(&scope_code);
+    let zone = IndonesianZone::of_province(campaign_scope.as_str());
     let opens_at = local_instant("opens", &form.opens, zone)?;
     let closes_at = local_instant("closes", &form.closes, zone)?;
     if closes_at <= opens_at {
@@ -96,7 +93,7 @@ fn checked_campaign(scope: &AdminScope, form: &NewCampaign) -> Result<Campaign, 
     Ok(Campaign {
         id: Campaign::new_id(),
         title,
-        scope_code,
+        scope_code: campaign_scope,
         opens_at,
         closes_at,
         created_at: now(),
@@ -127,9 +124,8 @@ async fn create_campaign(
                 id.clone(),
                 detail,
                 move |conn| {
-                    if !campaign.scope_code.is_empty() {
-                        let code = AreaCode::parse(&campaign.scope_code).expect("parsed above");
-                        if areas::find(conn, &code)?.is_none() {
+                    if let Some(code) = campaign.scope_code.area() {
+                        if areas::find(conn, code)?.is_none() {
                             return Err(WebError::bad(
                                 "scope",
                                 format!(

@@ -350,12 +350,7 @@ async fn revoke(
                     if crate::db::employees::find(conn, certificate.employee_id)?
                         .is_some_and(|e| e.email.is_some())
                     {
-                        crate::outbox::enqueue(
-                            conn,
-                            id.as_str(),
-                            crate::outbox::Letter::Revoked,
-                            at,
-                        )?;
+                        crate::outbox::enqueue(conn, &id, crate::outbox::Letter::Revoked, at)?;
                     }
                     Ok(())
                 },

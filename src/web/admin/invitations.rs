@@ -95,7 +95,7 @@ async fn form_page(
         let filter = filter_for(&scope, &campaign, &asked)
             .or_else(|_| filter_for(&scope, &campaign, &ListQuery::default()))?;
         let offered = pickers(&mut conn, &scope, &campaign, &filter, true)?;
-        Ok((campaign, filter.area_code, offered))
+        Ok((campaign, filter.area_code.to_string(), offered))
     })
     .await??;
     let page = AdminInvitations {
@@ -261,7 +261,7 @@ async fn print(
             },
         )
         .map_err(refusal_of)?;
-        Ok((printed, filter.area_code))
+        Ok((printed, filter.area_code.to_string()))
     })
     .await?;
     let printed = match drawn {

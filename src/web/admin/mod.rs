@@ -24,7 +24,6 @@ use actix_web::{dev::Payload, web, FromRequest, HttpRequest, HttpResponse};
 use super::pages::{self, render};
 use super::security::{client_addr, CsrfToken};
 use super::{AppState, PageError, WebError};
-use crate::db::admins::AdminRow;
 use crate::db::audit::{self, AuditEvent};
 use crate::db::auth::admin_subject;
 use crate::db::{campaigns as campaign_db, now, DbConnection, DbError};
@@ -46,7 +45,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 
 /// An administrator with a live session and a scope that parses.
 pub struct SignedInAdmin {
-    pub admin: AdminRow,
+    pub admin: views::AdminView,
     pub scope: AdminScope,
     pub token: String,
 }
@@ -130,7 +129,7 @@ impl FromRequest for SignedInAdmin {
                 return Err(WebError::AdminUnauthorized.into());
             };
             Ok(Self {
-                admin,
+                admin: admin.into(),
                 scope,
                 token,
             })
@@ -243,7 +242,13 @@ impl From<diesel::result::Error> for WebError {
 
 /// Campaigns an admin may look at: those covering their area and those inside it.
 pub fn campaign_visible(scope: &AdminScope, campaign: &campaign_db::Campaign) -> bool {
-    campaign.covers(scope.scope_code()) || scope.covers_area(&campaign.scope_code)
+    // A national admin's own area is the nation, which only a national campaign covers.
+    let covers_mine = scope
+        .area()
+        .map_or(campaign.scope_code.is_national(), |area| {
+            campaign.covers(area)
+        });
+    covers_mine || scope.covers_area(campaign.scope_code.as_str())
 }
 
 /// The same 404 for a campaign that does not exist and one outside the admin's scope.
@@ -272,10 +277,9 @@ async fn home(
             .map(|c| views::AdminCampaignItem {
                 id: c.id,
                 title: c.title,
-                scope: if c.scope_code.is_empty() {
-                    "nasional".into()
-                } else {
-                    c.scope_code
+                scope: match c.scope_code.area() {
+                    None => "nasional".into(),
+                    Some(area) => area.to_string(),
                 },
             })
             .collect::<Vec<_>>())

@@ -44,10 +44,9 @@ async fn team(
             name: a.full_name,
             email: a.email,
             role: AdminRole::parse(&a.role).map_or("", AdminRole::label),
-            scope: if a.scope_code.is_empty() {
-                "nasional".into()
-            } else {
-                a.scope_code
+            scope: match a.scope_code.area() {
+                None => "nasional".into(),
+                Some(area) => area.to_string(),
             },
             agency: a.agency,
             second_factor: a.totp_secret.is_some(),
@@ -111,7 +110,7 @@ pub fn new_admin(
         email: email.as_str().to_string(),
         full_name: full_name.as_str().to_string(),
         role: scope.role().as_str().to_string(),
-        scope_code: scope.scope_code().to_string(),
+        scope_code: scope.area_scope(),
         agency: scope.agency().unwrap_or("").to_string(),
         totp_secret: None,
         totp_last_step: None,
@@ -220,7 +219,7 @@ fn authenticator(me: &SignedInAdmin, csrf: String, error: Option<String>) -> pag
     let uri = totp::provisioning_uri(&secret, &me.admin.email);
     pages::AdminTotp {
         admin: pages::AdminHeader::of(me),
-        enabled: me.admin.totp_secret.is_some(),
+        enabled: me.admin.authenticator_enabled,
         secret: data_encoding::BASE32_NOPAD.encode(&secret),
         qr_svg: crate::certificate::QrMatrix::encode(&uri)
             .map(|q| q.to_svg())
@@ -251,7 +250,7 @@ async fn enable_authenticator(
 ) -> Result<HttpResponse, PageError> {
     let form = form.into_inner();
     check_csrf(&req, &form.csrf)?;
-    if me.admin.totp_secret.is_some() {
+    if me.admin.authenticator_enabled {
         return Err(WebError::Conflict("Autentikator Anda sudah aktif.".into()).into());
     }
     let secret = data_encoding::BASE32_NOPAD

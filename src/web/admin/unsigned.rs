@@ -13,7 +13,7 @@ use crate::db::admin_lists::{self, EmployeeCursor, SearchTerm};
 use crate::db::campaigns::{self, Campaign};
 use crate::db::employees::{Employee, UnsignedFilter};
 use crate::db::{areas, coverage, DbConnection};
-use crate::domain::{AdminScope, AreaCode, EmployeeType};
+use crate::domain::{AdminScope, AreaCode, AreaRange, AreaScope, EmployeeType};
 use crate::export;
 use crate::web::pages::{render, render_with_status, AdminHeader};
 use crate::web::security::{check_csrf, CsrfToken};
@@ -53,11 +53,11 @@ fn given(raw: &Option<String>) -> Option<&str> {
 
 /// The area the list starts from: the narrower of the admin's scope and the campaign's (one
 /// always contains the other for a campaign the admin may see).
-fn top_area(scope: &AdminScope, campaign: &Campaign) -> String {
-    if scope.covers_area(&campaign.scope_code) {
+fn top_area(scope: &AdminScope, campaign: &Campaign) -> AreaScope {
+    if scope.covers_area(campaign.scope_code.as_str()) {
         campaign.scope_code.clone()
     } else {
-        scope.scope_code().to_string()
+        AreaScope::from(scope.area().cloned())
     }
 }
 
@@ -76,11 +76,11 @@ pub(super) fn filter_for(
                     "Wilayah {code} berada di luar wilayah kewenangan Anda."
                 )));
             }
-            code.as_str().to_string()
+            AreaScope::Area(code)
         }
         None => top_area(scope, campaign),
     };
-    if !campaign.covers(&area) && !area.is_empty() {
+    if area.area().is_some_and(|code| !campaign.covers(code)) {
         return Err(WebError::bad(
             "area",
             format!("wilayah {area} berada di luar cakupan penandatanganan ini"),
@@ -164,26 +164,25 @@ pub(super) fn pickers(
     filtered: bool,
 ) -> Result<Pickers, WebError> {
     let top = top_area(scope, campaign);
-    let current = AreaCode::parse(&filter.area_code).ok();
+    let current = filter.area_code.area().cloned();
     let mut trail = vec![Choice {
-        value: top.clone(),
-        label: match AreaCode::parse(&top) {
-            Ok(code) => areas::find(conn, &code)?
-                .map_or_else(|| top.clone(), |a| area_label(a.level, &a.name)),
-            Err(_) => "Seluruh Indonesia".into(),
+        value: top.to_string(),
+        label: match top.area() {
+            Some(code) => areas::find(conn, code)?
+                .map_or_else(|| code.to_string(), |a| area_label(a.level, &a.name)),
+            None => "Seluruh Indonesia".into(),
         },
         selected: filter.area_code == top,
     }];
     if let Some(code) = &current {
         for area in areas::lineage(conn, code)? {
-            let inside_top = top.is_empty()
-                || AreaCode::parse(&top)
-                    .ok()
-                    .zip(AreaCode::parse(&area.code).ok())
-                    .is_some_and(|(t, a)| t.contains(&a) && t != a);
+            // The reference's codes are well-formed, so their range is exact (`AreaRange`).
+            let inside_top = top
+                .area()
+                .is_none_or(|t| AreaRange::of(t).holds(&area.code) && t.as_str() != area.code);
             if inside_top {
                 trail.push(Choice {
-                    selected: area.code == filter.area_code,
+                    selected: area.code == filter.area_code.as_str(),
                     label: area_label(area.level, &area.name),
                     value: area.code,
                 });
@@ -197,9 +196,11 @@ pub(super) fn pickers(
             c.level().child()
         })
         .map_or("", |l| l.label());
+    // Reference codes are well-formed, so the campaign's range covers exactly what it does.
+    let scope_range = campaign.scope_code.area().map(AreaRange::of);
     let children = below
         .into_iter()
-        .filter(|a| campaign.covers(&a.code) || campaign.scope_code.is_empty())
+        .filter(|a| scope_range.as_ref().is_none_or(|r| r.holds(&a.code)))
         .map(|a| Choice {
             label: a.name,
             value: a.code,
@@ -473,7 +474,7 @@ async fn unsigned_page(
         campaign_title: campaign.title.clone(),
         confirmation: views::confirmation(query.selesai.as_deref()),
         errors: FormErrors::none(),
-        area: asked.filter.area_code.clone(),
+        area: asked.filter.area_code.to_string(),
         trail: pickers.trail,
         children: pickers.children,
         children_level: pickers.children_level,
@@ -573,7 +574,7 @@ async fn unsigned_file(
         if filter.area_code.is_empty() {
             "nasional"
         } else {
-            &filter.area_code
+            filter.area_code.as_str()
         }
     );
     let (content_type, body) = if how == "csv" {

@@ -5,8 +5,30 @@ use actix_web::http::StatusCode;
 use actix_web::ResponseError;
 use askama::Template;
 
+use crate::db::admins::AdminRow;
 use crate::web::pages::AdminHeader;
 use crate::web::WebError;
+
+/// The signed-in administrator as the admin pages use them. The row's TOTP secret stays behind:
+/// pages only need to know whether an authenticator is set up.
+#[derive(Debug, Clone)]
+pub struct AdminView {
+    pub id: String,
+    pub email: String,
+    pub full_name: String,
+    pub authenticator_enabled: bool,
+}
+
+impl From<AdminRow> for AdminView {
+    fn from(row: AdminRow) -> Self {
+        Self {
+            authenticator_enabled: row.totp_secret.is_some(),
+            id: row.id,
+            email: row.email,
+            full_name: row.full_name,
+        }
+    }
+}
 
 /// One problem with a submitted form, shown in the summary at the top (linking to the field) and
 /// next to the field itself.
