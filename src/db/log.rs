@@ -122,7 +122,8 @@ pub fn block(conn: &mut DbConnection, block: u64) -> QueryResult<Option<Vec<Hash
     Ok(bytes.and_then(|b| split_block(&b)))
 }
 
-fn split_block(bytes: &[u8]) -> Option<Vec<Hash>> {
+/// The 32 hashes of a stored block; `None` for a damaged one.
+pub fn split_block(bytes: &[u8]) -> Option<Vec<Hash>> {
     (bytes.len() as u64 == 32 * LEAVES_PER_BLOCK).then(|| {
         bytes
             .chunks_exact(32)
