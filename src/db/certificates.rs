@@ -262,6 +262,28 @@ pub fn set_log_index(
     super::on_backend!(conn, |c| super::fixed::SetLogIndex { index, id }.execute(c)).map(drop)
 }
 
+/// `set_log_index` for many certificates: (id, index) pairs. One statement on PostgreSQL.
+pub fn set_log_indexes(
+    conn: &mut DbConnection,
+    logged: &[(&str, u64)],
+) -> Result<(), diesel::result::Error> {
+    match conn {
+        DbConnection::Postgres(c) => {
+            for chunk in logged.chunks(1_000) {
+                super::fixed::pg::SetLogIndexes {
+                    id: chunk.iter().map(|(id, _)| *id).collect(),
+                    index: chunk.iter().map(|(_, index)| *index as i64).collect(),
+                }
+                .execute(c)?;
+            }
+            Ok(())
+        }
+        DbConnection::Sqlite(_) => logged
+            .iter()
+            .try_for_each(|(id, index)| set_log_index(conn, id, *index)),
+    }
+}
+
 /// The employee's certificate for the campaign that has not been revoked, if any.
 pub fn standing(
     conn: &mut DbConnection,

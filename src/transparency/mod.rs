@@ -36,6 +36,28 @@ pub fn log_issuance(conn: &mut DbConnection, row: &CertificateRow) -> diesel::Qu
     Ok(index)
 }
 
+/// Appends many issued certificates in the order given, as `log_issuance` appends one, with a
+/// few statements for all of them (`store::append_many`). Returns each one's index.
+pub fn log_issuances(
+    conn: &mut DbConnection,
+    rows: &[CertificateRow],
+) -> diesel::QueryResult<Vec<u64>> {
+    let entries = rows
+        .iter()
+        .map(|row| {
+            Ok((
+                row.id.as_str(),
+                entry::issued(row).ok_or_else(damaged)?,
+                row.signed_at,
+            ))
+        })
+        .collect::<diesel::QueryResult<Vec<_>>>()?;
+    let first = store::append_many(conn, EntryKind::Issued, &entries)?;
+    let logged: Vec<(&str, u64)> = rows.iter().map(|r| r.id.as_str()).zip(first..).collect();
+    crate::db::certificates::set_log_indexes(conn, &logged)?;
+    Ok(logged.into_iter().map(|(_, index)| index).collect())
+}
+
 /// Appends a revocation, in the caller's (revoking) transaction.
 pub fn log_revocation(
     conn: &mut DbConnection,
