@@ -397,8 +397,12 @@ impl Db {
     ///
     /// SQLite has one writer and every commit waits for the disk (`synchronous = FULL`), so
     /// concurrent callers share commits: one thread per database takes all work queued while it
-    /// was committing, runs it in one transaction, each piece in its own savepoint (a refused
-    /// piece rolls back alone), and commits once; one disk flush makes the whole batch durable.
+    /// was committing, runs it in one transaction and commits once; one disk flush makes the
+    /// whole batch durable. Pieces run in the batch's transaction itself: a piece that writes
+    /// and may be refused after writing takes its own savepoint (`Connection::transaction`), so
+    /// that it rolls back alone. The signings' pieces only read (their checks) and leave their
+    /// stores to the batch's tail, which needs no savepoint per piece: on PostgreSQL a savepoint
+    /// and its release are two more round trips.
     /// Callers only wait for their answer, so a batch costs no hand-over of the writer between
     /// threads. Nobody is told "stored" before the commit.
     ///
@@ -426,7 +430,7 @@ impl Db {
         let (reply, outcome) = mpsc::sync_channel::<Result<T, E>>(1);
         let job: GroupedWork = Box::new(move |conn, batch_counts, tails| {
             let mut group = tails.group();
-            let result = conn.transaction(|conn| work(conn, &mut group));
+            let result = work(conn, &mut group);
             if result.is_ok() {
                 batch_counts.absorb(group.counts);
             }

@@ -158,10 +158,10 @@ fn check_request(
     request: &SigningRequest<'_>,
     now: i64,
 ) -> Result<Checked, IssueError> {
-    let campaign =
-        campaigns::find(conn, request.campaign_id)?.ok_or(IssueError::CampaignNotFound)?;
+    let (campaign, document_sha256, standing) =
+        campaigns::for_signing(conn, request.campaign_id, request.employee.id)?
+            .ok_or(IssueError::CampaignNotFound)?;
     check_eligibility(&campaign, request.employee, now)?;
-    let document_sha256 = campaigns::current_document_sha256(conn, &campaign.id)?;
     if !document_sha256.eq_ignore_ascii_case(request.document_sha256.trim()) {
         return Err(IssueError::DocumentOutdated);
     }
@@ -171,12 +171,10 @@ fn check_request(
         return Err(IssueError::NameMismatch);
     }
     check_printable(request.employee)?;
-    Ok(
-        match certificates::standing(conn, &campaign.id, request.employee.id)? {
-            Some(existing) => Checked::Standing(existing),
-            None => Checked::Fresh { document_sha256 },
-        },
-    )
+    Ok(match standing {
+        Some(existing) => Checked::Standing(existing),
+        None => Checked::Fresh { document_sha256 },
+    })
 }
 
 /// Where the end of a batch leaves a certificate it stored for a request (or why it did not).
