@@ -147,7 +147,7 @@ fn issue_once(
 /// What the checks of a signing request found.
 enum Checked {
     /// The employee already holds a standing certificate for the campaign.
-    Standing(CertificateRow),
+    Standing(Box<CertificateRow>),
     /// A certificate is to be signed, for this version of the document.
     Fresh { document_sha256: String },
 }
@@ -172,7 +172,7 @@ fn check_request(
     }
     check_printable(request.employee)?;
     Ok(match standing {
-        Some(existing) => Checked::Standing(existing),
+        Some(existing) => Checked::Standing(Box::new(existing)),
         None => Checked::Fresh { document_sha256 },
     })
 }
@@ -182,7 +182,7 @@ type StoredSlot = Arc<Mutex<Option<Result<CertificateRow, diesel::result::Error>
 
 /// A request's share of a group commit.
 enum Signing {
-    Held(CertificateRow),
+    Held(Box<CertificateRow>),
     /// Checked; signed and stored at the end of the batch (`Signings`).
     Stored(StoredSlot),
 }
@@ -192,7 +192,7 @@ impl Signing {
     fn issued(self) -> Result<Issued, IssueError> {
         match self {
             Self::Held(certificate) => Ok(Issued {
-                certificate,
+                certificate: *certificate,
                 created: false,
             }),
             Self::Stored(slot) => {

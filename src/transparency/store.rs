@@ -124,7 +124,10 @@ mod tests {
         (dir, db)
     }
 
-    fn stored(conn: &mut DbConnection) -> (Vec<(i32, i64, Vec<u8>)>, Vec<Option<Vec<Hash>>>) {
+    /// Every stored node as (level, index, hash), and the first four blocks of leaf hashes.
+    type Stored = (Vec<(i32, i64, Vec<u8>)>, Vec<Option<Vec<Hash>>>);
+
+    fn stored(conn: &mut DbConnection) -> Stored {
         let nodes = log::nodes_page(conn, None, 10_000)
             .unwrap()
             .into_iter()
