@@ -62,17 +62,42 @@ pub fn enqueue(
     letter: Letter,
     at: i64,
 ) -> QueryResult<()> {
-    diesel::insert_into(certificate_mail::table)
-        .values((
+    enqueue_many(conn, &[(certificate_id, at)], letter)
+}
+
+/// Queues one letter of a kind for each (certificate, instant): one statement for all of them
+/// on PostgreSQL, one prepared insert per letter on SQLite.
+pub fn enqueue_many(
+    conn: &mut DbConnection,
+    letters: &[(&CertificateId, i64)],
+    letter: Letter,
+) -> QueryResult<()> {
+    let row = |(certificate_id, at): &(&CertificateId, i64)| {
+        (
             certificate_mail::id.eq(CertificateId::random().as_str().to_string()),
-            certificate_mail::certificate_id.eq(certificate_id),
+            certificate_mail::certificate_id.eq(certificate_id.as_str().to_string()),
             certificate_mail::kind.eq(letter.as_str()),
-            certificate_mail::created_at.eq(at),
+            certificate_mail::created_at.eq(*at),
             certificate_mail::attempts.eq(0),
-            certificate_mail::next_attempt_at.eq(at),
-        ))
-        .execute(conn)
-        .map(drop)
+            certificate_mail::next_attempt_at.eq(*at),
+        )
+    };
+    match conn {
+        DbConnection::Postgres(c) if letters.len() > 1 => {
+            let rows: Vec<_> = letters.iter().map(row).collect();
+            diesel::insert_into(certificate_mail::table)
+                .values(&rows)
+                .execute(c)?;
+        }
+        _ => {
+            for letter in letters {
+                diesel::insert_into(certificate_mail::table)
+                    .values(row(letter))
+                    .execute(conn)?;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Drains the queue for as long as the node runs.

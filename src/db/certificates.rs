@@ -1,9 +1,11 @@
 //! Issued certificates: the signature record, the signer's snapshot and its revocation.
 
 use diesel::prelude::*;
+use diesel::query_builder::QueryId;
 
 use super::keys::IssuerKeyRow;
-use super::schema::{certificates, issuer_keys};
+use super::log::CheckpointRow;
+use super::schema::{certificates, issuer_keys, log_blocks};
 use super::{DbConnection, DbError};
 use crate::domain::{AreaCode, CertificateId, EmployeeType, LoginId, Nik, Nip};
 
@@ -95,18 +97,30 @@ pub struct Verifiable {
     pub issuer_key: Option<IssuerKeyRow>,
     /// Where its issuance is in the public log; `None` if it predates the log.
     pub log_index: Option<u64>,
+    /// The log's latest checkpoint, read in the same snapshot; `None` while none is signed, and
+    /// not read for a certificate that predates the log.
+    pub latest_checkpoint: Option<CheckpointRow>,
+    /// The stored block of leaf hashes around the certificate's own leaf, when it was read
+    /// ahead (PostgreSQL); otherwise the proof reads it if it needs it.
+    pub leaf_block: Option<(u64, Vec<u8>)>,
 }
 
-/// The certificate, its issuer key and its place in the log. A QR scan is dominated by
-/// per-statement costs (locks, binding, stepping) and by the pages it reads, so the key comes in
-/// the same statement. The log index is kept on the certificate; only certificates logged before
-/// that column existed need a second statement, the search of `log_entries`. It is not joined:
-/// SQLite seeks that index before it tests the join's condition on the certificate, which cost
-/// every scan a random page.
+/// The certificate, its issuer key, its place in the log and the log's latest checkpoint.
+///
+/// A QR scan is dominated by per-statement costs. On SQLite a statement is a function call, and
+/// each read here is one; the log index is kept on the certificate, and only certificates logged
+/// before that column existed need the search of `log_entries`. It is not joined: SQLite seeks
+/// that index before it tests the join's condition on the certificate, which cost every scan a
+/// random page. On PostgreSQL each statement is a round trip to another process, so the
+/// certificate, its key, the latest checkpoint and the certificate's block of leaf hashes (which
+/// a first scan of it needs for its inclusion proof) come in one.
 pub fn find_verifiable(
     conn: &mut DbConnection,
     id: &CertificateId,
 ) -> Result<Option<Verifiable>, DbError> {
+    if let DbConnection::Postgres(_) = conn {
+        return find_verifiable_pg(conn, id);
+    }
     type Found = (CertificateRow, Option<IssuerKeyRow>, Option<i64>);
     let found: Option<Found> = super::on_backend!(conn, |c| certificates::table
         .left_join(issuer_keys::table)
@@ -125,12 +139,118 @@ pub fn find_verifiable(
         Some(index) => Some(index as u64),
         None => super::log::entry_of(conn, id.as_str(), super::log::ISSUED)?.map(|e| e.idx as u64),
     };
+    let latest_checkpoint = match log_index {
+        Some(_) => super::log::latest_checkpoint(conn)?,
+        None => None,
+    };
     Ok(Some(Verifiable {
         certificate,
         issuer_key,
         log_index,
+        latest_checkpoint,
+        leaf_block: None,
     }))
 }
+
+fn find_verifiable_pg(
+    conn: &mut DbConnection,
+    id: &CertificateId,
+) -> Result<Option<Verifiable>, DbError> {
+    use super::log::LEAVES_PER_BLOCK;
+    let DbConnection::Postgres(c) = conn else {
+        unreachable!("called for PostgreSQL connections only")
+    };
+    let scan = ScanRead {
+        id: id.as_str(),
+        selection: (
+            CertificateRow::as_select(),
+            Option::<IssuerKeyRow>::as_select(),
+            certificates::log_index,
+            Option::<CheckpointRow>::as_select(),
+            log_blocks::leaves.nullable(),
+        ),
+    };
+    let found: Option<ScanRow> = scan.get_result(c).optional()?;
+    let Some((certificate, issuer_key, own, latest_checkpoint, block)) = found else {
+        return Ok(None);
+    };
+    let (log_index, latest_checkpoint) = match own {
+        Some(index) => (Some(index as u64), latest_checkpoint),
+        // Logged before the certificate kept its index: the block is read if the proof needs it.
+        None => {
+            let logged =
+                super::log::entry_of(conn, id.as_str(), super::log::ISSUED)?.map(|e| e.idx as u64);
+            (logged, logged.and(latest_checkpoint))
+        }
+    };
+    let leaf_block = match (log_index, block) {
+        (Some(index), Some(leaves)) => Some((index / LEAVES_PER_BLOCK, leaves)),
+        _ => None,
+    };
+    Ok(Some(Verifiable {
+        certificate,
+        issuer_key,
+        log_index,
+        latest_checkpoint,
+        leaf_block,
+    }))
+}
+
+type ScanRow = (
+    CertificateRow,
+    Option<IssuerKeyRow>,
+    Option<i64>,
+    Option<CheckpointRow>,
+    Option<Vec<u8>>,
+);
+
+type ScanSelection = (
+    diesel::helper_types::AsSelect<CertificateRow, diesel::pg::Pg>,
+    diesel::helper_types::AsSelect<Option<IssuerKeyRow>, diesel::pg::Pg>,
+    certificates::log_index,
+    diesel::helper_types::AsSelect<Option<CheckpointRow>, diesel::pg::Pg>,
+    diesel::helper_types::Nullable<log_blocks::leaves>,
+);
+
+/// A scan's one statement on PostgreSQL. diesel's query builder cannot join the latest
+/// checkpoint (a subquery on the table it joins), so the joins are written out; the selected
+/// columns are diesel's own, in the order the rows above read them.
+struct ScanRead<'a> {
+    id: &'a str,
+    selection: ScanSelection,
+}
+
+impl QueryId for ScanRead<'_> {
+    type QueryId = ScanRead<'static>;
+    const HAS_STATIC_QUERY_ID: bool = true;
+}
+
+impl diesel::query_builder::Query for ScanRead<'_> {
+    type SqlType = <ScanSelection as Expression>::SqlType;
+}
+
+impl diesel::query_builder::QueryFragment<diesel::pg::Pg> for ScanRead<'_> {
+    fn walk_ast<'b>(
+        &'b self,
+        mut out: diesel::query_builder::AstPass<'_, 'b, diesel::pg::Pg>,
+    ) -> QueryResult<()> {
+        out.push_sql("SELECT ");
+        self.selection.walk_ast(out.reborrow())?;
+        out.push_sql(
+            " FROM certificates \
+             LEFT JOIN issuer_keys ON issuer_keys.key_id = certificates.key_id \
+             LEFT JOIN log_checkpoints ON log_checkpoints.tree_size = \
+               (SELECT max(newest.tree_size) FROM log_checkpoints newest) \
+             LEFT JOIN log_blocks ON log_blocks.block = certificates.log_index / ",
+        );
+        out.push_sql(&super::log::LEAVES_PER_BLOCK.to_string());
+        out.push_sql(" WHERE certificates.id = ");
+        out.push_bind_param::<diesel::sql_types::Text, _>(&self.id)?;
+        Ok(())
+    }
+}
+
+impl<Conn> RunQueryDsl<Conn> for ScanRead<'_> {}
 
 /// Records where the certificate's issuance sits in the log, in the logging transaction.
 pub fn set_log_index(
@@ -140,6 +260,28 @@ pub fn set_log_index(
 ) -> Result<(), diesel::result::Error> {
     let index = index as i64;
     super::on_backend!(conn, |c| super::fixed::SetLogIndex { index, id }.execute(c)).map(drop)
+}
+
+/// `set_log_index` for many certificates: (id, index) pairs. One statement on PostgreSQL.
+pub fn set_log_indexes(
+    conn: &mut DbConnection,
+    logged: &[(&str, u64)],
+) -> Result<(), diesel::result::Error> {
+    match conn {
+        DbConnection::Postgres(c) => {
+            for chunk in logged.chunks(1_000) {
+                super::fixed::pg::SetLogIndexes {
+                    id: chunk.iter().map(|(id, _)| *id).collect(),
+                    index: chunk.iter().map(|(_, index)| *index as i64).collect(),
+                }
+                .execute(c)?;
+            }
+            Ok(())
+        }
+        DbConnection::Sqlite(_) => logged
+            .iter()
+            .try_for_each(|(id, index)| set_log_index(conn, id, *index)),
+    }
 }
 
 /// The employee's certificate for the campaign that has not been revoked, if any.

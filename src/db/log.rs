@@ -73,6 +73,59 @@ pub fn next_index(conn: &mut DbConnection) -> QueryResult<u64> {
     Ok((super::advance_counter(conn, SIZE_COUNTER, 1)? - 1) as u64)
 }
 
+/// Takes the next `n` indices of the log at once and returns the first (see `next_index`).
+pub fn take_indices(conn: &mut DbConnection, n: u64) -> QueryResult<u64> {
+    Ok((super::advance_counter(conn, SIZE_COUNTER, n as i64)? as u64) - n)
+}
+
+/// Stores many entries' rows; one statement per 1,000 rows on PostgreSQL. SQLite keeps one
+/// prepared insert per row: there a statement is a function call, and a multi-row insert would
+/// be parsed anew for each batch size.
+pub fn insert_entries(conn: &mut DbConnection, rows: &[LogEntryRow]) -> QueryResult<()> {
+    match conn {
+        DbConnection::Postgres(c) => {
+            for chunk in rows.chunks(1_000) {
+                diesel::insert_into(log_entries::table)
+                    .values(chunk)
+                    .execute(c)?;
+            }
+        }
+        DbConnection::Sqlite(_) => {
+            for row in rows {
+                insert_entry(conn, row)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Stores many subtree hashes, as `insert_entries` stores entries.
+pub fn insert_nodes(conn: &mut DbConnection, nodes: &[(NodeId, Hash)]) -> QueryResult<()> {
+    match conn {
+        DbConnection::Postgres(c) => {
+            for chunk in nodes.chunks(1_000) {
+                let rows: Vec<LogNodeRow> = chunk
+                    .iter()
+                    .map(|&((level, index), hash)| LogNodeRow {
+                        level: level as i32,
+                        idx: index as i64,
+                        hash: hash.to_vec(),
+                    })
+                    .collect();
+                diesel::insert_into(log_nodes::table)
+                    .values(&rows)
+                    .execute(c)?;
+            }
+        }
+        DbConnection::Sqlite(_) => {
+            for &((level, index), hash) in nodes {
+                insert_node(conn, level, index, &hash)?;
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Stores an entry's row at the index `next_index` gave.
 pub fn insert_entry(conn: &mut DbConnection, row: &LogEntryRow) -> QueryResult<()> {
     super::on_backend!(conn, |c| diesel::insert_into(log_entries::table)
@@ -122,7 +175,8 @@ pub fn block(conn: &mut DbConnection, block: u64) -> QueryResult<Option<Vec<Hash
     Ok(bytes.and_then(|b| split_block(&b)))
 }
 
-fn split_block(bytes: &[u8]) -> Option<Vec<Hash>> {
+/// The 32 hashes of a stored block; `None` for a damaged one.
+pub fn split_block(bytes: &[u8]) -> Option<Vec<Hash>> {
     (bytes.len() as u64 == 32 * LEAVES_PER_BLOCK).then(|| {
         bytes
             .chunks_exact(32)

@@ -13,6 +13,7 @@ pub mod coverage;
 pub mod employees;
 pub mod fault;
 mod fixed;
+mod group;
 pub mod invitations;
 pub mod keys;
 pub mod log;
@@ -31,6 +32,8 @@ use diesel::{Connection, MultiConnection, PgConnection, SqliteConnection};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
 use coverage::CountDeltas;
+use group::Tails;
+pub use group::{Group, Tail};
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
@@ -301,7 +304,12 @@ pub struct Db {
 /// Work queued for the next group commit: it runs inside the shared transaction and returns
 /// how to tell its caller the outcome once the commit has (or has not) happened.
 type GroupedWork = Box<
-    dyn FnOnce(&mut DbConnection, &mut CountDeltas) -> Box<dyn FnOnce(BatchOutcome) + Send> + Send,
+    dyn FnOnce(
+            &mut DbConnection,
+            &mut CountDeltas,
+            &mut Tails,
+        ) -> Box<dyn FnOnce(BatchOutcome) + Send>
+        + Send,
 >;
 
 /// Whether a group commit's batch was stored; if not, whether the cause was a passing fault.
@@ -389,8 +397,12 @@ impl Db {
     ///
     /// SQLite has one writer and every commit waits for the disk (`synchronous = FULL`), so
     /// concurrent callers share commits: one thread per database takes all work queued while it
-    /// was committing, runs it in one transaction, each piece in its own savepoint (a refused
-    /// piece rolls back alone), and commits once; one disk flush makes the whole batch durable.
+    /// was committing, runs it in one transaction and commits once; one disk flush makes the
+    /// whole batch durable. Pieces run in the batch's transaction itself: a piece that writes
+    /// and may be refused after writing takes its own savepoint (`Connection::transaction`), so
+    /// that it rolls back alone. The signings' pieces only read (their checks) and leave their
+    /// stores to the batch's tail, which needs no savepoint per piece: on PostgreSQL a savepoint
+    /// and its release are two more round trips.
     /// Callers only wait for their answer, so a batch costs no hand-over of the writer between
     /// threads. Nobody is told "stored" before the commit.
     ///
@@ -398,26 +410,29 @@ impl Db {
     /// queue. A signing there is serialised anyway, on the certificate-number and log-size
     /// counter rows (dense numbers, across nodes), so one transaction per signing held those
     /// rows through its own commit flush, and every other signing of every node waited for it:
-    /// 224 signings/s. A batch holds them once for many signings and one flush. The second
-    /// thread reads and checks its batch while the first one commits.
+    /// 224 signings/s. A batch holds them once for many signings and one flush, and only at its
+    /// end: each signing's checks run in its own piece of work, and the batch's certificates are
+    /// numbered, stored and logged together in its tail (`signing::issue`), with a few
+    /// statements whatever the batch's size. The second thread checks its batch meanwhile.
     ///
-    /// Coverage counters that `work` adds to its `CountDeltas` are summed over the batch and
+    /// Coverage counters that `work` adds to its group's `counts` are summed over the batch and
     /// written once before the commit: a batch of 64 signings moves the nation's and a
-    /// province's counter rows once, not 64 times each.
+    /// province's counter rows once, not 64 times each. Work may also leave its storing to the
+    /// batch's end (`Group::tail`), where the stores of the whole batch are done at once.
     pub fn write_grouped<T, E>(
         &self,
-        work: impl FnOnce(&mut DbConnection, &mut CountDeltas) -> Result<T, E> + Send + 'static,
+        work: impl FnOnce(&mut DbConnection, &mut Group<'_>) -> Result<T, E> + Send + 'static,
     ) -> Result<T, E>
     where
         T: Send + 'static,
         E: From<diesel::result::Error> + From<DbError> + Send + 'static,
     {
         let (reply, outcome) = mpsc::sync_channel::<Result<T, E>>(1);
-        let job: GroupedWork = Box::new(move |conn, batch_counts| {
-            let mut counts = CountDeltas::default();
-            let result = conn.transaction(|conn| work(conn, &mut counts));
+        let job: GroupedWork = Box::new(move |conn, batch_counts, tails| {
+            let mut group = tails.group();
+            let result = work(conn, &mut group);
             if result.is_ok() {
-                batch_counts.absorb(counts);
+                batch_counts.absorb(group.counts);
             }
             Box::new(move |committed: BatchOutcome| {
                 let _ = reply.send(match (committed, result) {
@@ -486,8 +501,13 @@ fn commit_in_groups(
         };
         let mut deliveries = Vec::with_capacity(batch.len());
         let committed = in_write_transaction(&mut conn, |conn| {
-            let mut counts = CountDeltas::default();
-            deliveries.extend(batch.into_iter().map(|job| job(conn, &mut counts)));
+            let (mut counts, mut tails) = (CountDeltas::default(), Tails::default());
+            deliveries.extend(
+                batch
+                    .into_iter()
+                    .map(|job| job(conn, &mut counts, &mut tails)),
+            );
+            tails.finish(conn, &mut counts)?;
             counts.write(conn)
         })
         .map_err(|e| {

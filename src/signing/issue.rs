@@ -1,9 +1,13 @@
+use std::sync::{Arc, Mutex};
+
+use diesel::Connection;
+
 use super::{IssuerKey, SignedRecord};
 use crate::db::campaigns::{self, Campaign};
 use crate::db::certificates::{self, CertificateRow};
 use crate::db::coverage::{CountDeltas, Placement};
 use crate::db::employees::Employee;
-use crate::db::{is_unique_violation, Db, DbConnection, DbError};
+use crate::db::{is_unique_violation, Db, DbConnection, DbError, Tail};
 use crate::domain::{CertificateId, FullName};
 
 /// An employee's consent, as received: the name they typed and the document version they read.
@@ -90,24 +94,41 @@ fn issue_once(
     now: i64,
 ) -> Result<Issued, IssueError> {
     // Owned copies: the signing may be committed by whichever request holds the writer.
-    let (key_copy, employee) = (key.clone(), request.employee.clone());
+    let (key, employee) = (key.clone(), request.employee.clone());
     let (campaign_id, typed_name, document_sha256) = (
         request.campaign_id.to_string(),
         request.typed_name.to_string(),
         request.document_sha256.to_string(),
     );
-    let attempt = db.write_grouped(move |conn, counts| {
-        let request = SigningRequest {
-            employee: &employee,
-            campaign_id: &campaign_id,
-            typed_name: &typed_name,
-            document_sha256: &document_sha256,
-        };
-        issue_in(conn, counts, &key_copy, &request, now)
-    });
+    let attempt = db
+        .write_grouped(move |conn, group| {
+            let request = SigningRequest {
+                employee: &employee,
+                campaign_id: &campaign_id,
+                typed_name: &typed_name,
+                document_sha256: &document_sha256,
+            };
+            Ok(match check_request(conn, &request, now)? {
+                Checked::Standing(certificate) => Signing::Held(certificate),
+                Checked::Fresh { document_sha256 } => {
+                    let stored = StoredSlot::default();
+                    group.tail::<Signings>().0.push(Pending {
+                        key,
+                        employee,
+                        campaign_id,
+                        document_sha256,
+                        signed_at: now,
+                        stored: stored.clone(),
+                    });
+                    Signing::Stored(stored)
+                }
+            })
+        })
+        .and_then(Signing::issued);
     match attempt {
         Err(IssueError::Db(DbError::Query(e))) if is_unique_violation(&e) => {
-            // A concurrent request for the same employee won the race on another connection.
+            // A concurrent request for the same employee won the race, on another connection
+            // or earlier in the same batch.
             let existing = certificates::standing(
                 &mut *db.write()?,
                 request.campaign_id,
@@ -123,18 +144,24 @@ fn issue_once(
     }
 }
 
-/// One signing inside the caller's transaction (or savepoint of a group commit).
-fn issue_in(
+/// What the checks of a signing request found.
+enum Checked {
+    /// The employee already holds a standing certificate for the campaign.
+    Standing(Box<CertificateRow>),
+    /// A certificate is to be signed, for this version of the document.
+    Fresh { document_sha256: String },
+}
+
+/// Everything a signing request must pass before anything is signed or stored.
+fn check_request(
     conn: &mut DbConnection,
-    counts: &mut CountDeltas,
-    key: &IssuerKey,
     request: &SigningRequest<'_>,
     now: i64,
-) -> Result<Issued, IssueError> {
-    let campaign =
-        campaigns::find(conn, request.campaign_id)?.ok_or(IssueError::CampaignNotFound)?;
+) -> Result<Checked, IssueError> {
+    let (campaign, document_sha256, standing) =
+        campaigns::for_signing(conn, request.campaign_id, request.employee.id)?
+            .ok_or(IssueError::CampaignNotFound)?;
     check_eligibility(&campaign, request.employee, now)?;
-    let document_sha256 = campaigns::current_document_sha256(conn, &campaign.id)?;
     if !document_sha256.eq_ignore_ascii_case(request.document_sha256.trim()) {
         return Err(IssueError::DocumentOutdated);
     }
@@ -144,26 +171,134 @@ fn issue_in(
         return Err(IssueError::NameMismatch);
     }
     check_printable(request.employee)?;
-    if let Some(existing) = certificates::standing(conn, &campaign.id, request.employee.id)? {
-        return Ok(Issued {
-            certificate: existing,
-            created: false,
-        });
-    }
-    let mut batch = Batch::reserve(conn, 1)?;
-    batch.sign(key, request.employee, &campaign.id, &document_sha256, now);
-    let row = batch
-        .store(conn, counts)?
-        .pop()
-        .expect("a batch of one stores one certificate");
-    if request.employee.email.is_some() {
-        // Sent by the node's letter queue after the commit: mail never slows or fails a signing.
-        crate::outbox::enqueue(conn, &row.id, crate::outbox::Letter::Issued, now)?;
-    }
-    Ok(Issued {
-        certificate: row,
-        created: true,
+    Ok(match standing {
+        Some(existing) => Checked::Standing(Box::new(existing)),
+        None => Checked::Fresh { document_sha256 },
     })
+}
+
+/// Where the end of a batch leaves a certificate it stored for a request (or why it did not).
+type StoredSlot = Arc<Mutex<Option<Result<CertificateRow, diesel::result::Error>>>>;
+
+/// A request's share of a group commit.
+enum Signing {
+    Held(Box<CertificateRow>),
+    /// Checked; signed and stored at the end of the batch (`Signings`).
+    Stored(StoredSlot),
+}
+
+impl Signing {
+    /// Once the batch is committed.
+    fn issued(self) -> Result<Issued, IssueError> {
+        match self {
+            Self::Held(certificate) => Ok(Issued {
+                certificate: *certificate,
+                created: false,
+            }),
+            Self::Stored(slot) => {
+                let stored = slot.lock().ok().and_then(|mut s| s.take());
+                match stored {
+                    Some(Ok(certificate)) => Ok(Issued {
+                        certificate,
+                        created: true,
+                    }),
+                    Some(Err(e)) => Err(IssueError::Db(DbError::Query(e))),
+                    None => Err(IssueError::Db(DbError::GroupCommit(None))),
+                }
+            }
+        }
+    }
+}
+
+/// A checked request waiting for the end of its batch.
+struct Pending {
+    key: IssuerKey,
+    employee: Employee,
+    campaign_id: String,
+    document_sha256: String,
+    signed_at: i64,
+    stored: StoredSlot,
+}
+
+/// The checked requests of one group commit, signed and stored together at its end: their
+/// numbers taken at once, the certificates, their log entries and letters stored with a few
+/// statements (on PostgreSQL, round trips made while the batch holds the counter rows).
+#[derive(Default)]
+struct Signings(Vec<Pending>);
+
+impl Tail for Signings {
+    fn finish(
+        self: Box<Self>,
+        conn: &mut DbConnection,
+        counts: &mut CountDeltas,
+    ) -> diesel::QueryResult<()> {
+        let mut together = CountDeltas::default();
+        match conn.transaction(|conn| store(conn, &self.0, &mut together)) {
+            Ok(rows) => {
+                counts.absorb(together);
+                for (pending, row) in self.0.iter().zip(rows) {
+                    pending.deliver(Ok(row));
+                }
+                Ok(())
+            }
+            // Two requests of one employee in the batch, or one racing another node's batch:
+            // each alone, so that only the later of a pair is refused (and finds the other's).
+            Err(e) if is_unique_violation(&e) => {
+                for pending in &self.0 {
+                    let mut alone = CountDeltas::default();
+                    match conn
+                        .transaction(|conn| store(conn, std::slice::from_ref(pending), &mut alone))
+                    {
+                        Ok(mut rows) => {
+                            counts.absorb(alone);
+                            pending.deliver(rows.pop().ok_or(diesel::result::Error::NotFound));
+                        }
+                        Err(e) if is_unique_violation(&e) => pending.deliver(Err(e)),
+                        Err(e) => return Err(e),
+                    }
+                }
+                Ok(())
+            }
+            Err(e) => Err(e),
+        }
+    }
+}
+
+impl Pending {
+    fn deliver(&self, stored: Result<CertificateRow, diesel::result::Error>) {
+        if let Ok(mut slot) = self.stored.lock() {
+            *slot = Some(stored);
+        }
+    }
+}
+
+/// Signs and stores the checked requests in order, and queues the letters of those with an
+/// email address: sent by the node's letter queue after the commit, so that mail never slows
+/// or fails a signing.
+fn store(
+    conn: &mut DbConnection,
+    pending: &[Pending],
+    counts: &mut CountDeltas,
+) -> diesel::QueryResult<Vec<CertificateRow>> {
+    let mut batch = Batch::reserve(conn, pending.len() as i64)?;
+    for p in pending {
+        batch.sign(
+            &p.key,
+            &p.employee,
+            &p.campaign_id,
+            &p.document_sha256,
+            p.signed_at,
+        );
+    }
+    let rows = batch.store(conn, counts)?;
+    let letters: Vec<(&CertificateId, i64)> = rows
+        .iter()
+        .zip(pending)
+        .filter(|(_, p)| p.employee.email.is_some())
+        .map(|(row, p)| (&row.id, p.signed_at))
+        .collect();
+    crate::outbox::enqueue_many(conn, &letters, crate::outbox::Letter::Issued)?;
+    Ok(rows)
 }
 
 /// Certificates signed and then stored together: the one way a certificate is issued. A signing
@@ -253,16 +388,19 @@ impl Batch {
         let (rows, placements): (Vec<CertificateRow>, Vec<Placement>) =
             self.signed.into_iter().unzip();
         if rows.len() > 1 && !matches!(conn, DbConnection::Sqlite(_)) {
+            // A few multi-row statements for the whole batch: on PostgreSQL each statement is a
+            // round trip made while the batch holds the counter rows.
             certificates::insert_many(conn, &rows)?;
+            crate::transparency::log_issuances(conn, &rows)?;
         } else {
             // One row per statement on SQLite: a multi-row insert keeps a statement journal
             // (see `employees::insert_new`). A single signing keeps its one prepared insert.
             for row in &rows {
                 certificates::insert(conn, row)?;
+                crate::transparency::log_issuance(conn, row)?;
             }
         }
         for (row, placement) in rows.iter().zip(&placements) {
-            crate::transparency::log_issuance(conn, row)?;
             counts.signed(&row.campaign_id, placement, row.signed_at);
         }
         Ok(rows)

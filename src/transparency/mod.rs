@@ -36,6 +36,28 @@ pub fn log_issuance(conn: &mut DbConnection, row: &CertificateRow) -> diesel::Qu
     Ok(index)
 }
 
+/// Appends many issued certificates in the order given, as `log_issuance` appends one, with a
+/// few statements for all of them (`store::append_many`). Returns each one's index.
+pub fn log_issuances(
+    conn: &mut DbConnection,
+    rows: &[CertificateRow],
+) -> diesel::QueryResult<Vec<u64>> {
+    let entries = rows
+        .iter()
+        .map(|row| {
+            Ok((
+                row.id.as_str(),
+                entry::issued(row).ok_or_else(damaged)?,
+                row.signed_at,
+            ))
+        })
+        .collect::<diesel::QueryResult<Vec<_>>>()?;
+    let first = store::append_many(conn, EntryKind::Issued, &entries)?;
+    let logged: Vec<(&str, u64)> = rows.iter().map(|r| r.id.as_str()).zip(first..).collect();
+    crate::db::certificates::set_log_indexes(conn, &logged)?;
+    Ok(logged.into_iter().map(|(_, index)| index).collect())
+}
+
 /// Appends a revocation, in the caller's (revoking) transaction.
 pub fn log_revocation(
     conn: &mut DbConnection,
@@ -229,7 +251,7 @@ fn stored_hashes(
     size: u64,
 ) -> diesel::QueryResult<Option<Vec<Hash>>> {
     let ids = merkle::nodes_for(ranges);
-    let nodes = tree::Nodes::read(conn, &ids, size, SharedFrom::Database)?;
+    let nodes = tree::Nodes::read(conn, &ids, size, SharedFrom::Database, None)?;
     Ok(merkle::hashes_of(ranges, &nodes.hashes))
 }
 
@@ -237,13 +259,14 @@ fn stored_hashes(
 /// A proof that held is remembered: it is a fact about these hashes, whatever the database holds
 /// later, and a checkpoint stays the latest for a while, so a certificate scanned again skips the
 /// node reads. A failed proof is not remembered: it may be a damaged node, repaired later.
+/// `read_ahead` is the certificate's stored block of leaves if it was already read.
 pub(crate) fn proven_included(
     conn: &mut DbConnection,
     memory: &LogMemory,
     index: u64,
     size: u64,
-    leaf: Hash,
-    root: Hash,
+    (leaf, root): (Hash, Hash),
+    read_ahead: Option<&(u64, Vec<u8>)>,
 ) -> diesel::QueryResult<bool> {
     let key = (index, size, leaf, root);
     if memory.proven.get(&key).is_some() {
@@ -255,10 +278,10 @@ pub(crate) fn proven_included(
         merkle::hashes_of(&ranges, &nodes.hashes)
             .is_some_and(|proof| merkle::verify_inclusion(index, size, &leaf, &proof, &root))
     };
-    let mut nodes = tree::Nodes::read(conn, &ids, size, SharedFrom::Memo(memory))?;
+    let mut nodes = tree::Nodes::read(conn, &ids, size, SharedFrom::Memo(memory), read_ahead)?;
     let mut held = holds(&nodes);
     if !held && nodes.used_memo {
-        nodes = tree::Nodes::read(conn, &ids, size, SharedFrom::Database)?;
+        nodes = tree::Nodes::read(conn, &ids, size, SharedFrom::Database, read_ahead)?;
         held = holds(&nodes);
     }
     if held {
@@ -340,9 +363,9 @@ impl LogCheck {
     }
 }
 
-/// Checks the certificate's inclusion in the latest checkpoint. Read-only: the revocation's
-/// index if it was revoked, the latest checkpoint, one range of leaves, and about log₂(n)
-/// hashes; no tree recomputation.
+/// Checks the certificate's inclusion in the latest checkpoint, which was read with it. Read-only:
+/// the revocation's index if it was revoked, one range of leaves (unless read ahead), and about
+/// log₂(n) hashes; no tree recomputation.
 pub fn check_certificate(
     conn: &mut DbConnection,
     memory: &LogMemory,
@@ -356,12 +379,12 @@ pub fn check_certificate(
         Some(_) => log::entry_of(conn, &row.id, EntryKind::Revoked)?.map(|e| e.idx as u64),
         None => None,
     };
-    let latest = log::latest_checkpoint(conn)?;
+    let latest = found.latest_checkpoint.as_ref();
     let mut check = LogCheck {
         index,
         revocation_index,
-        checkpoint_size: latest.as_ref().map(|c| c.tree_size as u64),
-        checkpoint_at: latest.as_ref().map(|c| c.created_at),
+        checkpoint_size: latest.map(|c| c.tree_size as u64),
+        checkpoint_at: latest.map(|c| c.created_at),
         included: None,
         vouched: false,
     };
@@ -372,11 +395,18 @@ pub fn check_certificate(
         let root: Option<Hash> = cp.root.as_slice().try_into().ok();
         let size = cp.tree_size as u64;
         check.included = Some(match (leaf, root) {
-            (Some(leaf), Some(root)) => proven_included(conn, memory, index, size, leaf, root)?,
+            (Some(leaf), Some(root)) => proven_included(
+                conn,
+                memory,
+                index,
+                size,
+                (leaf, root),
+                found.leaf_block.as_ref(),
+            )?,
             _ => false,
         });
         check.vouched = check.included == Some(true)
-            && signed_in_service(conn, memory, &cp, found.issuer_key.as_ref())?;
+            && signed_in_service(conn, memory, cp, found.issuer_key.as_ref())?;
     }
     Ok(Some(check))
 }

@@ -90,11 +90,13 @@ pub enum SharedFrom<'a> {
 }
 
 impl Nodes {
+    /// `read_ahead` is a stored block already read with the certificate (block number, bytes).
     pub fn read(
         conn: &mut DbConnection,
         ids: &[NodeId],
         size: u64,
         from: SharedFrom<'_>,
+        read_ahead: Option<&(u64, Vec<u8>)>,
     ) -> diesel::QueryResult<Self> {
         let mut hashes = HashMap::with_capacity(ids.len());
         let mut not_remembered = Vec::new();
@@ -127,8 +129,9 @@ impl Nodes {
         for block in blocks {
             let start = block * BLOCK_LEAVES;
             let end = (start + BLOCK_LEAVES).min(size);
-            let stored = match end - start {
-                BLOCK_LEAVES => log::block(conn, block)?,
+            let stored = match (end - start, read_ahead) {
+                (BLOCK_LEAVES, Some((read, bytes))) if *read == block => log::split_block(bytes),
+                (BLOCK_LEAVES, _) => log::block(conn, block)?,
                 _ => None,
             };
             let leaves = match stored {
@@ -287,7 +290,7 @@ mod tests {
     fn proves(conn: &mut DbConnection, index: u64, leaves: &[Hash], from: SharedFrom<'_>) -> bool {
         let size = leaves.len() as u64;
         let ranges = merkle::inclusion_ranges(index, size);
-        let nodes = Nodes::read(conn, &merkle::nodes_for(&ranges), size, from).unwrap();
+        let nodes = Nodes::read(conn, &merkle::nodes_for(&ranges), size, from, None).unwrap();
         merkle::hashes_of(&ranges, &nodes.hashes).is_some_and(|proof| {
             merkle::verify_inclusion(index, size, &leaves[index as usize], &proof, &root(leaves))
         })
@@ -356,8 +359,8 @@ mod tests {
             &memory,
             17,
             200,
-            leaves[17],
-            root(&leaves)
+            (leaves[17], root(&leaves)),
+            None
         )
         .unwrap());
         assert!(

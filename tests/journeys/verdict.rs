@@ -14,6 +14,7 @@ use crate::public_log::checkpoint_covering;
 on_both_backends!(
     a_revocation_cleared_in_the_database_still_verifies_as_revoked,
     a_certificate_that_is_not_genuine_gets_no_fresh_seal,
+    a_certificate_deep_in_the_log_proves_its_inclusion_from_its_stored_block,
 );
 
 const NOTE: &str = "salah ketik jabatan oleh operator Budi";
@@ -209,4 +210,75 @@ async fn the_verify_page_links_to_the_configured_violation_report() {
     let id = signed["certificate_id"].as_str().unwrap();
     let (_, html) = page(&plain, &format!("/v/{id}")).await;
     assert!(!html.contains("Laporkan dugaan pelanggaran"), "{html}");
+}
+
+/// A scan proves a certificate's inclusion from the stored block of 32 leaf hashes around it (on
+/// PostgreSQL read in the same statement as the certificate): a certificate in a full block
+/// verifies with its inclusion proven, and one whose stored block was damaged is not genuine.
+async fn a_certificate_deep_in_the_log_proves_its_inclusion_from_its_stored_block(
+    backend: Backend,
+) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let mut settings = ikrar::config::Settings::for_data_dir(app.dir.path().to_path_buf());
+    settings.database_url = ikrar::db::DatabaseUrl::parse(&app.database_url).unwrap();
+    let (db, key) = ikrar::startup::open_storage(&settings).unwrap();
+    // The synthetic nation fills an empty roster only: the demo's employees make way.
+    {
+        use ikrar::db::schema::{employees, roster_counts};
+        let mut conn = db.write().unwrap();
+        diesel::delete(roster_counts::table)
+            .execute(&mut *conn)
+            .unwrap();
+        diesel::delete(employees::table)
+            .execute(&mut *conn)
+            .unwrap();
+    }
+    let options = ikrar::synth::load::Options {
+        employees: 160,
+        signed_share: 0.6,
+        seed: 7,
+    };
+    let loaded = ikrar::synth::load::populate(&db, &key, &options, |_, _| {}).unwrap();
+    assert!(
+        loaded.signed >= 70,
+        "three full blocks of the log: {loaded:?}"
+    );
+    drop(db);
+    checkpoint_covering(&app, loaded.signed as usize).await;
+
+    // The first certificate logged at or after `from`, and its place in the log.
+    let logged_from = |from: i64| {
+        use ikrar::db::schema::certificates as c;
+        c::table
+            .filter(c::log_index.ge(from))
+            .order(c::log_index)
+            .select((c::id, c::log_index.assume_not_null()))
+            .first::<(String, i64)>(&mut *app.db.read().unwrap())
+            .unwrap()
+    };
+    for from in [3, 36] {
+        let (id, index) = logged_from(from);
+        for scan in ["first", "again"] {
+            let v = app.verdict(&id).await;
+            assert_eq!(v["status"], "genuine", "{scan} scan of {id}: {v}");
+            assert_eq!(v["log"]["index"], index);
+            assert_eq!(v["log"]["inclusion_verified"], true, "{scan} scan: {v}");
+        }
+    }
+
+    // Block 1 holds leaves 32 to 63; a certificate there not scanned before now proves nothing.
+    {
+        use ikrar::db::schema::log_blocks;
+        diesel::update(log_blocks::table.find(1_i64))
+            .set(log_blocks::leaves.eq(vec![0u8; 1024]))
+            .execute(&mut *app.db.write().unwrap())
+            .unwrap();
+    }
+    let (id, index) = logged_from(50);
+    assert!(index < 64, "{index}");
+    let v = app.verdict(&id).await;
+    assert_eq!(v["status"], "tampered", "{v}");
+    assert_eq!(v["log"]["inclusion_verified"], false, "{v}");
 }
