@@ -613,6 +613,15 @@ impl TestApp {
         response.bytes().await.unwrap().to_vec()
     }
 
+    /// The node's storage opened a second time, as a command on the same machine opens it: the
+    /// same database and issuer key, with the start-up work (migrations, log backfill) run again.
+    pub fn open_storage(&self) -> (Db, ikrar::crypto::IssuerKey) {
+        let mut settings = ikrar::config::Settings::for_data_dir(self.dir.path().to_path_buf());
+        settings.bind = "127.0.0.1:0".into();
+        settings.database_url = DatabaseUrl::parse(&self.database_url).unwrap();
+        ikrar::startup::open_storage(&settings).unwrap()
+    }
+
     pub fn count(&self, table: &str) -> i64 {
         use diesel::prelude::*;
         #[derive(QueryableByName)]

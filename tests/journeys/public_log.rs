@@ -541,11 +541,7 @@ async fn certificates_from_before_the_log_are_logged_when_a_node_starts(backend:
         "unlogged certificates are named"
     );
 
-    let mut settings = ikrar::config::Settings::for_data_dir(app.dir.path().to_path_buf());
-    settings.bind = "127.0.0.1:0".into();
-    settings.database_url = ikrar::db::DatabaseUrl::parse(&app.database_url).unwrap();
-    let (db, _) = ikrar::startup::open_storage(&settings).unwrap();
-    drop(db);
+    drop(app.open_storage());
     assert_eq!(app.count("log_entries"), 3, "two issued, one revoked");
     let out = log_verify(&app);
     assert!(

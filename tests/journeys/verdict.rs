@@ -221,9 +221,7 @@ async fn a_certificate_deep_in_the_log_proves_its_inclusion_from_its_stored_bloc
     let Some(app) = spawn_app(backend).await else {
         return;
     };
-    let mut settings = ikrar::config::Settings::for_data_dir(app.dir.path().to_path_buf());
-    settings.database_url = ikrar::db::DatabaseUrl::parse(&app.database_url).unwrap();
-    let (db, key) = ikrar::startup::open_storage(&settings).unwrap();
+    let (db, key) = app.open_storage();
     // The synthetic nation fills an empty roster only: the demo's employees make way.
     {
         use ikrar::db::schema::{employees, roster_counts};
