@@ -301,10 +301,10 @@ fn store(
     Ok(rows)
 }
 
-/// Certificates signed and then stored together: the one way a certificate is issued. A signing
-/// request stores a batch of one; the demo and the synthetic nation store thousands at once. Each
-/// is signed by `sign_row` and stored by `store`, so every certificate, whoever made it, has the
-/// same record, the same log entry and the same count.
+/// Certificates signed and then stored together: the one way a certificate is issued. The signing
+/// requests of one group commit are one batch (`Signings`); the demo and the synthetic nation
+/// store thousands at once. Each is signed by `sign_row` and stored by `store`, so every
+/// certificate, whoever made it, has the same record, the same log entry and the same count.
 pub struct Batch {
     first_serial: i64,
     /// How many serials from `first_serial` on were taken from the counter when the batch opened.
