@@ -7,8 +7,8 @@ use super::DbConnection;
 
 /// Work that pieces of a batch leave to its end, to be done once for all of them in the batch's
 /// transaction: after every piece has run, before the coverage counts are written and the
-/// commit. A piece adds to a tail as its last step, once nothing of it can fail any more: its
-/// savepoint does not take back what it added here.
+/// commit. A piece adds to a tail as its last step, once nothing of it can fail any more: if it
+/// failed afterwards, what it added here would still be done.
 pub trait Tail: Any + Send {
     /// Does the work; an error fails the whole batch, as a failed commit would.
     fn finish(
