@@ -156,12 +156,22 @@ fn find_verifiable_pg(
     conn: &mut DbConnection,
     id: &CertificateId,
 ) -> Result<Option<Verifiable>, DbError> {
+    Ok(find_verifiable_many(conn, &[id])?.pop().flatten())
+}
+
+/// [`find_verifiable`] for several certificates at once, in the order asked (an id asked twice
+/// is answered twice). On PostgreSQL this is one statement for all of them; the scans that
+/// arrive while another batch is being read are read together this way (`Db::read_scan`).
+pub fn find_verifiable_many(
+    conn: &mut DbConnection,
+    ids: &[&CertificateId],
+) -> Result<Vec<Option<Verifiable>>, DbError> {
     use super::log::LEAVES_PER_BLOCK;
     let DbConnection::Postgres(c) = conn else {
-        unreachable!("called for PostgreSQL connections only")
+        return ids.iter().map(|id| find_verifiable(conn, id)).collect();
     };
     let scan = ScanRead {
-        id: id.as_str(),
+        ids: ids.iter().map(|id| id.as_str()).collect(),
         selection: (
             CertificateRow::as_select(),
             Option::<IssuerKeyRow>::as_select(),
@@ -170,30 +180,36 @@ fn find_verifiable_pg(
             log_blocks::leaves.nullable(),
         ),
     };
-    let found: Option<ScanRow> = scan.get_result(c).optional()?;
-    let Some((certificate, issuer_key, own, latest_checkpoint, block)) = found else {
-        return Ok(None);
-    };
-    let (log_index, latest_checkpoint) = match own {
-        Some(index) => (Some(index as u64), latest_checkpoint),
-        // Logged before the certificate kept its index: the block is read if the proof needs it.
-        None => {
-            let logged =
-                super::log::entry_of(conn, id.as_str(), super::log::ISSUED)?.map(|e| e.idx as u64);
-            (logged, logged.and(latest_checkpoint))
-        }
-    };
-    let leaf_block = match (log_index, block) {
-        (Some(index), Some(leaves)) => Some((index / LEAVES_PER_BLOCK, leaves)),
-        _ => None,
-    };
-    Ok(Some(Verifiable {
-        certificate,
-        issuer_key,
-        log_index,
-        latest_checkpoint,
-        leaf_block,
-    }))
+    let rows: Vec<ScanRow> = scan.load(c)?;
+    let mut found = rustc_hash::FxHashMap::default();
+    for (certificate, issuer_key, own, latest_checkpoint, block) in rows {
+        let (log_index, latest_checkpoint) = match own {
+            Some(index) => (Some(index as u64), latest_checkpoint),
+            // Logged before the certificate kept its index: the block is read if the proof
+            // needs it.
+            None => {
+                let logged =
+                    super::log::entry_of(conn, certificate.id.as_str(), super::log::ISSUED)?
+                        .map(|e| e.idx as u64);
+                (logged, logged.and(latest_checkpoint))
+            }
+        };
+        let leaf_block = match (log_index, block) {
+            (Some(index), Some(leaves)) => Some((index / LEAVES_PER_BLOCK, leaves)),
+            _ => None,
+        };
+        found.insert(
+            certificate.id.clone(),
+            Verifiable {
+                certificate,
+                issuer_key,
+                log_index,
+                latest_checkpoint,
+                leaf_block,
+            },
+        );
+    }
+    Ok(ids.iter().map(|id| found.get(*id).cloned()).collect())
 }
 
 type ScanRow = (
@@ -212,11 +228,12 @@ type ScanSelection = (
     diesel::helper_types::Nullable<log_blocks::leaves>,
 );
 
-/// A scan's one statement on PostgreSQL. diesel's query builder cannot join the latest
-/// checkpoint (a subquery on the table it joins), so the joins are written out; the selected
-/// columns are diesel's own, in the order the rows above read them.
+/// The one statement of a group of scans on PostgreSQL. diesel's query builder cannot join the
+/// latest checkpoint (a subquery on the table it joins), so the joins are written out; the
+/// selected columns are diesel's own, in the order the rows above read them. The ids are one
+/// array parameter, so that every group size shares one prepared statement.
 struct ScanRead<'a> {
-    id: &'a str,
+    ids: Vec<&'a str>,
     selection: ScanSelection,
 }
 
@@ -244,8 +261,9 @@ impl diesel::query_builder::QueryFragment<diesel::pg::Pg> for ScanRead<'_> {
              LEFT JOIN log_blocks ON log_blocks.block = certificates.log_index / ",
         );
         out.push_sql(&super::log::LEAVES_PER_BLOCK.to_string());
-        out.push_sql(" WHERE certificates.id = ");
-        out.push_bind_param::<diesel::sql_types::Text, _>(&self.id)?;
+        out.push_sql(" WHERE certificates.id = ANY(");
+        out.push_bind_param::<diesel::sql_types::Array<diesel::sql_types::Text>, _>(&self.ids)?;
+        out.push_sql(")");
         Ok(())
     }
 }

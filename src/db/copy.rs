@@ -225,8 +225,10 @@ pub fn copy_all(from: &Db, to: &Db) -> Result<CopyReport, CopyError> {
             &mut source,
             target,
             |c, after: Option<&String>| {
+                // With its place in the log: without it every scan of the copy would search
+                // the log's entries for the certificate first.
                 let mut q = certificates::table
-                    .select(CertificateRow::as_select())
+                    .select((CertificateRow::as_select(), certificates::log_index))
                     .order(certificates::id)
                     .limit(PAGE)
                     .into_boxed();
@@ -235,10 +237,14 @@ pub fn copy_all(from: &Db, to: &Db) -> Result<CopyReport, CopyError> {
                 }
                 q.load(c)
             },
-            |r| r.id.to_string(),
-            |c, rows| {
+            |(r, _)| r.id.to_string(),
+            |c, rows: &[(CertificateRow, Option<i64>)]| {
+                let rows: Vec<_> = rows
+                    .iter()
+                    .map(|(row, index)| (row, certificates::log_index.eq(*index)))
+                    .collect();
                 on_backend!(c, |c| diesel::insert_into(certificates::table)
-                    .values(rows)
+                    .values(rows.clone())
                     .execute(c))
             },
         )?;

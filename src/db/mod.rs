@@ -18,6 +18,7 @@ pub mod invitations;
 pub mod keys;
 pub mod log;
 pub mod roster_imports;
+mod scans;
 pub mod schema;
 pub mod seals;
 pub mod sso;
@@ -34,6 +35,7 @@ use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 use coverage::CountDeltas;
 use group::Tails;
 pub use group::{Group, Tail};
+pub use scans::ScanWork;
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
@@ -57,6 +59,9 @@ pub enum DbError {
     /// The batch's own cause, when it was a passing fault, decides whether the signing is retried.
     #[error("the shared write transaction of a group commit failed; nothing of it was stored")]
     GroupCommit(Option<fault::Unavailable>),
+    /// Work queued for a shared database thread (a scan reader) that could not be run.
+    #[error("queued work could not reach the database: {0:?}")]
+    Unavailable(fault::Unavailable),
 }
 
 impl From<diesel::result::Error> for DbError {
@@ -75,6 +80,7 @@ impl DbError {
             Self::Pool(_) => Some(fault::Unavailable::NoConnection),
             Self::Query(e) => fault::of_query(e),
             Self::GroupCommit(cause) => Some(cause.unwrap_or(fault::Unavailable::Busy)),
+            Self::Unavailable(cause) => Some(*cause),
             Self::Url(_) | Self::Migration(_) => None,
         }
     }
@@ -299,6 +305,8 @@ pub struct Db {
     write: r2d2::Pool<Manager>,
     /// The queue of the SQLite group-commit thread, started by the first grouped write.
     grouped: Arc<OnceLock<mpsc::Sender<GroupedWork>>>,
+    /// The queue of the PostgreSQL scan readers, started by the first scan (`Db::read_scan`).
+    scans: Arc<OnceLock<mpsc::SyncSender<scans::QueuedScan>>>,
 }
 
 /// Work queued for the next group commit: it runs inside the shared transaction and returns
@@ -358,6 +366,7 @@ impl Db {
             read,
             write,
             grouped: Arc::default(),
+            scans: Arc::default(),
         })
     }
 

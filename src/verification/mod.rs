@@ -9,7 +9,7 @@ pub use revocations::{Contradiction, LogRevocations, RevocationInLog};
 
 use crate::caches::{AuthorityVersions, Caches};
 use crate::certificate::PdfSignatureError;
-use crate::db::certificates::{self, CertificateRow};
+use crate::db::certificates::{self, CertificateRow, Verifiable};
 use crate::db::{areas, campaigns, Db, DbConnection, DbError};
 use crate::domain::{CertificateId, RevocationReason};
 use crate::signing::check_record;
@@ -83,7 +83,8 @@ pub struct Verified {
 }
 
 impl Verified {
-    fn not_found() -> Self {
+    /// The answer for an id that names no certificate, or is not an id at all.
+    pub fn not_found() -> Self {
         Self {
             verdict: Verdict::NotFound,
             problem: None,
@@ -137,9 +138,24 @@ pub fn verify_in(
     let Ok(id) = CertificateId::parse(id) else {
         return Ok(Verified::not_found());
     };
-    let Some(found) = certificates::find_verifiable(conn, &id)? else {
+    let found = certificates::find_verifiable(conn, &id)?;
+    judge(conn, revocations, caches, found, evidence, step)
+}
+
+/// The pipeline after the certificate was read (`found`, `None` if there is no such
+/// certificate): for scans read in a group (`Db::read_scan`), and for [`verify_in`].
+pub fn judge(
+    conn: &mut DbConnection,
+    revocations: &LogRevocations,
+    caches: &Caches,
+    found: Option<Verifiable>,
+    evidence: Evidence<'_>,
+    step: &mut dyn FnMut(Step),
+) -> Result<Verified, DbError> {
+    let Some(found) = found else {
         return Ok(Verified::not_found());
     };
+    let id = found.certificate.id.clone();
     step(Step::Read);
     // The log first: when it vouches for the record, its signature needs no second check.
     let mut log = transparency::check_certificate(conn, &caches.log, &found)?;

@@ -8,9 +8,9 @@ use serde::{Deserialize, Serialize};
 use super::pages::{self, render, render_with_status};
 use super::security::{check_csrf, CsrfToken};
 use super::upload::{receive, Form, UploadLimit};
-use super::{quick_read, rfc3339, AppState, PageError, WebError};
+use super::{rfc3339, AppState, PageError, WebError};
 use crate::certificate::{self, pdf_signature};
-use crate::db::{log, DbError};
+use crate::db::{log, DbError, ScanWork};
 use crate::domain::{CertificateId, IndonesianZone, RevocationReason};
 use crate::transparency::{self, LogCheck};
 use crate::verification::{self, Evidence, Verdict, Verified};
@@ -35,6 +35,42 @@ struct ClaimQuery {
 /// The pipeline with the node's own knowledge of the log's revocations.
 fn verify(state: &AppState, id: &str, evidence: Evidence<'_>) -> Result<Verified, DbError> {
     verification::verify(&state.db, &state.revocations, &state.caches, id, evidence)
+}
+
+/// A QR scan's verdict (the page and the API). The certificate is read through `Db::read_scan`,
+/// which on PostgreSQL reads it together with the other scans that arrived meanwhile; the
+/// verdict is decided by the same pipeline as every other check.
+async fn scan(
+    state: &web::Data<AppState>,
+    id: &str,
+    claim: Option<String>,
+) -> Result<Verified, WebError> {
+    let Ok(id) = CertificateId::parse(id) else {
+        return Ok(Verified::not_found());
+    };
+    let (tell, told) = tokio::sync::oneshot::channel();
+    let st = state.clone();
+    let work: ScanWork = Box::new(move |read| {
+        let verified = read.and_then(|(conn, found)| {
+            let evidence = evidence_of(claim.as_deref());
+            verification::judge(
+                conn,
+                &st.revocations,
+                &st.caches,
+                found,
+                evidence,
+                &mut |_| {},
+            )
+        });
+        let _ = tell.send(verified);
+    });
+    state.db.read_scan(id, work);
+    match told.await {
+        Ok(verified) => Ok(verified?),
+        Err(_) => Err(WebError::internal(anyhow::anyhow!(
+            "a scan's verification ended without an answer"
+        ))),
+    }
 }
 
 fn masked_id(row: &crate::db::certificates::CertificateRow) -> (&'static str, String) {
@@ -163,14 +199,8 @@ async fn api_verify(
     path: web::Path<String>,
     query: web::Query<ClaimQuery>,
 ) -> Result<HttpResponse, WebError> {
-    let st = state.clone();
-    let id = path.into_inner();
-    let claim = query.into_inner().claim;
-    let shown_id = id.clone();
-    let view = quick_read(&state.db, move || {
-        verify(&st, &id, evidence_of(claim.as_deref()))
-    })
-    .await??;
+    let shown_id = path.into_inner();
+    let view = scan(&state, &shown_id, query.into_inner().claim).await?;
     Ok(HttpResponse::build(status_of(view.verdict)).json(ApiAnswer::of(&view, &shown_id)))
 }
 
@@ -255,15 +285,10 @@ async fn verify_page(
     path: web::Path<String>,
     query: web::Query<ClaimQuery>,
 ) -> Result<HttpResponse, PageError> {
-    let st = state.clone();
     let id = path.into_inner();
     let claim = query.into_inner().claim;
     let checked_claim = claim.is_some();
-    let lookup = id.clone();
-    let view = quick_read(&state.db, move || {
-        verify(&st, &lookup, evidence_of(claim.as_deref()))
-    })
-    .await??;
+    let view = scan(&state, &id, claim).await?;
     let shown = CertificateId::parse(&id)
         .map(|i| i.to_string())
         .unwrap_or(id);

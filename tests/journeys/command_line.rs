@@ -331,4 +331,22 @@ async fn a_sqlite_pilot_moves_to_postgresql_and_every_certificate_still_verifies
     };
     assert_eq!(names(&copied), names(&pilot.db));
     assert_eq!(names(&copied).len(), 1);
+
+    // Every certificate keeps its place in the log: without it each scan of the copy would
+    // search the log's entries first.
+    let places = |db: &ikrar::db::Db| {
+        use diesel::prelude::*;
+        use ikrar::db::schema::certificates as c;
+        c::table
+            .order(c::id)
+            .select((c::id, c::log_index))
+            .load::<(String, Option<i64>)>(&mut *db.read().unwrap())
+            .unwrap()
+    };
+    let logged = places(&pilot.db);
+    assert!(
+        !logged.is_empty() && logged.iter().all(|(_, index)| index.is_some()),
+        "{logged:?}"
+    );
+    assert_eq!(places(&copied), logged);
 }

@@ -15,6 +15,7 @@ on_both_backends!(
     a_revocation_cleared_in_the_database_still_verifies_as_revoked,
     a_certificate_that_is_not_genuine_gets_no_fresh_seal,
     a_certificate_deep_in_the_log_proves_its_inclusion_from_its_stored_block,
+    scans_arriving_together_each_get_their_own_verdict_and_see_a_revocation_at_once,
 );
 
 const NOTE: &str = "salah ketik jabatan oleh operator Budi";
@@ -279,4 +280,95 @@ async fn a_certificate_deep_in_the_log_proves_its_inclusion_from_its_stored_bloc
     let v = app.verdict(&id).await;
     assert_eq!(v["status"], "tampered", "{v}");
     assert_eq!(v["log"]["inclusion_verified"], false, "{v}");
+}
+
+/// Scans that arrive together (on PostgreSQL read in one statement, `Db::read_scan`) are each
+/// told about their own certificate: the same id asked several times, ids of no certificate and
+/// forged claims among them. A revocation stored a moment before is seen by every scan after it,
+/// before any checkpoint covers it.
+async fn scans_arriving_together_each_get_their_own_verdict_and_see_a_revocation_at_once(
+    backend: Backend,
+) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let (db, key) = app.open_storage();
+    {
+        use ikrar::db::schema::{employees, roster_counts};
+        let mut conn = db.write().unwrap();
+        diesel::delete(roster_counts::table)
+            .execute(&mut *conn)
+            .unwrap();
+        diesel::delete(employees::table)
+            .execute(&mut *conn)
+            .unwrap();
+    }
+    let options = ikrar::synth::load::Options {
+        employees: 120,
+        signed_share: 0.5,
+        seed: 11,
+    };
+    ikrar::synth::load::populate(&db, &key, &options, |_, _| {}).unwrap();
+    let ids: Vec<(String, i64)> = {
+        use ikrar::db::schema::certificates as c;
+        c::table
+            .order(c::serial)
+            .select((c::id, c::serial))
+            .load(&mut *db.read().unwrap())
+            .unwrap()
+    };
+    assert!(ids.len() >= 40, "{}", ids.len());
+    // Every fifth certificate is revoked just before the scans.
+    let now = ikrar::db::now();
+    for (id, _) in ids.iter().step_by(5) {
+        assert!(revoke_certificate(
+            &mut db.write().unwrap(),
+            &CertificateId::parse(id).unwrap(),
+            now,
+            "berhenti_atau_pindah: pindah instansi",
+        )
+        .unwrap());
+    }
+    drop(db);
+
+    // (path, expected status, expected certificate number)
+    let mut asked: Vec<(String, &str, Option<i64>)> = Vec::new();
+    for (n, (id, serial)) in ids.iter().enumerate() {
+        let expected = if n % 5 == 0 { "revoked" } else { "genuine" };
+        // The same certificate asked three times in one burst.
+        let times = if n % 7 == 0 { 3 } else { 1 };
+        for _ in 0..times {
+            asked.push((format!("/api/v1/verify/{id}"), expected, Some(*serial)));
+        }
+        if n % 9 == 0 {
+            asked.push((
+                format!("/api/v1/verify/{id}?claim=bukan-klaim-yang-sah"),
+                "tampered",
+                Some(*serial),
+            ));
+        }
+    }
+    for unknown in ["AAAAAAAAAAAAAAAA", "ZZZZZZZZZZZZZZZZ", "bukan-id"] {
+        asked.push((format!("/api/v1/verify/{unknown}"), "not_found", None));
+    }
+    let answers = futures_util::future::join_all(asked.iter().map(|(path, _, _)| async {
+        let r = app.api.get(app.url(path)).send().await.unwrap();
+        let status = r.status().as_u16();
+        (status, r.json::<Value>().await.unwrap())
+    }))
+    .await;
+    for ((path, expected, serial), (status, v)) in asked.iter().zip(&answers) {
+        assert_eq!(v["status"], *expected, "{path}: {v}");
+        let code = match *expected {
+            "genuine" | "revoked" => 200,
+            "not_found" => 404,
+            _ => 422,
+        };
+        assert_eq!(*status, code, "{path}: {v}");
+        assert_eq!(v["certificate_number"].as_i64(), *serial, "{path}: {v}");
+        let id = path.trim_start_matches("/api/v1/verify/");
+        let id = id.split('?').next().unwrap();
+        assert_eq!(v["certificate_id"], id, "{path}: {v}");
+    }
+    assert!(answers.len() > ids.len() + 10, "{}", answers.len());
 }
