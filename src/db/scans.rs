@@ -111,7 +111,7 @@ fn read_scans_in_groups(read: &r2d2::Pool<Manager>, scans: &Mutex<mpsc::Receiver
             }
         };
         let ids: Vec<&CertificateId> = group.iter().map(|(id, _)| id).collect();
-        match certificates::find_verifiable_many(&mut *conn, &ids) {
+        match certificates::find_verifiable_many(&mut conn, &ids) {
             Ok(found) => {
                 for ((_, work), found) in group.into_iter().zip(found) {
                     run(work, Ok((&mut *conn, found)));
@@ -121,7 +121,7 @@ fn read_scans_in_groups(read: &r2d2::Pool<Manager>, scans: &Mutex<mpsc::Receiver
             // each of them fast, and anything else is reported where it happens.
             Err(_) => {
                 for (id, work) in group {
-                    match certificates::find_verifiable(&mut *conn, &id) {
+                    match certificates::find_verifiable(&mut conn, &id) {
                         Ok(found) => run(work, Ok((&mut *conn, found))),
                         Err(e) => run(work, Err(e)),
                     }

@@ -32,6 +32,34 @@ fn heading(html: &str) -> String {
     html[open..close].trim().to_string()
 }
 
+/// Replaces the demo's employees with a synthetic roster of `employees`, `signed_share` of them
+/// signed (the synthetic nation fills an empty roster only), through a second opening of the
+/// node's storage, as the command would.
+fn synthetic_roster(
+    app: &TestApp,
+    employees: u64,
+    signed_share: f64,
+    seed: u64,
+) -> ikrar::synth::load::Loaded {
+    let (db, key) = app.open_storage();
+    {
+        use ikrar::db::schema::{employees, roster_counts};
+        let mut conn = db.write().unwrap();
+        diesel::delete(roster_counts::table)
+            .execute(&mut *conn)
+            .unwrap();
+        diesel::delete(employees::table)
+            .execute(&mut *conn)
+            .unwrap();
+    }
+    let options = ikrar::synth::load::Options {
+        employees,
+        signed_share,
+        seed,
+    };
+    ikrar::synth::load::populate(&db, &key, &options, |_, _| {}).unwrap()
+}
+
 async fn healthz(app: &TestApp) -> Value {
     let r = app.api.get(app.url("/healthz")).send().await.unwrap();
     assert_eq!(r.status(), 200, "the node still serves");
@@ -222,29 +250,11 @@ async fn a_certificate_deep_in_the_log_proves_its_inclusion_from_its_stored_bloc
     let Some(app) = spawn_app(backend).await else {
         return;
     };
-    let (db, key) = app.open_storage();
-    // The synthetic nation fills an empty roster only: the demo's employees make way.
-    {
-        use ikrar::db::schema::{employees, roster_counts};
-        let mut conn = db.write().unwrap();
-        diesel::delete(roster_counts::table)
-            .execute(&mut *conn)
-            .unwrap();
-        diesel::delete(employees::table)
-            .execute(&mut *conn)
-            .unwrap();
-    }
-    let options = ikrar::synth::load::Options {
-        employees: 160,
-        signed_share: 0.6,
-        seed: 7,
-    };
-    let loaded = ikrar::synth::load::populate(&db, &key, &options, |_, _| {}).unwrap();
+    let loaded = synthetic_roster(&app, 160, 0.6, 7);
     assert!(
         loaded.signed >= 70,
         "three full blocks of the log: {loaded:?}"
     );
-    drop(db);
     checkpoint_covering(&app, loaded.signed as usize).await;
 
     // The first certificate logged at or after `from`, and its place in the log.
@@ -292,23 +302,8 @@ async fn scans_arriving_together_each_get_their_own_verdict_and_see_a_revocation
     let Some(app) = spawn_app(backend).await else {
         return;
     };
-    let (db, key) = app.open_storage();
-    {
-        use ikrar::db::schema::{employees, roster_counts};
-        let mut conn = db.write().unwrap();
-        diesel::delete(roster_counts::table)
-            .execute(&mut *conn)
-            .unwrap();
-        diesel::delete(employees::table)
-            .execute(&mut *conn)
-            .unwrap();
-    }
-    let options = ikrar::synth::load::Options {
-        employees: 120,
-        signed_share: 0.5,
-        seed: 11,
-    };
-    ikrar::synth::load::populate(&db, &key, &options, |_, _| {}).unwrap();
+    synthetic_roster(&app, 120, 0.5, 11);
+    let db = &app.db;
     let ids: Vec<(String, i64)> = {
         use ikrar::db::schema::certificates as c;
         c::table
@@ -329,7 +324,6 @@ async fn scans_arriving_together_each_get_their_own_verdict_and_see_a_revocation
         )
         .unwrap());
     }
-    drop(db);
 
     // (path, expected status, expected certificate number)
     let mut asked: Vec<(String, &str, Option<i64>)> = Vec::new();
