@@ -76,13 +76,20 @@ fn read_here(db: &Db, id: &CertificateId, work: ScanWork) {
         Ok(conn) => conn,
         Err(e) => return work(Err(e)),
     };
-    let _ = in_one_snapshot(&mut conn, |conn| {
-        match certificates::find_verifiable(conn, id) {
-            Ok(found) => work(Ok((conn, found))),
-            Err(e) => work(Err(e)),
+    let mut pending = Some(work);
+    let snapshot = in_one_snapshot(&mut conn, |conn| {
+        if let Some(work) = pending.take() {
+            match certificates::find_verifiable(conn, id) {
+                Ok(found) => work(Ok((conn, found))),
+                Err(e) => work(Err(e)),
+            }
         }
         Ok(())
     });
+    // The snapshot could not even begin: the scan is told why instead of never hearing back.
+    if let (Err(e), Some(work)) = (snapshot, pending) {
+        work(Err(e));
+    }
 }
 
 /// A scan reader: each round takes the queued scans (up to `MAX_GROUP`), reads them in one
