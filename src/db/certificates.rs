@@ -119,7 +119,7 @@ pub fn find_verifiable(
     id: &CertificateId,
 ) -> Result<Option<Verifiable>, DbError> {
     if let DbConnection::Postgres(_) = conn {
-        return find_verifiable_pg(conn, id);
+        return Ok(find_verifiable_many(conn, &[id])?.pop().flatten());
     }
     type Found = (CertificateRow, Option<IssuerKeyRow>, Option<i64>);
     let found: Option<Found> = super::on_backend!(conn, |c| certificates::table
@@ -150,13 +150,6 @@ pub fn find_verifiable(
         latest_checkpoint,
         leaf_block: None,
     }))
-}
-
-fn find_verifiable_pg(
-    conn: &mut DbConnection,
-    id: &CertificateId,
-) -> Result<Option<Verifiable>, DbError> {
-    Ok(find_verifiable_many(conn, &[id])?.pop().flatten())
 }
 
 /// [`find_verifiable`] for several certificates at once, in the order asked (an id asked twice

@@ -494,16 +494,7 @@ fn commit_in_groups(
     jobs: &Mutex<mpsc::Receiver<GroupedWork>>,
     checkpointer: Option<&mpsc::SyncSender<()>>,
 ) {
-    loop {
-        // The queue is held only while a batch is taken, so that another commit thread (on
-        // PostgreSQL) takes the next batch while this one runs.
-        let batch = {
-            let Ok(jobs) = jobs.lock() else { return };
-            let Ok(first) = jobs.recv() else { return };
-            let mut batch = vec![first];
-            batch.extend(jobs.try_iter().take(MAX_BATCH - 1));
-            batch
-        };
+    while let Some(batch) = take_group(jobs, MAX_BATCH) {
         let Ok(mut conn) = write.get() else {
             // Dropping the batch answers each caller with a group-commit failure.
             continue;
@@ -531,6 +522,17 @@ fn commit_in_groups(
             let _ = wake.try_send(());
         }
     }
+}
+
+/// Waits for the first piece of work on `queue`, then takes whatever else is queued, up to `max`
+/// in all; `None` once every sender is gone. The queue is held only while a group is taken, so
+/// that another thread (a second commit thread or scan reader) takes the next group meanwhile.
+fn take_group<T>(queue: &Mutex<mpsc::Receiver<T>>, max: usize) -> Option<Vec<T>> {
+    let queue = queue.lock().ok()?;
+    let first = queue.recv().ok()?;
+    let mut group = vec![first];
+    group.extend(queue.try_iter().take(max - 1));
+    Some(group)
 }
 
 /// Runs `body` in a transaction that takes SQLite's write lock at `BEGIN IMMEDIATE`. A deferred

@@ -14,7 +14,7 @@ use std::sync::{mpsc, Arc, Mutex};
 use diesel::r2d2;
 
 use super::certificates::{self, Verifiable};
-use super::{fault, in_one_snapshot, DatabaseUrl, Db, DbConnection, DbError, Manager};
+use super::{fault, in_one_snapshot, take_group, DatabaseUrl, Db, DbConnection, DbError, Manager};
 use crate::domain::CertificateId;
 
 /// What a scan does once its certificate is read (or could not be): the rest of the
@@ -95,16 +95,7 @@ fn read_here(db: &Db, id: &CertificateId, work: ScanWork) {
 /// A scan reader: each round takes the queued scans (up to `MAX_GROUP`), reads them in one
 /// statement and runs each scan's work. It ends with its `Db`, when the queue's sender is dropped.
 fn read_scans_in_groups(read: &r2d2::Pool<Manager>, scans: &Mutex<mpsc::Receiver<QueuedScan>>) {
-    loop {
-        // The queue is held only while a group is taken, so that the other reader gathers the
-        // next group while this one reads.
-        let group: Vec<QueuedScan> = {
-            let Ok(scans) = scans.lock() else { return };
-            let Ok(first) = scans.recv() else { return };
-            let mut group = vec![first];
-            group.extend(scans.try_iter().take(MAX_GROUP - 1));
-            group
-        };
+    while let Some(group) = take_group(scans, MAX_GROUP) {
         let mut conn = match read.get() {
             Ok(conn) => conn,
             Err(_) => {
