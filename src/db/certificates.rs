@@ -58,12 +58,33 @@ pub fn reserve_serials(conn: &mut DbConnection, n: i64) -> Result<i64, diesel::r
 }
 
 /// Inserts many certificates; the caller counts them (see `coverage::CountDeltas`).
+/// A certificate's row as it is first stored: with its place in the public log, taken before the
+/// row is written, so that the row is written once (on PostgreSQL an update of a row just written
+/// is a second version of it, with a new entry in each of its indexes).
+#[derive(Insertable)]
+#[diesel(table_name = certificates)]
+struct LoggedCertificate {
+    #[diesel(embed)]
+    row: CertificateRow,
+    log_index: i64,
+}
+
+/// Stores issued certificates whose log places run from `first_index` on, in order.
 pub fn insert_many(
     conn: &mut DbConnection,
     rows: &[CertificateRow],
+    first_index: u64,
 ) -> Result<(), diesel::result::Error> {
-    // 20 columns x 500 rows stays under both backends' limits on bound parameters.
-    for chunk in rows.chunks(500) {
+    let logged: Vec<LoggedCertificate> = rows
+        .iter()
+        .zip(first_index as i64..)
+        .map(|(row, log_index)| LoggedCertificate {
+            row: row.clone(),
+            log_index,
+        })
+        .collect();
+    // 21 columns x 500 rows stays under both backends' limits on bound parameters.
+    for chunk in logged.chunks(500) {
         super::on_backend!(conn, |c| diesel::insert_into(certificates::table)
             .values(chunk)
             .execute(c))?;
@@ -71,9 +92,18 @@ pub fn insert_many(
     Ok(())
 }
 
-pub fn insert(conn: &mut DbConnection, row: &CertificateRow) -> Result<(), diesel::result::Error> {
+/// Stores an issued certificate at its place in the log.
+pub fn insert(
+    conn: &mut DbConnection,
+    row: &CertificateRow,
+    log_index: u64,
+) -> Result<(), diesel::result::Error> {
+    let logged = LoggedCertificate {
+        row: row.clone(),
+        log_index: log_index as i64,
+    };
     super::on_backend!(conn, |c| diesel::insert_into(certificates::table)
-        .values(row)
+        .values(&logged)
         .execute(c))
     .map(drop)
 }
@@ -271,28 +301,6 @@ pub fn set_log_index(
 ) -> Result<(), diesel::result::Error> {
     let index = index as i64;
     super::on_backend!(conn, |c| super::fixed::SetLogIndex { index, id }.execute(c)).map(drop)
-}
-
-/// `set_log_index` for many certificates: (id, index) pairs. One statement on PostgreSQL.
-pub fn set_log_indexes(
-    conn: &mut DbConnection,
-    logged: &[(&str, u64)],
-) -> Result<(), diesel::result::Error> {
-    match conn {
-        DbConnection::Postgres(c) => {
-            for chunk in logged.chunks(1_000) {
-                super::fixed::pg::SetLogIndexes {
-                    id: chunk.iter().map(|(id, _)| *id).collect(),
-                    index: chunk.iter().map(|(_, index)| *index as i64).collect(),
-                }
-                .execute(c)?;
-            }
-            Ok(())
-        }
-        DbConnection::Sqlite(_) => logged
-            .iter()
-            .try_for_each(|(id, index)| set_log_index(conn, id, *index)),
-    }
 }
 
 /// The employee's certificate for the campaign that has not been revoked, if any.

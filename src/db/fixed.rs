@@ -218,15 +218,6 @@ pub mod pg {
     }
 
     column_statement! {
-        /// `super::SetLogIndex` for many certificates.
-        SetLogIndexes {
-            id: &'a str as Text,
-            index: i64 as BigInt,
-        } = "UPDATE certificates SET log_index = logged.idx \
-             FROM unnest(?, ?) AS logged(id, idx) WHERE certificates.id = logged.id"
-    }
-
-    column_statement! {
         /// `super::AddSignedCount` for many rows, each key once.
         AddSignedCounts {
             campaign_id: &'a str as Text,

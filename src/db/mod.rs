@@ -140,21 +140,52 @@ impl std::ops::DerefMut for CheckedConnection {
 /// in progress, a dropped route) must not hold a request longer than the pool's checkout time.
 const POSTGRES_CONNECT_TIMEOUT_SECS: u32 = 3;
 
-/// The URL with libpq's `connect_timeout`, unless the operator set one.
-fn with_connect_timeout(url: &str) -> String {
-    if url.contains("connect_timeout=") {
+/// The URL as libpq is given it: with a `connect_timeout` unless the operator set one, and
+/// without TLS to a server on this machine's loopback unless the operator asked for TLS
+/// (`sslmode` in the URL or `PGSSLMODE`). libpq's default, `prefer`, encrypts loopback traffic
+/// without checking whom it talks to: that protects nothing that never leaves the kernel, and it
+/// cost every round trip a TLS record each way (both ends together about a tenth of the CPU of a
+/// signing, docs/performance.md). A remote server keeps libpq's default.
+fn libpq_url(url: &str, sslmode_in_environment: bool) -> String {
+    let given = |key: &str| url.contains(&format!("?{key}=")) || url.contains(&format!("&{key}="));
+    let mut settings = Vec::new();
+    if !given("connect_timeout") {
+        settings.push(format!("connect_timeout={POSTGRES_CONNECT_TIMEOUT_SECS}"));
+    }
+    let tls_asked = given("sslmode") || sslmode_in_environment;
+    if !tls_asked && !given("host") && !given("hostaddr") && names_loopback(url) {
+        settings.push("sslmode=disable".into());
+    }
+    if settings.is_empty() {
         return url.to_string();
     }
     let separator = if url.contains('?') { '&' } else { '?' };
-    format!("{url}{separator}connect_timeout={POSTGRES_CONNECT_TIMEOUT_SECS}")
+    format!("{url}{separator}{}", settings.join("&"))
+}
+
+/// Whether a `postgres://` URL's host is this machine's loopback interface.
+fn names_loopback(url: &str) -> bool {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let authority = rest.split(['/', '?']).next().unwrap_or_default();
+    let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let host = match host_port.strip_prefix('[') {
+        Some(bracketed) => bracketed.split(']').next().unwrap_or_default(),
+        None => host_port.split(':').next().unwrap_or_default(),
+    };
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 impl Manager {
     fn open(&self) -> Result<DbConnection, r2d2::Error> {
         match &self.0 {
-            DatabaseUrl::Postgres(url) => PgConnection::establish(&with_connect_timeout(url))
-                .map(DbConnection::Postgres)
-                .map_err(r2d2::Error::ConnectionError),
+            DatabaseUrl::Postgres(url) => {
+                PgConnection::establish(&libpq_url(url, std::env::var_os("PGSSLMODE").is_some()))
+                    .map(DbConnection::Postgres)
+                    .map_err(r2d2::Error::ConnectionError)
+            }
             DatabaseUrl::Sqlite(path) => {
                 sqlite_process_settings();
                 let mut conn =
@@ -661,4 +692,54 @@ pub fn is_unique_violation(e: &diesel::result::Error) -> bool {
         e,
         diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::libpq_url;
+
+    #[test]
+    fn a_server_on_loopback_is_reached_without_tls_unless_the_operator_asks_for_it() {
+        for (given, expected) in [
+            (
+                "postgres://postgres@127.0.0.1:5432/ikrar",
+                "postgres://postgres@127.0.0.1:5432/ikrar?connect_timeout=3&sslmode=disable",
+            ),
+            (
+                "postgresql://u:p@localhost/ikrar?application_name=x",
+                "postgresql://u:p@localhost/ikrar?application_name=x&connect_timeout=3&sslmode=disable",
+            ),
+            (
+                "postgres://[::1]:5433/ikrar",
+                "postgres://[::1]:5433/ikrar?connect_timeout=3&sslmode=disable",
+            ),
+            (
+                "postgres://127.0.0.1/ikrar?sslmode=require",
+                "postgres://127.0.0.1/ikrar?sslmode=require&connect_timeout=3",
+            ),
+            (
+                "postgres://db.pemprov.go.id/ikrar",
+                "postgres://db.pemprov.go.id/ikrar?connect_timeout=3",
+            ),
+            (
+                "postgres://10.0.0.5:5432/ikrar?connect_timeout=9",
+                "postgres://10.0.0.5:5432/ikrar?connect_timeout=9",
+            ),
+            (
+                "postgres://localhost/ikrar?hostaddr=10.0.0.5",
+                "postgres://localhost/ikrar?hostaddr=10.0.0.5&connect_timeout=3",
+            ),
+            (
+                "postgres://localhost/ikrar?host=/run/postgresql",
+                "postgres://localhost/ikrar?host=/run/postgresql&connect_timeout=3",
+            ),
+        ] {
+            assert_eq!(libpq_url(given, false), expected, "{given}");
+        }
+        assert_eq!(
+            libpq_url("postgres://127.0.0.1/ikrar", true),
+            "postgres://127.0.0.1/ikrar?connect_timeout=3",
+            "PGSSLMODE set"
+        );
+    }
 }

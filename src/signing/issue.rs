@@ -387,17 +387,18 @@ impl Batch {
         }
         let (rows, placements): (Vec<CertificateRow>, Vec<Placement>) =
             self.signed.into_iter().unzip();
+        let first_index = crate::transparency::reserve_places(conn, rows.len() as u64)?;
         if rows.len() > 1 && !matches!(conn, DbConnection::Sqlite(_)) {
             // A few multi-row statements for the whole batch: on PostgreSQL each statement is a
             // round trip made while the batch holds the counter rows.
-            certificates::insert_many(conn, &rows)?;
-            crate::transparency::log_issuances(conn, &rows)?;
+            certificates::insert_many(conn, &rows, first_index)?;
+            crate::transparency::log_issuances_at(conn, first_index, &rows)?;
         } else {
             // One row per statement on SQLite: a multi-row insert keeps a statement journal
             // (see `employees::insert_new`). A single signing keeps its one prepared insert.
-            for row in &rows {
-                certificates::insert(conn, row)?;
-                crate::transparency::log_issuance(conn, row)?;
+            for (row, index) in rows.iter().zip(first_index..) {
+                certificates::insert(conn, row, index)?;
+                crate::transparency::log_issuances_at(conn, index, std::slice::from_ref(row))?;
             }
         }
         for (row, placement) in rows.iter().zip(&placements) {

@@ -27,8 +27,8 @@ use tree::SharedFrom;
 /// is covered by a published checkpoint within about this long.
 pub const CHECKPOINT_INTERVAL: Duration = Duration::from_secs(1);
 
-/// Appends the issuance of a certificate, in the caller's (issuing) transaction, and notes its
-/// index on the certificate.
+/// Appends the issuance of a certificate stored before the log existed, and notes its index on
+/// the certificate.
 pub fn log_issuance(conn: &mut DbConnection, row: &CertificateRow) -> diesel::QueryResult<u64> {
     let entry = entry::issued(row).ok_or_else(damaged)?;
     let index = store::append(conn, EntryKind::Issued, &row.id, &entry, row.signed_at)?;
@@ -36,12 +36,20 @@ pub fn log_issuance(conn: &mut DbConnection, row: &CertificateRow) -> diesel::Qu
     Ok(index)
 }
 
-/// Appends many issued certificates in the order given, as `log_issuance` appends one, with a
-/// few statements for all of them (`store::append_many`). Returns each one's index.
-pub fn log_issuances(
+/// Takes the log's next `n` places for issuances, in the caller's (issuing) transaction, before
+/// their certificates are stored: a certificate's row is written once, with its place
+/// (`certificates::insert`). Returns the first; the size counter stays locked until the commit.
+pub fn reserve_places(conn: &mut DbConnection, n: u64) -> diesel::QueryResult<u64> {
+    crate::db::log::take_indices(conn, n)
+}
+
+/// Appends issued certificates, stored with places from `first` on (`reserve_places`), at those
+/// places, with a few statements for all of them (`store::append_many_at`).
+pub fn log_issuances_at(
     conn: &mut DbConnection,
+    first: u64,
     rows: &[CertificateRow],
-) -> diesel::QueryResult<Vec<u64>> {
+) -> diesel::QueryResult<()> {
     let entries = rows
         .iter()
         .map(|row| {
@@ -52,10 +60,11 @@ pub fn log_issuances(
             ))
         })
         .collect::<diesel::QueryResult<Vec<_>>>()?;
-    let first = store::append_many(conn, EntryKind::Issued, &entries)?;
-    let logged: Vec<(&str, u64)> = rows.iter().map(|r| r.id.as_str()).zip(first..).collect();
-    crate::db::certificates::set_log_indexes(conn, &logged)?;
-    Ok(logged.into_iter().map(|(_, index)| index).collect())
+    if let [(subject, entry, at)] = entries.as_slice() {
+        // One entry keeps SQLite's prepared single-row statements.
+        return store::append_at(conn, first, EntryKind::Issued, subject, entry, *at);
+    }
+    store::append_many_at(conn, first, EntryKind::Issued, &entries)
 }
 
 /// Appends a revocation, in the caller's (revoking) transaction.

@@ -20,6 +20,19 @@ pub fn append(
     at: i64,
 ) -> diesel::QueryResult<u64> {
     let index = log::next_index(conn)?;
+    append_at(conn, index, kind, subject, entry, at)?;
+    Ok(index)
+}
+
+/// Appends `entry` at `index`, a place the caller took in its transaction (`log::next_index`).
+pub fn append_at(
+    conn: &mut DbConnection,
+    index: u64,
+    kind: EntryKind,
+    subject: &str,
+    entry: &[u8],
+    at: i64,
+) -> diesel::QueryResult<()> {
     log::insert_entry(conn, &entry_row(index, kind, subject, entry, at))?;
     let mut stored = Vec::new();
     completed_nodes(index, leaf_hash(entry), &mut stored, |left| {
@@ -28,21 +41,21 @@ pub fn append(
     for ((level, at_index), hash) in stored {
         log::insert_node(conn, level, at_index, &hash)?;
     }
-    log::leaf_stored(conn, index)?;
-    Ok(index)
+    log::leaf_stored(conn, index)
 }
 
-/// Appends many entries of one kind in order, as `append` appends one, and returns the index of
-/// the first. The subtrees to their left are read in one statement, and the rows are stored
-/// with a few multi-row statements (on PostgreSQL), whatever the number of entries: while the
-/// size counter is locked, every statement is a round trip that every other writer waits for.
-pub fn append_many(
+/// Appends many entries of one kind in order, as `append_at` appends one, at the places from
+/// `first` on, which the caller took in its transaction (`log::take_indices`). The subtrees to
+/// their left are read in one statement, and the rows are stored with a few multi-row statements
+/// (on PostgreSQL), whatever the number of entries: while the size counter is locked, every
+/// statement is a round trip that every other writer waits for.
+pub fn append_many_at(
     conn: &mut DbConnection,
+    first: u64,
     kind: EntryKind,
     entries: &[(&str, Vec<u8>, i64)],
-) -> diesel::QueryResult<u64> {
+) -> diesel::QueryResult<()> {
     let n = entries.len() as u64;
-    let first = log::take_indices(conn, n)?;
     let rows: Vec<LogEntryRow> = entries
         .iter()
         .zip(first..)
@@ -74,7 +87,7 @@ pub fn append_many(
     for index in first..first + n {
         log::leaf_stored(conn, index)?;
     }
-    Ok(first)
+    Ok(())
 }
 
 fn entry_row(index: u64, kind: EntryKind, subject: &str, entry: &[u8], at: i64) -> LogEntryRow {
@@ -159,10 +172,9 @@ mod tests {
                 .iter()
                 .map(|(subject, entry)| (subject.as_str(), entry.clone(), 9))
                 .collect();
-            assert_eq!(
-                append_many(many, EntryKind::Issued, &batch).unwrap(),
-                from as u64
-            );
+            let first = log::take_indices(many, batch.len() as u64).unwrap();
+            assert_eq!(first, from as u64);
+            append_many_at(many, first, EntryKind::Issued, &batch).unwrap();
         }
         let expected = stored(one);
         assert_eq!(expected.0.len(), 100 + 50 + 25 + 12 + 6 + 3 + 1);
