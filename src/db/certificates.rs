@@ -57,7 +57,6 @@ pub fn reserve_serials(conn: &mut DbConnection, n: i64) -> Result<i64, diesel::r
     Ok(last - n + 1)
 }
 
-/// Inserts many certificates; the caller counts them (see `coverage::CountDeltas`).
 /// A certificate's row as it is first stored: with its place in the public log, taken before the
 /// row is written, so that the row is written once (on PostgreSQL an update of a row just written
 /// is a second version of it, with a new entry in each of its indexes).
@@ -69,7 +68,8 @@ struct LoggedCertificate {
     log_index: i64,
 }
 
-/// Stores issued certificates whose log places run from `first_index` on, in order.
+/// Stores issued certificates whose log places run from `first_index` on, in order; the caller
+/// counts them (see `coverage::CountDeltas`).
 pub fn insert_many(
     conn: &mut DbConnection,
     rows: &[CertificateRow],
