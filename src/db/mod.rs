@@ -144,8 +144,8 @@ const POSTGRES_CONNECT_TIMEOUT_SECS: u32 = 3;
 /// without TLS to a server on this machine's loopback unless the operator asked for TLS
 /// (`sslmode` in the URL or `PGSSLMODE`). libpq's default, `prefer`, encrypts loopback traffic
 /// without checking whom it talks to: that protects nothing that never leaves the kernel, and it
-/// cost every round trip a TLS record each way (both ends together about a tenth of the CPU of a
-/// signing, docs/performance.md). A remote server keeps libpq's default.
+/// cost every round trip a TLS record each way (7% of the node's CPU while it signed, besides the
+/// server's share; docs/performance.md). A remote server keeps libpq's default.
 fn libpq_url(url: &str, sslmode_in_environment: bool) -> String {
     let given = |key: &str| url.contains(&format!("?{key}=")) || url.contains(&format!("&{key}="));
     let mut settings = Vec::new();
